@@ -1,0 +1,56 @@
+"""Upscope's numeric core: images, upsampling methods, downsamplers, metrics, comparisons.
+
+Plain Python and NumPy, no Qt: usable from a notebook as it is::
+
+    import core
+    image = core.load_image("photo.png")
+    big = core.upsample(image, "bicubic", scale=4)
+    for result in core.compare(image, core.ComparisonSettings(mode="degrade", scale=4)):
+        print(result.method_id, result.metrics)
+"""
+
+from ._arrays import data_range
+from ._downsample import DownsamplerSpec, crop_to_multiple, downsample, get_downsampler, list_downsamplers
+from ._errors import ImageError, ParameterError, UnsupportedScaleError, UpscopeError
+from ._imageio import load_image, save_image
+from ._limits import limits
+from ._metrics import Metrics, compute_metrics, difference, mae, max_abs_error, mse, paper_view, psnr, ssim
+from ._pipeline import Comparison, ComparisonSettings, MethodChoice, MethodResult, compare, default_methods
+from ._registry import MethodSpec, Param, get_method, list_methods
+from ._upsample import upsample
+
+__all__ = [
+    "Comparison",
+    "ComparisonSettings",
+    "DownsamplerSpec",
+    "ImageError",
+    "MethodChoice",
+    "MethodResult",
+    "Metrics",
+    "MethodSpec",
+    "Param",
+    "ParameterError",
+    "UnsupportedScaleError",
+    "UpscopeError",
+    "compare",
+    "compute_metrics",
+    "crop_to_multiple",
+    "data_range",
+    "default_methods",
+    "difference",
+    "downsample",
+    "get_downsampler",
+    "get_method",
+    "limits",
+    "list_downsamplers",
+    "list_methods",
+    "load_image",
+    "mae",
+    "max_abs_error",
+    "mse",
+    "paper_view",
+    "psnr",
+    "save_image",
+    "ssim",
+    "upsample",
+]

@@ -1,0 +1,146 @@
+"""Checks and conversions shared by every numeric entry point of `core`."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+
+from ._errors import ParameterError
+from ._limits import limits
+
+SUPPORTED_DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.float32))
+
+ScaleArg = float | Sequence[float] | None
+SizeArg = Sequence[int] | None
+
+
+def as_hwc(image: Any, name: str = "image") -> np.ndarray:
+    """Validate an image and return it as ``(H, W, C)`` (a view where possible).
+
+    Accepts ``(H, W)`` or ``(H, W, C)`` arrays with 1 to 4 channels, dtype ``uint8``,
+    ``uint16`` or ``float32``, at least 1x1, and (for float32) finite.
+    """
+    if not isinstance(image, np.ndarray):
+        raise ParameterError(f"{name} must be a NumPy array, got {type(image).__name__}")
+    if image.ndim not in (2, 3):
+        raise ParameterError(f"{name} must have shape (H, W) or (H, W, C); got {image.shape}")
+    if image.ndim == 3 and not 1 <= image.shape[2] <= 4:
+        raise ParameterError(f"{name} must have 1 to 4 channels; got {image.shape[2]} (shape {image.shape})")
+    if image.shape[0] < 1 or image.shape[1] < 1:
+        raise ParameterError(f"{name} is empty (shape {image.shape})")
+    if image.dtype not in SUPPORTED_DTYPES:
+        raise ParameterError(
+            f"{name} has dtype {image.dtype}; Upscope works on uint8, uint16 and float32 "
+            "(convert with .astype(np.float32) for other types)"
+        )
+    if image.dtype == np.float32 and not np.isfinite(image).all():
+        raise ParameterError(f"{name} contains NaN or infinite values")
+    return image if image.ndim == 3 else image[:, :, None]
+
+
+def like_input(result: np.ndarray, original: np.ndarray) -> np.ndarray:
+    """Cast ``(h, w, C)`` ``result`` to ``original``'s dtype and channel layout.
+
+    Integer dtypes are rounded half to even and clipped to their range; float32 is not
+    clipped.
+    """
+    dtype = original.dtype
+    if result.dtype != dtype:
+        if np.issubdtype(dtype, np.integer):
+            info = np.iinfo(dtype)
+            result = np.clip(np.rint(result), info.min, info.max).astype(dtype)
+        else:
+            result = result.astype(dtype)
+    if original.ndim == 2:
+        result = result[:, :, 0]
+    return np.ascontiguousarray(result)
+
+
+def parse_scale(scale: Any, name: str = "scale") -> tuple[float, float]:
+    """Return a validated ``(scale_y, scale_x)`` from a number or a ``(y, x)`` pair."""
+    if isinstance(scale, (str, bytes)) or scale is None:
+        raise ParameterError(f"{name} must be a number or a (y, x) pair; got {scale!r}")
+    if np.ndim(scale) == 0:
+        pair = (scale, scale)
+    else:
+        pair = tuple(scale)
+        if len(pair) != 2:
+            raise ParameterError(f"{name} must be a number or a (y, x) pair; got {scale!r}")
+    values = []
+    for value in pair:
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise ParameterError(f"{name} must be a number; got {value!r}")
+        value = float(value)
+        if math.isnan(value):
+            raise ParameterError(f"{name} is NaN; give a positive number such as 2 or 3.5")
+        if not math.isfinite(value) or value <= 0:
+            raise ParameterError(f"{name} must be a positive finite number; got {value:g}")
+        values.append(value)
+    return values[0], values[1]
+
+
+def scaled_size(in_size: tuple[int, int], scale: tuple[float, float]) -> tuple[int, int]:
+    """``floor(in * s + 0.5)`` per axis, as METHODS.md defines the output size."""
+    return tuple(int(math.floor(n * s + 0.5)) for n, s in zip(in_size, scale))  # type: ignore[return-value]
+
+
+def resolve_size(
+    in_size: tuple[int, int], scale: ScaleArg, size: SizeArg
+) -> tuple[tuple[int, int], tuple[float, float]]:
+    """Output size ``(h, w)`` and the scale ``(y, x)`` it stands for.
+
+    Exactly one of ``scale`` and ``size`` must be given. The size is checked against
+    ``core.limits.max_output_pixels`` before anything is allocated.
+    """
+    if (scale is None) == (size is None):
+        raise ParameterError("give exactly one of scale= and size=")
+    if size is not None:
+        if isinstance(size, (str, bytes)) or np.ndim(size) != 1 or len(size) != 2:
+            raise ParameterError(f"size must be (height, width); got {size!r}")
+        out = []
+        for value in size:
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ParameterError(f"size must be two positive whole numbers (height, width); got {tuple(size)!r}")
+            out.append(int(value))
+        out_size = (out[0], out[1])
+        factors = (out_size[0] / in_size[0], out_size[1] / in_size[1])
+    else:
+        factors = parse_scale(scale)
+        out_size = scaled_size(in_size, factors)
+        if min(out_size) < 1:
+            raise ParameterError(
+                f"scale {_fmt_scale(factors)} turns {in_size[0]}x{in_size[1]} into an empty image"
+            )
+    check_output_size(out_size, factors)
+    return out_size, factors
+
+
+def check_output_size(out_size: tuple[int, int], factors: tuple[float, float] | None = None) -> None:
+    """Refuse outputs over ``core.limits.max_output_pixels``."""
+    pixels = out_size[0] * out_size[1]
+    if pixels > limits.max_output_pixels:
+        what = f"scale {_fmt_scale(factors)} gives" if factors else "the output would be"
+        raise ParameterError(
+            f"{what} {out_size[0]}x{out_size[1]} pixels ({pixels / 1e6:,.0f} megapixels), over the "
+            f"limit of {limits.max_output_pixels / 1e6:,.0f} megapixels "
+            "(core.limits.max_output_pixels)"
+        )
+
+
+def data_range(dtype: np.dtype) -> float:
+    """Peak value R of METHODS.md: 255 for uint8, 65535 for uint16, 1.0 for float."""
+    dtype = np.dtype(dtype)
+    if dtype == np.uint8:
+        return 255.0
+    if dtype == np.uint16:
+        return 65535.0
+    return 1.0
+
+
+def _fmt_scale(factors: tuple[float, float] | None) -> str:
+    if factors is None:
+        return ""
+    y, x = factors
+    return f"{y:g}" if y == x else f"{y:g}x{x:g} (y, x)"

@@ -1,0 +1,288 @@
+"""Reading and writing image files.
+
+`load_image` returns arrays in the layout every other `core` function takes: ``(H, W)``
+for grey, ``(H, W, 3)`` RGB or ``(H, W, 4)`` RGBA, dtype ``uint8``, ``uint16`` or
+``float32``. OpenCV decodes the pixels (it reads 16-bit and float TIFF, which Pillow does
+not); Pillow reads only the header, to refuse oversized images before any pixel is decoded
+and to find the EXIF orientation.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from ._errors import ImageError
+from ._limits import limits
+
+READABLE_SUFFIXES = (".png", ".jpg", ".jpeg", ".jpe", ".tif", ".tiff", ".bmp", ".webp")
+WRITABLE_SUFFIXES = (".png", ".tif", ".tiff")
+SUPPORTED_DTYPES = (np.uint8, np.uint16, np.float32)
+
+_EXIF_ORIENTATION_TAG = 0x0112
+
+
+@dataclass(frozen=True)
+class _Header:
+    width: int
+    height: int
+    orientation: int
+    format: str
+
+
+def load_image(path: str | os.PathLike, *, max_pixels: int | None = None) -> np.ndarray:
+    """Read an image file into an RGB(A)-ordered array.
+
+    Parameters
+    ----------
+    path:
+        PNG, JPEG, TIFF, BMP or WebP file. Any characters are allowed in the path.
+    max_pixels:
+        Refuse images with more than this many pixels (height x width), checked from the
+        header before decoding. Defaults to ``core.limits.max_input_pixels``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(H, W)`` grey, ``(H, W, 3)`` RGB or ``(H, W, 4)`` RGBA; dtype ``uint8``,
+        ``uint16`` or ``float32`` as stored (float64 TIFFs become float32). EXIF
+        orientation is applied, so the array is upright as a viewer shows it.
+
+    Raises
+    ------
+    ImageError
+        The message names the file and the reason: missing, a folder, empty, not an
+        image, corrupt or truncated, too large, an unsupported sample type, or float
+        samples that are NaN or infinite.
+    """
+    path = Path(path)
+    limit = limits.max_input_pixels if max_pixels is None else int(max_pixels)
+    data = _read_bytes(path)
+    header = _read_header(path, data)
+    if header is not None:
+        _check_pixel_count(path, header.width, header.height, limit)
+    try:
+        decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    except cv2.error as exc:
+        raise ImageError(f"{path}: cannot be decoded ({_first_line(exc)})") from None
+    except MemoryError:
+        raise ImageError(f"{path}: not enough memory to decode this image") from None
+    if decoded is None:
+        if header is None:
+            raise ImageError(
+                f"{path}: not a readable image (Upscope reads PNG, JPEG, TIFF, BMP and "
+                "WebP), or the file is corrupt or truncated"
+            )
+        raise ImageError(f"{path}: the {header.format} file is corrupt or truncated")
+    _check_pixel_count(path, decoded.shape[1], decoded.shape[0], limit)
+    image = _to_rgb_order(decoded)
+    image = _to_supported_dtype(path, image)
+    if header is not None and header.orientation != 1:
+        image = _apply_orientation(image, header.orientation)
+    return np.ascontiguousarray(image)
+
+
+def save_image(path: str | os.PathLike, image: np.ndarray, *, overwrite: bool = True) -> Path:
+    """Write an array as a lossless PNG or TIFF, atomically.
+
+    The pixels are encoded in memory, written to a temporary file in the destination
+    folder, flushed and renamed over the destination, so a failure never leaves a partial
+    file behind.
+
+    Parameters
+    ----------
+    path:
+        Destination ending in ``.png`` (``uint8`` or ``uint16``) or ``.tif``/``.tiff``
+        (``uint8``, ``uint16`` or ``float32``).
+    image:
+        ``(H, W)``, ``(H, W, 3)`` RGB or ``(H, W, 4)`` RGBA.
+    overwrite:
+        When false, an existing destination raises `ImageError` and is left untouched.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in WRITABLE_SUFFIXES:
+        raise ImageError(
+            f"{path}: cannot write '{suffix or 'no extension'}' files; "
+            "use .png (8/16-bit) or .tif (8/16-bit or float32), both lossless"
+        )
+    image = np.asarray(image)
+    _check_writable_array(path, image, suffix)
+    if path.is_dir():
+        raise ImageError(f"{path}: is a folder, not a file name")
+    if not overwrite and path.exists():
+        raise ImageError(f"{path}: already exists (not overwritten)")
+    if not path.parent.is_dir():
+        raise ImageError(f"{path}: the folder {path.parent} does not exist")
+    bgr = _to_bgr_order(image)
+    try:
+        ok, encoded = cv2.imencode(".png" if suffix == ".png" else ".tiff", bgr)
+    except cv2.error as exc:
+        raise ImageError(f"{path}: cannot encode this image ({_first_line(exc)})") from None
+    if not ok:
+        raise ImageError(f"{path}: cannot encode this image as {suffix}")
+    write_bytes_atomically(path, encoded.tobytes(), overwrite=overwrite)
+    return path
+
+
+def write_bytes_atomically(path: Path, data: bytes, *, overwrite: bool = True) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename.
+
+    Raises `ImageError` naming the file when the folder is not writable or the disk is
+    full; the temporary file is removed in every failure.
+    """
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if overwrite:
+            os.replace(tmp_name, path)
+        else:
+            # link() fails if the destination appeared meanwhile, where rename would clobber it.
+            os.link(tmp_name, path)
+            os.unlink(tmp_name)
+    except FileExistsError:
+        _remove_quietly(tmp_name)
+        raise ImageError(f"{path}: already exists (not overwritten)") from None
+    except OSError as exc:
+        _remove_quietly(tmp_name)
+        raise ImageError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    except BaseException:
+        _remove_quietly(tmp_name)
+        raise
+
+
+def _read_bytes(path: Path) -> bytes:
+    if not path.exists():
+        raise ImageError(f"{path}: no such file")
+    if path.is_dir():
+        raise ImageError(f"{path}: is a folder, not an image file")
+    try:
+        data = path.read_bytes()
+    except PermissionError:
+        raise ImageError(f"{path}: permission denied") from None
+    except MemoryError:
+        raise ImageError(f"{path}: not enough memory to read this file") from None
+    except OSError as exc:
+        raise ImageError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if not data:
+        raise ImageError(f"{path}: the file is empty (0 bytes)")
+    return data
+
+
+def _read_header(path: Path, data: bytes) -> _Header | None:
+    """Size and EXIF orientation from the header, or None if Pillow cannot parse it."""
+    with warnings.catch_warnings():
+        # Pillow warns about odd EXIF blocks and large images; neither is an error here.
+        warnings.simplefilter("ignore")
+        try:
+            with Image.open(io.BytesIO(data)) as img:
+                width, height = img.size
+                try:
+                    orientation = int(img.getexif().get(_EXIF_ORIENTATION_TAG, 1))
+                except Exception:  # a damaged EXIF block: show the pixels as stored
+                    orientation = 1
+                fmt = img.format or "image"
+        except Image.DecompressionBombError as exc:
+            raise ImageError(f"{path}: too large to open safely ({exc})") from None
+        except Exception:
+            return None
+    if orientation not in range(1, 9):
+        orientation = 1
+    return _Header(width, height, orientation, fmt)
+
+
+def _check_pixel_count(path: Path, width: int, height: int, limit: int) -> None:
+    if width * height > limit:
+        raise ImageError(
+            f"{path}: {width}x{height} pixels ({width * height / 1e6:.0f} megapixels) is over "
+            f"the limit of {limit / 1e6:.0f} megapixels; raise core.limits.max_input_pixels "
+            "to open it"
+        )
+
+
+def _to_rgb_order(decoded: np.ndarray) -> np.ndarray:
+    if decoded.ndim == 3 and decoded.shape[2] == 1:
+        return decoded[:, :, 0]
+    if decoded.ndim == 3 and decoded.shape[2] == 3:
+        return decoded[:, :, ::-1]
+    if decoded.ndim == 3 and decoded.shape[2] == 4:
+        return decoded[:, :, [2, 1, 0, 3]]
+    return decoded
+
+
+def _to_bgr_order(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 3 and image.shape[2] == 3:
+        return np.ascontiguousarray(image[:, :, ::-1])
+    if image.ndim == 3 and image.shape[2] == 4:
+        return np.ascontiguousarray(image[:, :, [2, 1, 0, 3]])
+    if image.ndim == 3:
+        return np.ascontiguousarray(image[:, :, 0])
+    return np.ascontiguousarray(image)
+
+
+def _to_supported_dtype(path: Path, image: np.ndarray) -> np.ndarray:
+    if image.dtype == np.float64:
+        image = image.astype(np.float32)
+    if image.dtype not in SUPPORTED_DTYPES:
+        raise ImageError(
+            f"{path}: {image.dtype} samples are not supported "
+            "(Upscope reads 8-bit, 16-bit and 32-bit float images)"
+        )
+    if image.dtype == np.float32:
+        bad = int(np.count_nonzero(~np.isfinite(image)))
+        if bad:
+            raise ImageError(f"{path}: {bad} samples are NaN or infinite; Upscope needs finite values")
+    return image
+
+
+def _apply_orientation(image: np.ndarray, orientation: int) -> np.ndarray:
+    """Apply an EXIF orientation (2..8) so the array is upright."""
+    transforms = {
+        2: lambda a: a[:, ::-1],
+        3: lambda a: a[::-1, ::-1],
+        4: lambda a: a[::-1, :],
+        5: lambda a: a.swapaxes(0, 1),
+        6: lambda a: np.rot90(a, -1),
+        7: lambda a: a[::-1, ::-1].swapaxes(0, 1),
+        8: lambda a: np.rot90(a, 1),
+    }
+    return transforms[orientation](image)
+
+
+def _check_writable_array(path: Path, image: np.ndarray, suffix: str) -> None:
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (1, 3, 4)):
+        raise ImageError(f"{path}: cannot write an array of shape {image.shape} as an image")
+    if image.size == 0:
+        raise ImageError(f"{path}: cannot write an empty image of shape {image.shape}")
+    if image.dtype not in SUPPORTED_DTYPES:
+        raise ImageError(f"{path}: cannot write {image.dtype} samples (use uint8, uint16 or float32)")
+    if suffix == ".png" and image.dtype == np.float32:
+        raise ImageError(f"{path}: PNG cannot hold float32 samples; save as .tif instead")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[-1] if text else type(exc).__name__
+
+
+def _remove_quietly(name: str) -> None:
+    try:
+        os.unlink(name)
+    except OSError:
+        pass

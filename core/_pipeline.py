@@ -1,0 +1,236 @@
+"""The comparison pipeline: one image, many methods, one result at a time.
+
+A `Comparison` is built from an image and `ComparisonSettings`; building it prepares the
+inputs (in degrade mode: crop and shrink the original). Iterating it runs one method per
+step and yields a `MethodResult`, so a caller can show results as they come and stop (or
+call `Comparison.cancel` from another thread) between methods.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any, Hashable, Iterator, Literal, Mapping
+
+import numpy as np
+
+from ._arrays import as_hwc, parse_scale
+from ._downsample import crop_to_multiple, downsample, get_downsampler
+from ._errors import ParameterError, UnsupportedScaleError, UpscopeError
+from ._metrics import Convention, DiffKind, Metrics, compute_metrics, difference
+from ._registry import MethodSpec, get_method, list_methods
+from ._upsample import upsample
+
+Mode = Literal["upscale", "degrade"]
+
+
+@dataclass(frozen=True)
+class MethodChoice:
+    """A method id and the parameters to run it with (defaults for those not given)."""
+
+    id: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+def default_methods() -> tuple[MethodChoice, ...]:
+    """Every classic and neural-network method with its default parameters."""
+    return tuple(MethodChoice(spec.id) for spec in list_methods() if spec.family != "learned")
+
+
+@dataclass(frozen=True)
+class ComparisonSettings:
+    """What to compare and how.
+
+    Attributes
+    ----------
+    mode:
+        ``"upscale"``: upsample the image as it is. ``"degrade"``: shrink it by ``scale``
+        with ``downsampler``, upsample it back and measure against the original (cropped
+        to a multiple of a whole-number scale).
+    scale:
+        A number or a ``(y, x)`` pair, greater than 1.
+    methods:
+        `MethodChoice` items or plain ids, in display order.
+    reference:
+        A method id whose result is the reference for metrics and difference maps, or
+        None: the original in degrade mode, nothing (no metrics) in upscale mode.
+    convention:
+        ``"all"`` channels or ``"paper"`` (luma, border of ``ceil(scale)`` shaved).
+    diff_kind, diff_per_channel:
+        How `MethodResult.difference` is computed (see `core.difference`).
+    """
+
+    mode: Mode = "degrade"
+    scale: float | tuple[float, float] = 4.0
+    downsampler: str = "bicubic-aa"
+    methods: tuple[MethodChoice | str, ...] = field(default_factory=default_methods)
+    reference: str | None = None
+    convention: Convention = "all"
+    diff_kind: DiffKind = "abs"
+    diff_per_channel: bool = False
+
+    def method_choices(self) -> tuple[MethodChoice, ...]:
+        return tuple(m if isinstance(m, MethodChoice) else MethodChoice(m) for m in self.methods)
+
+
+@dataclass(frozen=True)
+class MethodResult:
+    """One method's outcome. ``image`` is None when ``reason`` says why it could not run.
+
+    ``job_id`` is the id of the comparison that made it, so a caller can drop stale
+    results. ``metrics`` and ``difference`` are None when there is no reference, or the
+    result's size differs from it (``note`` then says so).
+    """
+
+    job_id: Hashable
+    method_id: str
+    label: str
+    params: Mapping[str, Any]
+    image: np.ndarray | None
+    seconds: float = 0.0
+    metrics: Metrics | None = None
+    difference: np.ndarray | None = None
+    reason: str | None = None
+    note: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.image is not None
+
+
+class Comparison:
+    """A prepared comparison; iterate it to run the methods one by one.
+
+    Attributes set on construction: ``original`` (the image as given), ``ground_truth``
+    (degrade mode: the original cropped to a multiple of the scale; upscale mode: None),
+    ``input`` (what the methods upsample), ``output_size``, ``notes`` (sentences a viewer
+    shows, e.g. that the original was cropped).
+    """
+
+    def __init__(self, image: np.ndarray, settings: ComparisonSettings, *, job_id: Hashable = 0) -> None:
+        as_hwc(image)
+        self.settings = settings
+        self.job_id = job_id
+        self.original = image
+        self.notes: list[str] = []
+        self._cancelled = threading.Event()
+        self._reference_result: MethodResult | None = None
+        self._choices = settings.method_choices()
+        for choice in self._choices:
+            get_method(choice.id)
+        if settings.reference is not None:
+            get_method(settings.reference)
+        self.scale = parse_scale(settings.scale)
+        if min(self.scale) < 1:
+            raise ParameterError(f"scale must be at least 1 to compare upsamplers; got {settings.scale!r}")
+        self._extras: dict[str, Any] = {}
+        if settings.mode == "degrade":
+            self.input, self._extras = downsample(image, self.scale, settings.downsampler)
+            self.ground_truth: np.ndarray | None = crop_to_multiple(image, self.scale)
+            self.output_size = self.ground_truth.shape[:2]
+            if self.ground_truth.shape[:2] != image.shape[:2]:
+                self.notes.append(
+                    f"The original was cropped from {image.shape[0]}x{image.shape[1]} to "
+                    f"{self.output_size[0]}x{self.output_size[1]}, a multiple of the scale."
+                )
+            label = get_downsampler(settings.downsampler).label
+            self.notes.append(f"Input: {self.input.shape[0]}x{self.input.shape[1]}, made with {label}.")
+        elif settings.mode == "upscale":
+            self.input = image
+            self.ground_truth = None
+            self.output_size = (
+                math.floor(image.shape[0] * self.scale[0] + 0.5),
+                math.floor(image.shape[1] * self.scale[1] + 0.5),
+            )
+        else:
+            raise ParameterError(f"mode must be 'upscale' or 'degrade'; got {settings.mode!r}")
+        self.shave = math.ceil(max(self.scale)) if settings.convention == "paper" else 0
+
+    def cancel(self) -> None:
+        """Stop after the method now running (safe to call from any thread)."""
+        self._cancelled.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+    @property
+    def reference(self) -> np.ndarray | None:
+        """The image metrics compare against: the ground truth, a method's result, or None."""
+        if self.settings.reference is None:
+            return self.ground_truth
+        if self._reference_result is None:
+            self._reference_result = self._run(MethodChoice(self.settings.reference), reference=None)
+        return self._reference_result.image
+
+    def __iter__(self) -> Iterator[MethodResult]:
+        reference = self.reference
+        for choice in self._choices:
+            if self._cancelled.is_set():
+                return
+            cached = self._reference_result
+            if cached is not None and choice.id == cached.method_id and not choice.params:
+                yield self._measured(cached, reference)
+            else:
+                yield self._run(choice, reference)
+
+    def _run(self, choice: MethodChoice, reference: np.ndarray | None) -> MethodResult:
+        spec = get_method(choice.id)
+        params = dict(choice.params)
+        note = None
+        if spec.id == "max-unpool":
+            if "indices" in self._extras:
+                params.update(self._extras)
+            else:
+                note = "No recorded maxima: each value is placed at its window's top-left ('bed of nails')."
+        base = dict(job_id=self.job_id, method_id=spec.id, label=spec.label, params=dict(choice.params))
+        try:
+            start = time.perf_counter()
+            image = upsample(self.input, spec.id, size=self._size_for(spec), **params)
+            seconds = time.perf_counter() - start
+        except UpscopeError as exc:
+            return MethodResult(**base, image=None, reason=str(exc))
+        result = MethodResult(**base, image=image, seconds=seconds, note=note)
+        return self._measured(result, reference)
+
+    def _size_for(self, spec: MethodSpec) -> tuple[int, int]:
+        reason = spec.refusal(self.scale)
+        if reason:
+            raise UnsupportedScaleError(reason)
+        return self.output_size
+
+    def _measured(self, result: MethodResult, reference: np.ndarray | None) -> MethodResult:
+        if reference is None or result.image is None:
+            return result
+        if result.image.shape != reference.shape:
+            note = (
+                f"Output is {result.image.shape[0]}x{result.image.shape[1]}, the reference "
+                f"{reference.shape[0]}x{reference.shape[1]}: no metrics or difference."
+            )
+            return replace(result, note=_join(result.note, note))
+        metrics = compute_metrics(reference, result.image, convention=self.settings.convention, shave=self.shave)
+        diff = difference(
+            result.image, reference, kind=self.settings.diff_kind, per_channel=self.settings.diff_per_channel
+        )
+        return replace(result, metrics=metrics, difference=diff)
+
+
+def compare(
+    image: np.ndarray, settings: ComparisonSettings | None = None, *, job_id: Hashable = 0
+) -> Iterator[MethodResult]:
+    """Run a comparison and yield one `MethodResult` per method, in the settings' order.
+
+    Shorthand for ``iter(Comparison(image, settings, job_id=job_id))``; build the
+    `Comparison` yourself to read its ground truth, input and notes, or to cancel it.
+    Bad settings raise `ParameterError` before anything runs; a method that cannot take
+    them yields a result whose ``reason`` says why.
+    """
+    return iter(Comparison(image, settings or ComparisonSettings(), job_id=job_id))
+
+
+def _join(*parts: str | None) -> str | None:
+    text = " ".join(p for p in parts if p)
+    return text or None
+

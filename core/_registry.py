@@ -1,0 +1,208 @@
+"""The method registry: one `MethodSpec` per upsampling method.
+
+A method is one function plus one `@register_method(...)` decorator in a module of
+`core.methods`; that package imports every module in it, so adding a method touches one
+file. The function receives a validated ``(H, W, C)`` array, the output size and its
+validated parameters, and returns an ``(h, w, C)`` array, either in the input's dtype or
+in floating point (the caller rounds, clips and casts).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal
+
+import numpy as np
+
+from ._errors import ParameterError, UnsupportedScaleError
+
+Family = Literal["classic", "neural", "learned"]
+ScaleKind = Literal["any", "integer"]
+ParamKind = Literal["float", "int", "choice", "kernel", "array", "size"]
+
+
+@dataclass(frozen=True)
+class Param:
+    """One tunable parameter of a method.
+
+    ``default=None`` means "chosen from the scale" (e.g. the transposed-convolution
+    kernel size); the description says how. ``user=False`` marks parameters that the
+    pipeline fills in (max-unpool's recorded positions), not a person.
+    """
+
+    name: str
+    kind: ParamKind
+    default: Any
+    description: str
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+    user: bool = True
+
+    def validate(self, method_id: str, value: Any) -> Any:
+        """Return ``value`` converted to this parameter's type, or raise `ParameterError`."""
+        if value is None:
+            if self.default is None:
+                return None
+            raise ParameterError(f"{method_id}: parameter '{self.name}' cannot be None")
+        where = f"{method_id}: parameter '{self.name}'"
+        if self.kind == "float":
+            number = _as_real(where, value)
+            self._check_range(where, number)
+            return number
+        if self.kind == "int":
+            number = _as_real(where, value)
+            if number != int(number):
+                raise ParameterError(f"{where} must be a whole number, got {value!r}")
+            self._check_range(where, number)
+            return int(number)
+        if self.kind == "choice":
+            if value not in self.choices:
+                raise ParameterError(f"{where} must be one of {', '.join(self.choices)}; got {value!r}")
+            return value
+        if self.kind == "kernel":
+            if isinstance(value, str):
+                if value not in self.choices:
+                    raise ParameterError(
+                        f"{where} must be {' or '.join(repr(c) for c in self.choices)} "
+                        f"or a 2-D array; got {value!r}"
+                    )
+                return value
+            kernel = np.asarray(value, dtype=np.float64)
+            if kernel.ndim != 2 or kernel.size == 0:
+                raise ParameterError(f"{where} must be a non-empty 2-D array; got shape {kernel.shape}")
+            if not np.all(np.isfinite(kernel)):
+                raise ParameterError(f"{where} has NaN or infinite taps")
+            return kernel
+        if self.kind == "size":
+            if len(value) != 2:
+                raise ParameterError(f"{where} must be (height, width); got {value!r}")
+            return tuple(int(_as_real(where, v)) for v in value)
+        return value  # "array": checked by the method, which knows the shape it needs
+
+    def _check_range(self, where: str, number: float) -> None:
+        if self.minimum is not None and number < self.minimum:
+            raise ParameterError(f"{where} must be at least {self.minimum}; got {number}")
+        if self.maximum is not None and number > self.maximum:
+            raise ParameterError(f"{where} must be at most {self.maximum}; got {number}")
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """Everything the GUI, the command line and notebooks need to know about a method."""
+
+    id: str
+    label: str
+    family: Family
+    description: str
+    function: Callable[..., np.ndarray] = field(repr=False)
+    scales: ScaleKind = "any"
+    params: tuple[Param, ...] = ()
+    also_called: tuple[str, ...] = ()
+    reference: str = ""
+
+    def defaults(self) -> dict[str, Any]:
+        """Default value of every user parameter."""
+        return {p.name: p.default for p in self.params if p.user}
+
+    def resolve_params(self, given: dict[str, Any]) -> dict[str, Any]:
+        """Validate ``given`` and fill in defaults; unknown names raise `ParameterError`."""
+        known = {p.name: p for p in self.params}
+        unknown = sorted(set(given) - set(known))
+        if unknown:
+            accepted = ", ".join(known) or "none"
+            raise ParameterError(f"{self.id}: unknown parameter {', '.join(map(repr, unknown))} (accepted: {accepted})")
+        return {name: p.validate(self.id, given.get(name, p.default)) for name, p in known.items()}
+
+    def refusal(self, scale: tuple[float, float]) -> str | None:
+        """Why this method cannot take ``scale`` (y, x), or None when it can."""
+        if self.scales == "integer":
+            bad = [s for s in scale if not is_whole(s) or s < 1]
+            if bad:
+                return f"{self.label} takes whole-number scales only (x2, x3, ...), not x{_fmt(bad[0])}"
+        return None
+
+    def check_size(self, in_size: tuple[int, int], out_size: tuple[int, int]) -> None:
+        """Raise `UnsupportedScaleError` if an explicit output size is unreachable."""
+        if self.scales == "integer":
+            for n, m, axis in zip(in_size, out_size, ("height", "width")):
+                if m % n:
+                    raise UnsupportedScaleError(
+                        f"{self.label} takes whole-number scales only: output {axis} {m} "
+                        f"is not a multiple of the input {axis} {n}"
+                    )
+
+
+_REGISTRY: dict[str, MethodSpec] = {}
+
+
+def register_method(
+    id: str,
+    *,
+    label: str,
+    family: Family,
+    description: str,
+    scales: ScaleKind = "any",
+    params: tuple[Param, ...] = (),
+    also_called: tuple[str, ...] = (),
+    reference: str = "",
+) -> Callable[[Callable[..., np.ndarray]], Callable[..., np.ndarray]]:
+    """Decorator that registers ``function`` as the method ``id``."""
+
+    def decorate(function: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+        if id in _REGISTRY:
+            raise RuntimeError(f"method id {id!r} is registered twice")
+        _REGISTRY[id] = MethodSpec(
+            id=id,
+            label=label,
+            family=family,
+            description=description,
+            function=function,
+            scales=scales,
+            params=params,
+            also_called=also_called,
+            reference=reference,
+        )
+        return function
+
+    return decorate
+
+
+def list_methods() -> list[MethodSpec]:
+    """Every registered method, classic first, then neural, then learned."""
+    _load_methods()
+    order = {"classic": 0, "neural": 1, "learned": 2}
+    return sorted(_REGISTRY.values(), key=lambda s: order[s.family])
+
+
+def get_method(method_id: str) -> MethodSpec:
+    """The spec of ``method_id``; an unknown id raises `ParameterError` listing the known ones."""
+    _load_methods()
+    try:
+        return _REGISTRY[method_id]
+    except (KeyError, TypeError):
+        known = ", ".join(_REGISTRY)
+        raise ParameterError(f"unknown method {method_id!r}; known methods: {known}") from None
+
+
+def _load_methods() -> None:
+    from . import methods  # noqa: F401  (importing registers every method)
+
+
+def is_whole(value: float) -> bool:
+    """True when ``value`` is a whole number to within float noise."""
+    return math.isfinite(value) and abs(value - round(value)) < 1e-9
+
+
+def _as_real(where: str, value: Any) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ParameterError(f"{where} must be a number; got {value!r}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ParameterError(f"{where} must be finite; got {value!r}")
+    return number
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"

@@ -1,0 +1,111 @@
+"""Building blocks of separable resampling: coordinate maps, tap tables, their application.
+
+A *tap table* for one axis is a pair ``(index, weight)`` of ``(out, T)`` arrays: output
+sample ``i`` is ``sum_t weight[i, t] * input[index[i, t]]``. Nearest, linear, cubic and
+anti-aliased filters all reduce to such tables, so one function applies them all.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import cv2
+import numpy as np
+
+Taps = tuple[np.ndarray, np.ndarray]
+
+
+def nearest_index(n_in: int, n_out: int) -> np.ndarray:
+    """``min(floor(dst * in / out), in - 1)``, computed exactly in integers."""
+    dst = np.arange(n_out, dtype=np.int64)
+    return np.minimum((dst * n_in) // n_out, n_in - 1)
+
+
+def nearest_exact_index(n_in: int, n_out: int) -> np.ndarray:
+    """``min(floor((dst + 0.5) * in / out), in - 1)`` (pixel centres), exactly in integers."""
+    dst = np.arange(n_out, dtype=np.int64)
+    return np.minimum(((2 * dst + 1) * n_in) // (2 * n_out), n_in - 1)
+
+
+def half_pixel_coords(n_in: int, n_out: int) -> np.ndarray:
+    """Source coordinate of each output pixel centre: ``(dst + 0.5) * in / out - 0.5``."""
+    return (np.arange(n_out, dtype=np.float64) + 0.5) * (n_in / n_out) - 0.5
+
+
+def aligned_coords(n_in: int, n_out: int) -> np.ndarray:
+    """Corner-aligned source coordinates: ``dst * (in - 1) / (out - 1)`` (0 when out is 1)."""
+    if n_out == 1:
+        return np.zeros(1)
+    return np.arange(n_out, dtype=np.float64) * ((n_in - 1) / (n_out - 1))
+
+
+def linear_taps(coords: np.ndarray, n_in: int) -> Taps:
+    """Two-tap linear interpolation at ``coords``, clamped at 0 and replicated at the end."""
+    coords = np.maximum(coords, 0.0)
+    i0 = np.minimum(np.floor(coords).astype(np.int64), n_in - 1)
+    i1 = np.minimum(i0 + 1, n_in - 1)
+    frac = coords - i0
+    return np.stack([i0, i1], axis=1), np.stack([1.0 - frac, frac], axis=1)
+
+
+def keys_cubic(x: np.ndarray, a: float) -> np.ndarray:
+    """Keys (1981) cubic convolution kernel with parameter ``a``; support [-2, 2]."""
+    x = np.abs(x)
+    near = ((a + 2) * x - (a + 3)) * x * x + 1
+    far = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    return np.where(x <= 1, near, np.where(x < 2, far, 0.0))
+
+
+def cubic_taps(coords: np.ndarray, n_in: int, a: float) -> Taps:
+    """Four-tap cubic interpolation at ``coords``, source indices clamped to the edge."""
+    base = np.floor(coords)
+    offsets = np.arange(-1, 3)
+    index = np.clip(base[:, None].astype(np.int64) + offsets, 0, n_in - 1)
+    weight = keys_cubic(coords[:, None] - (base[:, None] + offsets), a)
+    return index, weight
+
+
+def antialias_taps(n_in: int, n_out: int, kernel: Callable[[np.ndarray], np.ndarray], support: float) -> Taps:
+    """Taps of a filter stretched by the downscale factor (Pillow's and PyTorch's antialias).
+
+    For a reduction by ``scale = in / out > 1`` the kernel is widened by ``scale`` so each
+    output averages every input it covers; taps falling outside the image are dropped and
+    the rest renormalised to sum to one (no edge replication).
+    """
+    scale = n_in / n_out
+    stretch = max(scale, 1.0)
+    reach = support * stretch
+    centres = (np.arange(n_out) + 0.5) * scale
+    lo = np.maximum((centres - reach + 0.5).astype(np.int64), 0)
+    hi = np.minimum((centres + reach + 0.5).astype(np.int64), n_in)
+    width = int((hi - lo).max())
+    index = lo[:, None] + np.arange(width)
+    weight = kernel((index - centres[:, None] + 0.5) / stretch)
+    weight[index >= hi[:, None]] = 0.0
+    weight /= weight.sum(axis=1, keepdims=True)
+    return np.minimum(index, n_in - 1), weight
+
+
+def apply_taps(image: np.ndarray, rows: Taps, cols: Taps) -> np.ndarray:
+    """Resample ``(H, W, C)`` ``image`` with per-axis tap tables; returns float32 ``(h, w, C)``."""
+    tmp = _apply_axis(image, rows, axis=0)
+    return _apply_axis(tmp, cols, axis=1)
+
+
+def _apply_axis(image: np.ndarray, taps: Taps, axis: int) -> np.ndarray:
+    index, weight = taps
+    weight = weight.astype(np.float32)
+    shape = [1, 1, 1]
+    shape[axis] = -1
+    out = None
+    for t in range(index.shape[1]):
+        term = image.take(index[:, t], axis=axis).astype(np.float32, copy=False)
+        term = term * weight[:, t].reshape(shape)
+        out = term if out is None else np.add(out, term, out=out)
+    return out
+
+
+def cv2_resize(image: np.ndarray, size: tuple[int, int], flag: int) -> np.ndarray:
+    """``cv2.resize`` to ``(h, w)`` that keeps the ``(H, W, C)`` layout for one channel."""
+    out = cv2.resize(image, (size[1], size[0]), interpolation=flag)
+    return out if out.ndim == 3 else out[:, :, None]

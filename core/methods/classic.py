@@ -1,0 +1,156 @@
+"""Classic interpolation: nearest, bilinear (three ways), bicubic, Lanczos, area.
+
+Every function takes an ``(H, W, C)`` array and the output size ``(h, w)`` and maps
+destination to source by the size ratio ``in / out`` (see METHODS.md).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .._registry import Param, register_method
+from .._resample import (
+    aligned_coords,
+    apply_taps,
+    cubic_taps,
+    cv2_resize,
+    half_pixel_coords,
+    linear_taps,
+    nearest_exact_index,
+    nearest_index,
+)
+
+
+@register_method(
+    "nearest",
+    label="Nearest",
+    family="classic",
+    description="Nearest neighbour, src = floor(dst * in/out): each output pixel copies one input "
+    "pixel; blocky, never blurs, aliases at non-integer scales.",
+    also_called=("nearest neighbour", "point sampling", "INTER_NEAREST"),
+    reference="torch interpolate(mode='nearest'); cv2.INTER_NEAREST",
+)
+def nearest(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    rows = nearest_index(image.shape[0], size[0])
+    cols = nearest_index(image.shape[1], size[1])
+    return image.take(rows, axis=0).take(cols, axis=1)
+
+
+@register_method(
+    "nearest-exact",
+    label="Nearest (pixel centres)",
+    family="classic",
+    description="Nearest neighbour by pixel centres, src = floor((dst + 0.5) * in/out); differs from "
+    "'nearest' only at non-integer scales, where it is better centred.",
+    also_called=("nearest-exact", "INTER_NEAREST_EXACT", "Pillow NEAREST"),
+    reference="torch interpolate(mode='nearest-exact')",
+)
+def nearest_exact(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    rows = nearest_exact_index(image.shape[0], size[0])
+    cols = nearest_exact_index(image.shape[1], size[1])
+    return image.take(rows, axis=0).take(cols, axis=1)
+
+
+@register_method(
+    "bilinear",
+    label="Bilinear",
+    family="classic",
+    description="Bilinear interpolation with half-pixel centres (OpenCV INTER_LINEAR, PyTorch "
+    "align_corners=False): smooth, slightly blurry, no overshoot.",
+    also_called=("linear", "INTER_LINEAR", "align_corners=False"),
+    reference="torch interpolate(mode='bilinear', align_corners=False); cv2.INTER_LINEAR",
+)
+def bilinear(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    return cv2_resize(image, size, cv2.INTER_LINEAR)
+
+
+@register_method(
+    "bilinear-aligned",
+    label="Bilinear (corners aligned)",
+    family="classic",
+    description="Bilinear interpolation with the corner pixels aligned, src = dst * (in-1)/(out-1) "
+    "(PyTorch align_corners=True, nn.UpsamplingBilinear2d); shifts the image slightly.",
+    also_called=("align_corners=True", "UpsamplingBilinear2d"),
+    reference="torch interpolate(mode='bilinear', align_corners=True)",
+)
+def bilinear_aligned(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    rows = linear_taps(aligned_coords(image.shape[0], size[0]), image.shape[0])
+    cols = linear_taps(aligned_coords(image.shape[1], size[1]), image.shape[1])
+    return apply_taps(image, rows, cols)
+
+
+@register_method(
+    "bilinear-numpy",
+    label="Bilinear (NumPy formula)",
+    family="classic",
+    description="The textbook bilinear formula f = w11 Q11 + w21 Q21 + w12 Q12 + w22 Q22 written "
+    "in vectorised NumPy, same mapping as 'bilinear'; a teaching twin of the OpenCV kernel.",
+    also_called=("bilinear", "four-neighbour interpolation"),
+    reference="equals 'bilinear'",
+)
+def bilinear_numpy(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    (ys, wy), (xs, wx) = (
+        linear_taps(half_pixel_coords(image.shape[0], size[0]), image.shape[0]),
+        linear_taps(half_pixel_coords(image.shape[1], size[1]), image.shape[1]),
+    )
+    y0, y1 = ys[:, 0, None], ys[:, 1, None]  # (h, 1): broadcast against columns
+    x0, x1 = xs[None, :, 0], xs[None, :, 1]  # (1, w)
+    dy = wy[:, 1, None, None].astype(np.float32)  # (h, 1, 1): fractional row offset
+    dx = wx[None, :, 1, None].astype(np.float32)  # (1, w, 1): fractional column offset
+    q11 = image[y0, x0].astype(np.float32)  # (y0, x0)
+    q21 = image[y0, x1].astype(np.float32)  # (y0, x1)
+    q12 = image[y1, x0].astype(np.float32)  # (y1, x0)
+    q22 = image[y1, x1].astype(np.float32)  # (y1, x1)
+    return (1 - dy) * ((1 - dx) * q11 + dx * q21) + dy * ((1 - dx) * q12 + dx * q22)
+
+
+OPENCV_CUBIC_A = -0.75
+
+
+@register_method(
+    "bicubic",
+    label="Bicubic",
+    family="classic",
+    description="Keys cubic convolution over 4x4 neighbours, half-pixel centres, a = -0.75 "
+    "(OpenCV, PyTorch); a = -0.5 is Catmull-Rom (Pillow, MATLAB). Sharper than bilinear, "
+    "with slight overshoot (halo) at edges.",
+    params=(
+        Param("a", "float", OPENCV_CUBIC_A, "Keys kernel parameter: -0.75 OpenCV/PyTorch, -0.5 Catmull-Rom",
+              minimum=-1.0, maximum=0.0),
+    ),
+    also_called=("cubic convolution", "INTER_CUBIC", "Catmull-Rom (a=-0.5)"),
+    reference="torch interpolate(mode='bicubic', align_corners=False) for a=-0.75; cv2.INTER_CUBIC",
+)
+def bicubic(image: np.ndarray, size: tuple[int, int], *, a: float) -> np.ndarray:
+    if a == OPENCV_CUBIC_A:
+        return cv2_resize(image, size, cv2.INTER_CUBIC)
+    rows = cubic_taps(half_pixel_coords(image.shape[0], size[0]), image.shape[0], a)
+    cols = cubic_taps(half_pixel_coords(image.shape[1], size[1]), image.shape[1], a)
+    return apply_taps(image, rows, cols)
+
+
+@register_method(
+    "lanczos4",
+    label="Lanczos-4",
+    family="classic",
+    description="Lanczos windowed sinc over 8x8 neighbours (OpenCV INTER_LANCZOS4): the sharpest "
+    "classic kernel, with visible ringing next to hard edges.",
+    also_called=("windowed sinc", "INTER_LANCZOS4"),
+    reference="cv2.INTER_LANCZOS4",
+)
+def lanczos4(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    return cv2_resize(image, size, cv2.INTER_LANCZOS4)
+
+
+@register_method(
+    "area",
+    label="Area",
+    family="classic",
+    description="Pixel-area relation (OpenCV INTER_AREA): each output pixel is the area-weighted "
+    "mean of the input pixels it overlaps; nearest at integer upscales.",
+    also_called=("box filter", "pixel mixing", "INTER_AREA"),
+    reference="cv2.INTER_AREA",
+)
+def area(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    return cv2_resize(image, size, cv2.INTER_AREA)

@@ -1,0 +1,1 @@
+"""Upscope's Qt viewer. It shows what `core` computes and never computes pixels itself."""
