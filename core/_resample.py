@@ -86,6 +86,23 @@ def antialias_taps(n_in: int, n_out: int, kernel: Callable[[np.ndarray], np.ndar
     return np.minimum(index, n_in - 1), weight
 
 
+def area_taps(n_in: int, n_out: int) -> Taps:
+    """Pixel-area weights: output pixel ``d`` covers ``[d r, (d + 1) r)`` of the input,
+    ``r = in / out``, and averages the input pixels by their overlap with it.
+
+    Computed in integers (boundaries in units of ``1 / out``), so a boundary that falls
+    exactly on a pixel edge is never rounded to the wrong side.
+    """
+    dst = np.arange(n_out, dtype=np.int64)[:, None]
+    first = (dst * n_in) // n_out  # the input pixel holding the left boundary
+    width = -(-n_in // n_out) + 1  # ceil(r) + 1 pixels can overlap one output
+    index = first + np.arange(width)
+    lo = np.maximum(dst * n_in, index * n_out)
+    hi = np.minimum((dst + 1) * n_in, (index + 1) * n_out)
+    weight = np.maximum(hi - lo, 0) / n_in
+    return np.minimum(index, n_in - 1), weight
+
+
 def apply_taps(image: np.ndarray, rows: Taps, cols: Taps) -> np.ndarray:
     """Resample ``(H, W, C)`` ``image`` with per-axis tap tables; returns float32 ``(h, w, C)``."""
     tmp = _apply_axis(image, rows, axis=0)

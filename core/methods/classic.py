@@ -13,6 +13,7 @@ from .._registry import Param, register_method
 from .._resample import (
     aligned_coords,
     apply_taps,
+    area_taps,
     cubic_taps,
     cv2_resize,
     half_pixel_coords,
@@ -153,4 +154,11 @@ def lanczos4(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     reference="cv2.INTER_AREA",
 )
 def area(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    return cv2_resize(image, size, cv2.INTER_AREA)
+    if size[0] % image.shape[0] == 0 and size[1] % image.shape[1] == 0:
+        return cv2_resize(image, size, cv2.INTER_AREA)
+    # OpenCV's non-integer area upscaling finds pixel boundaries in floating point; where a
+    # boundary falls exactly on a pixel edge it can pick the previous pixel and drop one
+    # (about 3% of sizes, errors up to 231 levels on uint8). Exact weights avoid that.
+    rows = area_taps(image.shape[0], size[0])
+    cols = area_taps(image.shape[1], size[1])
+    return apply_taps(image, rows, cols)

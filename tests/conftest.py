@@ -1,0 +1,47 @@
+"""Shared fixtures. Qt runs offscreen; PyTorch, when installed, is the reference."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "default", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(20261121)
+
+
+def random_image(rng: np.random.Generator, shape: tuple[int, ...], dtype) -> np.ndarray:
+    """Uniform noise over the dtype's range (floats over [-0.25, 1.25]: nothing is clipped)."""
+    dtype = np.dtype(dtype)
+    if dtype.kind == "u":
+        return rng.integers(0, np.iinfo(dtype).max + 1, size=shape, dtype=dtype)
+    return (rng.random(shape) * 1.5 - 0.25).astype(dtype)
+
+
+def tolerance(dtype) -> float:
+    """METHODS.md: 1 LSB for integers, 1e-4 of the data range for float32 (range 1.5 here)."""
+    return 1.0 if np.dtype(dtype).kind == "u" else 1.5e-4
+
+
+def round_like(reference: np.ndarray, dtype) -> np.ndarray:
+    """A float64 reference rounded and clipped the way METHODS.md rounds integer results."""
+    dtype = np.dtype(dtype)
+    if dtype.kind == "u":
+        return np.clip(np.rint(reference), 0, np.iinfo(dtype).max)
+    return reference
+
+
+def max_error(ours: np.ndarray, reference: np.ndarray) -> float:
+    assert ours.shape == reference.shape, (ours.shape, reference.shape)
+    return float(np.max(np.abs(ours.astype(np.float64) - reference))) if ours.size else 0.0
