@@ -18,7 +18,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image
+from PIL import BmpImagePlugin, Image, JpegImagePlugin, PngImagePlugin, TiffImagePlugin, WebPImagePlugin
 
 from ._errors import ImageError
 from ._limits import limits
@@ -28,6 +28,18 @@ WRITABLE_SUFFIXES = (".png", ".tif", ".tiff")
 SUPPORTED_DTYPES = (np.uint8, np.uint16, np.float32)
 
 _EXIF_ORIENTATION_TAG = 0x0112
+_TIFF_EXTRA_SAMPLES_TAG = 338
+_UNASSOCIATED_ALPHA = 2
+
+# Pillow's format classes read a header without Image.open's own size check, so an
+# oversized image reaches our check (and its message) with its real size.
+_HEADER_READERS = (
+    PngImagePlugin.PngImageFile,
+    JpegImagePlugin.JpegImageFile,
+    TiffImagePlugin.TiffImageFile,
+    BmpImagePlugin.BmpImageFile,
+    WebPImagePlugin.WebPImageFile,
+)
 
 
 @dataclass(frozen=True)
@@ -36,6 +48,9 @@ class _Header:
     height: int
     orientation: int
     format: str
+    # OpenCV premultiplies 8-bit RGBA TIFFs whose alpha is unassociated (libtiff's RGBA
+    # reader); Pillow decodes those exactly.
+    needs_pillow_pixels: bool = False
 
 
 def load_image(path: str | os.PathLike, *, max_pixels: int | None = None) -> np.ndarray:
@@ -71,6 +86,8 @@ def load_image(path: str | os.PathLike, *, max_pixels: int | None = None) -> np.
         _check_pixel_count(path, header.width, header.height, limit)
     try:
         decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+        if header is not None and header.needs_pillow_pixels and decoded is not None:
+            decoded = _decode_with_pillow(data)[:, :, [2, 1, 0, 3]]
     except cv2.error as exc:
         raise ImageError(f"{path}: cannot be decoded ({_first_line(exc)})") from None
     except MemoryError:
@@ -188,23 +205,44 @@ def _read_bytes(path: Path) -> bytes:
 def _read_header(path: Path, data: bytes) -> _Header | None:
     """Size and EXIF orientation from the header, or None if Pillow cannot parse it."""
     with warnings.catch_warnings():
-        # Pillow warns about odd EXIF blocks and large images; neither is an error here.
+        # Pillow warns about odd EXIF blocks; that is no reason to refuse the pixels.
         warnings.simplefilter("ignore")
-        try:
-            with Image.open(io.BytesIO(data)) as img:
-                width, height = img.size
+        for reader in _HEADER_READERS:
+            try:
+                img = reader(io.BytesIO(data))
+            except Exception:
+                continue
+            with img:
                 try:
                     orientation = int(img.getexif().get(_EXIF_ORIENTATION_TAG, 1))
                 except Exception:  # a damaged EXIF block: show the pixels as stored
                     orientation = 1
-                fmt = img.format or "image"
-        except Image.DecompressionBombError as exc:
-            raise ImageError(f"{path}: too large to open safely ({exc})") from None
-        except Exception:
-            return None
-    if orientation not in range(1, 9):
-        orientation = 1
-    return _Header(width, height, orientation, fmt)
+                unassociated = (
+                    img.format == "TIFF"
+                    and img.mode == "RGBA"
+                    and _UNASSOCIATED_ALPHA in _as_tuple(img.tag_v2.get(_TIFF_EXTRA_SAMPLES_TAG))
+                )
+                return _Header(
+                    img.size[0],
+                    img.size[1],
+                    orientation if orientation in range(1, 9) else 1,
+                    img.format or "image",
+                    needs_pillow_pixels=unassociated,
+                )
+    return None
+
+
+def _as_tuple(value: object) -> tuple:
+    if value is None:
+        return ()
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,)
+
+
+def _decode_with_pillow(data: bytes) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with Image.open(io.BytesIO(data)) as img:
+            return np.asarray(img)
 
 
 def _check_pixel_count(path: Path, width: int, height: int, limit: int) -> None:
