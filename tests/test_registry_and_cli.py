@@ -1,0 +1,60 @@
+"""The method registry's contents and the command line's --list-methods."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import core
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC_IDS = [
+    "nearest", "nearest-exact", "bilinear", "bilinear-aligned", "bilinear-numpy", "bicubic",
+    "lanczos4", "area", "repeat", "avg-unpool", "max-unpool", "transposed-conv",
+]
+
+
+def test_every_method_of_the_specification_is_registered():
+    assert [spec.id for spec in core.list_methods()] == SPEC_IDS
+
+
+def test_every_spec_says_what_it_is():
+    for spec in core.list_methods():
+        assert spec.label and spec.description and spec.reference and spec.also_called
+        assert spec.family in ("classic", "neural")
+        assert spec.scales == ("integer" if spec.family == "neural" else "any")
+        for param in spec.params:
+            assert param.description
+
+
+def test_descriptions_use_the_names_people_search_for():
+    text = {spec.id: " ".join((spec.description, *spec.also_called)) for spec in core.list_methods()}
+    assert "deconvolution" in text["transposed-conv"] and "fractionally strided" in text["transposed-conv"]
+    assert "UpSampling2D" in text["repeat"] and "unsampling" in text["repeat"]
+    assert "unpooling" in text["max-unpool"] and "bed of nails" in text["max-unpool"]
+    assert "Catmull-Rom" in text["bicubic"]
+
+
+def test_defaults_of_user_parameters():
+    assert core.get_method("bicubic").defaults() == {"a": -0.75}
+    assert core.get_method("transposed-conv").defaults() == {
+        "kernel": "bilinear", "kernel_size": None, "padding": None, "output_padding": None
+    }
+    assert core.get_method("max-unpool").defaults() == {}  # positions come from the pipeline
+
+
+def test_list_methods_on_the_command_line():
+    run = subprocess.run([sys.executable, "app.py", "--list-methods"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    for method_id in SPEC_IDS:
+        assert any(line.startswith(method_id + " ") for line in lines), method_id
+    assert "deconvolution" in run.stdout
+
+
+def test_core_imports_no_qt():
+    code = "import sys, core, core.methods; print(sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph', 'superqt', 'shiboken6')))"
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"
