@@ -50,7 +50,11 @@ def like_input(result: np.ndarray, original: np.ndarray) -> np.ndarray:
     if result.dtype != dtype:
         if np.issubdtype(dtype, np.integer):
             info = np.iinfo(dtype)
-            result = np.clip(np.rint(result), info.min, info.max).astype(dtype)
+            if not result.flags.writeable or result.dtype.kind != "f":
+                result = result.astype(np.float32)
+            np.rint(result, out=result)  # in place: results can be hundreds of megabytes
+            np.clip(result, info.min, info.max, out=result)
+            result = result.astype(dtype)
         else:
             result = result.astype(dtype)
     if original.ndim == 2:

@@ -94,8 +94,8 @@ def ssim(reference: np.ndarray, test: np.ndarray, *, data_range: float | None = 
     Gaussian window sigma 1.5 (11x11), K1 = 0.01, K2 = 0.03, population covariance; the
     map's 5-pixel border is left out of the mean. Matches
     ``skimage.metrics.structural_similarity(gaussian_weights=True, sigma=1.5,
-    use_sample_covariance=False, data_range=R, channel_axis=-1)`` to 1e-4, using OpenCV's
-    separable Gaussian blur for speed.
+    use_sample_covariance=False, data_range=R, channel_axis=-1)`` to 1e-4, computed with
+    OpenCV's separable Gaussian blur in float32 for speed.
 
     Raises `ParameterError` for images smaller than 11x11.
     """
@@ -104,8 +104,12 @@ def ssim(reference: np.ndarray, test: np.ndarray, *, data_range: float | None = 
     if ref.shape[0] < window or ref.shape[1] < window:
         raise ParameterError(f"SSIM needs at least {window}x{window} pixels; the images are {ref.shape[0]}x{ref.shape[1]}")
     peak = _range(reference, data_range)
-    x = ref.astype(np.float64)
-    y = tst.astype(np.float64)
+    # float32 halves the memory traffic of float64. Centring both images on one common
+    # value keeps E[x^2] - E[x]^2 from cancelling catastrophically (measured: 2e-6 from
+    # scikit-image's float64, against 6e-5 uncentred).
+    centre = np.float32(ref.mean(dtype=np.float64) / peak)
+    x = _unit_centred(ref, peak, centre)
+    y = _unit_centred(tst, peak, centre)
 
     def blur(a: np.ndarray) -> np.ndarray:
         return cv2.GaussianBlur(a, (window, window), _SSIM_SIGMA, borderType=cv2.BORDER_REFLECT)
@@ -114,12 +118,22 @@ def ssim(reference: np.ndarray, test: np.ndarray, *, data_range: float | None = 
     var_x = blur(x * x) - mu_x * mu_x
     var_y = blur(y * y) - mu_y * mu_y
     cov = blur(x * y) - mu_x * mu_y
-    c1, c2 = (_SSIM_K1 * peak) ** 2, (_SSIM_K2 * peak) ** 2
+    mu_x += centre
+    mu_y += centre
+    c1, c2 = _SSIM_K1**2, _SSIM_K2**2  # the data range is 1 after scaling
     numerator = (2 * mu_x * mu_y + c1) * (2 * cov + c2)
     denominator = (mu_x * mu_x + mu_y * mu_y + c1) * (var_x + var_y + c2)
     ssim_map = numerator / denominator
     r = _SSIM_RADIUS
-    return float(ssim_map[r:-r, r:-r].mean())
+    return float(ssim_map[r:-r, r:-r].mean(dtype=np.float64))
+
+
+def _unit_centred(image: np.ndarray, peak: float, centre: np.float32) -> np.ndarray:
+    """``image / peak - centre`` in float32, as one new array."""
+    out = image.astype(np.float32)
+    out *= np.float32(1.0 / peak)
+    out -= centre
+    return out
 
 
 def paper_view(image: np.ndarray, shave: int) -> np.ndarray:

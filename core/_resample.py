@@ -104,9 +104,13 @@ def area_taps(n_in: int, n_out: int) -> Taps:
 
 
 def apply_taps(image: np.ndarray, rows: Taps, cols: Taps) -> np.ndarray:
-    """Resample ``(H, W, C)`` ``image`` with per-axis tap tables; returns float32 ``(h, w, C)``."""
-    tmp = _apply_axis(image, rows, axis=0)
-    return _apply_axis(tmp, cols, axis=1)
+    """Resample ``(H, W, C)`` ``image`` with per-axis tap tables; returns float32 ``(h, w, C)``.
+
+    Columns go first: gathering along axis 1 is the slow, element-wise gather, so it runs on
+    the smaller array; gathering whole rows afterwards is a plain memory copy.
+    """
+    tmp = _apply_axis(image, cols, axis=1)
+    return _apply_axis(tmp, rows, axis=0)
 
 
 def _apply_axis(image: np.ndarray, taps: Taps, axis: int) -> np.ndarray:
@@ -117,9 +121,14 @@ def _apply_axis(image: np.ndarray, taps: Taps, axis: int) -> np.ndarray:
     out = None
     for t in range(index.shape[1]):
         term = image.take(index[:, t], axis=axis).astype(np.float32, copy=False)
-        term = term * weight[:, t].reshape(shape)
+        np.multiply(term, weight[:, t].reshape(shape), out=term)
         out = term if out is None else np.add(out, term, out=out)
     return out
+
+
+def gather(image: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``image[rows][:, cols]`` for ``(H, W, C)``, columns first (see `apply_taps`)."""
+    return image.take(cols, axis=1).take(rows, axis=0)
 
 
 def cv2_resize(image: np.ndarray, size: tuple[int, int], flag: int) -> np.ndarray:
