@@ -16,7 +16,7 @@ from ._imageio import load_image, save_image
 from ._limits import limits
 from ._metrics import Metrics, compute_metrics, difference, mae, max_abs_error, mse, paper_view, psnr, ssim
 from ._pipeline import Comparison, ComparisonSettings, MethodChoice, MethodResult, compare, default_methods
-from ._registry import MethodSpec, Param, get_method, list_methods
+from ._registry import MethodSpec, Param, get_method, list_methods, register_method
 from ._upsample import upsample
 
 __all__ = [
@@ -50,6 +50,7 @@ __all__ = [
     "mse",
     "paper_view",
     "psnr",
+    "register_method",
     "save_image",
     "ssim",
     "upsample",

@@ -62,6 +62,18 @@ def like_input(result: np.ndarray, original: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(result)
 
 
+def as_real(where: str, value: Any) -> float:
+    """``value`` as a finite float; bools, strings and NaN/inf raise `ParameterError`."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ParameterError(f"{where} must be a number; got {value!r}")
+    number = float(value)
+    if math.isnan(number):
+        raise ParameterError(f"{where} is NaN; give a finite number")
+    if not math.isfinite(number):
+        raise ParameterError(f"{where} must be finite; got {value!r}")
+    return number
+
+
 def parse_scale(scale: Any, name: str = "scale") -> tuple[float, float]:
     """Return a validated ``(scale_y, scale_x)`` from a number or a ``(y, x)`` pair."""
     if isinstance(scale, (str, bytes)) or scale is None:
@@ -74,12 +86,12 @@ def parse_scale(scale: Any, name: str = "scale") -> tuple[float, float]:
             raise ParameterError(f"{name} must be a number or a (y, x) pair; got {scale!r}")
     values = []
     for value in pair:
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-            raise ParameterError(f"{name} must be a number; got {value!r}")
-        value = float(value)
-        if math.isnan(value):
+        if isinstance(value, (float, np.floating)) and math.isnan(value):
             raise ParameterError(f"{name} is NaN; give a positive number such as 2 or 3.5")
-        if not math.isfinite(value) or value <= 0:
+        if isinstance(value, (float, np.floating)) and math.isinf(value):
+            raise ParameterError(f"{name} must be a positive finite number; got {value:g}")
+        value = as_real(name, value)
+        if value <= 0:
             raise ParameterError(f"{name} must be a positive finite number; got {value:g}")
         values.append(value)
     return values[0], values[1]

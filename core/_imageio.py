@@ -20,12 +20,12 @@ import cv2
 import numpy as np
 from PIL import BmpImagePlugin, Image, JpegImagePlugin, PngImagePlugin, TiffImagePlugin, WebPImagePlugin
 
+from ._arrays import SUPPORTED_DTYPES
 from ._errors import ImageError
 from ._limits import limits
 
 READABLE_SUFFIXES = (".png", ".jpg", ".jpeg", ".jpe", ".tif", ".tiff", ".bmp", ".webp")
 WRITABLE_SUFFIXES = (".png", ".tif", ".tiff")
-SUPPORTED_DTYPES = (np.uint8, np.uint16, np.float32)
 
 _EXIF_ORIENTATION_TAG = 0x0112
 _TIFF_EXTRA_SAMPLES_TAG = 338

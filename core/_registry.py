@@ -15,6 +15,7 @@ from typing import Any, Callable, Literal
 
 import numpy as np
 
+from ._arrays import as_real
 from ._errors import ParameterError, UnsupportedScaleError
 
 Family = Literal["classic", "neural", "learned"]
@@ -48,11 +49,11 @@ class Param:
             raise ParameterError(f"{method_id}: parameter '{self.name}' cannot be None")
         where = f"{method_id}: parameter '{self.name}'"
         if self.kind == "float":
-            number = _as_real(where, value)
+            number = as_real(where, value)
             self._check_range(where, number)
             return number
         if self.kind == "int":
-            number = _as_real(where, value)
+            number = as_real(where, value)
             if number != int(number):
                 raise ParameterError(f"{where} must be a whole number, got {value!r}")
             self._check_range(where, number)
@@ -78,7 +79,7 @@ class Param:
         if self.kind == "size":
             if len(value) != 2:
                 raise ParameterError(f"{where} must be (height, width); got {value!r}")
-            return tuple(int(_as_real(where, v)) for v in value)
+            return tuple(int(as_real(where, v)) for v in value)
         return value  # "array": checked by the method, which knows the shape it needs
 
     def _check_range(self, where: str, number: float) -> None:
@@ -193,15 +194,6 @@ def _load_methods() -> None:
 def is_whole(value: float) -> bool:
     """True when ``value`` is a whole number to within float noise."""
     return math.isfinite(value) and abs(value - round(value)) < 1e-9
-
-
-def _as_real(where: str, value: Any) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ParameterError(f"{where} must be a number; got {value!r}")
-    number = float(value)
-    if not math.isfinite(number):
-        raise ParameterError(f"{where} must be finite; got {value!r}")
-    return number
 
 
 def _fmt(value: float) -> str:

@@ -7,6 +7,7 @@ anti-aliased filters all reduce to such tables, so one function applies them all
 
 from __future__ import annotations
 
+import functools
 from typing import Callable
 
 import cv2
@@ -129,6 +130,30 @@ def _apply_axis(image: np.ndarray, taps: Taps, axis: int) -> np.ndarray:
 def gather(image: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """``image[rows][:, cols]`` for ``(H, W, C)``, columns first (see `apply_taps`)."""
     return image.take(cols, axis=1).take(rows, axis=0)
+
+
+@functools.lru_cache(maxsize=512)
+def opencv_is_exact(n_in: int, n_out: int, flag: int) -> bool:
+    """Whether ``cv2.resize`` with ``flag`` maps ``n_in`` to ``n_out`` pixels exactly as
+    METHODS.md defines it (nearest, nearest-exact or area).
+
+    OpenCV finds its source coordinates in floating point and, for some size pairs, lands
+    on the wrong side of an exact tie. Rather than model its arithmetic, this asks it:
+    resizing a ramp ``0, 1, ..., n_in - 1`` (and its square) returns, per output pixel, the
+    first two moments of the source positions it used. The mapping depends only on the
+    sizes, so the answer is cached.
+    """
+    ramp = np.arange(n_in, dtype=np.float64)
+    probe = np.stack([ramp, ramp * ramp], axis=1)[None]  # (1, n_in, 2)
+    got = cv2.resize(probe, (n_out, 1), interpolation=flag)[0]
+    if flag == cv2.INTER_AREA:
+        index, weight = area_taps(n_in, n_out)
+    else:
+        exact = nearest_index if flag == cv2.INTER_NEAREST else nearest_exact_index
+        index, weight = exact(n_in, n_out)[:, None], np.ones((n_out, 1))
+    expected = np.stack([(index * weight).sum(1), (index * index * weight).sum(1)], axis=1)
+    # OpenCV's weights are float32 (about 1e-7 relative); a wrong tie is off by a whole pixel.
+    return bool(np.allclose(got, expected, rtol=1e-5, atol=1e-4))
 
 
 def cv2_resize(image: np.ndarray, size: tuple[int, int], flag: int) -> np.ndarray:

@@ -66,7 +66,8 @@ def test_one_pixel_image_upsamples_with_every_method():
     [
         ("bilinear", {"a": -0.5}, "bilinear: unknown parameter 'a' \\(accepted: none\\)"),
         ("bicubic", {"a": 2}, "bicubic: parameter 'a' must be at most 0.0; got 2"),
-        ("bicubic", {"a": float("nan")}, "bicubic: parameter 'a' must be finite"),
+        ("bicubic", {"a": float("nan")}, "bicubic: parameter 'a' is NaN; give a finite number"),
+        ("bicubic", {"a": float("inf")}, "bicubic: parameter 'a' must be finite; got inf"),
         ("bicubic", {"a": "soft"}, "bicubic: parameter 'a' must be a number; got 'soft'"),
         ("transposed-conv", {"kernel": "gauss"}, "parameter 'kernel' must be 'bilinear' or 'box' or a 2-D array; got 'gauss'"),
         ("transposed-conv", {"kernel": np.ones(3)}, "must be a non-empty 2-D array; got shape \\(3,\\)"),

@@ -144,3 +144,27 @@ def test_area_keeps_every_pixel_where_opencv_drops_one():
     ours = core.upsample(row, "area", size=(1, 27))
     assert ours[0, 9] == 70  # [7, 7.78) lies inside input pixel 7
     assert cv2.resize(row, (27, 1), interpolation=cv2.INTER_AREA)[0, 9] == 60
+
+
+def test_opencv_is_used_only_where_its_mapping_is_exact():
+    import cv2
+
+    from core._resample import area_taps, nearest_index, opencv_is_exact
+
+    assert not opencv_is_exact(21, 27, cv2.INTER_AREA)  # the dropped pixel above
+    assert opencv_is_exact(512, 1024, cv2.INTER_AREA) and opencv_is_exact(512, 1792, cv2.INTER_AREA)
+    # Wherever the probe trusts OpenCV, its pixels equal the exact weights' on noise.
+    rng = np.random.default_rng(5)
+    for n_in in range(2, 24):
+        for n_out in range(n_in + 1, 3 * n_in):
+            row = rng.integers(0, 256, (1, n_in, 3), dtype=np.uint8)
+            for flag in (cv2.INTER_AREA, cv2.INTER_NEAREST):
+                if not opencv_is_exact(n_in, n_out, flag):
+                    continue
+                opencv = cv2.resize(row, (n_out, 1), interpolation=flag).astype(np.float64)
+                if flag == cv2.INTER_AREA:
+                    index, weight = area_taps(n_in, n_out)
+                    exact = np.rint((row[0][index] * weight[..., None]).sum(1))
+                else:
+                    exact = row[0][nearest_index(n_in, n_out)]
+                assert np.abs(opencv[0] - exact).max() <= 1, (n_in, n_out, flag)

@@ -21,6 +21,7 @@ from .._resample import (
     linear_taps,
     nearest_exact_index,
     nearest_index,
+    opencv_is_exact,
 )
 
 
@@ -34,7 +35,7 @@ from .._resample import (
     reference="torch interpolate(mode='nearest'); cv2.INTER_NEAREST",
 )
 def nearest(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    if _whole_factors(image, size):  # byte-identical there (tested), and faster
+    if _opencv_is_exact(image, size, cv2.INTER_NEAREST):  # same pixels, faster
         return cv2_resize(image, size, cv2.INTER_NEAREST)
     return gather(image, nearest_index(image.shape[0], size[0]), nearest_index(image.shape[1], size[1]))
 
@@ -49,13 +50,13 @@ def nearest(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     reference="torch interpolate(mode='nearest-exact')",
 )
 def nearest_exact(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    if _whole_factors(image, size):  # byte-identical there (tested), and faster
+    if _opencv_is_exact(image, size, cv2.INTER_NEAREST_EXACT):  # same pixels, faster
         return cv2_resize(image, size, cv2.INTER_NEAREST_EXACT)
     return gather(image, nearest_exact_index(image.shape[0], size[0]), nearest_exact_index(image.shape[1], size[1]))
 
 
-def _whole_factors(image: np.ndarray, size: tuple[int, int]) -> bool:
-    return size[0] % image.shape[0] == 0 and size[1] % image.shape[1] == 0
+def _opencv_is_exact(image: np.ndarray, size: tuple[int, int], flag: int) -> bool:
+    return opencv_is_exact(image.shape[0], size[0], flag) and opencv_is_exact(image.shape[1], size[1], flag)
 
 
 @register_method(
@@ -159,11 +160,11 @@ def lanczos4(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     reference="cv2.INTER_AREA",
 )
 def area(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    if _whole_factors(image, size):
+    if _opencv_is_exact(image, size, cv2.INTER_AREA):
         return cv2_resize(image, size, cv2.INTER_AREA)
-    # OpenCV's non-integer area upscaling finds pixel boundaries in floating point; where a
-    # boundary falls exactly on a pixel edge it can pick the previous pixel and drop one
-    # (about 3% of sizes, errors up to 231 levels on uint8). Exact weights avoid that.
+    # OpenCV's area upscaling finds pixel boundaries in floating point; where a boundary
+    # falls exactly on a pixel edge it can pick the previous pixel and drop one (about 3%
+    # of fractional size pairs, up to 231 levels off on uint8). Exact weights avoid that.
     rows = area_taps(image.shape[0], size[0])
     cols = area_taps(image.shape[1], size[1])
     return apply_taps(image, rows, cols)
