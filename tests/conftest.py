@@ -29,6 +29,12 @@ def random_image(rng: np.random.Generator, shape: tuple[int, ...], dtype) -> np.
     return (rng.random(shape) * 1.5 - 0.25).astype(dtype)
 
 
+def seeded_image(seed: int, shape: tuple[int, int, int | None], dtype) -> np.ndarray:
+    """`random_image` from a seed and an ``(h, w, channels or None)`` triple (None: 2-D)."""
+    h, w, c = shape
+    return random_image(np.random.default_rng(seed), (h, w) if c is None else (h, w, c), dtype)
+
+
 def tolerance(dtype) -> float:
     """METHODS.md: 1 LSB for integers, 1e-4 of the data range for float32 (range 1.5 here)."""
     return 1.0 if np.dtype(dtype).kind == "u" else 1.5e-4

@@ -8,17 +8,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import core
-from conftest import max_error, random_image, round_like, tolerance
+from conftest import max_error, random_image, round_like, seeded_image, tolerance
 from test_methods_vs_formulas import _separable, area_matrix, keys_matrix
 
 DTYPES = [np.uint8, np.uint16, np.float32]
 shapes = st.tuples(st.integers(4, 40), st.integers(4, 40), st.sampled_from([None, 1, 3, 4]))
 factors = st.sampled_from([2, 3, 4, 1.5, 2.5, 3.5])
 
-
-def _image(seed, shape, dtype):
-    h, w, c = shape
-    return random_image(np.random.default_rng(seed), (h, w) if c is None else (h, w, c), dtype)
 
 
 def _low_size(image, factor):
@@ -39,7 +35,7 @@ def _cropped(image, factor):
 def test_bicubic_aa_matches_torch_antialias(dtype, shape, factor, seed):
     from torch_reference import interpolate
 
-    image = _image(seed, shape, dtype)
+    image = seeded_image(seed, shape, dtype)
     low, extras = core.downsample(image, factor, "bicubic-aa")
     size = _low_size(image, factor)
     assert low.shape[:2] == size and low.dtype == image.dtype
@@ -84,7 +80,7 @@ def test_bicubic_aa_matches_pillow_float_mode(shape, factor, seed):
     including outputs one pixel wide, where PyTorch's kernel is wrong."""
     from PIL import Image
 
-    image = _image(seed, shape, np.float32)
+    image = seeded_image(seed, shape, np.float32)
     if min(image.shape) < factor:
         return
     low, _ = core.downsample(image, factor, "bicubic-aa")
@@ -102,7 +98,7 @@ def test_bicubic_aa_to_one_column_averages_the_right_rows():
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 @given(shape=shapes, factor=factors, seed=st.integers(0, 2**16))
 def test_area_downsampling_matches_pixel_overlap(dtype, shape, factor, seed):
-    image = _image(seed, shape, dtype)
+    image = seeded_image(seed, shape, dtype)
     low, _ = core.downsample(image, factor, "area")
     src = _cropped(image, factor)
     reference = _separable(src, area_matrix(src.shape[0], low.shape[0]), area_matrix(src.shape[1], low.shape[1]))
@@ -112,7 +108,7 @@ def test_area_downsampling_matches_pixel_overlap(dtype, shape, factor, seed):
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 @given(shape=shapes, factor=factors, seed=st.integers(0, 2**16))
 def test_plain_bicubic_downsampling_has_no_antialiasing(dtype, shape, factor, seed):
-    image = _image(seed, shape, dtype)
+    image = seeded_image(seed, shape, dtype)
     low, _ = core.downsample(image, factor, "bicubic")
     src = _cropped(image, factor)
     reference = _separable(src, keys_matrix(src.shape[0], low.shape[0], -0.75), keys_matrix(src.shape[1], low.shape[1], -0.75))
@@ -121,7 +117,7 @@ def test_plain_bicubic_downsampling_has_no_antialiasing(dtype, shape, factor, se
 
 @given(shape=shapes, factor=st.integers(1, 5), seed=st.integers(0, 2**16))
 def test_nearest_downsampling_keeps_every_sth_pixel(shape, factor, seed):
-    image = _image(seed, shape, np.uint8)
+    image = seeded_image(seed, shape, np.uint8)
     if min(image.shape[:2]) < factor:
         return
     low, _ = core.downsample(image, factor, "nearest")

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import core
-from conftest import max_error, random_image, round_like, tolerance
+from conftest import max_error, random_image, round_like, seeded_image, tolerance
 
 DTYPES = [np.uint8, np.uint16, np.float32]
 
@@ -76,15 +76,11 @@ shapes = st.tuples(st.integers(1, 24), st.integers(1, 24), st.sampled_from([None
 scales = st.sampled_from([1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 7 / 3, 1.3])
 
 
-def _image(seed, shape, dtype):
-    h, w, c = shape
-    return random_image(np.random.default_rng(seed), (h, w) if c is None else (h, w, c), dtype)
-
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 @given(shape=shapes, sy=scales, sx=scales, seed=st.integers(0, 2**16))
 def test_lanczos4_matches_windowed_sinc(dtype, shape, sy, sx, seed):
-    image = _image(seed, shape, dtype)
+    image = seeded_image(seed, shape, dtype)
     ours = core.upsample(image, "lanczos4", scale=(sy, sx))
     h, w = ours.shape[:2]
     reference = _separable(image, lanczos4_matrix(image.shape[0], h), lanczos4_matrix(image.shape[1], w))
@@ -97,7 +93,7 @@ def test_lanczos4_matches_windowed_sinc(dtype, shape, sy, sx, seed):
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 @given(shape=shapes, sy=scales, sx=scales, seed=st.integers(0, 2**16))
 def test_area_matches_pixel_overlap(dtype, shape, sy, sx, seed):
-    image = _image(seed, shape, dtype)
+    image = seeded_image(seed, shape, dtype)
     ours = core.upsample(image, "area", scale=(sy, sx))
     h, w = ours.shape[:2]
     reference = _separable(image, area_matrix(image.shape[0], h), area_matrix(image.shape[1], w))
@@ -108,7 +104,7 @@ def test_area_matches_pixel_overlap(dtype, shape, sy, sx, seed):
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 @given(shape=shapes, sy=scales, sx=scales, seed=st.integers(0, 2**16))
 def test_bicubic_with_other_a_matches_keys_formula(a, dtype, shape, sy, sx, seed):
-    image = _image(seed, shape, dtype)
+    image = seeded_image(seed, shape, dtype)
     ours = core.upsample(image, "bicubic", scale=(sy, sx), a=a)
     h, w = ours.shape[:2]
     reference = _separable(image, keys_matrix(image.shape[0], h, a), keys_matrix(image.shape[1], w, a))
@@ -118,7 +114,7 @@ def test_bicubic_with_other_a_matches_keys_formula(a, dtype, shape, sy, sx, seed
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 @given(shape=shapes, sy=scales, sx=scales, seed=st.integers(0, 2**16))
 def test_bilinear_numpy_equals_bilinear(dtype, shape, sy, sx, seed):
-    image = _image(seed, shape, dtype)
+    image = seeded_image(seed, shape, dtype)
     ours = core.upsample(image, "bilinear-numpy", scale=(sy, sx))
     opencv = core.upsample(image, "bilinear", scale=(sy, sx))
     assert max_error(ours, opencv.astype(np.float64)) <= (1 if dtype != np.float32 else 1e-5 * 1.5)

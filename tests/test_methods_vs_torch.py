@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import core
-from conftest import max_error, random_image, round_like, tolerance
+from conftest import max_error, random_image, round_like, seeded_image, tolerance
 from torch_reference import F, interpolate, to_numpy, to_torch, torch
 
 pytestmark = pytest.mark.torch
@@ -27,10 +27,6 @@ any_scales = st.one_of(
 )
 
 
-def _image(seed: int, shape, dtype) -> np.ndarray:
-    h, w, c = shape
-    return random_image(np.random.default_rng(seed), (h, w) if c is None else (h, w, c), dtype)
-
 
 TORCH_MODES = {
     "bilinear": ("bilinear", {"align_corners": False}),
@@ -44,7 +40,7 @@ TORCH_MODES = {
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 @given(shape=shapes, sy=any_scales, sx=any_scales, seed=st.integers(0, 2**16))
 def test_interpolation_matches_torch(method, dtype, shape, sy, sx, seed):
-    image = _image(seed, shape, dtype)
+    image = seeded_image(seed, shape, dtype)
     ours = core.upsample(image, method, scale=(sy, sx))
     mode, kwargs = TORCH_MODES[method]
     reference = round_like(interpolate(image, ours.shape[:2], mode, **kwargs), dtype)
@@ -85,7 +81,7 @@ def test_nearest_indices_match_torch_except_its_rounding_at_exact_ties(method, t
 def test_nearest_is_byte_identical_to_torch_and_opencv_at_integer_scales(method, dtype, shape, sy, sx, seed):
     import cv2
 
-    image = _image(seed, shape, dtype)
+    image = seeded_image(seed, shape, dtype)
     ours = core.upsample(image, method, scale=(sy, sx))
     np.testing.assert_array_equal(ours, interpolate(image, ours.shape[:2], method).astype(dtype))
     flag = cv2.INTER_NEAREST if method == "nearest" else cv2.INTER_NEAREST_EXACT
@@ -109,7 +105,7 @@ def test_bicubic_general_path_matches_torch(rng, size, out):
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 @given(shape=shapes, sy=st.integers(1, 5), sx=st.integers(1, 5), seed=st.integers(0, 2**16))
 def test_repeat_family_matches_torch_nearest_and_np_repeat(method, dtype, shape, sy, sx, seed):
-    image = _image(seed, shape, dtype)
+    image = seeded_image(seed, shape, dtype)
     ours = core.upsample(image, method, scale=(sy, sx))
     np.testing.assert_array_equal(ours, np.repeat(np.repeat(image, sy, axis=0), sx, axis=1))
     np.testing.assert_array_equal(ours, interpolate(image, ours.shape[:2], "nearest").astype(dtype))
@@ -119,7 +115,7 @@ def test_repeat_family_matches_torch_nearest_and_np_repeat(method, dtype, shape,
 @given(shape=shapes, s=st.integers(1, 4), seed=st.integers(0, 2**16), ties=st.booleans())
 def test_max_pool_then_unpool_matches_torch(dtype, shape, s, seed, ties):
     h, w, c = shape
-    image = _image(seed, (h * s, w * s, c), dtype)
+    image = seeded_image(seed, (h * s, w * s, c), dtype)
     if ties:  # few distinct values: many windows hold several equal maxima
         image = (image // (image.max() // 3 + 1)).astype(dtype) if dtype != np.float32 else np.round(image)
     low, extras = core.downsample(image, s, "max-pool")
@@ -136,7 +132,7 @@ def test_max_pool_then_unpool_matches_torch(dtype, shape, s, seed, ties):
 @given(shape=shapes, s=st.integers(1, 4), seed=st.integers(0, 2**16))
 def test_avg_pool_matches_torch(dtype, shape, s, seed):
     h, w, c = shape
-    image = _image(seed, (h * s + 1, w * s, c), dtype)
+    image = seeded_image(seed, (h * s + 1, w * s, c), dtype)
     low, _ = core.downsample(image, s, "avg-pool")
     reference = round_like(to_numpy(F.avg_pool2d(to_torch(image), s, s), image), dtype)
     assert max_error(low, reference) <= (0 if dtype != np.float32 else 1e-6)
@@ -155,7 +151,7 @@ def _torch_deconv(image, kernel, s, p, op):
 def test_transposed_conv_default_matches_torch(dtype, shape, s, seed):
     from core.methods.neural import transposed_conv_kernel
 
-    image = _image(seed, shape, dtype)
+    image = seeded_image(seed, shape, dtype)
     ours = core.upsample(image, "transposed-conv", scale=s)
     assert ours.shape[:2] == (image.shape[0] * s, image.shape[1] * s)
     k = 2 * s - s % 2
@@ -179,7 +175,7 @@ def test_transposed_conv_any_kernel_padding_matches_torch(shape, s, k, pad, op, 
     from core.methods.neural import transposed_conv_kernel
 
     op = op % s
-    image = _image(seed, shape, np.float32)
+    image = seeded_image(seed, shape, np.float32)
     if kernel_kind == "random":
         kernel = np.random.default_rng(seed).random((k, k))
         params = dict(kernel=kernel, padding=pad, output_padding=op)

@@ -88,8 +88,9 @@ def max_unpool(
         out[: h * sy : sy, : w * sx : sx] = image
         return out
     flat_index = _checked_indices(indices, (h, w, c), out_h * out_w)
-    # One flat put into the interleaved (H, W, C) buffer: position * C + channel.
-    np.put(out, flat_index * c + np.arange(c), image)
+    plane = out.reshape(out_h * out_w, c)
+    for channel in range(c):  # a strided view per channel: no combined index to build
+        plane[:, channel][flat_index[:, :, channel].ravel()] = image[:, :, channel].ravel()
     return out
 
 
