@@ -16,7 +16,7 @@ from typing import Any, Hashable, Iterator, Literal, Mapping
 
 import numpy as np
 
-from ._arrays import as_hwc, parse_scale
+from ._arrays import as_hwc, parse_scale, scaled_size
 from ._downsample import crop_to_multiple, downsample, get_downsampler
 from ._errors import ParameterError, UnsupportedScaleError, UpscopeError
 from ._metrics import Convention, DiffKind, Metrics, compute_metrics, difference
@@ -140,10 +140,7 @@ class Comparison:
         elif settings.mode == "upscale":
             self.input = image
             self.ground_truth = None
-            self.output_size = (
-                math.floor(image.shape[0] * self.scale[0] + 0.5),
-                math.floor(image.shape[1] * self.scale[1] + 0.5),
-            )
+            self.output_size = scaled_size(image.shape[:2], self.scale)
         else:
             raise ParameterError(f"mode must be 'upscale' or 'degrade'; got {settings.mode!r}")
         self.shave = math.ceil(max(self.scale)) if settings.convention == "paper" else 0
@@ -163,6 +160,8 @@ class Comparison:
             return self.ground_truth
         if self._reference_result is None:
             self._reference_result = self._run(MethodChoice(self.settings.reference), reference=None)
+            if not self._reference_result.ok:
+                self.notes.append(f"No reference: {self._reference_result.reason}")
         return self._reference_result.image
 
     def __iter__(self) -> Iterator[MethodResult]:
@@ -179,12 +178,12 @@ class Comparison:
     def _run(self, choice: MethodChoice, reference: np.ndarray | None) -> MethodResult:
         spec = get_method(choice.id)
         params = dict(choice.params)
+        # Parameters a person does not set (max-unpool's recorded maxima) come from the
+        # downsampler when it recorded them.
+        params.update({p.name: self._extras[p.name] for p in spec.params if not p.user and p.name in self._extras})
         note = None
-        if spec.id == "max-unpool":
-            if "indices" in self._extras:
-                params.update(self._extras)
-            else:
-                note = "No recorded maxima: each value is placed at its window's top-left ('bed of nails')."
+        if spec.id == "max-unpool" and "indices" not in params:
+            note = "No recorded maxima: each value is placed at its window's top-left ('bed of nails')."
         base = dict(job_id=self.job_id, method_id=spec.id, label=spec.label, params=dict(choice.params))
         try:
             start = time.perf_counter()

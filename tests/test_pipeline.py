@@ -125,3 +125,11 @@ def test_results_stream_one_at_a_time_and_cancel_between_methods(photo):
 def test_bad_settings_are_refused_before_anything_runs(photo, settings, message):
     with pytest.raises(core.ParameterError, match=message):
         core.Comparison(photo, core.ComparisonSettings(**settings))
+
+
+def test_a_reference_that_cannot_run_says_why(photo):
+    settings = core.ComparisonSettings(mode="upscale", scale=2.5, methods=("bilinear",), reference="repeat")
+    comparison = core.Comparison(photo, settings)
+    (result,) = list(comparison)
+    assert result.ok and result.metrics is None
+    assert comparison.notes == ["No reference: Repeat (UpSampling2D) takes whole-number scales only (x2, x3, ...), not x2.5"]
