@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import core
-from conftest import max_error, random_image, round_like, seeded_image, tolerance
+from conftest import max_error, round_like, seeded_image, tolerance
 from test_methods_vs_formulas import _separable, area_matrix, keys_matrix
 
 DTYPES = [np.uint8, np.uint16, np.float32]
