@@ -85,9 +85,10 @@ def load_image(path: str | os.PathLike, *, max_pixels: int | None = None) -> np.
     if header is not None:
         _check_pixel_count(path, header.width, header.height, limit)
     try:
-        decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
-        if header is not None and header.needs_pillow_pixels and decoded is not None:
-            decoded = _decode_with_pillow(data)[:, :, [2, 1, 0, 3]]
+        if header is not None and header.needs_pillow_pixels:
+            decoded = _decode_rgba_with_pillow(data)
+        else:
+            decoded = _to_rgb_order(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED))
     except cv2.error as exc:
         raise ImageError(f"{path}: cannot be decoded ({_first_line(exc)})") from None
     except MemoryError:
@@ -100,8 +101,7 @@ def load_image(path: str | os.PathLike, *, max_pixels: int | None = None) -> np.
             )
         raise ImageError(f"{path}: the {header.format} file is corrupt or truncated")
     _check_pixel_count(path, decoded.shape[1], decoded.shape[0], limit)
-    image = _to_rgb_order(decoded)
-    image = _to_supported_dtype(path, image)
+    image = _to_supported_dtype(path, decoded)
     if header is not None and header.orientation != 1:
         image = _apply_orientation(image, header.orientation)
     return np.ascontiguousarray(image)
@@ -238,11 +238,15 @@ def _as_tuple(value: object) -> tuple:
     return tuple(value) if isinstance(value, (tuple, list)) else (value,)
 
 
-def _decode_with_pillow(data: bytes) -> np.ndarray:
+def _decode_rgba_with_pillow(data: bytes) -> np.ndarray | None:
+    """RGBA pixels as Pillow decodes them, or None (as ``cv2.imdecode``) if it cannot."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with Image.open(io.BytesIO(data)) as img:
-            return np.asarray(img)
+        try:
+            with Image.open(io.BytesIO(data)) as img:
+                return np.asarray(img)
+        except Exception:
+            return None
 
 
 def _check_pixel_count(path: Path, width: int, height: int, limit: int) -> None:
@@ -254,7 +258,9 @@ def _check_pixel_count(path: Path, width: int, height: int, limit: int) -> None:
         )
 
 
-def _to_rgb_order(decoded: np.ndarray) -> np.ndarray:
+def _to_rgb_order(decoded: np.ndarray | None) -> np.ndarray | None:
+    if decoded is None:
+        return None
     if decoded.ndim == 3 and decoded.shape[2] == 1:
         return decoded[:, :, 0]
     if decoded.ndim == 3 and decoded.shape[2] == 3:

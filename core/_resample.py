@@ -149,11 +149,31 @@ def opencv_is_exact(n_in: int, n_out: int, flag: int) -> bool:
     if flag == cv2.INTER_AREA:
         index, weight = area_taps(n_in, n_out)
     else:
-        exact = nearest_index if flag == cv2.INTER_NEAREST else nearest_exact_index
-        index, weight = exact(n_in, n_out)[:, None], np.ones((n_out, 1))
+        index, weight = _NEAREST_INDEX[flag](n_in, n_out)[:, None], np.ones((n_out, 1))
     expected = np.stack([(index * weight).sum(1), (index * index * weight).sum(1)], axis=1)
     # OpenCV's weights are float32 (about 1e-7 relative); a wrong tie is off by a whole pixel.
     return bool(np.allclose(got, expected, rtol=1e-5, atol=1e-4))
+
+
+def opencv_is_exact_for(image: np.ndarray, size: tuple[int, int], flag: int) -> bool:
+    """`opencv_is_exact` along both axes of resizing ``(H, W, C)`` ``image`` to ``size``."""
+    return opencv_is_exact(image.shape[0], size[0], flag) and opencv_is_exact(image.shape[1], size[1], flag)
+
+
+_NEAREST_INDEX = {cv2.INTER_NEAREST: nearest_index, cv2.INTER_NEAREST_EXACT: nearest_exact_index}
+
+
+def resize_nearest(image: np.ndarray, size: tuple[int, int], flag: int) -> np.ndarray:
+    """Nearest-neighbour resize of ``(H, W, C)`` to ``(h, w)`` with METHODS.md's exact mapping.
+
+    ``flag`` is ``cv2.INTER_NEAREST`` (``src = floor(dst * in/out)``) or
+    ``cv2.INTER_NEAREST_EXACT`` (pixel centres). OpenCV runs it where its mapping is exact
+    for these sizes (`opencv_is_exact`); elsewhere the exact indices are gathered.
+    """
+    if opencv_is_exact_for(image, size, flag):
+        return cv2_resize(image, size, flag)
+    index = _NEAREST_INDEX[flag]
+    return gather(image, index(image.shape[0], size[0]), index(image.shape[1], size[1]))
 
 
 def cv2_resize(image: np.ndarray, size: tuple[int, int], flag: int) -> np.ndarray:

@@ -16,12 +16,10 @@ from .._resample import (
     area_taps,
     cubic_taps,
     cv2_resize,
-    gather,
     half_pixel_coords,
     linear_taps,
-    nearest_exact_index,
-    nearest_index,
-    opencv_is_exact,
+    opencv_is_exact_for,
+    resize_nearest,
 )
 
 
@@ -35,9 +33,7 @@ from .._resample import (
     reference="torch interpolate(mode='nearest'); cv2.INTER_NEAREST",
 )
 def nearest(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    if _opencv_is_exact(image, size, cv2.INTER_NEAREST):  # same pixels, faster
-        return cv2_resize(image, size, cv2.INTER_NEAREST)
-    return gather(image, nearest_index(image.shape[0], size[0]), nearest_index(image.shape[1], size[1]))
+    return resize_nearest(image, size, cv2.INTER_NEAREST)
 
 
 @register_method(
@@ -50,13 +46,7 @@ def nearest(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     reference="torch interpolate(mode='nearest-exact')",
 )
 def nearest_exact(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    if _opencv_is_exact(image, size, cv2.INTER_NEAREST_EXACT):  # same pixels, faster
-        return cv2_resize(image, size, cv2.INTER_NEAREST_EXACT)
-    return gather(image, nearest_exact_index(image.shape[0], size[0]), nearest_exact_index(image.shape[1], size[1]))
-
-
-def _opencv_is_exact(image: np.ndarray, size: tuple[int, int], flag: int) -> bool:
-    return opencv_is_exact(image.shape[0], size[0], flag) and opencv_is_exact(image.shape[1], size[1], flag)
+    return resize_nearest(image, size, cv2.INTER_NEAREST_EXACT)
 
 
 @register_method(
@@ -160,7 +150,7 @@ def lanczos4(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     reference="cv2.INTER_AREA",
 )
 def area(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    if _opencv_is_exact(image, size, cv2.INTER_AREA):
+    if opencv_is_exact_for(image, size, cv2.INTER_AREA):
         return cv2_resize(image, size, cv2.INTER_AREA)
     # OpenCV's area upscaling finds pixel boundaries in floating point; where a boundary
     # falls exactly on a pixel edge it can pick the previous pixel and drop one (about 3%

@@ -15,7 +15,7 @@ import numpy as np
 from .._arrays import check_output_size
 from .._errors import ParameterError
 from .._registry import Param, register_method
-from .._resample import cv2_resize
+from .._resample import resize_nearest
 
 
 def _factors(image: np.ndarray, size: tuple[int, int]) -> tuple[int, int]:
@@ -33,8 +33,8 @@ def _factors(image: np.ndarray, size: tuple[int, int]) -> tuple[int, int]:
     reference="np.repeat",
 )
 def repeat(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    # At whole-number scales OpenCV's nearest is exactly np.repeat (tested) and 3-6x faster.
-    return cv2_resize(image, size, cv2.INTER_NEAREST)
+    # At whole-number scales nearest is exactly np.repeat, and OpenCV runs it 3-6x faster.
+    return resize_nearest(image, size, cv2.INTER_NEAREST)
 
 
 @register_method(
