@@ -37,8 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.list_methods:
         print(list_methods_text())
         return 0
-    print("upscope: the viewer window is not built yet; try --list-methods", file=sys.stderr)
-    return 2
+    from gui import run_viewer
+
+    return run_viewer(args.images)
 
 
 if __name__ == "__main__":

@@ -59,7 +59,8 @@ class ComparisonSettings:
     convention:
         ``"all"`` channels or ``"paper"`` (luma, border of ``ceil(scale)`` shaved).
     diff_kind, diff_per_channel:
-        How `MethodResult.difference` is computed (see `core.difference`).
+        How `MethodResult.difference` is computed (see `core.difference`); None skips
+        it (a viewer that computes maps only when shown saves their memory).
     """
 
     mode: Mode = "degrade"
@@ -68,7 +69,7 @@ class ComparisonSettings:
     methods: tuple[MethodChoice | str, ...] = field(default_factory=default_methods)
     reference: str | None = None
     convention: Convention = "all"
-    diff_kind: DiffKind = "abs"
+    diff_kind: DiffKind | None = "abs"
     diff_per_channel: bool = False
 
     def method_choices(self) -> tuple[MethodChoice, ...]:
@@ -116,6 +117,7 @@ class Comparison:
         self.original = image
         self.notes: list[str] = []
         self._cancelled = threading.Event()
+        self._reference_lock = threading.Lock()
         self._reference_result: MethodResult | None = None
         self._choices = settings.method_choices()
         for choice in self._choices:
@@ -154,26 +156,45 @@ class Comparison:
         return self._cancelled.is_set()
 
     @property
+    def choices(self) -> tuple[MethodChoice, ...]:
+        """The methods this comparison runs, in display order."""
+        return self._choices
+
+    @property
     def reference(self) -> np.ndarray | None:
-        """The image metrics compare against: the ground truth, a method's result, or None."""
+        """The image metrics compare against: the ground truth, a method's result, or None.
+
+        A method reference is computed on first use, once, whichever thread asks first.
+        """
         if self.settings.reference is None:
             return self.ground_truth
-        if self._reference_result is None:
-            self._reference_result = self._run(MethodChoice(self.settings.reference), reference=None)
-            if not self._reference_result.ok:
-                self.notes.append(f"No reference: {self._reference_result.reason}")
+        with self._reference_lock:
+            if self._reference_result is None:
+                self._reference_result = self._run(MethodChoice(self.settings.reference), reference=None)
+                if not self._reference_result.ok:
+                    self.notes.append(f"No reference: {self._reference_result.reason}")
         return self._reference_result.image
 
-    def __iter__(self) -> Iterator[MethodResult]:
+    def run(self, choice: MethodChoice | str) -> MethodResult:
+        """Run one method and measure it against the reference.
+
+        Safe to call from several threads at once (one method each), which is how a
+        viewer streams results; a method that cannot run returns a result whose
+        ``reason`` says why.
+        """
+        if isinstance(choice, str):
+            choice = MethodChoice(choice)
         reference = self.reference
+        cached = self._reference_result
+        if cached is not None and choice.id == cached.method_id and not choice.params:
+            return self._measured(cached, reference)
+        return self._run(choice, reference)
+
+    def __iter__(self) -> Iterator[MethodResult]:
         for choice in self._choices:
             if self._cancelled.is_set():
                 return
-            cached = self._reference_result
-            if cached is not None and choice.id == cached.method_id and not choice.params:
-                yield self._measured(cached, reference)
-            else:
-                yield self._run(choice, reference)
+            yield self.run(choice)
 
     def _run(self, choice: MethodChoice, reference: np.ndarray | None) -> MethodResult:
         spec = get_method(choice.id)
@@ -210,8 +231,9 @@ class Comparison:
             )
             return replace(result, note=_join(result.note, note))
         metrics = compute_metrics(reference, result.image, convention=self.settings.convention, shave=self.shave)
-        diff = difference(
-            result.image, reference, kind=self.settings.diff_kind, per_channel=self.settings.diff_per_channel
+        kind = self.settings.diff_kind
+        diff = None if kind is None else difference(
+            result.image, reference, kind=kind, per_channel=self.settings.diff_per_channel
         )
         return replace(result, metrics=metrics, difference=diff)
 

@@ -1,1 +1,33 @@
-"""Upscope's Qt viewer. It shows what `core` computes and never computes pixels itself."""
+"""Upscope's desktop viewer (PySide6 and pyqtgraph).
+
+Shows what `core` computes; computes no pixels itself. Everything here runs on the Qt main
+thread except the pool tasks of `ComparisonRunner`, which call only `core`.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Sequence
+
+from ._comparison_grid import ComparisonGrid
+from ._main_window import MainWindow
+from ._runner import ComparisonRunner, DiffOptions
+
+__all__ = ["ComparisonGrid", "ComparisonRunner", "DiffOptions", "MainWindow", "run_viewer"]
+
+
+def run_viewer(images: Sequence[str] = ()) -> int:
+    """Open the window on ``images`` (or on the built-in test chart) and run until it
+    closes; returns the exit status."""
+    from PySide6 import QtWidgets
+
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+    app.setApplicationName("Upscope")
+    app.setOrganizationName("Upscope")
+    window = MainWindow()
+    window.show()
+    if images:
+        window.open_paths(list(images))
+    else:
+        window.open_chart("test-chart")
+    return app.exec()

@@ -1,0 +1,252 @@
+"""What a viewer needs to show results faithfully: 8-bit display copies, coloured
+difference maps, pixel lookups and line profiles.
+
+Nothing here changes what a method computed; these functions prepare pictures of it and
+read values out of it, so a viewer can stay free of pixel arithmetic.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal, Mapping, Sequence
+
+import cv2
+import numpy as np
+
+from ._arrays import as_hwc, data_range
+from ._errors import ParameterError
+from ._metrics import DiffKind
+
+ColormapName = Literal["magma", "viridis", "diverging"]
+
+#: Anchors of the diverging map (blue, white, red; ColorBrewer RdBu's end and middle
+#: colours), interpolated linearly in RGB. Zero difference is white.
+_DIVERGING_ANCHORS = np.array(
+    [[5, 48, 97], [67, 147, 195], [247, 247, 247], [214, 96, 77], [103, 0, 31]], dtype=np.float64
+)
+_CV2_MAPS = {"magma": cv2.COLORMAP_MAGMA, "viridis": cv2.COLORMAP_VIRIDIS}
+
+
+def colormap_lut(name: ColormapName) -> np.ndarray:
+    """The 256-entry lookup table of a colormap, ``(256, 3)`` uint8 RGB.
+
+    ``"magma"`` and ``"viridis"`` are perceptually uniform sequential maps (for abs and
+    squared differences); ``"diverging"`` runs blue, white, red (for signed ones), white
+    at entry 128.
+    """
+    if name in _CV2_MAPS:
+        ramp = np.arange(256, dtype=np.uint8).reshape(256, 1)
+        return np.ascontiguousarray(cv2.applyColorMap(ramp, _CV2_MAPS[name])[:, 0, ::-1])
+    if name == "diverging":
+        positions = np.linspace(0.0, 255.0, len(_DIVERGING_ANCHORS))
+        entries = np.arange(256, dtype=np.float64)
+        channels = [np.interp(entries, positions, _DIVERGING_ANCHORS[:, c]) for c in range(3)]
+        lut = np.rint(np.stack(channels, axis=1)).astype(np.uint8)
+        lut[128] = _DIVERGING_ANCHORS[2]
+        return lut
+    raise ParameterError(f"colormap must be one of magma, viridis, diverging; got {name!r}")
+
+
+def default_colormap(kind: DiffKind) -> ColormapName:
+    """Diverging for signed differences, perceptual (magma) for abs and squared ones."""
+    return "diverging" if kind == "signed" else "magma"
+
+
+def to_display(image: np.ndarray) -> np.ndarray:
+    """An 8-bit, C-contiguous copy (or the array itself) a screen can show.
+
+    Returns ``(H, W)`` uint8 for grey, ``(H, W, 3)`` or ``(H, W, 4)`` uint8 for RGB(A).
+    uint8 input that is already C-contiguous is returned as it is (no copy); uint16 maps
+    ``v -> round(v / 257)``; float32 maps ``[0, 1] -> [0, 255]``, clipped.
+    """
+    hwc = as_hwc(image)
+    if hwc.shape[2] == 1:
+        hwc = hwc[:, :, 0]
+    elif hwc.shape[2] == 2:  # grey + alpha: show the grey
+        hwc = hwc[:, :, 0]
+    if hwc.dtype == np.uint8:
+        return np.ascontiguousarray(hwc)
+    scale = 255.0 / data_range(hwc.dtype)
+    out = cv2.convertScaleAbs(hwc, alpha=scale) if hwc.dtype == np.uint16 else None
+    if out is None:
+        out = np.clip(np.rint(hwc.astype(np.float32) * np.float32(scale)), 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(out)
+
+
+@dataclass(frozen=True)
+class DifferenceDisplay:
+    """A coloured difference map and the scale it was drawn with.
+
+    ``rgb`` is ``(H, W, 3)`` uint8. The colormap's first entry stands for ``low`` and its
+    last for ``high``, in the difference's own units (gain already applied), which is
+    what a colour bar beside the map shows.
+    """
+
+    rgb: np.ndarray
+    low: float
+    high: float
+    colormap: ColormapName
+
+
+def difference_range(kind: DiffKind, dtype: np.dtype) -> tuple[float, float]:
+    """The full span of a difference map of images of ``dtype``, before any gain.
+
+    abs: ``(0, R)``; signed: ``(-R, R)``; squared: ``(0, R^2)``, with ``R`` the dtype's
+    range (255, 65535 or 1.0).
+    """
+    peak = data_range(np.dtype(dtype))
+    if kind == "abs":
+        return 0.0, peak
+    if kind == "signed":
+        return -peak, peak
+    if kind == "squared":
+        return 0.0, peak * peak
+    raise ParameterError(f"difference kind must be 'signed', 'abs' or 'squared'; got {kind!r}")
+
+
+def colorize_difference(
+    diff: np.ndarray,
+    kind: DiffKind,
+    dtype: np.dtype,
+    *,
+    gain: float = 1.0,
+    colormap: ColormapName | None = None,
+) -> DifferenceDisplay:
+    """Colour a ``(H, W)`` difference map for display.
+
+    The map's full span (`difference_range` of ``kind`` and the images' ``dtype``) is
+    divided by ``gain`` (1 to 64) and stretched over the colormap; values beyond it take
+    the end colours. The default colormap follows `default_colormap`.
+    """
+    if not (isinstance(gain, (int, float)) and math.isfinite(gain) and 1 <= gain <= 1024):
+        raise ParameterError(f"gain must be a number from 1 to 1024; got {gain!r}")
+    if diff.ndim != 2:
+        raise ParameterError(f"difference map must have shape (H, W); got {diff.shape}")
+    colormap = colormap or default_colormap(kind)
+    low, high = (bound / gain for bound in difference_range(kind, dtype))
+    if kind == "signed":
+        # Zero sits at the middle entry; the sign must survive, so no absolute value.
+        shifted = diff.astype(np.float32) * np.float32(255.0 / (high - low)) + np.float32(128.0)
+        index = np.clip(np.rint(shifted), 0, 255).astype(np.uint8)
+    else:
+        # Non-negative maps: OpenCV scales, rounds and saturates in one pass.
+        index = cv2.convertScaleAbs(diff, alpha=255.0 / high)
+    lut = colormap_lut(colormap)
+    rgb = lut[index]
+    return DifferenceDisplay(rgb=rgb, low=low, high=high, colormap=colormap)
+
+
+def source_pixel(
+    y: int, x: int, output_size: Sequence[int], input_size: Sequence[int]
+) -> tuple[int, int]:
+    """The input pixel whose area holds the centre of output pixel ``(y, x)``.
+
+    Uses the half-pixel mapping of every method in METHODS.md:
+    ``src = floor((dst + 0.5) * in / out)``, clipped to the input.
+    """
+    sy = min(int(math.floor((y + 0.5) * input_size[0] / output_size[0])), input_size[0] - 1)
+    sx = min(int(math.floor((x + 0.5) * input_size[1] / output_size[1])), input_size[1] - 1)
+    return max(sy, 0), max(sx, 0)
+
+
+@dataclass(frozen=True)
+class PixelReport:
+    """Values at one pixel: the reference's and each image's, with its error.
+
+    Values are tuples over channels in the images' own units; ``errors[name]`` is
+    ``value - reference`` per channel, or None without a reference or when shapes differ.
+    """
+
+    y: int
+    x: int
+    reference: tuple[float, ...] | None
+    values: Mapping[str, tuple[float, ...] | None]
+    errors: Mapping[str, tuple[float, ...] | None]
+
+
+def pixel_values(image: np.ndarray, y: int, x: int) -> tuple[float, ...] | None:
+    """The channel values of ``image`` at ``(y, x)``, or None outside it."""
+    if not (0 <= y < image.shape[0] and 0 <= x < image.shape[1]):
+        return None
+    value = image[y, x]
+    return tuple(float(v) for v in np.atleast_1d(value))
+
+
+def pixel_report(
+    images: Mapping[str, np.ndarray], y: int, x: int, reference: np.ndarray | None = None
+) -> PixelReport:
+    """Read every image at ``(y, x)`` and its error against ``reference``."""
+    ref = pixel_values(reference, y, x) if reference is not None else None
+    values: dict[str, tuple[float, ...] | None] = {}
+    errors: dict[str, tuple[float, ...] | None] = {}
+    for name, image in images.items():
+        values[name] = pixel_values(image, y, x)
+        same = reference is not None and image.shape == reference.shape
+        if values[name] is not None and ref is not None and same:
+            errors[name] = tuple(v - r for v, r in zip(values[name], ref))
+        else:
+            errors[name] = None
+    return PixelReport(y=y, x=x, reference=ref, values=values, errors=errors)
+
+
+@dataclass(frozen=True)
+class LineSamples:
+    """Pixel positions along a line and their indices, for reading profiles.
+
+    ``distance`` is in pixels from the start, float64 ``(n,)``; ``rows`` and ``cols`` are
+    the int64 ``(n,)`` indices of the pixel holding each sample.
+    """
+
+    distance: np.ndarray
+    rows: np.ndarray
+    cols: np.ndarray
+
+
+def line_samples(start: Sequence[float], end: Sequence[float], shape: Sequence[int]) -> LineSamples:
+    """One sample per pixel of length along the segment ``start -> end``.
+
+    ``start`` and ``end`` are ``(x, y)`` in image coordinates (pixel ``(r, c)`` covers
+    ``[c, c+1) x [r, r+1)``); samples are evenly spaced, ``ceil(length) + 1`` of them,
+    and each reads the pixel it falls in (no interpolation, so a profile shows the
+    pixels exactly as they are). Samples outside the image are dropped.
+    """
+    (x0, y0), (x1, y1) = (tuple(map(float, start)), tuple(map(float, end)))
+    length = math.hypot(x1 - x0, y1 - y0)
+    count = int(math.ceil(length)) + 1
+    t = np.linspace(0.0, 1.0, count)
+    xs, ys = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
+    cols, rows = np.floor(xs).astype(np.int64), np.floor(ys).astype(np.int64)
+    inside = (rows >= 0) & (rows < shape[0]) & (cols >= 0) & (cols < shape[1])
+    return LineSamples(distance=(t * length)[inside], rows=rows[inside], cols=cols[inside])
+
+
+def line_profile(image: np.ndarray, samples: LineSamples) -> np.ndarray:
+    """The values of ``image`` at ``samples``: float64 ``(n,)`` for grey, else the mean
+    over colour channels (alpha excluded), in the image's own units."""
+    hwc = as_hwc(image)
+    channels = hwc[:, :, :3] if hwc.shape[2] >= 3 else hwc[:, :, :1]
+    picked = channels[samples.rows, samples.cols].astype(np.float64)
+    return picked.mean(axis=1)
+
+
+def display_level_factor(zoom: float) -> int:
+    """The power-of-two reduction to show an image at ``zoom`` screen pixels per image
+    pixel without aliasing: 1 from a zoom of 0.75 up, else the largest ``2^k`` with
+    ``2^k <= 1 / zoom`` (at least 2)."""
+    if not (zoom > 0 and math.isfinite(zoom)):
+        raise ParameterError(f"zoom must be a positive number; got {zoom!r}")
+    if zoom >= 0.75:
+        return 1
+    return max(2, 2 ** int(math.floor(math.log2(1.0 / zoom))))
+
+
+def reduce_for_display(display: np.ndarray, factor: int) -> np.ndarray:
+    """Average ``factor x factor`` blocks of an 8-bit display array (a zoomed-out view
+    that shows what the pixels average to, instead of the moire that skipping pixels
+    makes). Edge blocks cover what is left. Same dtype and channel layout, C-contiguous."""
+    if factor == 1:
+        return display
+    height, width = display.shape[:2]
+    size = (max(1, -(-width // factor)), max(1, -(-height // factor)))
+    return np.ascontiguousarray(cv2.resize(display, size, interpolation=cv2.INTER_AREA))

@@ -1,0 +1,284 @@
+"""The grid of panels: reference first, one panel per method, one shared view.
+
+Main thread only. Every gesture on any panel changes the one `ViewState`; the grid then
+sets every panel's range from it, so panels cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+import core
+
+from ._image_panel import ImagePanel
+from ._view_state import ZOOM_STEP, ViewState
+
+#: Distinct, colour-blind-friendly colours (Okabe-Ito, then Tableau) for the methods'
+#: curves and title swatches; the reference is drawn in white.
+METHOD_COLOURS = [
+    "#e69f00", "#56b4e9", "#009e73", "#f0e442", "#0072b2", "#d55e00", "#cc79a7",
+    "#8c564b", "#17becf", "#bcbd22", "#7f7f7f", "#9467bd", "#ff9896", "#98df8a",
+]
+REFERENCE_KEY = "reference"
+
+
+def choose_columns(count: int, width: float, height: float, aspect: float) -> int:
+    """The number of columns that shows ``count`` panels of image aspect ``aspect``
+    (width / height) largest in a ``width x height`` area."""
+    if count <= 0:
+        return 1
+    best, best_scale = 1, -1.0
+    for columns in range(1, count + 1):
+        rows = math.ceil(count / columns)
+        scale = min(width / columns / aspect, height / rows)
+        if scale > best_scale + 1e-9:
+            best, best_scale = columns, scale
+    return best
+
+
+class ComparisonGrid(QtWidgets.QWidget):
+    """Panels in a grid that fills the widget, with synchronised zoom, crosshair and line."""
+
+    hovered = QtCore.Signal(int, int)  # image row, column under the cursor (-1, -1: none)
+    line_changed = QtCore.Signal(object, object)  # start (x, y), end (x, y), or None, None
+    view_changed = QtCore.Signal()  # zoom or centre changed
+    maximise_requested = QtCore.Signal(str)  # panel key
+    level_needed = QtCore.Signal(str, int)  # panel key, reduction factor its view needs
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = ViewState()
+        self.panels: dict[str, ImagePanel] = {}
+        self._order: list[str] = []
+        self._maximised: str | None = None
+        self._columns = 1
+        self._line: tuple[tuple[float, float], tuple[float, float]] | None = None
+        self._line_drag: str | None = None  # "new", "start" or "end" while a drag runs
+        self._layout = QtWidgets.QGridLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(3)
+        self.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
+        self.line_mode = False
+
+    # Panels ---------------------------------------------------------------------------
+
+    def set_panels(self, entries: list[tuple[str, str]], image_size: tuple[int, int]) -> None:
+        """Replace the panels by ``entries`` (key, label) in order, for images of
+        ``image_size`` (height, width). The view is kept when the size is unchanged."""
+        for panel in self.panels.values():
+            self._layout.removeWidget(panel)
+            panel.deleteLater()
+        self.panels.clear()
+        self._order = [key for key, _ in entries]
+        self._maximised = None
+        for index, (key, label) in enumerate(entries):
+            colour = QtGui.QColor("#ffffff") if key == REFERENCE_KEY else QtGui.QColor(METHOD_COLOURS[(index - 1) % len(METHOD_COLOURS)])
+            panel = ImagePanel(key, label, colour, self)
+            panel.view_box.line_mode = self.line_mode
+            panel.view_box.wheel_zoomed.connect(lambda f, x, y, p=panel: self._on_wheel(p, f, x, y))
+            panel.view_box.drag_panned.connect(lambda dx, dy, p=panel: self._on_pan(p, dx, dy))
+            panel.view_box.line_dragged.connect(lambda stage, x, y, p=panel: self._on_line_drag(p, stage, x, y))
+            panel.view_box.sigResized.connect(lambda _vb, p=panel: self._apply_view_to(p))
+            panel.hovered.connect(self._on_hover)
+            panel.left.connect(self._on_leave)
+            panel.maximise_requested.connect(lambda k=key: self.maximise_requested.emit(k))
+            self.panels[key] = panel
+        self.state.set_image_size(image_size[1], image_size[0])
+        self._relayout(force=True)
+        self.set_line(*(self._line or (None, None)))
+
+    def panel(self, key: str) -> ImagePanel | None:
+        return self.panels.get(key)
+
+    @property
+    def columns(self) -> int:
+        return self._columns
+
+    @property
+    def maximised(self) -> str | None:
+        return self._maximised
+
+    def toggle_maximise(self, key: str) -> None:
+        """Show panel ``key`` alone; the same call again (or another key) restores or
+        switches."""
+        self._maximised = None if self._maximised == key else key
+        self._relayout(force=True)
+
+    def visible_panels(self) -> list[ImagePanel]:
+        keys = [self._maximised] if self._maximised in self.panels else self._order
+        return [self.panels[k] for k in keys]
+
+    def _relayout(self, force: bool = False) -> None:
+        visible = self.visible_panels()
+        aspect = self.state.image_width / max(self.state.image_height, 1)
+        columns = choose_columns(len(visible), max(self.width(), 1), max(self.height(), 1), aspect)
+        if columns == self._columns and not force:
+            return
+        self._columns = columns
+        for panel in self.panels.values():
+            self._layout.removeWidget(panel)
+            panel.setVisible(False)
+        for i in range(self._layout.columnCount()):
+            self._layout.setColumnStretch(i, 0)
+        for i in range(self._layout.rowCount()):
+            self._layout.setRowStretch(i, 0)
+        for index, panel in enumerate(visible):
+            row, column = divmod(index, columns)
+            self._layout.addWidget(panel, row, column)
+            self._layout.setColumnStretch(column, 1)
+            self._layout.setRowStretch(row, 1)
+            panel.setVisible(True)
+        self.apply_view()
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._relayout()
+
+    # The shared view ------------------------------------------------------------------
+
+    def reference_viewport(self) -> tuple[float, float]:
+        """The viewport size the zoom is computed for: the smallest visible panel's, so
+        "fit" shows the whole image in every panel."""
+        sizes = [p.viewport_size() for p in self.visible_panels()] or [(1.0, 1.0)]
+        return min(w for w, _ in sizes), min(h for _, h in sizes)
+
+    def apply_view(self) -> None:
+        for panel in self.visible_panels():
+            self._apply_view_to(panel)
+        self.request_levels()
+        self.view_changed.emit()
+
+    def request_levels(self) -> None:
+        """Tell each panel which reduction its zoom needs; ask for the ones it lacks."""
+        zoom = self.zoom()
+        for key, panel in self.panels.items():
+            item = panel.image_item
+            array = item.array
+            if array is None:
+                continue
+            # Source pixels may be larger than output pixels (the original in upscale mode).
+            source_zoom = zoom * self.state.image_width / array.shape[1]
+            item.wanted_factor = core.display_level_factor(source_zoom)
+            if item.wanted_factor > 1 and item.level_factor != item.wanted_factor:
+                self.level_needed.emit(key, item.wanted_factor)
+            item.update()
+
+    def _apply_view_to(self, panel: ImagePanel) -> None:
+        width, height = panel.viewport_size()
+        if self.state.fit:
+            # Every panel fits at the zoom of the smallest one, so all show the same scale.
+            zoom = self.state.fit_zoom(*self.reference_viewport())
+            cx, cy = self.state.image_width / 2, self.state.image_height / 2
+        else:
+            zoom, cx, cy = self.state.zoom, self.state.cx, self.state.cy
+        half_w, half_h = width / (2 * zoom), height / (2 * zoom)
+        panel.apply_range(cx - half_w, cx + half_w, cy - half_h, cy + half_h)
+
+    def zoom(self) -> float:
+        """Screen pixels per image pixel now."""
+        return self.state.effective_zoom(*self.reference_viewport())
+
+    def zoom_by(self, factor: float, x: float | None = None, y: float | None = None) -> None:
+        if x is None or y is None:
+            (x0, x1), (y0, y1) = self.visible_panels()[0].view_range() if self.panels else ((0, 1), (0, 1))
+            x, y = (x0 + x1) / 2, (y0 + y1) / 2
+        self.state.zoom_about(factor, x, y, *self.reference_viewport())
+        self.apply_view()
+
+    def fit(self) -> None:
+        self.state.fit = True
+        self.apply_view()
+
+    def one_to_one(self) -> None:
+        self.state.set_zoom(1.0, *self.reference_viewport())
+        self.apply_view()
+
+    def pan_by_screen(self, dx_screen: float, dy_screen: float) -> None:
+        zoom = self.zoom()
+        self.state.pan(dx_screen / zoom, dy_screen / zoom, *self.reference_viewport())
+        self.apply_view()
+
+    def _on_wheel(self, panel: ImagePanel, factor: float, x: float, y: float) -> None:
+        self.zoom_by(factor, x, y)
+
+    def _on_pan(self, panel: ImagePanel, dx: float, dy: float) -> None:
+        self.state.pan(dx, dy, *self.reference_viewport())
+        self.apply_view()
+
+    def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:  # noqa: N802
+        key = event.key()
+        keys = QtCore.Qt.Key
+        step = 60.0
+        actions = {
+            keys.Key_F: self.fit,
+            keys.Key_1: self.one_to_one,
+            keys.Key_Plus: lambda: self.zoom_by(ZOOM_STEP),
+            keys.Key_Equal: lambda: self.zoom_by(ZOOM_STEP),
+            keys.Key_Minus: lambda: self.zoom_by(1 / ZOOM_STEP),
+            keys.Key_Left: lambda: self.pan_by_screen(-step, 0),
+            keys.Key_Right: lambda: self.pan_by_screen(step, 0),
+            keys.Key_Up: lambda: self.pan_by_screen(0, -step),
+            keys.Key_Down: lambda: self.pan_by_screen(0, step),
+        }
+        if key in actions:
+            actions[key]()
+            event.accept()
+        else:
+            super().keyPressEvent(event)
+
+    # Crosshair ------------------------------------------------------------------------
+
+    def _on_hover(self, x: float, y: float) -> None:
+        column, row = math.floor(x), math.floor(y)
+        inside = 0 <= column < self.state.image_width and 0 <= row < self.state.image_height
+        for panel in self.panels.values():
+            panel.set_crosshair(column + 0.5 if inside else None, row + 0.5 if inside else None)
+        self.hovered.emit(row if inside else -1, column if inside else -1)
+
+    def _on_leave(self) -> None:
+        for panel in self.panels.values():
+            panel.set_crosshair(None, None)
+        self.hovered.emit(-1, -1)
+
+    # Profile line ---------------------------------------------------------------------
+
+    def set_line_mode(self, enabled: bool) -> None:
+        """While on, a drag on any panel draws the profile line (or moves an end of it)."""
+        self.line_mode = enabled
+        for panel in self.panels.values():
+            panel.view_box.line_mode = enabled
+
+    @property
+    def line(self) -> tuple[tuple[float, float], tuple[float, float]] | None:
+        return self._line
+
+    def set_line(self, start: tuple[float, float] | None, end: tuple[float, float] | None) -> None:
+        self._line = None if start is None or end is None else (tuple(start), tuple(end))
+        for panel in self.panels.values():
+            panel.set_line(*(self._line or (None, None)))
+        self.line_changed.emit(*(self._line or (None, None)))
+
+    def _on_line_drag(self, panel: ImagePanel, stage: str, x: float, y: float) -> None:
+        if stage == "start":
+            self._line_drag = "new"
+            if self._line is not None:
+                # Grab an end when the press lands within 8 screen pixels of it.
+                reach = 8.0 / self.zoom()
+                for name, (ex, ey) in zip(("start", "end"), self._line):
+                    if math.hypot(ex - x, ey - y) <= reach:
+                        self._line_drag = name
+            if self._line_drag == "new":
+                self._line_anchor = (x, y)
+            return
+        if self._line_drag is None:
+            return
+        if self._line_drag == "new":
+            self.set_line(self._line_anchor, (x, y))
+        elif self._line_drag == "start":
+            self.set_line((x, y), self._line[1])
+        else:
+            self.set_line(self._line[0], (x, y))
+        if stage == "finish":
+            self._line_drag = None

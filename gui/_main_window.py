@@ -1,0 +1,577 @@
+"""The main window: the comparison grid in the middle, docks around it, menus on top.
+
+Main thread only. The window holds what is shown (current image, prepared job, results)
+and asks `ComparisonRunner` for everything that needs computing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+import core
+from core import MethodResult
+
+from ._comparison_grid import REFERENCE_KEY, ComparisonGrid
+from ._line_profile import LineProfilePlot
+from ._metrics_table import MetricsTable
+from ._pixel_inspector import PixelInspector
+from ._runner import ComparisonRunner, DiffPayload, LoadedImage, PreparedJob, ResultPayload
+from ._settings_panel import SettingsPanel
+
+log = logging.getLogger(__name__)
+
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp);;All files (*)"
+MAX_RECENT = 10
+#: Settings changes are applied this long after the last one, so typing "12" in the scale
+#: box starts one comparison, not two.
+RECOMPUTE_DELAY_MS = 250
+
+
+def qimage_to_array(image: QtGui.QImage) -> np.ndarray:
+    """A copy of a QImage's pixels: ``(H, W, 4)`` RGBA uint8 when it has alpha, else
+    ``(H, W, 3)`` RGB uint8."""
+    has_alpha = image.hasAlphaChannel()
+    fmt = QtGui.QImage.Format.Format_RGBA8888 if has_alpha else QtGui.QImage.Format.Format_RGB888
+    converted = image.convertToFormat(fmt)
+    channels = 4 if has_alpha else 3
+    height, width = converted.height(), converted.width()
+    buffer = np.frombuffer(converted.constBits(), np.uint8, count=converted.sizeInBytes())
+    rows = buffer.reshape(height, converted.bytesPerLine())
+    return rows[:, : width * channels].reshape(height, width, channels).copy()
+
+
+class MessageBar(QtWidgets.QFrame):
+    """A dismissable line at the top of the window for errors and notes."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.label = QtWidgets.QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QtWidgets.QToolButton()
+        close.setText("\u00d7")
+        close.setAutoRaise(True)
+        close.clicked.connect(self.hide)
+        layout = QtWidgets.QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 4, 4)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(close, 0, QtCore.Qt.AlignmentFlag.AlignTop)
+        self.hide()
+
+    def show_message(self, text: str, error: bool = True) -> None:
+        colour = "#5c1f1f" if error else "#1f3d5c"
+        self.setStyleSheet(f"MessageBar {{ background: {colour}; }} QLabel {{ color: white; }}")
+        self.label.setText(text)
+        self.show()
+
+    def text(self) -> str:
+        return "" if self.isHidden() else self.label.text()
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    """Upscope's window. ``settings`` stores settings, layout and recent files."""
+
+    comparison_finished = QtCore.Signal(int)  # job id whose results have all arrived
+
+    def __init__(self, settings: QtCore.QSettings | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("Upscope")
+        self.setAcceptDrops(True)
+        self.store = settings if settings is not None else QtCore.QSettings("Upscope", "Upscope")
+        self.runner = ComparisonRunner(self)
+        self.image: np.ndarray | None = None
+        self.image_name = ""
+        self.job: PreparedJob | None = None
+        self.results: dict[str, MethodResult] = {}
+        self.displays: dict[str, np.ndarray] = {}
+        self.diffs: dict[str, DiffPayload] = {}
+        self._expected = 0
+        self._hover = (-1, -1)
+        self._pending_levels: set[tuple[str, int, int]] = set()
+
+        self.grid = ComparisonGrid()
+        self.message_bar = MessageBar()
+        self.colour_bar_view = pg.GraphicsLayoutWidget()
+        self.colour_bar_view.setFixedHeight(70)
+        self.colour_bar = pg.ColorBarItem(values=(0, 1), interactive=False, orientation="horizontal", width=14)
+        self.colour_bar_view.addItem(self.colour_bar)
+        self.colour_bar_view.hide()
+        central = QtWidgets.QWidget()
+        layout = QtWidgets.QVBoxLayout(central)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.message_bar)
+        layout.addWidget(self.grid, 1)
+        layout.addWidget(self.colour_bar_view)
+        self.setCentralWidget(central)
+
+        self.settings_panel = SettingsPanel()
+        self.image_list = QtWidgets.QListWidget()
+        self.inspector = PixelInspector()
+        self.metrics_table = MetricsTable()
+        self.profile = LineProfilePlot()
+        self._docks = {
+            "settings": self._dock("Settings", self.settings_panel, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea),
+            "images": self._dock("Images", self.image_list, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea),
+            "inspector": self._dock("Pixel inspector", self.inspector, QtCore.Qt.DockWidgetArea.RightDockWidgetArea),
+            "profile": self._dock("Line profile", self.profile, QtCore.Qt.DockWidgetArea.RightDockWidgetArea),
+            "metrics": self._dock("Metrics", self.metrics_table, QtCore.Qt.DockWidgetArea.BottomDockWidgetArea),
+        }
+        self.progress = QtWidgets.QProgressBar()
+        self.progress.setMaximumWidth(200)
+        self.progress.setFormat("%v / %m methods")
+        self.progress.hide()
+        self.zoom_label = QtWidgets.QLabel()
+        self.statusBar().addPermanentWidget(self.zoom_label)
+        self.statusBar().addPermanentWidget(self.progress)
+
+        self._recompute_timer = QtCore.QTimer(self)
+        self._recompute_timer.setSingleShot(True)
+        self._recompute_timer.setInterval(RECOMPUTE_DELAY_MS)
+        self._recompute_timer.timeout.connect(self.recompute)
+        self._build_actions()
+        self._connect()
+        self._restore()
+
+    # Construction ---------------------------------------------------------------------
+
+    def _dock(self, title: str, widget: QtWidgets.QWidget, area: QtCore.Qt.DockWidgetArea) -> QtWidgets.QDockWidget:
+        dock = QtWidgets.QDockWidget(title, self)
+        dock.setObjectName(f"dock-{title.lower().replace(' ', '-')}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _action(self, text: str, slot, shortcut: Any = None, *, grid_only: bool = False, checkable: bool = False) -> QtGui.QAction:  # noqa: ANN001
+        action = QtGui.QAction(text, self)
+        if shortcut is not None:
+            action.setShortcuts(shortcut if isinstance(shortcut, list) else [QtGui.QKeySequence(shortcut)])
+        action.setCheckable(checkable)
+        (action.toggled if checkable else action.triggered).connect(slot)
+        if grid_only:
+            # Keys such as "1" or the arrows must still type into spin boxes and lists.
+            action.setShortcutContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.grid.addAction(action)
+        else:
+            self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        keys = QtGui.QKeySequence
+        self.open_action = self._action("&Open...", self.open_dialog, keys.StandardKey.Open)
+        self.paste_action = self._action("&Paste image", self.paste, keys.StandardKey.Paste)
+        quit_action = self._action("&Quit", self.close, keys.StandardKey.Quit)
+        self.fit_action = self._action("&Fit", self.grid.fit, "F", grid_only=True)
+        self.one_action = self._action("&One to one", self.grid.one_to_one, "1", grid_only=True)
+        zoom_in = self._action("Zoom &in", lambda: self.grid.zoom_by(1.25), [keys("+"), keys("=")], grid_only=True)
+        zoom_out = self._action("Zoom &out", lambda: self.grid.zoom_by(0.8), "-", grid_only=True)
+        pans = [
+            self._action(name, lambda _=False, d=d: self.grid.pan_by_screen(*d), key, grid_only=True)
+            for name, key, d in (
+                ("Pan left", "Left", (-60, 0)),
+                ("Pan right", "Right", (60, 0)),
+                ("Pan up", "Up", (0, -60)),
+                ("Pan down", "Down", (0, 60)),
+            )
+        ]
+        self.line_action = self._action("&Line profile tool", self.grid.set_line_mode, "L", checkable=True)
+        self.diff_action = self._action("&Difference maps", self.settings_panel.show_diff.setChecked, "D", checkable=True)
+        clear_line = self._action("Clear profile line", lambda: self.grid.set_line(None, None))
+
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        file_menu.addAction(self.open_action)
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        file_menu.addAction(self.paste_action)
+        file_menu.addSeparator()
+        file_menu.addAction(quit_action)
+        samples = menu.addMenu("&Samples")
+        for chart in core.list_charts():
+            action = samples.addAction(chart.label)
+            action.setToolTip(chart.description)
+            action.triggered.connect(lambda _=False, c=chart.id: self.open_chart(c))
+        view = menu.addMenu("&View")
+        for action in (self.fit_action, self.one_action, zoom_in, zoom_out):
+            view.addAction(action)
+        pan_menu = view.addMenu("Pan")
+        for action in pans:
+            pan_menu.addAction(action)
+        view.addSeparator()
+        view.addAction(self.line_action)
+        view.addAction(clear_line)
+        view.addAction(self.diff_action)
+        view.addSeparator()
+        for dock in self._docks.values():
+            view.addAction(dock.toggleViewAction())
+
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("toolbar-main")
+        for action in (self.open_action, self.fit_action, self.one_action, zoom_in, zoom_out, self.line_action, self.diff_action):
+            toolbar.addAction(action)
+
+    def _connect(self) -> None:
+        self.runner.prepared.connect(self._on_prepared)
+        self.runner.result_ready.connect(self._on_result)
+        self.runner.diff_ready.connect(self._on_diff)
+        self.runner.failed.connect(self._on_failed)
+        self.runner.loaded.connect(self._on_loaded)
+        self.runner.load_checked.connect(self._on_load_checked)
+        self.settings_panel.settings_changed.connect(self._recompute_timer.start)
+        self.settings_panel.display_changed.connect(self._on_display_changed)
+        self.settings_panel.show_diff.toggled.connect(self.diff_action.setChecked)
+        self.grid.hovered.connect(self._on_hover)
+        self.grid.line_changed.connect(self._on_line_changed)
+        self.grid.view_changed.connect(self._on_view_changed)
+        self.grid.maximise_requested.connect(self.grid.toggle_maximise)
+        self.grid.level_needed.connect(self._on_level_needed)
+        self.runner.level_ready.connect(self._on_level_ready)
+        self.metrics_table.method_clicked.connect(self.grid.toggle_maximise)
+        self.image_list.currentItemChanged.connect(self._on_image_chosen)
+
+    # Persistence ----------------------------------------------------------------------
+
+    def _restore(self) -> None:
+        text = self.store.value("settings", "")
+        if text:
+            try:
+                self.settings_panel.from_dict(json.loads(str(text)))
+            except (ValueError, TypeError):
+                log.warning("ignoring unreadable saved settings")
+        geometry = self.store.value("geometry")
+        if isinstance(geometry, QtCore.QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1500, 950)
+            self.resizeDocks([self._docks["settings"], self._docks["inspector"]], [300, 330], QtCore.Qt.Orientation.Horizontal)
+            self.resizeDocks([self._docks["metrics"]], [190], QtCore.Qt.Orientation.Vertical)
+        state = self.store.value("windowState")
+        if isinstance(state, QtCore.QByteArray) and not state.isEmpty():
+            self.restoreState(state)
+        self.diff_action.setChecked(self.settings_panel.show_diff.isChecked())
+        self._update_recent_menu()
+
+    def save_state(self) -> None:
+        self.store.setValue("settings", json.dumps(self.settings_panel.to_dict()))
+        self.store.setValue("geometry", self.saveGeometry())
+        self.store.setValue("windowState", self.saveState())
+        self.store.sync()
+
+    def recent_files(self) -> list[str]:
+        value = self.store.value("recent", "[]")
+        try:
+            recent = json.loads(str(value))
+        except ValueError:
+            return []
+        return [str(p) for p in recent if isinstance(p, str)]
+
+    def _remember(self, paths: Sequence[str]) -> None:
+        recent = [p for p in paths if not p.startswith("chart:")] + self.recent_files()
+        unique = list(dict.fromkeys(recent))[:MAX_RECENT]
+        self.store.setValue("recent", json.dumps(unique))
+        self._update_recent_menu()
+
+    def _update_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = self.recent_files()
+        for path in recent:
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda _=False, p=path: self.open_paths([p]))
+        self.recent_menu.setEnabled(bool(recent))
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802
+        self.save_state()
+        self.runner.shutdown()
+        super().closeEvent(event)
+
+    # Opening images ---------------------------------------------------------------------
+
+    def open_dialog(self) -> None:
+        paths, _ = QtWidgets.QFileDialog.getOpenFileNames(self, "Open images", "", IMAGE_FILTER)
+        if paths:
+            self.open_paths(paths)
+
+    def open_paths(self, paths: Sequence[str | Path]) -> None:
+        """Read ``paths`` in the background; the first readable one is compared, all
+        readable ones go into the image list, the others are reported."""
+        paths = [str(p) for p in paths]
+        if paths:
+            self.statusBar().showMessage(f"Reading {len(paths)} file(s)...")
+            self.runner.load(paths)
+
+    def open_chart(self, chart_id: str) -> None:
+        self.runner.make_chart(chart_id)
+
+    def paste(self) -> None:
+        data = QtWidgets.QApplication.clipboard().mimeData()
+        if data is not None and data.hasUrls():
+            local = [url.toLocalFile() for url in data.urls() if url.isLocalFile()]
+            if local:
+                self.open_paths(local)
+                return
+        if data is not None and data.hasImage():
+            image = QtWidgets.QApplication.clipboard().image()
+            if not image.isNull():
+                self.set_image(qimage_to_array(image), "Pasted image")
+                return
+        self.message_bar.show_message("The clipboard holds no image and no image file.")
+
+    def set_image(self, image: np.ndarray, name: str) -> None:
+        """Make ``image`` the current one and compare it."""
+        self.image, self.image_name = image, name
+        self.recompute()
+
+    def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:  # noqa: N802
+        if event.mimeData().hasUrls() or event.mimeData().hasImage():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QtGui.QDropEvent) -> None:  # noqa: N802
+        data = event.mimeData()
+        urls = [url for url in data.urls()]
+        local = [url.toLocalFile() for url in urls if url.isLocalFile()]
+        if local:
+            self.open_paths(local)
+        elif urls:
+            self.message_bar.show_message("Only local files can be opened; got " + ", ".join(u.toString() for u in urls))
+        elif data.hasImage():
+            self.set_image(qimage_to_array(QtGui.QImage(data.imageData())), "Dropped image")
+        event.acceptProposedAction()
+
+    def _on_loaded(self, loaded: LoadedImage) -> None:
+        name = loaded.path
+        if name.startswith("chart:"):
+            name = next((c.label for c in core.list_charts() if f"chart:{c.id}" == name), name)
+        self.set_image(loaded.image, name)
+
+    def _on_load_checked(self, good: list[str], bad: list[tuple[str, str]]) -> None:
+        self.statusBar().clearMessage()
+        listed = {self.image_list.item(i).data(QtCore.Qt.ItemDataRole.UserRole) for i in range(self.image_list.count())}
+        self.image_list.blockSignals(True)
+        for path in good:
+            if path not in listed:
+                item = QtWidgets.QListWidgetItem(Path(path).name)
+                item.setData(QtCore.Qt.ItemDataRole.UserRole, path)
+                item.setToolTip(path)
+                self.image_list.addItem(item)
+        if good:
+            for i in range(self.image_list.count()):
+                if self.image_list.item(i).data(QtCore.Qt.ItemDataRole.UserRole) == good[0]:
+                    self.image_list.setCurrentRow(i)
+        self.image_list.blockSignals(False)
+        self._remember(good)
+        if bad:
+            lines = [message for _path, message in bad]
+            kept = "The comparison shown is unchanged." if not good else ""
+            self.message_bar.show_message("Could not open:\n" + "\n".join(lines) + ("\n" + kept if kept else ""))
+        elif good:
+            self.message_bar.hide()
+
+    def _on_image_chosen(self, item: QtWidgets.QListWidgetItem | None) -> None:
+        if item is not None:
+            self.open_paths([item.data(QtCore.Qt.ItemDataRole.UserRole)])
+
+    # Computing --------------------------------------------------------------------------
+
+    def recompute(self) -> None:
+        """Start comparing the current image with the current settings (cancelling the
+        comparison in flight)."""
+        self._recompute_timer.stop()
+        if self.image is None:
+            return
+        settings = self.settings_panel.comparison_settings()
+        if not settings.methods:
+            self.message_bar.show_message("No method is ticked in Settings: tick at least one to compare.")
+            return
+        self.runner.start(self.image, settings, self.settings_panel.diff_options())
+        self.progress.setRange(0, 0)
+        self.progress.show()
+        for panel in self.grid.panels.values():
+            if panel.key != REFERENCE_KEY:
+                panel.set_status("Computing...")
+
+    def _on_failed(self, job_id: int, message: str) -> None:
+        if job_id == self.runner.job_id:
+            self.progress.hide()
+            for panel in self.grid.panels.values():
+                panel.set_status(None if panel.key == REFERENCE_KEY or panel.shown_array is not None else "Not computed")
+            self.message_bar.show_message(f"{self.image_name}: {message}")
+
+    def _on_prepared(self, job: PreparedJob) -> None:
+        self.job = job
+        self.results.clear()
+        self.displays.clear()
+        self.diffs.clear()
+        self.metrics_table.clear_results()
+        comparison = job.comparison
+        height, width = comparison.output_size
+        entries = [(REFERENCE_KEY, job.reference_label)]
+        entries += [(c.id, core.get_method(c.id).label) for c in comparison.choices]
+        self.grid.set_panels(entries, (height, width))
+        reference_panel = self.grid.panel(REFERENCE_KEY)
+        reference_panel.set_image(job.reference_display, job.reference_values, width, height)
+        rh, rw = job.reference_values.shape[:2]
+        detail = f"{rw}x{rh}" + ("" if (rh, rw) == (height, width) else f", shown on the {width}x{height} output grid")
+        reference_panel.set_title(job.reference_label, detail)
+        self.grid.request_levels()
+        for choice in comparison.choices:
+            self.grid.panel(choice.id).set_status("Computing...")
+        self._expected = len(comparison.choices)
+        self.progress.setRange(0, self._expected)
+        self.progress.setValue(0)
+        self.progress.show()
+        scale = comparison.scale
+        scale_text = f"x{scale[0]:g}" if scale[0] == scale[1] else f"x{scale[1]:g} (x) by x{scale[0]:g} (y)"
+        mode = "degrade, then restore" if comparison.ground_truth is not None else "upscale"
+        self.setWindowTitle(f"Upscope - {self.image_name} - {mode} {scale_text}")
+        notes = " ".join(comparison.notes)
+        self.statusBar().showMessage(notes)
+        self._refresh_colour_bar()
+        self._on_line_changed(*(self.grid.line or (None, None)))
+
+    def _on_result(self, payload: ResultPayload) -> None:
+        result = payload.result
+        panel = self.grid.panel(result.method_id)
+        self.results[result.method_id] = result
+        if payload.display is not None:
+            self.displays[result.method_id] = payload.display
+        if payload.diff is not None:
+            self.diffs[result.method_id] = payload.diff
+        if panel is not None:
+            self._show_result(panel, result)
+        self.metrics_table.add_result(result)
+        self.progress.setValue(len(self.results))
+        if len(self.results) >= self._expected:
+            self.progress.hide()
+            self.comparison_finished.emit(payload.job_id)
+        self._refresh_colour_bar()
+        if self.grid.line is not None:
+            self._on_line_changed(*self.grid.line)
+
+    def _show_result(self, panel, result: MethodResult) -> None:  # noqa: ANN001
+        if not result.ok:
+            panel.set_image(None, None)
+            panel.set_title(result.label, "cannot run")
+            panel.set_status(result.reason)
+            return
+        detail = f"{result.seconds * 1000:.1f} ms"
+        if result.metrics is not None:
+            ssim = "" if result.metrics.ssim is None else f", SSIM {result.metrics.ssim:.4f}"
+            psnr = "\u221e" if result.metrics.psnr == float("inf") else f"{result.metrics.psnr:.2f}"
+            detail += f", PSNR {psnr} dB{ssim}"
+        panel.set_title(result.label, detail)
+        diff = self.diffs.get(result.method_id) if self.settings_panel.show_diff.isChecked() else None
+        if diff is not None:
+            panel.set_image(diff.display.rgb, diff.values)
+            panel.set_status(None)
+        elif self.settings_panel.show_diff.isChecked() and self.job is not None and self.job.comparison.reference is not None:
+            panel.set_image(self.displays[result.method_id], result.image)
+            panel.set_status(result.note or "Difference map: computing...")
+        else:
+            panel.set_image(self.displays[result.method_id], result.image)
+            panel.set_status(None)
+        if result.note and diff is None:
+            panel.setToolTip(result.note)
+        self.grid.request_levels()
+
+    def _on_display_changed(self) -> None:
+        options = self.settings_panel.diff_options()
+        self.diff_action.setChecked(options is not None)
+        self.diffs.clear()
+        self.runner.recolour(list(self.results.values()), options)
+        if options is None or self.job is None or self.job.comparison.reference is None:
+            if options is not None:
+                self.message_bar.show_message(
+                    "Difference maps need a reference: use degrade mode, or pick a method as the reference.", error=False
+                )
+        for key, result in self.results.items():
+            panel = self.grid.panel(key)
+            if panel is not None:
+                self._show_result(panel, result)
+        self._refresh_colour_bar()
+
+    def _on_diff(self, method_id: str, payload: DiffPayload) -> None:
+        self.diffs[method_id] = payload
+        panel, result = self.grid.panel(method_id), self.results.get(method_id)
+        if panel is not None and result is not None:
+            self._show_result(panel, result)
+        self._refresh_colour_bar()
+
+    def _refresh_colour_bar(self) -> None:
+        options = self.settings_panel.diff_options()
+        shown = next(iter(self.diffs.values()), None) if options is not None else None
+        if shown is None:
+            self.colour_bar_view.hide()
+            return
+        lut = core.colormap_lut(shown.display.colormap)
+        colour_map = pg.ColorMap(np.linspace(0.0, 1.0, len(lut)), lut)
+        self.colour_bar.setColorMap(colour_map)
+        self.colour_bar.setLevels((shown.display.low, shown.display.high))
+        units = {"abs": "|method - reference|", "signed": "method - reference", "squared": "(method - reference)\u00b2"}
+        self.colour_bar.axis.setLabel(f"{units[options.kind]}, gain x{options.gain:g}, image units")
+        self.colour_bar_view.show()
+
+    # Inspection -------------------------------------------------------------------------
+
+    def shown_images(self) -> dict[str, np.ndarray]:
+        """Each method's result, in panel order."""
+        if self.job is None:
+            return {}
+        return {c.id: self.results[c.id].image for c in self.job.comparison.choices if c.id in self.results and self.results[c.id].ok}
+
+    def _labels(self) -> dict[str, str]:
+        labels = {key: panel.label for key, panel in self.grid.panels.items()}
+        return labels
+
+    def _on_hover(self, row: int, column: int) -> None:
+        self._hover = (row, column)
+        if self.job is None:
+            return
+        comparison = self.job.comparison
+        differences = {k: d.values for k, d in self.diffs.items()} if self.settings_panel.show_diff.isChecked() else None
+        reference = comparison.reference
+        name = self.job.reference_label if comparison.settings.reference is None else core.get_method(comparison.settings.reference).label
+        self.inspector.show_pixel(
+            row,
+            column,
+            labels=self._labels(),
+            images=self.shown_images(),
+            reference=reference,
+            reference_name=name,
+            input_image=comparison.input,
+            differences=differences,
+        )
+        if row >= 0:
+            self.statusBar().showMessage(f"x={column}, y={row}")
+
+    def _on_line_changed(self, start: Any, end: Any) -> None:
+        if self.job is None:
+            return
+        images: dict[str, np.ndarray] = {}
+        height, width = self.job.comparison.output_size
+        if self.job.reference_values.shape[:2] == (height, width):
+            images[REFERENCE_KEY] = self.job.reference_values
+        images.update(self.shown_images())
+        colours = {key: panel.colour for key, panel in self.grid.panels.items()}
+        self.profile.update_profile(start, end, images, self._labels(), colours)
+
+    def _on_level_needed(self, key: str, factor: int) -> None:
+        panel = self.grid.panel(key)
+        pending = (key, factor, id(panel.image_item.array) if panel else 0)
+        if panel is None or pending in self._pending_levels:
+            return
+        self._pending_levels.add(pending)
+        self.runner.reduce(key, panel.image_item.array, factor)
+
+    def _on_level_ready(self, key: str, source: np.ndarray, factor: int, level: np.ndarray) -> None:
+        self._pending_levels.discard((key, factor, id(source)))
+        panel = self.grid.panel(key)
+        if panel is not None and panel.image_item.array is source:
+            panel.image_item.set_level(factor, level)
+
+    def _on_view_changed(self) -> None:
+        self.zoom_label.setText(f"zoom {self.grid.zoom() * 100:.0f}%")

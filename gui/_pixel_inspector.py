@@ -1,0 +1,118 @@
+"""The pixel inspector: every image's value at the pixel under the cursor.
+
+Main thread only; it reads single pixels through `core.pixel_report`.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+from PySide6 import QtCore, QtWidgets
+
+import core
+
+_COLUMNS = ("Image", "Value", "Error (value - reference)")
+
+
+def format_values(values: tuple[float, ...] | None, integer: bool) -> str:
+    """``"12, 200, 3"`` for integer images, ``"0.125, 0.5, 1"`` otherwise; ``"-"`` for None."""
+    if values is None:
+        return "-"
+    if integer:
+        return ", ".join(str(int(round(v))) for v in values)
+    return ", ".join(f"{v:.4g}" for v in values)
+
+
+def format_errors(errors: tuple[float, ...] | None, integer: bool) -> str:
+    if errors is None:
+        return "-"
+    if integer:
+        return ", ".join(f"{int(round(v)):+d}" for v in errors)
+    return ", ".join(f"{v:+.4g}" for v in errors)
+
+
+class PixelInspector(QtWidgets.QWidget):
+    """Coordinates of the hovered pixel, its source pixel in the input, the reference
+    value and each method's value and error (or, with difference maps shown, the
+    unscaled difference)."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.position_label = QtWidgets.QLabel("Move the cursor over an image.")
+        self.source_label = QtWidgets.QLabel("")
+        self.reference_label = QtWidgets.QLabel("")
+        for label in (self.position_label, self.source_label, self.reference_label):
+            label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.table = QtWidgets.QTableWidget(0, len(_COLUMNS))
+        self.table.setHorizontalHeaderLabels(_COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addWidget(self.position_label)
+        layout.addWidget(self.source_label)
+        layout.addWidget(self.reference_label)
+        layout.addWidget(self.table, 1)
+
+    def clear(self) -> None:
+        self.position_label.setText("Move the cursor over an image.")
+        self.source_label.setText("")
+        self.reference_label.setText("")
+        self.table.setRowCount(0)
+
+    def show_pixel(
+        self,
+        row: int,
+        column: int,
+        *,
+        labels: Mapping[str, str],
+        images: Mapping[str, np.ndarray],
+        reference: np.ndarray | None,
+        reference_name: str,
+        input_image: np.ndarray | None,
+        differences: Mapping[str, np.ndarray] | None = None,
+    ) -> None:
+        """Fill the inspector for output pixel ``(row, column)``.
+
+        ``images`` maps method ids to results on the output grid; ``input_image`` is what
+        the methods upsampled (its pixel is the one the output pixel came from). With
+        ``differences`` (unscaled maps), their values are listed instead of the errors.
+        """
+        if row < 0 or column < 0:
+            self.clear()
+            return
+        output_size = next(iter(images.values())).shape[:2] if images else (reference.shape[:2] if reference is not None else None)
+        self.position_label.setText(f"Pixel x={column}, y={row}")
+        integer_of = {key: np.issubdtype(image.dtype, np.integer) for key, image in images.items()}
+        if input_image is not None and output_size is not None:
+            sy, sx = core.source_pixel(row, column, output_size, input_image.shape[:2])
+            value = core.pixel_values(input_image, sy, sx)
+            text = format_values(value, np.issubdtype(input_image.dtype, np.integer))
+            self.source_label.setText(f"From input pixel x={sx}, y={sy}: {text}")
+        report = core.pixel_report(images, row, column, reference)
+        if reference is not None:
+            integer = np.issubdtype(reference.dtype, np.integer)
+            self.reference_label.setText(f"{reference_name}: {format_values(report.reference, integer)}")
+        else:
+            self.reference_label.setText("No reference: errors are not measured.")
+        header = "Difference (unscaled)" if differences else _COLUMNS[2]
+        self.table.setHorizontalHeaderItem(2, QtWidgets.QTableWidgetItem(header))
+        self.table.setRowCount(len(images))
+        for index, key in enumerate(images):
+            integer = integer_of[key]
+            if differences and key in differences:
+                diff_value = core.pixel_values(differences[key], row, column)
+                error_text = format_errors(diff_value, False)
+            else:
+                error_text = format_errors(report.errors[key], integer)
+            cells = (labels.get(key, key), format_values(report.values[key], integer), error_text)
+            for col, text in enumerate(cells):
+                item = QtWidgets.QTableWidgetItem(text)
+                item.setData(QtCore.Qt.ItemDataRole.UserRole, key)
+                self.table.setItem(index, col, item)
+
+    def cell(self, row: int, column: int) -> str:
+        item = self.table.item(row, column)
+        return item.text() if item is not None else ""

@@ -1,0 +1,296 @@
+"""Runs comparisons off the GUI thread, one pool task per method, newest job wins.
+
+Every payload carries the id of the job that made it; the window drops any whose id is
+not the current one, so a late result of an old image or old settings is never shown.
+Worker tasks call only `core` and never touch a Qt object other than emitting signals of
+the runner's signal hub, which Qt delivers on the main thread.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+from PySide6 import QtCore
+
+import core
+from core import Comparison, ComparisonSettings, DifferenceDisplay, MethodChoice, MethodResult, UpscopeError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DiffOptions:
+    """How difference maps are drawn: ``kind`` abs/signed/squared and a display ``gain``."""
+
+    kind: core._metrics.DiffKind = "abs"
+    gain: float = 1.0
+
+
+@dataclass(frozen=True)
+class PreparedJob:
+    """A comparison ready to run: its inputs and what the reference panel shows.
+
+    ``reference_values`` is the array under the reference panel (ground truth in degrade
+    mode, the original in upscale mode) and ``reference_display`` its 8-bit picture.
+    """
+
+    job_id: int
+    comparison: Comparison
+    reference_label: str
+    reference_values: np.ndarray
+    reference_display: np.ndarray
+
+
+@dataclass(frozen=True)
+class DiffPayload:
+    """One method's unscaled difference map ``(H, W)`` float32 and its coloured picture."""
+
+    values: np.ndarray
+    display: DifferenceDisplay
+
+
+@dataclass(frozen=True)
+class ResultPayload:
+    """One method's result with its 8-bit picture, and its difference map when asked."""
+
+    job_id: int
+    result: MethodResult
+    display: np.ndarray | None
+    diff: DiffPayload | None
+
+
+@dataclass(frozen=True)
+class LoadedImage:
+    request_id: int
+    path: str
+    image: np.ndarray
+
+
+class _Hub(QtCore.QObject):
+    prepared = QtCore.Signal(object)  # PreparedJob
+    result_ready = QtCore.Signal(object)  # ResultPayload
+    diff_ready = QtCore.Signal(int, int, str, object)  # job id, display generation, method id, DiffPayload
+    failed = QtCore.Signal(int, str)  # job id, message
+    loaded = QtCore.Signal(object)  # LoadedImage
+    level_ready = QtCore.Signal(int, str, object, int, object)  # job id, key, source array, factor, level
+    load_checked = QtCore.Signal(int, object, object)  # request id, good paths, [(path, message)]
+
+
+def make_difference(result_image: np.ndarray, reference: np.ndarray, options: DiffOptions) -> DiffPayload:
+    """The difference map a panel shows (mean over channels) and its coloured picture."""
+    values = core.difference(result_image, reference, kind=options.kind, per_channel=False)
+    shown = core.colorize_difference(values, options.kind, reference.dtype, gain=options.gain)
+    return DiffPayload(values=values, display=shown)
+
+
+class ComparisonRunner(QtCore.QObject):
+    """Owns a thread pool and the job now running. Main thread API; signals arrive on the
+    main thread."""
+
+    prepared = QtCore.Signal(object)  # PreparedJob of the current job
+    result_ready = QtCore.Signal(object)  # ResultPayload of the current job
+    diff_ready = QtCore.Signal(str, object)  # method id, DiffPayload (current job and display)
+    failed = QtCore.Signal(int, str)  # job id, message (the job could not be prepared)
+    loaded = QtCore.Signal(object)  # LoadedImage of the latest load request
+    level_ready = QtCore.Signal(str, object, int, object)  # panel key, source array, factor, reduced array
+    load_checked = QtCore.Signal(object, object)  # good paths, [(path, message)] of the latest request
+
+    def __init__(self, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self.pool = QtCore.QThreadPool(self)
+        self.pool.setMaxThreadCount(max(QtCore.QThread.idealThreadCount(), 1))
+        self._hub = _Hub()
+        self._hub.prepared.connect(self._on_prepared)
+        self._hub.result_ready.connect(self._on_result)
+        self._hub.diff_ready.connect(self._on_diff)
+        self._hub.failed.connect(self.failed)
+        self._hub.loaded.connect(self._on_loaded)
+        self._hub.load_checked.connect(self._on_load_checked)
+        self._hub.level_ready.connect(self._on_level)
+        self._ids = itertools.count(1)
+        self.job_id = 0
+        self._display_generation = 0
+        self._load_request = 0
+        self._cancel = threading.Event()
+        self._comparison: Comparison | None = None
+        self._diff_options: DiffOptions | None = None
+
+    # Comparisons ----------------------------------------------------------------------
+
+    def start(self, image: np.ndarray, settings: ComparisonSettings, diff: DiffOptions | None) -> int:
+        """Cancel the job in flight and start comparing ``image``; returns the new job id."""
+        self.cancel()
+        self.job_id = next(self._ids)
+        self._cancel = threading.Event()
+        self._comparison = None
+        self._diff_options = diff
+        job_id, cancel = self.job_id, self._cancel
+        settings = ComparisonSettings(**{**settings.__dict__, "diff_kind": None})
+        self._submit(lambda: self._prepare(job_id, cancel, image, settings))
+        return job_id
+
+    def cancel(self) -> None:
+        """Stop the current job: queued tasks are dropped, running ones stop after their
+        method, and anything they still deliver is ignored."""
+        self._cancel.set()
+        if self._comparison is not None:
+            self._comparison.cancel()
+        self.pool.clear()
+
+    def shutdown(self, timeout_ms: int = 10000) -> bool:
+        """Cancel everything and wait for running tasks; True when none is left."""
+        self.cancel()
+        self._load_request += 1
+        return self.pool.waitForDone(timeout_ms)
+
+    @property
+    def busy(self) -> bool:
+        return self.pool.activeThreadCount() > 0
+
+    def _submit(self, fn: Callable[[], None]) -> None:
+        def guarded() -> None:
+            try:
+                fn()
+            except Exception as exc:  # a bug must not kill the pool thread silently
+                log.exception("worker task failed")
+                self._hub.failed.emit(self.job_id, f"Internal error: {type(exc).__name__}: {exc}")
+
+        self.pool.start(guarded)
+
+    def _prepare(self, job_id: int, cancel: threading.Event, image: np.ndarray, settings: ComparisonSettings) -> None:
+        try:
+            comparison = Comparison(image, settings, job_id=job_id)
+            reference = comparison.ground_truth if comparison.ground_truth is not None else comparison.input
+            label = "Ground truth" if comparison.ground_truth is not None else "Original"
+            comparison.reference  # computes a method reference once, here, off the GUI thread
+            display = core.to_display(reference)
+        except UpscopeError as exc:
+            self._hub.failed.emit(job_id, str(exc))
+            return
+        if not cancel.is_set():
+            self._hub.prepared.emit(PreparedJob(job_id, comparison, label, reference, display))
+
+    def _on_prepared(self, job: PreparedJob) -> None:
+        if job.job_id != self.job_id:
+            return
+        self._comparison = job.comparison
+        self.prepared.emit(job)
+        cancel, diff = self._cancel, self._diff_options
+        for choice in job.comparison.choices:
+            self._submit(lambda c=choice: self._run_method(job.job_id, job.comparison, cancel, c, diff))
+
+    def _run_method(
+        self, job_id: int, comparison: Comparison, cancel: threading.Event, choice: MethodChoice, diff: DiffOptions | None
+    ) -> None:
+        if cancel.is_set():
+            return
+        result = comparison.run(choice)
+        if cancel.is_set():
+            return
+        display = core.to_display(result.image) if result.ok else None
+        payload_diff = None
+        reference = comparison.reference
+        if diff is not None and result.ok and reference is not None and result.image.shape == reference.shape:
+            payload_diff = make_difference(result.image, reference, diff)
+        self._hub.result_ready.emit(ResultPayload(job_id, result, display, payload_diff))
+
+    def _on_result(self, payload: ResultPayload) -> None:
+        if payload.job_id == self.job_id:
+            self.result_ready.emit(payload)
+
+    # Difference maps of results already shown -----------------------------------------
+
+    def recolour(self, results: Sequence[MethodResult], options: DiffOptions | None) -> None:
+        """Make difference maps of ``results`` (of the current job) with ``options``;
+        each arrives through `diff_ready`. None only records that maps are off."""
+        self._diff_options = options
+        self._display_generation += 1
+        comparison = self._comparison
+        if options is None or comparison is None:
+            return
+        reference = comparison.reference
+        if reference is None:
+            return
+        job_id, generation = self.job_id, self._display_generation
+        for result in results:
+            if result.ok and result.image.shape == reference.shape:
+                self._submit(
+                    lambda r=result: self._hub.diff_ready.emit(
+                        job_id, generation, r.method_id, make_difference(r.image, reference, options)
+                    )
+                )
+
+    def _on_diff(self, job_id: int, generation: int, method_id: str, payload: DiffPayload) -> None:
+        if job_id == self.job_id and generation == self._display_generation:
+            self.diff_ready.emit(method_id, payload)
+
+    # Zoomed-out display copies ---------------------------------------------------------
+
+    def reduce(self, key: str, display: np.ndarray, factor: int) -> None:
+        """Make ``display`` reduced ``factor`` times (`core.reduce_for_display`); it
+        arrives through `level_ready` with ``display`` itself, so the caller can check
+        that the panel still shows that array."""
+        job_id = self.job_id
+        self._submit(
+            lambda: self._hub.level_ready.emit(job_id, key, display, factor, core.reduce_for_display(display, factor))
+        )
+
+    def _on_level(self, job_id: int, key: str, source: np.ndarray, factor: int, level: np.ndarray) -> None:
+        if job_id == self.job_id:
+            self.level_ready.emit(key, source, factor, level)
+
+    # Loading images ---------------------------------------------------------------------
+
+    def load(self, paths: Sequence[str | Path]) -> int:
+        """Read ``paths`` in the background: the first readable one arrives through
+        `loaded`; then `load_checked` lists the readable paths and, for the others, why."""
+        self._load_request += 1
+        request = self._load_request
+        paths = [str(p) for p in paths]
+        self._submit(lambda: self._load(request, paths))
+        return request
+
+    def make_chart(self, chart_id: str, size: int = 512) -> int:
+        """Draw a built-in chart in the background; it arrives through `loaded` with the
+        path ``"chart:<id>"``."""
+        self._load_request += 1
+        request = self._load_request
+
+        def draw() -> None:
+            image = core.make_chart(chart_id, size)
+            if request == self._load_request:
+                self._hub.loaded.emit(LoadedImage(request, f"chart:{chart_id}", image))
+
+        self._submit(draw)
+        return request
+
+    def _load(self, request: int, paths: list[str]) -> None:
+        good: list[str] = []
+        bad: list[tuple[str, str]] = []
+        for path in paths:
+            if request != self._load_request:
+                return
+            try:
+                image = core.load_image(path)
+            except UpscopeError as exc:
+                bad.append((path, str(exc)))
+                continue
+            if not good:
+                self._hub.loaded.emit(LoadedImage(request, path, image))
+            good.append(path)
+            del image
+        self._hub.load_checked.emit(request, good, bad)
+
+    def _on_loaded(self, loaded: LoadedImage) -> None:
+        if loaded.request_id == self._load_request:
+            self.loaded.emit(loaded)
+
+    def _on_load_checked(self, request: int, good: list[str], bad: list[tuple[str, str]]) -> None:
+        if request == self._load_request:
+            self.load_checked.emit(good, bad)
