@@ -114,22 +114,23 @@ class ComparisonGrid(QtWidgets.QWidget):
         visible = self.visible_panels()
         aspect = self.state.image_width / max(self.state.image_height, 1)
         columns = choose_columns(len(visible), max(self.width(), 1), max(self.height(), 1), aspect)
-        if columns == self._columns and not force:
-            return
-        self._columns = columns
-        for panel in self.panels.values():
-            self._layout.removeWidget(panel)
-            panel.setVisible(False)
-        for i in range(self._layout.columnCount()):
-            self._layout.setColumnStretch(i, 0)
-        for i in range(self._layout.rowCount()):
-            self._layout.setRowStretch(i, 0)
-        for index, panel in enumerate(visible):
-            row, column = divmod(index, columns)
-            self._layout.addWidget(panel, row, column)
-            self._layout.setColumnStretch(column, 1)
-            self._layout.setRowStretch(row, 1)
-            panel.setVisible(True)
+        if columns != self._columns or force:
+            self._columns = columns
+            for panel in self.panels.values():
+                self._layout.removeWidget(panel)
+                panel.setVisible(False)
+            for index, panel in enumerate(visible):
+                row, column = divmod(index, columns)
+                self._layout.addWidget(panel, row, column, QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop)
+                panel.setVisible(True)
+        # Every panel gets exactly the same size, so the same view state gives every
+        # panel the same range (a layout's stretch would leave them a pixel apart).
+        rows = max(math.ceil(len(visible) / self._columns), 1)
+        spacing = self._layout.spacing()
+        width = max((self.width() - spacing * (self._columns - 1)) // self._columns, 20)
+        height = max((self.height() - spacing * (rows - 1)) // rows, 20)
+        for panel in visible:
+            panel.setFixedSize(width, height)
         self.apply_view()
 
     def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802

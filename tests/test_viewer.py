@@ -1,0 +1,395 @@
+"""The viewer as a user meets it (pytest-qt, offscreen): drops, zoom, inspector,
+difference maps, metrics table, line profile, settings and stale results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6 import QtCore, QtGui, QtWidgets
+
+import core
+from gui import MainWindow
+from gui._comparison_grid import REFERENCE_KEY, choose_columns
+from gui._settings_panel import DEFAULT_METHODS
+
+TIMEOUT_MS = 30_000
+#: The methods ticked on first launch, in panel (registry) order.
+SHOWN = [spec.id for spec in core.list_methods() if spec.id in DEFAULT_METHODS]
+
+
+@pytest.fixture
+def window(qtbot, tmp_path: Path):
+    store = QtCore.QSettings(str(tmp_path / "upscope.ini"), QtCore.QSettings.Format.IniFormat)
+    win = MainWindow(store)
+    qtbot.addWidget(win)
+    win.resize(1400, 900)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.close()
+    # No task may outlive the window (it would touch deleted objects).
+    assert win.runner.pool.activeThreadCount() == 0
+
+
+def finish(qtbot, win: MainWindow, action) -> None:  # noqa: ANN001
+    """Run ``action`` and wait until every result of the comparison it starts is shown."""
+    with qtbot.waitSignal(win.comparison_finished, timeout=TIMEOUT_MS):
+        action()
+
+
+def image_file(tmp_path: Path, name: str, image: np.ndarray) -> Path:
+    path = tmp_path / name
+    core.save_image(path, image)
+    return path
+
+
+def drop(win: MainWindow, paths: list[Path]) -> None:
+    """A real drop event carrying file URLs, sent to the window."""
+    mime = QtCore.QMimeData()
+    mime.setUrls([QtCore.QUrl.fromLocalFile(str(p)) for p in paths])
+    for point in (QtCore.QPointF(50, 50), QtCore.QPoint(50, 50)):  # 6.12 takes QPointF, 6.11 QPoint
+        try:
+            enter = QtGui.QDragEnterEvent(
+                point.toPoint() if isinstance(point, QtCore.QPointF) else point,
+                QtCore.Qt.DropAction.CopyAction, mime, QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.NoModifier,
+            )
+            event = QtGui.QDropEvent(
+                point, QtCore.Qt.DropAction.CopyAction, mime, QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.NoModifier
+            )
+            break
+        except TypeError:
+            continue
+    QtWidgets.QApplication.sendEvent(win, enter)
+    assert enter.isAccepted()
+    QtWidgets.QApplication.sendEvent(win, event)
+
+
+def photo(seed: int, size: int = 96, channels: int | None = 3) -> np.ndarray:
+    """A smooth random image (so methods differ a little, not wildly)."""
+    rng = np.random.default_rng(seed)
+    blocks = -(-size // 8)
+    small = rng.integers(0, 256, (blocks, blocks, channels or 1)).astype(np.float32)
+    big = np.kron(small, np.ones((8, 8, 1), np.float32))[:size, :size] + rng.normal(0, 6, (size, size, channels or 1))
+    image = np.clip(big, 0, 255).astype(np.uint8)
+    return image if channels else image[:, :, 0]
+
+
+def screen_point(panel, x: float, y: float) -> QtCore.QPoint:  # noqa: ANN001
+    """Where image point (x, y) of a panel is on its view's viewport."""
+    scene = panel.view_box.mapViewToScene(QtCore.QPointF(x, y))
+    return panel.view.mapFromScene(scene)
+
+
+def test_first_launch_shows_the_chart_compared_at_x4(qtbot, window: MainWindow) -> None:
+    finish(qtbot, window, lambda: window.open_chart("test-chart"))
+    keys = list(window.grid.panels)
+    assert keys == [REFERENCE_KEY, *SHOWN]
+    assert window.job.comparison.settings.mode == "degrade"
+    assert window.job.comparison.scale == (4.0, 4.0)
+    assert np.array_equal(window.grid.panel(REFERENCE_KEY).shown_array, core.make_chart("test-chart", 512))
+    bicubic = window.grid.panel("bicubic")
+    assert "PSNR" in bicubic.title_text() and "SSIM" in bicubic.title_text() and "ms" in bicubic.title_text()
+    assert bicubic.status_text() is None
+    assert window.metrics_table.rowCount() == len(SHOWN)
+    assert window.progress.isHidden()
+
+
+def test_drop_of_a_good_file_compares_it(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    image = photo(1, 100)
+    path = image_file(tmp_path, "good.png", image)
+    finish(qtbot, window, lambda: drop(window, [path]))
+    assert window.image_name == str(path)
+    # Degrade mode at x4 crops 100 -> 100 (a multiple of 4) and shows it as ground truth.
+    assert np.array_equal(window.grid.panel(REFERENCE_KEY).shown_array, image)
+    assert window.image_list.count() == 1
+    assert window.recent_files() == [str(path)]
+    expected = core.upsample(core.downsample(image, 4, "bicubic-aa")[0], "bicubic", scale=4)
+    assert np.array_equal(window.results["bicubic"].image, expected)
+
+
+@pytest.mark.parametrize("kind", ["text", "folder", "empty", "truncated"])
+def test_drop_of_a_bad_file_keeps_the_comparison(qtbot, window: MainWindow, tmp_path: Path, kind: str) -> None:
+    good = image_file(tmp_path, "good.png", photo(2))
+    finish(qtbot, window, lambda: drop(window, [good]))
+    job, shown = window.runner.job_id, window.grid.panel("bilinear").shown_array
+    bad = tmp_path / f"bad-{kind}.png"
+    if kind == "text":
+        bad.write_text("not an image")
+    elif kind == "folder":
+        bad.mkdir()
+    elif kind == "empty":
+        bad.write_bytes(b"")
+    else:
+        bad.write_bytes(good.read_bytes()[:200])
+    with qtbot.waitSignal(window.runner.load_checked, timeout=TIMEOUT_MS):
+        drop(window, [bad])
+    message = window.message_bar.text()
+    assert str(bad) in message and "unchanged" in message
+    assert window.runner.job_id == job
+    assert window.grid.panel("bilinear").shown_array is shown
+    assert window.image_list.count() == 1
+
+
+def test_drop_of_a_mixed_list(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff garbage")
+    first, second = image_file(tmp_path, "a.png", photo(3)), image_file(tmp_path, "b.png", photo(4))
+    with qtbot.waitSignal(window.runner.load_checked, timeout=TIMEOUT_MS):
+        with qtbot.waitSignal(window.comparison_finished, timeout=TIMEOUT_MS):
+            drop(window, [broken, first, second])
+    assert window.image_name == str(first)
+    assert [window.image_list.item(i).toolTip() for i in range(window.image_list.count())] == [str(first), str(second)]
+    assert str(broken) in window.message_bar.text()
+    # Choosing the second image in the list compares it.
+    finish(qtbot, window, lambda: window.image_list.setCurrentRow(1))
+    assert window.image_name == str(second)
+
+
+def test_wheel_zoom_moves_every_panel_alike(qtbot, window: MainWindow) -> None:
+    finish(qtbot, window, lambda: window.open_chart("test-chart"))
+    grid = window.grid
+    panel = grid.panel("lanczos4")
+    before = grid.zoom()
+    anchor = (200.5, 100.5)
+    position = screen_point(panel, *anchor)
+    under = panel.view_box.mapSceneToView(panel.view.mapToScene(position))
+    for _ in range(6):
+        wheel = QtGui.QWheelEvent(
+            QtCore.QPointF(position), QtCore.QPointF(panel.view.viewport().mapToGlobal(position)), QtCore.QPoint(0, 0),
+            QtCore.QPoint(0, 120), QtCore.Qt.MouseButton.NoButton, QtCore.Qt.KeyboardModifier.NoModifier,
+            QtCore.Qt.ScrollPhase.NoScrollPhase, False,
+        )
+        QtWidgets.QApplication.sendEvent(panel.view.viewport(), wheel)
+    assert grid.zoom() == pytest.approx(before * 1.25**6)
+    ranges = {key: sum(p.view_range(), ()) for key, p in grid.panels.items()}
+    first = ranges[REFERENCE_KEY]
+    for key, ranged in ranges.items():
+        assert ranged == pytest.approx(first, abs=1e-6), key
+    # The point under the cursor stayed under the cursor.
+    after = panel.view_box.mapSceneToView(panel.view.mapToScene(position))
+    assert (after.x(), after.y()) == pytest.approx((under.x(), under.y()), abs=1e-6)
+    # Keys: 1 is one screen pixel per image pixel, F fits the whole image again.
+    grid.setFocus()
+    qtbot.keyClick(grid, QtCore.Qt.Key.Key_1)
+    assert grid.zoom() == pytest.approx(1.0)
+    (x0, x1), _ = grid.panel(REFERENCE_KEY).view_range()
+    assert x1 - x0 == pytest.approx(grid.panel(REFERENCE_KEY).viewport_size()[0])
+    qtbot.keyClick(grid, QtCore.Qt.Key.Key_F)
+    assert grid.state.fit
+
+
+def test_zoom_reaches_64x_and_writes_pixel_values(qtbot, window: MainWindow) -> None:
+    finish(qtbot, window, lambda: window.open_chart("test-chart"))
+    grid = window.grid
+    for _ in range(40):
+        grid.zoom_by(1.25, 256.5, 256.5)
+    assert grid.zoom() >= 64
+    panel = grid.panel("nearest")
+    image = QtGui.QImage(panel.view.viewport().size(), QtGui.QImage.Format.Format_ARGB32)
+    image.fill(0)
+    painter = QtGui.QPainter(image)
+    panel.view.render(painter, QtCore.QRectF(image.rect()), panel.view.viewport().rect())
+    painter.end()
+    # At 64x a pixel is a 64x64 square of one colour, except for its grid line and text.
+    rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.width(), 4)
+    colours = {tuple(c) for c in rows[::4, ::4, :3].reshape(-1, 3)}
+    assert len(colours) > 3
+
+
+def test_resizes_do_not_drift(qtbot, window: MainWindow) -> None:
+    finish(qtbot, window, lambda: window.open_chart("test-chart"))
+    window.grid.zoom_by(3.0, 100, 100)
+    zoom, centre = window.grid.zoom(), (window.grid.state.cx, window.grid.state.cy)
+    for size in ((900, 700), (1600, 1000), (1100, 800), (1400, 900)):
+        window.resize(*size)
+        qtbot.wait(20)
+    assert window.grid.zoom() == pytest.approx(zoom)
+    assert (window.grid.state.cx, window.grid.state.cy) == pytest.approx(centre)
+    for panel in window.grid.visible_panels():
+        (x0, x1), (y0, y1) = panel.view_range()
+        width, height = panel.viewport_size()
+        assert (x1 - x0) * zoom == pytest.approx(width, rel=1e-6)
+        assert ((x0 + x1) / 2, (y0 + y1) / 2) == pytest.approx(centre)
+
+
+def test_inspector_shows_the_values_under_the_cursor(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    image = photo(5, 64)
+    finish(qtbot, window, lambda: drop(window, [image_file(tmp_path, "p.png", image)]))
+    panel = window.grid.panel("bicubic")
+    row, column = 37, 21
+    qtbot.mouseMove(panel.view.viewport(), screen_point(panel, column + 0.5, row + 0.5))
+    qtbot.waitUntil(lambda: window.inspector.position_label.text() == f"Pixel x={column}, y={row}", timeout=5000)
+    methods = list(window.grid.panels)[1:]
+    for index, key in enumerate(methods):
+        value = window.results[key].image[row, column]
+        assert window.inspector.cell(index, 1) == ", ".join(str(int(v)) for v in value)
+        error = value.astype(int) - image[row, column].astype(int)
+        assert window.inspector.cell(index, 2) == ", ".join(f"{int(e):+d}" for e in error)
+    truth = ", ".join(str(int(v)) for v in image[row, column])
+    assert window.inspector.reference_label.text() == f"Ground truth: {truth}"
+    small = window.job.comparison.input
+    assert window.inspector.source_label.text().startswith(f"From input pixel x={column // 4}, y={row // 4}: ")
+    assert window.inspector.source_label.text().endswith(", ".join(str(int(v)) for v in small[row // 4, column // 4]))
+    # Every panel's crosshair sits on that pixel's centre.
+    for p in window.grid.panels.values():
+        assert (p._cross_x.value(), p._cross_y.value()) == (column + 0.5, row + 0.5)
+
+
+def test_difference_panel_shows_abs_difference_exactly(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    image = photo(6, 64, channels=None)
+    finish(qtbot, window, lambda: drop(window, [image_file(tmp_path, "grey.png", image)]))
+    window.settings_panel.diff_kind.setCurrentIndex(window.settings_panel.diff_kind.findData("abs"))
+    window.settings_panel.gain.setCurrentIndex(window.settings_panel.gain.findData(4))
+    window.settings_panel.show_diff.setChecked(True)
+    qtbot.waitUntil(lambda: len(window.diffs) == len(SHOWN), timeout=TIMEOUT_MS)
+    for key in SHOWN:
+        panel = window.grid.panel(key)
+        result = window.results[key].image
+        expected = np.abs(result.astype(np.int32) - image.astype(np.int32))
+        values = panel.overlay_item._values
+        assert np.array_equal(values, expected.astype(np.float32)), key
+        index = np.clip(np.floor(expected * 4 + 0.5), 0, 255).astype(int)
+        assert np.array_equal(panel.shown_array, core.colormap_lut("magma")[index]), key
+    assert window.colour_bar_view.isVisible()
+    assert window.colour_bar.levels() == pytest.approx((0.0, 255.0 / 4))
+    # The inspector lists the unscaled difference.
+    panel = window.grid.panel("bilinear")
+    qtbot.mouseMove(panel.view.viewport(), screen_point(panel, 10.5, 20.5))
+    qtbot.waitUntil(lambda: window.inspector.position_label.text() == "Pixel x=10, y=20", timeout=5000)
+    row = list(window.grid.panels)[1:].index("bilinear")
+    signed = int(window.results["bilinear"].image[20, 10]) - int(image[20, 10])
+    assert window.inspector.cell(row, 2) == (f"{abs(signed):+.4g}")
+    # Turning maps off shows the results again.
+    window.settings_panel.show_diff.setChecked(False)
+    assert np.array_equal(window.grid.panel("bilinear").shown_array, window.results["bilinear"].image)
+
+
+def test_metrics_table_sorts_and_marks_the_best(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    finish(qtbot, window, lambda: drop(window, [image_file(tmp_path, "p.png", photo(7))]))
+    table = window.metrics_table
+    psnr = {k: r.metrics.psnr for k, r in window.results.items()}
+    table.horizontalHeader().sectionClicked.emit(2)
+    table.sortItems(2, QtCore.Qt.SortOrder.AscendingOrder)
+    # Identical results (nearest, area and average unpooling at x4) tie for best.
+    assert [psnr[k] for k in table.method_order()] == sorted(psnr.values(), reverse=True)
+    assert table.best_methods(2) == [k for k in table.method_order() if psnr[k] == max(psnr.values())]
+    assert table.item(0, 2).font().bold()
+    mae = {k: r.metrics.mae for k, r in window.results.items()}
+    table.sortItems(4, QtCore.Qt.SortOrder.AscendingOrder)
+    assert [mae[k] for k in table.method_order()] == sorted(mae.values())
+    assert table.column_texts(2)[0] == f"{psnr[table.method_order()[0]]:.2f}"
+    # Clicking a row brings that method's panel forward; clicking again restores the grid.
+    table.cellClicked.emit(0, 0)
+    assert window.grid.maximised == table.method_order()[0]
+    assert [p.key for p in window.grid.visible_panels()] == [table.method_order()[0]]
+    table.cellClicked.emit(0, 0)
+    assert window.grid.maximised is None
+    assert len(window.grid.visible_panels()) == len(SHOWN) + 1
+
+
+def test_second_drop_during_a_comparison_shows_only_the_second(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    big = image_file(tmp_path, "big.png", photo(8, 1024))
+    small_image = photo(9, 80)
+    small = image_file(tmp_path, "small.png", small_image)
+    seen: list[int] = []
+    window.runner.result_ready.connect(lambda payload: seen.append(payload.job_id))
+    drop(window, [big])
+    qtbot.waitUntil(lambda: window.image_name == str(big), timeout=TIMEOUT_MS)
+    finish(qtbot, window, lambda: drop(window, [small]))
+    current = window.runner.job_id
+    assert window.image_name == str(small)
+    assert np.array_equal(window.grid.panel(REFERENCE_KEY).shown_array, small_image)
+    assert all(r.job_id == current for r in window.results.values())
+    assert all(r.image.shape[:2] == (80, 80) for r in window.results.values())
+    assert seen.count(current) == len(SHOWN)
+    assert set(seen) <= {current - 1, current}
+
+
+def test_line_profile_plots_the_pixels_along_the_line(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    image = photo(10, 64)
+    finish(qtbot, window, lambda: drop(window, [image_file(tmp_path, "p.png", image)]))
+    window.line_action.setChecked(True)
+    panel = window.grid.panel("lanczos4")
+    start, end = screen_point(panel, 3.5, 30.5), screen_point(panel, 60.5, 30.5)
+    qtbot.mousePress(panel.view.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=start)
+    for step in range(1, 11):
+        qtbot.mouseMove(panel.view.viewport(), start + (end - start) * (step / 10))
+    qtbot.mouseRelease(panel.view.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=end)
+    assert window.grid.line is not None
+    (x0, y0), (x1, y1) = window.grid.line
+    assert (x0, y0, x1, y1) == pytest.approx((3.5, 30.5, 60.5, 30.5), abs=0.6)
+    window.grid.set_line((3.5, 30.5), (60.5, 30.5))
+    columns = slice(3, 61)
+    for key, result in window.results.items():
+        distance, values = window.profile.data[key]
+        assert np.allclose(values, result.image[30, columns].astype(np.float64).mean(axis=1)), key
+        assert np.allclose(distance, np.arange(58))
+    assert np.allclose(window.profile.data[REFERENCE_KEY][1], image[30, columns].mean(axis=1))
+    assert set(window.profile.curves) == set(window.grid.panels)
+    # Moving the line updates the plot.
+    window.grid.set_line((10.5, 5.5), (10.5, 50.5))
+    assert np.allclose(window.profile.data["bilinear"][1], window.results["bilinear"].image[5:51, 10].mean(axis=1))
+
+
+def test_method_that_cannot_take_the_scale_says_why(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    finish(qtbot, window, lambda: drop(window, [image_file(tmp_path, "p.png", photo(11, 100))]))
+    with qtbot.waitSignal(window.comparison_finished, timeout=TIMEOUT_MS):
+        window.settings_panel.scale.setValue(2.5)
+    for key in ("transposed-conv", "max-unpool", "avg-unpool"):
+        status = window.grid.panel(key).status_text()
+        assert status is not None and "2.5" in status and "whole" in status, status
+    assert window.grid.panel("bicubic").status_text() is None
+    assert window.results["bicubic"].image.shape[:2] == (100, 100)
+
+
+def test_settings_and_recent_files_persist(qtbot, tmp_path: Path) -> None:
+    store_path = str(tmp_path / "persist.ini")
+    first = MainWindow(QtCore.QSettings(store_path, QtCore.QSettings.Format.IniFormat))
+    qtbot.addWidget(first)
+    panel = first.settings_panel
+    panel.mode.setCurrentIndex(panel.mode.findData("upscale"))
+    panel.scale.setValue(3.0)
+    panel.separate_xy.setChecked(True)
+    panel.scale_x.setValue(2.0)
+    panel.set_param("bicubic", "a", -0.5)
+    panel.convention.setCurrentIndex(panel.convention.findData("paper"))
+    first._remember(["/somewhere/a.png"])
+    first.close()
+    second = MainWindow(QtCore.QSettings(store_path, QtCore.QSettings.Format.IniFormat))
+    qtbot.addWidget(second)
+    settings = second.settings_panel.comparison_settings()
+    assert (settings.mode, settings.scale, settings.convention) == ("upscale", (3.0, 2.0), "paper")
+    assert dict(next(m for m in settings.methods if m.id == "bicubic").params) == {"a": -0.5}
+    assert second.recent_files() == ["/somewhere/a.png"]
+    assert [a.text() for a in second.recent_menu.actions()] == ["/somewhere/a.png"]
+    second.close()
+
+
+def test_upscale_mode_shows_the_original_on_the_output_grid(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    image = photo(12, 40)
+    panel = window.settings_panel
+    panel.mode.setCurrentIndex(panel.mode.findData("upscale"))
+    finish(qtbot, window, lambda: drop(window, [image_file(tmp_path, "p.png", image)]))
+    reference = window.grid.panel(REFERENCE_KEY)
+    assert reference.shown_array is not None and reference.image_item.boundingRect().width() == 160
+    assert window.results["bilinear"].image.shape[:2] == (160, 160)
+    assert window.results["bilinear"].metrics is None
+    assert window.grid.panel("bilinear").title_text().endswith("ms")
+
+
+def test_paste_an_image_from_the_clipboard(qtbot, window: MainWindow) -> None:
+    image = photo(13, 48)
+    qimage = QtGui.QImage(image.data, 48, 48, 48 * 3, QtGui.QImage.Format.Format_RGB888).copy()
+    QtWidgets.QApplication.clipboard().setImage(qimage)
+    finish(qtbot, window, window.paste)
+    assert window.image_name == "Pasted image"
+    assert np.array_equal(window.image, image)
+
+
+def test_choose_columns_fills_the_area() -> None:
+    assert choose_columns(10, 1600, 900, 1.0) == 5  # 5 x 2 panels of 320 px (4 x 3 gives 300)
+    assert choose_columns(10, 900, 1600, 1.0) == 2  # 2 x 5 panels of 320 px (3 x 4 gives 300)
+    assert choose_columns(2, 1000, 300, 1.0) == 2
+    assert choose_columns(0, 100, 100, 1.0) == 1
