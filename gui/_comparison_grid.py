@@ -188,6 +188,13 @@ class ComparisonGrid(QtWidgets.QWidget):
         self.state.zoom_about(factor, x, y, *self.reference_viewport())
         self.apply_view()
 
+    def look_at(self, x: float, y: float, zoom: float) -> None:
+        """Centre every panel on image point ``(x, y)`` at ``zoom`` screen pixels per
+        image pixel."""
+        self.state.set_zoom(zoom, *self.reference_viewport())
+        self.state.cx, self.state.cy = x, y
+        self.apply_view()
+
     def fit(self) -> None:
         self.state.fit = True
         self.apply_view()

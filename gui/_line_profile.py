@@ -23,7 +23,7 @@ class LineProfilePlot(QtWidgets.QWidget):
         self.plot.setLabel("bottom", "distance along the line", units="px")
         self.plot.setLabel("left", "intensity (mean of colour channels)")
         self.plot.showGrid(x=True, y=True, alpha=0.25)
-        self.plot.addLegend(offset=(-5, 5), labelTextSize="8pt")
+        self.plot.addLegend(offset=(-5, 5), labelTextSize="7pt", brush=(0, 0, 0, 170), verSpacing=-6)
         self.hint = QtWidgets.QLabel("Turn on the line tool (L) and drag across any panel.")
         self.hint.setWordWrap(True)
         layout = QtWidgets.QVBoxLayout(self)

@@ -248,7 +248,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1500, 950)
-            self.resizeDocks([self._docks["settings"], self._docks["inspector"]], [300, 330], QtCore.Qt.Orientation.Horizontal)
+            self.resizeDocks([self._docks["settings"], self._docks["inspector"]], [300, 390], QtCore.Qt.Orientation.Horizontal)
             self.resizeDocks([self._docks["metrics"]], [190], QtCore.Qt.Orientation.Vertical)
         state = self.store.value("windowState")
         if isinstance(state, QtCore.QByteArray) and not state.isEmpty():

@@ -12,7 +12,7 @@ from PySide6 import QtCore, QtWidgets
 
 import core
 
-_COLUMNS = ("Image", "Value", "Error (value - reference)")
+_COLUMNS = ("Image", "Value", "Error")
 
 
 def format_values(values: tuple[float, ...] | None, integer: bool) -> str:
@@ -50,6 +50,8 @@ class PixelInspector(QtWidgets.QWidget):
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setWordWrap(False)
+        self.table.horizontalHeaderItem(2).setToolTip("value - reference, per channel")
         layout = QtWidgets.QVBoxLayout(self)
         layout.addWidget(self.position_label)
         layout.addWidget(self.source_label)

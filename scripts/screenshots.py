@@ -1,0 +1,72 @@
+"""Take the README's screenshots of the real window (run under a display, e.g. Xvfb).
+
+    xvfb-run -s "-screen 0 1600x1000x24" python scripts/screenshots.py docs/
+
+Starts the app as `app.py` does, drives it like a user (chart, zoom, difference maps) and
+grabs the whole screen after each step.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+from PySide6 import QtCore, QtWidgets
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from gui import MainWindow  # noqa: E402
+
+
+def main(out: Path) -> int:
+    out.mkdir(parents=True, exist_ok=True)
+    app = QtWidgets.QApplication(sys.argv[:1])
+    store = QtCore.QSettings(str(Path(tempfile.mkdtemp()) / "upscope.ini"), QtCore.QSettings.Format.IniFormat)
+    window = MainWindow(store)
+    window.setGeometry(0, 0, 1600, 1000)
+    window.show()
+    screen = app.primaryScreen()
+
+    def settle(ms: int = 600) -> None:
+        end = QtCore.QElapsedTimer()
+        end.start()
+        while end.elapsed() < ms:
+            app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 50)
+
+    def wait_for_results() -> None:
+        done: list[int] = []
+        window.comparison_finished.connect(done.append)
+        timer = QtCore.QElapsedTimer()
+        timer.start()
+        while not done and timer.elapsed() < 30000:
+            app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        window.comparison_finished.disconnect(done.append)
+        settle()
+
+    def shoot(name: str) -> None:
+        screen.grabWindow(0).save(str(out / name))
+        print("wrote", out / name)
+
+    window.open_chart("test-chart")
+    wait_for_results()
+    shoot("viewer-chart.png")
+
+    # Zoom into the slanted edge, where every pixel's value is written.
+    window.grid.look_at(131.0, 380.0, 40.0)
+    window.grid.set_line((127.0, 378.5), (135.0, 378.5))
+    window.grid._on_hover(130.5, 378.5)
+    settle()
+    shoot("viewer-zoomed-values.png")
+
+    window.grid.fit()
+    window.settings_panel.gain.setCurrentIndex(window.settings_panel.gain.findData(4))
+    window.settings_panel.show_diff.setChecked(True)
+    settle(2500)
+    shoot("viewer-difference-maps.png")
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs")))
