@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import core  # noqa: E402
+from bench._report import write_section  # noqa: E402
 
 OPENCV_ANCHORS = {
     "nearest": cv2.INTER_NEAREST,
@@ -264,7 +265,7 @@ def main() -> None:
     args = parser.parse_args()
     report = run(args.quick)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(report)
+    write_section(args.out, "core", report)
     print(f"\nwritten to {args.out}")
 
 

@@ -175,20 +175,27 @@ class Comparison:
                     self.notes.append(f"No reference: {self._reference_result.reason}")
         return self._reference_result.image
 
-    def run(self, choice: MethodChoice | str) -> MethodResult:
-        """Run one method and measure it against the reference.
+    def run(self, choice: MethodChoice | str, *, measure: bool = True) -> MethodResult:
+        """Run one method and (unless ``measure`` is False) measure it against the
+        reference.
 
         Safe to call from several threads at once (one method each), which is how a
         viewer streams results; a method that cannot run returns a result whose
-        ``reason`` says why.
+        ``reason`` says why. With ``measure=False`` the result comes back as soon as the
+        image exists, and `measure` adds metrics and the difference map later.
         """
         if isinstance(choice, str):
             choice = MethodChoice(choice)
         reference = self.reference
         cached = self._reference_result
         if cached is not None and choice.id == cached.method_id and not choice.params:
-            return self._measured(cached, reference)
-        return self._run(choice, reference)
+            return self._measured(cached, reference) if measure else cached
+        return self._run(choice, reference if measure else None)
+
+    def measure(self, result: MethodResult) -> MethodResult:
+        """``result`` with its metrics and difference map against this comparison's
+        reference (unchanged when there is no reference or the sizes differ)."""
+        return self._measured(result, self.reference)
 
     def __iter__(self) -> Iterator[MethodResult]:
         for choice in self._choices:

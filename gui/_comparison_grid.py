@@ -65,29 +65,45 @@ class ComparisonGrid(QtWidgets.QWidget):
     # Panels ---------------------------------------------------------------------------
 
     def set_panels(self, entries: list[tuple[str, str]], image_size: tuple[int, int]) -> None:
-        """Replace the panels by ``entries`` (key, label) in order, for images of
-        ``image_size`` (height, width). The view is kept when the size is unchanged."""
-        for panel in self.panels.values():
+        """Show panels for ``entries`` (key, label) in order, for images of
+        ``image_size`` (height, width). Panels whose key and label are unchanged are
+        kept (building a view costs several milliseconds of the GUI thread); the view is
+        kept when the size is unchanged."""
+        wanted = dict(entries)
+        for key in [k for k, p in self.panels.items() if wanted.get(k) != p.label]:
+            panel = self.panels.pop(key)
             self._layout.removeWidget(panel)
             panel.deleteLater()
-        self.panels.clear()
-        self._order = [key for key, _ in entries]
-        self._maximised = None
+        order = [key for key, _ in entries]
         for index, (key, label) in enumerate(entries):
             colour = QtGui.QColor("#ffffff") if key == REFERENCE_KEY else QtGui.QColor(METHOD_COLOURS[(index - 1) % len(METHOD_COLOURS)])
-            panel = ImagePanel(key, label, colour, self)
-            panel.view_box.line_mode = self.line_mode
-            panel.view_box.wheel_zoomed.connect(lambda f, x, y, p=panel: self._on_wheel(p, f, x, y))
-            panel.view_box.drag_panned.connect(lambda dx, dy, p=panel: self._on_pan(p, dx, dy))
-            panel.view_box.line_dragged.connect(lambda stage, x, y, p=panel: self._on_line_drag(p, stage, x, y))
-            panel.view_box.sigResized.connect(lambda _vb, p=panel: self._apply_view_to(p))
-            panel.hovered.connect(self._on_hover)
-            panel.left.connect(self._on_leave)
-            panel.maximise_requested.connect(lambda k=key: self.maximise_requested.emit(k))
-            self.panels[key] = panel
+            panel = self.panels.get(key)
+            if panel is None:
+                panel = self._new_panel(key, label)
+                self.panels[key] = panel
+            panel.colour = colour
+            panel.set_title(label)
+            panel.set_image(None, None)
+            panel.set_status(None)
+            panel.setToolTip("")
+        self.panels = {key: self.panels[key] for key in order}
+        self._order = order
+        self._maximised = None
         self.state.set_image_size(image_size[1], image_size[0])
         self._relayout(force=True)
         self.set_line(*(self._line or (None, None)))
+
+    def _new_panel(self, key: str, label: str) -> ImagePanel:
+        panel = ImagePanel(key, label, QtGui.QColor("white"), self)
+        panel.view_box.line_mode = self.line_mode
+        panel.view_box.wheel_zoomed.connect(lambda f, x, y, p=panel: self._on_wheel(p, f, x, y))
+        panel.view_box.drag_panned.connect(lambda dx, dy, p=panel: self._on_pan(p, dx, dy))
+        panel.view_box.line_dragged.connect(lambda stage, x, y, p=panel: self._on_line_drag(p, stage, x, y))
+        panel.view_box.sigResized.connect(lambda _vb, p=panel: self._apply_view_to(p))
+        panel.hovered.connect(self._on_hover)
+        panel.left.connect(self._on_leave)
+        panel.maximise_requested.connect(lambda k=key: self.maximise_requested.emit(k))
+        return panel
 
     def panel(self, key: str) -> ImagePanel | None:
         return self.panels.get(key)

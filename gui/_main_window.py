@@ -95,6 +95,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._expected = 0
         self._hover = (-1, -1)
         self._pending_levels: set[tuple[str, int, int]] = set()
+        self._measured: set[str] = set()
 
         self.grid = ComparisonGrid()
         self.message_bar = MessageBar()
@@ -406,6 +407,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.results.clear()
         self.displays.clear()
         self.diffs.clear()
+        self._measured.clear()
         self.metrics_table.clear_results()
         comparison = job.comparison
         height, width = comparison.output_size
@@ -441,11 +443,15 @@ class MainWindow(QtWidgets.QMainWindow):
             self.displays[result.method_id] = payload.display
         if payload.diff is not None:
             self.diffs[result.method_id] = payload.diff
+        if payload.measured:
+            self._measured.add(result.method_id)
         if panel is not None:
             self._show_result(panel, result)
+        if not payload.measured:
+            return
         self.metrics_table.add_result(result)
-        self.progress.setValue(len(self.results))
-        if len(self.results) >= self._expected:
+        self.progress.setValue(len(self._measured))
+        if len(self._measured) >= self._expected:
             self.progress.hide()
             self.comparison_finished.emit(payload.job_id)
         self._refresh_colour_bar()
@@ -463,6 +469,8 @@ class MainWindow(QtWidgets.QMainWindow):
             ssim = "" if result.metrics.ssim is None else f", SSIM {result.metrics.ssim:.4f}"
             psnr = "\u221e" if result.metrics.psnr == float("inf") else f"{result.metrics.psnr:.2f}"
             detail += f", PSNR {psnr} dB{ssim}"
+        elif result.method_id not in self._measured:
+            detail += ", measuring..."
         panel.set_title(result.label, detail)
         diff = self.diffs.get(result.method_id) if self.settings_panel.show_diff.isChecked() else None
         if diff is not None:

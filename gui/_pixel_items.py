@@ -159,30 +159,35 @@ class PixelOverlayItem(pg.GraphicsObject):
     def _paint_values(self, painter: QtGui.QPainter, device: QtGui.QTransform, box, steps, cell: float) -> None:  # noqa: ANN001
         r0, r1, c0, c1 = box
         sx, sy = steps
-        values = self._values
-        channels = 1 if values.ndim == 2 else values.shape[2]
+        block = self._values[r0:r1, c0:c1]
+        channels = 1 if block.ndim == 2 else block.shape[2]
+        integer = np.issubdtype(block.dtype, np.integer)
+        texts = [["\n".join(_format_value(v, integer) for v in np.atleast_1d(pixel)) for pixel in row] for row in block]
+        dark = self._dark_pixels(r0, r1, c0, c1)
+        # The view only scales and translates, so each cell's screen rectangle follows
+        # from two numbers per axis (no per-pixel transform call).
+        w, h = device.m11() * sx, device.m22() * sy
         painter.save()
         painter.resetTransform()
         font = painter.font()
         font.setPixelSize(max(7, min(int(cell / (channels + 1.5)), 16)))
         painter.setFont(font)
-        integer = np.issubdtype(values.dtype, np.integer)
-        for r in range(r0, r1):
-            for c in range(c0, c1):
-                rect = device.mapRect(QtCore.QRectF(c * sx, r * sy, sx, sy))
-                pixel = np.atleast_1d(values[r, c])
-                text = "\n".join(_format_value(v, integer) for v in pixel)
-                painter.setPen(self._text_colour(r, c))
-                painter.drawText(rect, QtCore.Qt.AlignmentFlag.AlignCenter, text)
+        black, white = QtGui.QColor(0, 0, 0), QtGui.QColor(255, 255, 255)
+        centre = QtCore.Qt.AlignmentFlag.AlignCenter
+        for i, row in enumerate(texts):
+            y = device.dy() + (r0 + i) * h
+            for j, text in enumerate(row):
+                painter.setPen(white if dark[i][j] else black)
+                painter.drawText(QtCore.QRectF(device.dx() + (c0 + j) * w, y, w, h), centre, text)
         painter.restore()
 
-    def _text_colour(self, r: int, c: int) -> QtGui.QColor:
-        """Black on light pixels, white on dark ones (as shown, so it works on colormaps)."""
+    def _dark_pixels(self, r0: int, r1: int, c0: int, c1: int) -> list[list[bool]]:
+        """Whether each shown pixel is dark (white text) or light (black text)."""
         if self._display is None:
-            return QtGui.QColor(255, 255, 0)
-        shown = np.atleast_1d(self._display[r, c]).astype(np.float64)
-        luma = shown[0] if shown.size < 3 else 0.299 * shown[0] + 0.587 * shown[1] + 0.114 * shown[2]
-        return QtGui.QColor(0, 0, 0) if luma > 140 else QtGui.QColor(255, 255, 255)
+            return [[True] * (c1 - c0) for _ in range(r1 - r0)]
+        shown = self._display[r0:r1, c0:c1].astype(np.float32)
+        luma = shown if shown.ndim == 2 else shown[:, :, :3] @ np.array([0.299, 0.587, 0.114], np.float32)
+        return (luma <= 140).tolist()
 
 
 def _format_value(value: float, integer: bool) -> str:

@@ -57,12 +57,17 @@ class DiffPayload:
 
 @dataclass(frozen=True)
 class ResultPayload:
-    """One method's result with its 8-bit picture, and its difference map when asked."""
+    """One method's result with its 8-bit picture, and its difference map when asked.
+
+    A method with a reference arrives twice: first its image (``measured`` False), then
+    the same image with its metrics (``measured`` True).
+    """
 
     job_id: int
     result: MethodResult
     display: np.ndarray | None
     diff: DiffPayload | None
+    measured: bool = True
 
 
 @dataclass(frozen=True)
@@ -104,7 +109,9 @@ class ComparisonRunner(QtCore.QObject):
     def __init__(self, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
         self.pool = QtCore.QThreadPool(self)
-        self.pool.setMaxThreadCount(max(QtCore.QThread.idealThreadCount(), 1))
+        # One core stays free for the GUI thread: with every core busy in a worker the
+        # scheduler leaves the event loop waiting for tens of milliseconds at a time.
+        self.pool.setMaxThreadCount(max(QtCore.QThread.idealThreadCount() - 1, 1))
         self._hub = _Hub()
         self._hub.prepared.connect(self._on_prepared)
         self._hub.result_ready.connect(self._on_result)
@@ -190,15 +197,23 @@ class ComparisonRunner(QtCore.QObject):
     ) -> None:
         if cancel.is_set():
             return
-        result = comparison.run(choice)
+        # The image first (a panel can show it at once), then its metrics.
+        result = comparison.run(choice, measure=False)
         if cancel.is_set():
             return
         display = core.to_display(result.image) if result.ok else None
-        payload_diff = None
         reference = comparison.reference
-        if diff is not None and result.ok and reference is not None and result.image.shape == reference.shape:
+        if reference is None or not result.ok:
+            self._hub.result_ready.emit(ResultPayload(job_id, result, display, None, measured=True))
+            return
+        self._hub.result_ready.emit(ResultPayload(job_id, result, display, None, measured=False))
+        measured = comparison.measure(result)
+        if cancel.is_set():
+            return
+        payload_diff = None
+        if diff is not None and result.image.shape == reference.shape:
             payload_diff = make_difference(result.image, reference, diff)
-        self._hub.result_ready.emit(ResultPayload(job_id, result, display, payload_diff))
+        self._hub.result_ready.emit(ResultPayload(job_id, measured, display, payload_diff, measured=True))
 
     def _on_result(self, payload: ResultPayload) -> None:
         if payload.job_id == self.job_id:

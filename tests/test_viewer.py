@@ -294,7 +294,7 @@ def test_second_drop_during_a_comparison_shows_only_the_second(qtbot, window: Ma
     small_image = photo(9, 80)
     small = image_file(tmp_path, "small.png", small_image)
     seen: list[int] = []
-    window.runner.result_ready.connect(lambda payload: seen.append(payload.job_id))
+    window.runner.result_ready.connect(lambda payload: payload.measured and seen.append(payload.job_id))
     drop(window, [big])
     qtbot.waitUntil(lambda: window.image_name == str(big), timeout=TIMEOUT_MS)
     finish(qtbot, window, lambda: drop(window, [small]))

@@ -1,0 +1,320 @@
+"""Speed and memory of the viewer window, against the goals of the viewer issue.
+
+    python3 bench/bench_viewer.py [--out docs/BENCHMARKS.md]
+
+Runs offscreen unless a display is set (under Xvfb it paints through X). Measures:
+
+- process start to the first painted window (a fresh child process, cold imports);
+- a 1024x1024 image opened at x4 (degrade mode, then upscale mode): time to the first
+  panel and to all classic methods, and the longest event-loop stall meanwhile (a 5 ms
+  QTimer probe: the largest gap between its ticks);
+- the same stall probe while a 2048x2048 image is compared at x4;
+- redraw time after a zoom or pan with 9 panels of 4096x4096 output (8 methods and the
+  original), at fit, 1:1 and 40x, painting every panel's viewport synchronously;
+- peak memory (max RSS) against the bytes of the images shown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+if not os.environ.get("DISPLAY"):
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from bench._report import write_section  # noqa: E402
+
+CLASSIC = ("nearest", "bilinear", "bicubic", "lanczos4", "area")
+GOALS = {"window": 1.5, "first": 0.3, "all": 2.0, "stall": 0.050, "redraw": 0.016, "memory": 1.5}
+
+_CHILD = """
+import os, sys, time
+sys.path.insert(0, {root!r})
+from PySide6 import QtCore, QtWidgets
+from gui import MainWindow
+app = QtWidgets.QApplication(sys.argv[:1])
+store = QtCore.QSettings({ini!r}, QtCore.QSettings.Format.IniFormat)
+window = MainWindow(store)
+class Probe(QtCore.QObject):
+    def eventFilter(self, obj, event):
+        if event.type() == QtCore.QEvent.Type.Paint:
+            print("painted", time.time(), flush=True)
+            os._exit(0)
+        return False
+probe = Probe()
+window.grid.installEventFilter(probe)
+window.show()
+window.open_chart("test-chart")
+app.exec()
+"""
+
+
+def max_rss_bytes() -> int:
+    """Peak resident memory of this process (VmHWM: unlike ru_maxrss on Linux, it does
+    not carry the parent's peak over a fork and exec)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def resident_bytes() -> int:
+    """Resident memory now (VmRSS)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def startup_seconds(repeats: int) -> list[float]:
+    """Wall time from spawning a Python process to its window's first paint."""
+    times = []
+    with tempfile.TemporaryDirectory() as tmp:
+        code = _CHILD.format(root=str(ROOT), ini=str(Path(tmp) / "s.ini"))
+        for _ in range(repeats):
+            start = time.time()
+            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+            painted = [line for line in out.stdout.splitlines() if line.startswith("painted")]
+            if not painted:
+                raise RuntimeError(f"child did not paint: {out.stderr[-500:]}")
+            times.append(float(painted[0].split()[1]) - start)
+    return times
+
+
+class StallProbe:
+    """Ticks every 5 ms on the GUI thread; the largest gap between ticks minus 5 ms is
+    the longest time the event loop could not run."""
+
+    def __init__(self) -> None:
+        from PySide6 import QtCore
+
+        self.timer = QtCore.QTimer()
+        self.timer.setInterval(5)
+        self.timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
+        self.timer.timeout.connect(self._tick)
+        self.last = None
+        self.worst = 0.0
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        if self.last is not None:
+            self.worst = max(self.worst, now - self.last - 0.005)
+        self.last = now
+
+    def start(self) -> None:
+        self.last, self.worst = None, 0.0
+        self.timer.start()
+
+    def stop(self) -> float:
+        self.timer.stop()
+        return self.worst
+
+
+def run_open(app, window, path: Path, mode: str, scale: float = 4.0) -> dict[str, float]:  # noqa: ANN001
+    """Open ``path`` in ``mode`` and time the first panel and all classic methods."""
+    panel = window.settings_panel
+    panel.mode.setCurrentIndex(panel.mode.findData(mode))
+    panel.scale.setValue(scale)
+    window._recompute_timer.stop()
+    arrivals: dict[str, float] = {}
+    window.runner.result_ready.connect(lambda payload: arrivals.setdefault(payload.result.method_id, time.perf_counter()))
+    done: list[int] = []
+    window.comparison_finished.connect(done.append)
+    probe = StallProbe()
+    probe.start()
+    start = time.perf_counter()
+    window.open_paths([str(path)])
+    while not done and time.perf_counter() - start < 120:
+        app.processEvents()
+        time.sleep(0.001)
+    stall = probe.stop()
+    window.runner.result_ready.disconnect()
+    window.comparison_finished.disconnect(done.append)
+    first = min(arrivals.values()) - start
+    classic = max(arrivals[m] for m in CLASSIC if m in arrivals) - start
+    every = max(arrivals.values()) - start
+    return {"first": first, "classic": classic, "every": every, "stall": stall}
+
+
+def redraw_times(app, window) -> dict[str, float]:  # noqa: ANN001
+    """Median time to repaint every visible panel after a zoom or pan, per zoom level."""
+    grid = window.grid
+    results = {}
+    steps = {
+        "fit": lambda i: grid.fit(),
+        "1:1": lambda i: grid.look_at(2048 + 37 * i, 2048 + 23 * i, 1.0),
+        "40x": lambda i: grid.look_at(2048 + 3 * i, 2048 + 2 * i, 40.0),
+    }
+    for name, step in steps.items():
+        samples = []
+        for i in range(12):
+            step(i)
+            app.processEvents()  # reduced copies for the zoom arrive from the pool
+            time.sleep(0.05)
+            app.processEvents()
+            start = time.perf_counter()
+            for panel in grid.visible_panels():
+                panel.view.viewport().repaint()
+            samples.append(time.perf_counter() - start)
+        results[name] = statistics.median(samples[2:])
+    return results
+
+
+def nine_panels(image_path: str) -> dict:
+    """In a fresh process: 9 panels of 4096x4096 (the original and eight methods,
+    upscale x4 from 1024x1024); redraw times and memory."""
+    from PySide6 import QtCore, QtWidgets
+    from gui import MainWindow
+
+    app = QtWidgets.QApplication(sys.argv[:1])
+    tmp = Path(tempfile.mkdtemp())
+    window = MainWindow(QtCore.QSettings(str(tmp / "s.ini"), QtCore.QSettings.Format.IniFormat))
+    window.resize(1600, 1000)
+    window.show()
+    app.processEvents()
+    panel = window.settings_panel
+    wanted = ("nearest", "bilinear", "bicubic", "lanczos4", "area", "bilinear-aligned", "repeat", "avg-unpool")
+    for i in range(panel.methods.count()):
+        item = panel.methods.item(i)
+        on = item.data(QtCore.Qt.ItemDataRole.UserRole) in wanted
+        item.setCheckState(QtCore.Qt.CheckState.Checked if on else QtCore.Qt.CheckState.Unchecked)
+    before = max_rss_bytes()
+    run_open(app, window, Path(image_path), "upscale")
+    assert len(window.results) == len(wanted), window.results.keys()
+    redraw = redraw_times(app, window)
+    shown = sum(r.image.nbytes for r in window.results.values()) + window.job.reference_values.nbytes
+    peak = max_rss_bytes()
+    now = resident_bytes()
+    window.close()
+    return {"redraw": redraw, "peak": peak, "before": before, "shown": shown, "now": now}
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import PySide6
+    import pyqtgraph
+
+    platform_name = os.environ.get("QT_QPA_PLATFORM") or "xcb (Xvfb)"
+    return (
+        f"{cpu}, {os.cpu_count()} cores, Python {sys.version.split()[0]}, PySide6 {PySide6.__version__}, "
+        f"pyqtgraph {pyqtgraph.__version__}, Qt platform {platform_name}"
+    )
+
+
+def verdict(value: float, goal: float) -> str:
+    return "meets" if value <= goal else "misses"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "BENCHMARKS.md")
+    parser.add_argument("--startup-repeats", type=int, default=5)
+    parser.add_argument("--nine", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.nine:
+        print(json.dumps(nine_panels(args.nine)))
+        return 0
+
+    startup = startup_seconds(args.startup_repeats)
+    print(f"start to first paint: median {statistics.median(startup):.2f} s over {len(startup)}")
+
+    import core
+    from PySide6 import QtCore, QtWidgets
+    from gui import MainWindow
+
+    app = QtWidgets.QApplication(sys.argv[:1])
+    tmp = Path(tempfile.mkdtemp())
+    window = MainWindow(QtCore.QSettings(str(tmp / "s.ini"), QtCore.QSettings.Format.IniFormat))
+    window.resize(1600, 1000)
+    window.show()
+    app.processEvents()
+    rng = np.random.default_rng(1)
+
+    def photo(size: int) -> Path:
+        small = rng.integers(0, 256, (size // 16, size // 16, 3)).astype(np.float32)
+        big = np.kron(small, np.ones((16, 16, 1), np.float32)) + rng.normal(0, 8, (size, size, 3))
+        path = tmp / f"photo{size}.png"
+        core.save_image(path, np.clip(big, 0, 255).astype(np.uint8))
+        return path
+
+    image1k, image2k = photo(1024), photo(2048)
+    run_open(app, window, photo(256), "degrade")  # warm-up: first calls into OpenCV and Qt
+    opened = {mode: run_open(app, window, image1k, mode) for mode in ("degrade", "upscale")}
+    for mode, figures in opened.items():
+        print(mode, {k: round(v, 3) for k, v in figures.items()})
+    big = run_open(app, window, image2k, "degrade")
+    print("2048 degrade", {k: round(v, 3) for k, v in big.items()})
+
+    window.close()
+    nine = json.loads(subprocess.run(
+        [sys.executable, __file__, "--nine", str(image1k)], capture_output=True, text=True, timeout=300, check=True
+    ).stdout.strip().splitlines()[-1])
+    redraw, peak, rss_before, shown_bytes = nine["redraw"], nine["peak"], nine["before"], nine["shown"]
+    print("9 x 4096 redraw", {k: round(v * 1000, 2) for k, v in redraw.items()}, "ms")
+    print(f"memory: peak {peak / 2**20:.0f} MiB, before {rss_before / 2**20:.0f} MiB, shown {shown_bytes / 2**20:.0f} MiB")
+
+    start_median = statistics.median(startup)
+    lines = [
+        "## Viewer",
+        "",
+        f"Machine: {machine()}.",
+        "`python3 bench/bench_viewer.py`; goals from the viewer issue. Times are single runs",
+        "(start-up: the median of several) on a shared 2-core machine.",
+        "",
+        "| measure | figure | goal | |",
+        "|---|---|---|---|",
+        f"| process start to first painted window (cold) | {start_median:.2f} s (min {min(startup):.2f}) | {GOALS['window']} s | {verdict(start_median, GOALS['window'])} |",
+    ]
+    for mode, figures in opened.items():
+        what = "outputs 1024x1024" if mode == "degrade" else "outputs 4096x4096"
+        lines += [
+            f"| 1024x1024 at x4, {mode} ({what}): first panel | {figures['first'] * 1000:.0f} ms | {GOALS['first'] * 1000:.0f} ms | {verdict(figures['first'], GOALS['first'])} |",
+            f"| same: all classic methods | {figures['classic'] * 1000:.0f} ms | {GOALS['all'] * 1000:.0f} ms | {verdict(figures['classic'], GOALS['all'])} |",
+            f"| same: all 9 default methods | {figures['every'] * 1000:.0f} ms | | |",
+            f"| same: longest event-loop stall | {figures['stall'] * 1000:.0f} ms | {GOALS['stall'] * 1000:.0f} ms | {verdict(figures['stall'], GOALS['stall'])} |",
+        ]
+    lines += [
+        f"| 2048x2048 at x4, degrade: longest event-loop stall | {big['stall'] * 1000:.0f} ms | {GOALS['stall'] * 1000:.0f} ms | {verdict(big['stall'], GOALS['stall'])} |",
+        f"| 2048x2048 at x4, degrade: all 9 default methods | {big['every'] * 1000:.0f} ms | | |",
+    ]
+    for name, seconds in redraw.items():
+        lines.append(
+            f"| redraw of 9 panels of 4096x4096 after zoom/pan, {name} | {seconds * 1000:.1f} ms | {GOALS['redraw'] * 1000:.0f} ms | {verdict(seconds, GOALS['redraw'])} |"
+        )
+    ratio = peak / shown_bytes
+    above = (peak - rss_before) / shown_bytes
+    lines += [
+        f"| 9 panels of 4096x4096: peak memory / bytes shown | {ratio:.2f}x ({peak / 2**20:.0f} MiB for {shown_bytes / 2**20:.0f} MiB) | {GOALS['memory']}x | {verdict(ratio, GOALS['memory'])} |",
+        f"| same, peak above the memory in use before the comparison | {above:.2f}x | | |",
+        f"| same, resident once all results are shown, above that baseline | {(nine['now'] - rss_before) / shown_bytes:.2f}x | | |",
+    ]
+    report = "\n".join(lines)
+    print(report)
+    write_section(args.out, "viewer", report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
