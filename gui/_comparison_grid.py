@@ -61,6 +61,7 @@ class ComparisonGrid(QtWidgets.QWidget):
         self._layout.setSpacing(3)
         self.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
         self.line_mode = False
+        self.view_actions = self._build_view_actions()
 
     # Panels ---------------------------------------------------------------------------
 
@@ -231,26 +232,30 @@ class ComparisonGrid(QtWidgets.QWidget):
         self.state.pan(dx, dy, *self.reference_viewport())
         self.apply_view()
 
-    def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:  # noqa: N802
-        key = event.key()
-        keys = QtCore.Qt.Key
+    def _build_view_actions(self) -> dict[str, QtGui.QAction]:
+        """The view keys, active while the grid or a panel has focus (so "1" and the
+        arrows still type into spin boxes and lists elsewhere). A window puts them in its
+        menus and toolbar."""
         step = 60.0
-        actions = {
-            keys.Key_F: self.fit,
-            keys.Key_1: self.one_to_one,
-            keys.Key_Plus: lambda: self.zoom_by(ZOOM_STEP),
-            keys.Key_Equal: lambda: self.zoom_by(ZOOM_STEP),
-            keys.Key_Minus: lambda: self.zoom_by(1 / ZOOM_STEP),
-            keys.Key_Left: lambda: self.pan_by_screen(-step, 0),
-            keys.Key_Right: lambda: self.pan_by_screen(step, 0),
-            keys.Key_Up: lambda: self.pan_by_screen(0, -step),
-            keys.Key_Down: lambda: self.pan_by_screen(0, step),
+        specs = {
+            "fit": ("&Fit", ["F"], self.fit),
+            "one": ("&One to one", ["1"], self.one_to_one),
+            "zoom_in": ("Zoom &in", ["+", "="], lambda: self.zoom_by(ZOOM_STEP)),
+            "zoom_out": ("Zoom &out", ["-"], lambda: self.zoom_by(1 / ZOOM_STEP)),
+            "left": ("Pan left", ["Left"], lambda: self.pan_by_screen(-step, 0)),
+            "right": ("Pan right", ["Right"], lambda: self.pan_by_screen(step, 0)),
+            "up": ("Pan up", ["Up"], lambda: self.pan_by_screen(0, -step)),
+            "down": ("Pan down", ["Down"], lambda: self.pan_by_screen(0, step)),
         }
-        if key in actions:
-            actions[key]()
-            event.accept()
-        else:
-            super().keyPressEvent(event)
+        actions = {}
+        for name, (text, keys, slot) in specs.items():
+            action = QtGui.QAction(text, self)
+            action.setShortcuts([QtGui.QKeySequence(k) for k in keys])
+            action.setShortcutContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.triggered.connect(lambda _=False, f=slot: f())
+            self.addAction(action)
+            actions[name] = action
+        return actions
 
     # Crosshair ------------------------------------------------------------------------
 

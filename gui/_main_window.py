@@ -149,18 +149,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self.addDockWidget(area, dock)
         return dock
 
-    def _action(self, text: str, slot, shortcut: Any = None, *, grid_only: bool = False, checkable: bool = False) -> QtGui.QAction:  # noqa: ANN001
+    def _action(self, text: str, slot, shortcut: Any = None, *, checkable: bool = False) -> QtGui.QAction:  # noqa: ANN001
         action = QtGui.QAction(text, self)
         if shortcut is not None:
-            action.setShortcuts(shortcut if isinstance(shortcut, list) else [QtGui.QKeySequence(shortcut)])
+            action.setShortcut(QtGui.QKeySequence(shortcut))
         action.setCheckable(checkable)
         (action.toggled if checkable else action.triggered).connect(slot)
-        if grid_only:
-            # Keys such as "1" or the arrows must still type into spin boxes and lists.
-            action.setShortcutContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            self.grid.addAction(action)
-        else:
-            self.addAction(action)
+        self.addAction(action)
         return action
 
     def _build_actions(self) -> None:
@@ -168,19 +163,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.open_action = self._action("&Open...", self.open_dialog, keys.StandardKey.Open)
         self.paste_action = self._action("&Paste image", self.paste, keys.StandardKey.Paste)
         quit_action = self._action("&Quit", self.close, keys.StandardKey.Quit)
-        self.fit_action = self._action("&Fit", self.grid.fit, "F", grid_only=True)
-        self.one_action = self._action("&One to one", self.grid.one_to_one, "1", grid_only=True)
-        zoom_in = self._action("Zoom &in", lambda: self.grid.zoom_by(1.25), [keys("+"), keys("=")], grid_only=True)
-        zoom_out = self._action("Zoom &out", lambda: self.grid.zoom_by(0.8), "-", grid_only=True)
-        pans = [
-            self._action(name, lambda _=False, d=d: self.grid.pan_by_screen(*d), key, grid_only=True)
-            for name, key, d in (
-                ("Pan left", "Left", (-60, 0)),
-                ("Pan right", "Right", (60, 0)),
-                ("Pan up", "Up", (0, -60)),
-                ("Pan down", "Down", (0, 60)),
-            )
-        ]
+        view_actions = self.grid.view_actions
+        self.fit_action, self.one_action = view_actions["fit"], view_actions["one"]
+        zoom_in, zoom_out = view_actions["zoom_in"], view_actions["zoom_out"]
+        pans = [view_actions[name] for name in ("left", "right", "up", "down")]
         self.line_action = self._action("&Line profile tool", self.grid.set_line_mode, "L", checkable=True)
         self.diff_action = self._action("&Difference maps", self.settings_panel.show_diff.setChecked, "D", checkable=True)
         clear_line = self._action("Clear profile line", lambda: self.grid.set_line(None, None))
