@@ -93,7 +93,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.displays: dict[str, np.ndarray] = {}
         self.diffs: dict[str, DiffPayload] = {}
         self._expected = 0
-        self._hover = (-1, -1)
         self._pending_levels: set[tuple[str, int, int]] = set()
         self._measured: set[str] = set()
 
@@ -522,7 +521,6 @@ class MainWindow(QtWidgets.QMainWindow):
         return labels
 
     def _on_hover(self, row: int, column: int) -> None:
-        self._hover = (row, column)
         if self.job is None:
             return
         comparison = self.job.comparison

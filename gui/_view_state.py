@@ -42,13 +42,6 @@ class ViewState:
         """The zoom at which the whole image fits a viewport of this size (in pixels)."""
         return max(min(viewport_width / self.image_width, viewport_height / self.image_height), 1e-6)
 
-    def range_for(self, viewport_width: float, viewport_height: float) -> tuple[float, float, float, float]:
-        """``(x0, x1, y0, y1)`` a viewport of this size shows."""
-        zoom = self.fit_zoom(viewport_width, viewport_height) if self.fit else self.zoom
-        cx, cy = (self.image_width / 2, self.image_height / 2) if self.fit else (self.cx, self.cy)
-        half_w, half_h = viewport_width / (2 * zoom), viewport_height / (2 * zoom)
-        return cx - half_w, cx + half_w, cy - half_h, cy + half_h
-
     def effective_zoom(self, viewport_width: float, viewport_height: float) -> float:
         return self.fit_zoom(viewport_width, viewport_height) if self.fit else self.zoom
 
