@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import core  # noqa: E402
-from bench._report import write_section  # noqa: E402
+from bench._report import cpu_name, write_section  # noqa: E402
 
 OPENCV_ANCHORS = {
     "nearest": cv2.INTER_NEAREST,
@@ -238,14 +238,7 @@ def cv2_flag_name(flag: int) -> str:
 
 
 def machine() -> str:
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_name()
     try:
         import torch
 

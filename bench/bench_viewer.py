@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 if not os.environ.get("DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from bench._report import write_section  # noqa: E402
+from bench._report import cpu_name, write_section  # noqa: E402
 
 CLASSIC = ("nearest", "bilinear", "bicubic", "lanczos4", "area")
 GOALS = {"window": 1.5, "first": 0.3, "all": 2.0, "stall": 0.050, "redraw": 0.016, "memory": 1.5}
@@ -175,24 +175,25 @@ def redraw_times(app, window) -> dict[str, float]:  # noqa: ANN001
     return results
 
 
-def nine_panels(image_path: str) -> dict:
-    """In a fresh process: 9 panels of 4096x4096 (the original and eight methods,
-    upscale x4 from 1024x1024); redraw times and memory."""
+def open_window(tmp: Path):  # noqa: ANN201
+    """A QApplication and a shown 1600x1000 window with fresh settings in ``tmp``."""
     from PySide6 import QtCore, QtWidgets
     from gui import MainWindow
 
     app = QtWidgets.QApplication(sys.argv[:1])
-    tmp = Path(tempfile.mkdtemp())
     window = MainWindow(QtCore.QSettings(str(tmp / "s.ini"), QtCore.QSettings.Format.IniFormat))
     window.resize(1600, 1000)
     window.show()
     app.processEvents()
-    panel = window.settings_panel
-    wanted = ("nearest", "bilinear", "bicubic", "lanczos4", "area", "bilinear-aligned", "repeat", "avg-unpool")
-    for i in range(panel.methods.count()):
-        item = panel.methods.item(i)
-        on = item.data(QtCore.Qt.ItemDataRole.UserRole) in wanted
-        item.setCheckState(QtCore.Qt.CheckState.Checked if on else QtCore.Qt.CheckState.Unchecked)
+    return app, window
+
+
+def nine_panels(image_path: str) -> dict:
+    """In a fresh process: 9 panels of 4096x4096 (the original and eight methods,
+    upscale x4 from 1024x1024); redraw times and memory."""
+    app, window = open_window(Path(tempfile.mkdtemp()))
+    wanted = ["nearest", "bilinear", "bicubic", "lanczos4", "area", "bilinear-aligned", "repeat", "avg-unpool"]
+    window.settings_panel.from_dict({"methods": wanted})
     before = max_rss_bytes()
     run_open(app, window, Path(image_path), "upscale")
     assert len(window.results) == len(wanted), window.results.keys()
@@ -205,14 +206,7 @@ def nine_panels(image_path: str) -> dict:
 
 
 def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_name()
     import PySide6
     import pyqtgraph
 
@@ -241,15 +235,9 @@ def main() -> int:
     print(f"start to first paint: median {statistics.median(startup):.2f} s over {len(startup)}")
 
     import core
-    from PySide6 import QtCore, QtWidgets
-    from gui import MainWindow
 
-    app = QtWidgets.QApplication(sys.argv[:1])
     tmp = Path(tempfile.mkdtemp())
-    window = MainWindow(QtCore.QSettings(str(tmp / "s.ini"), QtCore.QSettings.Format.IniFormat))
-    window.resize(1600, 1000)
-    window.show()
-    app.processEvents()
+    app, window = open_window(tmp)
     rng = np.random.default_rng(1)
 
     def photo(size: int) -> Path:

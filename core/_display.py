@@ -68,8 +68,9 @@ def to_display(image: np.ndarray) -> np.ndarray:
     if hwc.dtype == np.uint8:
         return np.ascontiguousarray(hwc)
     scale = 255.0 / data_range(hwc.dtype)
-    out = cv2.convertScaleAbs(hwc, alpha=scale) if hwc.dtype == np.uint16 else None
-    if out is None:
+    if hwc.dtype == np.uint16:
+        out = cv2.convertScaleAbs(hwc, alpha=scale)
+    else:
         out = np.clip(np.rint(hwc.astype(np.float32) * np.float32(scale)), 0, 255).astype(np.uint8)
     return np.ascontiguousarray(out)
 

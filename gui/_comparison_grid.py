@@ -97,9 +97,9 @@ class ComparisonGrid(QtWidgets.QWidget):
     def _new_panel(self, key: str, label: str) -> ImagePanel:
         panel = ImagePanel(key, label, QtGui.QColor("white"), self)
         panel.view_box.line_mode = self.line_mode
-        panel.view_box.wheel_zoomed.connect(lambda f, x, y, p=panel: self._on_wheel(p, f, x, y))
-        panel.view_box.drag_panned.connect(lambda dx, dy, p=panel: self._on_pan(p, dx, dy))
-        panel.view_box.line_dragged.connect(lambda stage, x, y, p=panel: self._on_line_drag(p, stage, x, y))
+        panel.view_box.wheel_zoomed.connect(self.zoom_by)
+        panel.view_box.drag_panned.connect(self._on_pan)
+        panel.view_box.line_dragged.connect(self._on_line_drag)
         panel.view_box.sigResized.connect(lambda _vb, p=panel: self._apply_view_to(p))
         panel.hovered.connect(self._on_hover)
         panel.left.connect(self._on_leave)
@@ -225,10 +225,7 @@ class ComparisonGrid(QtWidgets.QWidget):
         self.state.pan(dx_screen / zoom, dy_screen / zoom, *self.reference_viewport())
         self.apply_view()
 
-    def _on_wheel(self, panel: ImagePanel, factor: float, x: float, y: float) -> None:
-        self.zoom_by(factor, x, y)
-
-    def _on_pan(self, panel: ImagePanel, dx: float, dy: float) -> None:
+    def _on_pan(self, dx: float, dy: float) -> None:
         self.state.pan(dx, dy, *self.reference_viewport())
         self.apply_view()
 
@@ -289,7 +286,7 @@ class ComparisonGrid(QtWidgets.QWidget):
             panel.set_line(*(self._line or (None, None)))
         self.line_changed.emit(*(self._line or (None, None)))
 
-    def _on_line_drag(self, panel: ImagePanel, stage: str, x: float, y: float) -> None:
+    def _on_line_drag(self, stage: str, x: float, y: float) -> None:
         if stage == "start":
             self._line_drag = "new"
             if self._line is not None:

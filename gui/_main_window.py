@@ -476,11 +476,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.diff_action.setChecked(options is not None)
         self.diffs.clear()
         self.runner.recolour(list(self.results.values()), options)
-        if options is None or self.job is None or self.job.comparison.reference is None:
-            if options is not None:
-                self.message_bar.show_message(
-                    "Difference maps need a reference: use degrade mode, or pick a method as the reference.", error=False
-                )
+        if options is not None and (self.job is None or self.job.comparison.reference is None):
+            self.message_bar.show_message(
+                "Difference maps need a reference: use degrade mode, or pick a method as the reference.", error=False
+            )
         for key, result in self.results.items():
             panel = self.grid.panel(key)
             if panel is not None:
