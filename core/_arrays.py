@@ -44,22 +44,28 @@ def like_input(result: np.ndarray, original: np.ndarray) -> np.ndarray:
     """Cast ``(h, w, C)`` ``result`` to ``original``'s dtype and channel layout.
 
     Integer dtypes are rounded half to even and clipped to their range; float32 is not
-    clipped.
+    clipped (see `cast_float`).
     """
-    dtype = original.dtype
-    if result.dtype != dtype:
-        if np.issubdtype(dtype, np.integer):
-            info = np.iinfo(dtype)
-            if not result.flags.writeable or result.dtype.kind != "f":
-                result = result.astype(np.float32)
-            np.rint(result, out=result)  # in place: results can be hundreds of megabytes
-            np.clip(result, info.min, info.max, out=result)
-            result = result.astype(dtype)
-        else:
-            result = result.astype(dtype)
+    result = cast_float(result, original.dtype)
     if original.ndim == 2:
         result = result[:, :, 0]
     return np.ascontiguousarray(result)
+
+
+def cast_float(result: np.ndarray, dtype: np.dtype | type) -> np.ndarray:
+    """``result`` as ``dtype``: integer dtypes rounded half to even and clipped to their
+    range, float32 unclipped. A writeable float ``result`` is rounded in place (it may be
+    hundreds of megabytes), so callers must not reuse it; no copy when the dtype matches."""
+    dtype = np.dtype(dtype)
+    if result.dtype == dtype:
+        return result
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        if not result.flags.writeable or result.dtype.kind != "f":
+            result = result.astype(np.float32)
+        np.rint(result, out=result)
+        np.clip(result, info.min, info.max, out=result)
+    return result.astype(dtype)
 
 
 def as_real(where: str, value: Any) -> float:

@@ -41,7 +41,7 @@ def _bicubic_aa(image, size, factor):
     kernel = lambda x: keys_cubic(x, _AA_CUBIC_A)  # noqa: E731
     rows = antialias_taps(image.shape[0], size[0], kernel, 2.0)
     cols = antialias_taps(image.shape[1], size[1], kernel, 2.0)
-    return apply_taps(image, rows, cols), {}
+    return apply_taps(image, rows, cols, image.dtype), {}
 
 
 def _nearest(image, size, factor):

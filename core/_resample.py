@@ -13,6 +13,8 @@ from typing import Callable
 import cv2
 import numpy as np
 
+from ._arrays import cast_float
+
 Taps = tuple[np.ndarray, np.ndarray]
 
 
@@ -104,14 +106,34 @@ def area_taps(n_in: int, n_out: int) -> Taps:
     return np.minimum(index, n_in - 1), weight
 
 
-def apply_taps(image: np.ndarray, rows: Taps, cols: Taps) -> np.ndarray:
-    """Resample ``(H, W, C)`` ``image`` with per-axis tap tables; returns float32 ``(h, w, C)``.
+# Output rows per band aim at this many bytes of float32, so the temporaries of a
+# tap-based resample stay a few megabytes whatever the image size.
+BAND_BYTES = 8 * 2**20
 
-    Columns go first: gathering along axis 1 is the slow, element-wise gather, so it runs on
-    the smaller array; gathering whole rows afterwards is a plain memory copy.
+
+def apply_taps(image: np.ndarray, rows: Taps, cols: Taps, dtype: np.dtype | type = np.float32) -> np.ndarray:
+    """Resample ``(H, W, C)`` ``image`` with per-axis tap tables into ``(h, w, C)`` of ``dtype``.
+
+    Sums are taken in float32. For an integer ``dtype`` each value is rounded half to even
+    and clipped to the dtype's range (as `like_input` does). The work runs in bands of
+    output rows (about ``BAND_BYTES`` of float32 each), so memory beyond the result stays
+    bounded: a 4096x4096x3 uint8 result needs its 48 MiB and a few megabytes more, not
+    the 400 MiB of whole-image float temporaries.
+
+    Within a band, columns go first: gathering along axis 1 is the slow, element-wise
+    gather, so it runs on the smaller array (the band's source rows); gathering whole rows
+    afterwards is a plain memory copy.
     """
-    tmp = _apply_axis(image, cols, axis=1)
-    return _apply_axis(tmp, rows, axis=0)
+    row_index, row_weight = rows
+    h, w, c = row_index.shape[0], cols[0].shape[0], image.shape[2]
+    out = np.empty((h, w, c), dtype=dtype)
+    band = max(1, BAND_BYTES // (w * c * 4))
+    for top in range(0, h, band):
+        index = row_index[top:top + band]
+        first, last = int(index.min()), int(index.max()) + 1
+        across = _apply_axis(image[first:last], cols, axis=1)
+        out[top:top + band] = cast_float(_apply_axis(across, (index - first, row_weight[top:top + band]), axis=0), out.dtype)
+    return out
 
 
 def _apply_axis(image: np.ndarray, taps: Taps, axis: int) -> np.ndarray:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
+import shiboken6
 from PySide6 import QtCore
 
 import core
@@ -162,9 +163,13 @@ class ComparisonRunner(QtCore.QObject):
 
     def _submit(self, fn: Callable[[], None]) -> None:
         def guarded() -> None:
+            if not shiboken6.isValid(self._hub):
+                return  # the window was destroyed without shutdown(): nobody is left to tell
             try:
                 fn()
             except Exception as exc:  # a bug must not kill the pool thread silently
+                if not shiboken6.isValid(self._hub):
+                    return
                 log.exception("worker task failed")
                 self._hub.failed.emit(self.job_id, f"Internal error: {type(exc).__name__}: {exc}")
 

@@ -74,7 +74,7 @@ def bilinear(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 def bilinear_aligned(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     rows = linear_taps(aligned_coords(image.shape[0], size[0]), image.shape[0])
     cols = linear_taps(aligned_coords(image.shape[1], size[1]), image.shape[1])
-    return apply_taps(image, rows, cols)
+    return apply_taps(image, rows, cols, image.dtype)
 
 
 @register_method(
@@ -124,7 +124,7 @@ def bicubic(image: np.ndarray, size: tuple[int, int], *, a: float) -> np.ndarray
         return cv2_resize(image, size, cv2.INTER_CUBIC)
     rows = cubic_taps(half_pixel_coords(image.shape[0], size[0]), image.shape[0], a)
     cols = cubic_taps(half_pixel_coords(image.shape[1], size[1]), image.shape[1], a)
-    return apply_taps(image, rows, cols)
+    return apply_taps(image, rows, cols, image.dtype)
 
 
 @register_method(
@@ -157,4 +157,4 @@ def area(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     # of fractional size pairs, up to 231 levels off on uint8). Exact weights avoid that.
     rows = area_taps(image.shape[0], size[0])
     cols = area_taps(image.shape[1], size[1])
-    return apply_taps(image, rows, cols)
+    return apply_taps(image, rows, cols, image.dtype)
