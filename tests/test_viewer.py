@@ -297,7 +297,11 @@ def test_second_drop_during_a_comparison_shows_only_the_second(qtbot, window: Ma
     window.runner.result_ready.connect(lambda payload: payload.measured and seen.append(payload.job_id))
     drop(window, [big])
     qtbot.waitUntil(lambda: window.image_name == str(big), timeout=TIMEOUT_MS)
-    finish(qtbot, window, lambda: drop(window, [small]))
+    finished: list[int] = []
+    window.comparison_finished.connect(finished.append)
+    drop(window, [small])
+    # The big image's comparison may still finish first; wait for the small one's.
+    qtbot.waitUntil(lambda: window.image_name == str(small) and window.runner.job_id in finished, timeout=TIMEOUT_MS)
     current = window.runner.job_id
     assert window.image_name == str(small)
     assert np.array_equal(window.grid.panel(REFERENCE_KEY).shown_array, small_image)
