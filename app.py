@@ -1,6 +1,10 @@
 """Upscope: see what every upsampling method does to an image.
 
 Thin entry point: parse arguments, then run the command line or the window.
+
+Exit codes of the command line: 0 success, 2 a usage error (bad option, unknown method,
+bad scale, an output that exists without ``--force``), 1 an input that cannot be read or
+an output that cannot be written. Messages go to stderr and name the file or value.
 """
 
 from __future__ import annotations
@@ -8,15 +12,40 @@ from __future__ import annotations
 import argparse
 import sys
 
+EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="upscope",
         description="Compare upsampling methods side by side: classic interpolation, "
-        "neural-network layers and learned upsamplers.",
+        "neural-network layers and learned upsamplers. With --export, no window opens.",
     )
-    parser.add_argument("images", nargs="*", help="image files to open")
+    parser.add_argument("images", nargs="*", help="image files or folders")
     parser.add_argument("--list-methods", action="store_true", help="print every method id with its description and exit")
+    parser.add_argument("--session", metavar="FILE", help="a saved session: its image and settings (options given here override)")
+    export = parser.add_argument_group("export (no window)")
+    export.add_argument("--export", metavar="OUT", help="write the comparison figure: OUT.png for one image, a folder for several")
+    export.add_argument("--scale", metavar="S", help="scale, e.g. 4 or 2.5, or Y,X for separate scales (default 4)")
+    export.add_argument("--methods", metavar="ID,ID", help="method ids in display order (default: the classic and neural ones)")
+    export.add_argument("--mode", choices=("upscale", "degrade"), help="upscale the image as it is, or shrink it first and measure (default degrade)")
+    export.add_argument("--downsample", metavar="ID", help="downsampler of degrade mode (default bicubic-aa)")
+    export.add_argument("--reference", metavar="ID", help="a method whose result is the reference (upscale mode)")
+    export.add_argument("--convention", choices=("all", "paper"), help="metrics on all channels, or luma with the border shaved")
+    export.add_argument("--crop", metavar="X,Y,W,H", help="show this part of the output grid, magnified, instead of the whole image")
+    export.add_argument("--magnify", metavar="N", type=int, help="whole-number magnification of each tile (default: automatic)")
+    export.add_argument("--columns", metavar="N", type=int, help="tiles per row (default: a near-square grid)")
+    export.add_argument("--diff", action="store_true", help="add the difference maps with their colour bar")
+    export.add_argument("--diff-kind", choices=("abs", "signed", "squared"), default="abs", help="difference kind (default abs)")
+    export.add_argument("--gain", type=float, default=1.0, help="difference gain, 1 to 64 (default 1)")
+    export.add_argument("--table", action="store_true", help="add the metrics table under the grid")
+    export.add_argument("--background", choices=("light", "dark"), default="light")
+    export.add_argument("--region", metavar="X,Y,W,H", action="append", help="a region of interest; one or two make a paper figure")
+    export.add_argument("--paper", action="store_true", help="make the paper figure from the session's regions")
+    export.add_argument("--metrics", metavar="OUT.csv", help="write every image's metrics to this CSV")
+    export.add_argument("--results", metavar="DIR", help="also write each result, difference map and the metrics into DIR")
+    export.add_argument("--jobs", metavar="N", type=int, help="images compared in parallel (default: one per core)")
+    export.add_argument("--force", action="store_true", help="overwrite existing output files")
     return parser
 
 
@@ -32,14 +61,107 @@ def list_methods_text() -> str:
     return "\n".join(lines)
 
 
+def export_request(args: argparse.Namespace, session=None):  # noqa: ANN001, ANN201
+    """The `core.ExportRequest` the options describe, over a session's settings."""
+    import dataclasses
+    from pathlib import Path
+
+    import core
+
+    settings = session.settings if session is not None else core.ComparisonSettings()
+    changes = {}
+    if args.scale is not None:
+        changes["scale"] = parse_scale_text(args.scale)
+    if args.methods is not None:
+        changes["methods"] = tuple(m.strip() for m in args.methods.split(",") if m.strip())
+    for option, key in (("mode", "mode"), ("downsample", "downsampler"), ("reference", "reference"), ("convention", "convention")):
+        if getattr(args, option) is not None:
+            changes[key] = getattr(args, option)
+    settings = dataclasses.replace(settings, **changes)
+    regions = tuple(core.Region.parse(r, "--region") for r in args.region or ())
+    if not regions and args.paper:
+        if session is None or not session.regions:
+            raise core.ParameterError("--paper needs regions: give --region X,Y,W,H, or a --session that has some")
+        regions = session.regions
+    figure = core.GridOptions(
+        crop=core.Region.parse(args.crop, "--crop") if args.crop else None,
+        magnification=args.magnify,
+        columns=args.columns,
+        include_diff=args.diff,
+        include_metrics=args.table,
+        background=args.background,
+        diff_kind=args.diff_kind,
+        diff_gain=args.gain,
+    )
+    if not 1 <= args.gain <= 64:
+        raise core.ParameterError(f"--gain must be from 1 to 64; got {args.gain}")
+    return core.ExportRequest(
+        settings=settings,
+        figure=figure,
+        regions=regions,
+        convention=settings.convention if args.convention else "paper",
+        results_dir=Path(args.results) if args.results else None,
+        force=args.force,
+    )
+
+
+def parse_scale_text(text: str) -> float | tuple[float, float]:
+    """``"4"`` -> 4.0, ``"4,3"`` -> (4.0, 3.0); the core checks the values."""
+    import core
+
+    try:
+        parts = [float(p) for p in text.split(",")]
+    except ValueError:
+        raise core.ParameterError(f"--scale must be a number or Y,X; got {text!r}") from None
+    if len(parts) == 1:
+        return parts[0]
+    if len(parts) == 2:
+        return parts[0], parts[1]
+    raise core.ParameterError(f"--scale must be a number or Y,X; got {text!r}")
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """The headless command line: make the figures, report, return the exit code."""
+    import core
+
+    session = core.load_session(args.session) if args.session else None
+    inputs = list(args.images)
+    if not inputs and session is not None and session.image is not None:
+        inputs = [session.image]
+    if not inputs:
+        raise core.ParameterError("--export needs an image, a folder, or a --session with an image")
+    request = export_request(args, session)
+    report = core.export_images(
+        inputs, args.export, request, metrics_path=args.metrics, jobs=args.jobs, progress=core.TerminalProgress(sys.stderr)
+    )
+    for outcome in report.failed:
+        print(f"upscope: {outcome.error}", file=sys.stderr)
+    done = len(report.outcomes) - len(report.failed)
+    print(f"upscope: wrote {done} figure(s) in {report.seconds:.1f} s" + (f", metrics in {report.metrics_path}" if report.metrics_path else ""), file=sys.stderr)
+    if any(outcome.usage for outcome in report.failed):
+        return EXIT_USAGE
+    return EXIT_INPUT if report.failed else EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.list_methods:
         print(list_methods_text())
-        return 0
+        return EXIT_OK
+    if args.export:
+        import core
+
+        try:
+            return run_export(args)
+        except core.ParameterError as exc:
+            print(f"upscope: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except core.UpscopeError as exc:
+            print(f"upscope: {exc}", file=sys.stderr)
+            return EXIT_INPUT
     from gui import run_viewer
 
-    return run_viewer(args.images)
+    return run_viewer(args.images, session=args.session)
 
 
 if __name__ == "__main__":

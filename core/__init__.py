@@ -10,6 +10,7 @@ Plain Python and NumPy, no Qt: usable from a notebook as it is::
 """
 
 from ._arrays import data_range
+from ._batch import BatchReport, ExportRequest, ImageOutcome, TerminalProgress, export_images, image_files, render_figure
 from ._charts import ChartSpec, list_charts, make_chart
 from ._display import (
     DifferenceDisplay,
@@ -29,21 +30,29 @@ from ._display import (
     to_display,
 )
 from ._downsample import DownsamplerSpec, crop_to_multiple, downsample, get_downsampler, list_downsamplers
+from ._export import export_results, metrics_csv, metrics_json, metrics_rows, write_text
+from ._figure import REGION_COLOURS, GridLayout, GridOptions, Region, comparison_figure, grid_layout, paper_figure
 from ._errors import ImageError, ParameterError, UnsupportedScaleError, UpscopeError
 from ._imageio import load_image, save_image
 from ._limits import limits
 from ._metrics import Metrics, compute_metrics, difference, mae, max_abs_error, mse, paper_view, psnr, ssim
 from ._pipeline import Comparison, ComparisonSettings, MethodChoice, MethodResult, compare, default_methods
+from ._session import Session, View, load_session, save_session, settings_from_dict, settings_to_dict
 from ._registry import MethodSpec, Param, get_method, list_methods, register_method
 from ._upsample import upsample
 
 __all__ = [
+    "BatchReport",
     "ChartSpec",
     "Comparison",
     "ComparisonSettings",
     "DifferenceDisplay",
     "DownsamplerSpec",
+    "ExportRequest",
+    "GridLayout",
+    "GridOptions",
     "ImageError",
+    "ImageOutcome",
     "LineSamples",
     "MethodChoice",
     "MethodResult",
@@ -52,11 +61,17 @@ __all__ = [
     "Param",
     "ParameterError",
     "PixelReport",
+    "REGION_COLOURS",
+    "Region",
+    "Session",
+    "TerminalProgress",
     "UnsupportedScaleError",
     "UpscopeError",
+    "View",
     "colorize_difference",
     "colormap_lut",
     "compare",
+    "comparison_figure",
     "compute_metrics",
     "crop_to_multiple",
     "data_range",
@@ -66,8 +81,12 @@ __all__ = [
     "difference_range",
     "display_level_factor",
     "downsample",
+    "export_images",
+    "export_results",
     "get_downsampler",
     "get_method",
+    "grid_layout",
+    "image_files",
     "limits",
     "line_profile",
     "line_samples",
@@ -75,19 +94,29 @@ __all__ = [
     "list_downsamplers",
     "list_methods",
     "load_image",
+    "load_session",
     "mae",
     "make_chart",
     "max_abs_error",
+    "metrics_csv",
+    "metrics_json",
+    "metrics_rows",
     "mse",
+    "paper_figure",
     "paper_view",
     "pixel_report",
     "pixel_values",
     "psnr",
     "reduce_for_display",
     "register_method",
+    "render_figure",
     "save_image",
+    "save_session",
+    "settings_from_dict",
+    "settings_to_dict",
     "source_pixel",
     "ssim",
     "to_display",
     "upsample",
+    "write_text",
 ]

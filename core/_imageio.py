@@ -88,7 +88,7 @@ def load_image(path: str | os.PathLike, *, max_pixels: int | None = None) -> np.
         if header is not None and header.needs_pillow_pixels:
             decoded = _decode_rgba_with_pillow(data)
         else:
-            decoded = _to_rgb_order(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED))
+            decoded = _to_rgb_order(_imdecode_quietly(data))
     except cv2.error as exc:
         raise ImageError(f"{path}: cannot be decoded ({_first_line(exc)})") from None
     except MemoryError:
@@ -182,6 +182,17 @@ def write_bytes_atomically(path: Path, data: bytes, *, overwrite: bool = True) -
     except BaseException:
         _remove_quietly(tmp_name)
         raise
+
+
+def _imdecode_quietly(data: bytes) -> np.ndarray | None:
+    """``cv2.imdecode`` without OpenCV's own console warnings about a damaged file: the
+    `ImageError` raised for it already names the file and the reason."""
+    level = cv2.utils.logging.getLogLevel()
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+    try:
+        return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    finally:
+        cv2.utils.logging.setLogLevel(level)
 
 
 def _read_bytes(path: Path) -> bytes:

@@ -16,9 +16,9 @@ from ._runner import ComparisonRunner, DiffOptions
 __all__ = ["ComparisonGrid", "ComparisonRunner", "DiffOptions", "MainWindow", "run_viewer"]
 
 
-def run_viewer(images: Sequence[str] = ()) -> int:
-    """Open the window on ``images`` (or on the built-in test chart) and run until it
-    closes; returns the exit status."""
+def run_viewer(images: Sequence[str] = (), session: str | None = None) -> int:
+    """Open the window on ``images`` (or a saved ``session``, or the built-in test
+    chart) and run until it closes; returns the exit status."""
     from PySide6 import QtWidgets
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
@@ -26,7 +26,11 @@ def run_viewer(images: Sequence[str] = ()) -> int:
     app.setOrganizationName("Upscope")
     window = MainWindow()
     window.show()
-    if images:
+    if session is not None:
+        window.exporter.open_session(session)
+        if images:
+            window.open_paths(list(images))
+    elif images:
         window.open_paths(list(images))
     else:
         window.open_chart("test-chart")

@@ -7,6 +7,7 @@ sets every panel's range from it, so panels cannot drift apart.
 from __future__ import annotations
 
 import math
+from typing import Sequence
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
@@ -43,6 +44,7 @@ class ComparisonGrid(QtWidgets.QWidget):
 
     hovered = QtCore.Signal(int, int)  # image row, column under the cursor (-1, -1: none)
     line_changed = QtCore.Signal(object, object)  # start (x, y), end (x, y), or None, None
+    regions_changed = QtCore.Signal(object)  # list of core.Region (at most two)
     view_changed = QtCore.Signal()  # zoom or centre changed
     maximise_requested = QtCore.Signal(str)  # panel key
     level_needed = QtCore.Signal(str, int)  # panel key, reduction factor its view needs
@@ -61,6 +63,9 @@ class ComparisonGrid(QtWidgets.QWidget):
         self._layout.setSpacing(3)
         self.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
         self.line_mode = False
+        self.region_mode = False
+        self.regions: list[core.Region] = []
+        self._region_anchor: tuple[float, float] | None = None
         self.view_actions = self._build_view_actions()
 
     # Panels ---------------------------------------------------------------------------
@@ -93,10 +98,13 @@ class ComparisonGrid(QtWidgets.QWidget):
         self.state.set_image_size(image_size[1], image_size[0])
         self._relayout(force=True)
         self.set_line(*(self._line or (None, None)))
+        self._show_regions()
 
     def _new_panel(self, key: str, label: str) -> ImagePanel:
         panel = ImagePanel(key, label, QtGui.QColor("white"), self)
         panel.view_box.line_mode = self.line_mode
+        panel.view_box.region_mode = self.region_mode
+        panel.view_box.region_dragged.connect(self._on_region_drag)
         panel.view_box.wheel_zoomed.connect(self.zoom_by)
         panel.view_box.drag_panned.connect(self._on_pan)
         panel.view_box.line_dragged.connect(self._on_line_drag)
@@ -308,3 +316,57 @@ class ComparisonGrid(QtWidgets.QWidget):
             self.set_line(self._line[0], (x, y))
         if stage == "finish":
             self._line_drag = None
+
+    # Regions of interest (for the paper figure) -------------------------------------------
+
+    def set_region_mode(self, enabled: bool) -> None:
+        """While on, a drag on any panel marks a region; a third one replaces the first."""
+        self.region_mode = enabled
+        for panel in self.panels.values():
+            panel.view_box.region_mode = enabled
+
+    def set_regions(self, regions: Sequence[core.Region]) -> None:
+        self.regions = list(regions)[-len(core.REGION_COLOURS):]
+        self._show_regions()
+        self.regions_changed.emit(list(self.regions))
+
+    def _show_regions(self, extra: core.Region | None = None) -> None:
+        shown = self.regions + ([extra] if extra is not None else [])
+        boxes = [(r.x, r.y, r.width, r.height) for r in shown[-len(core.REGION_COLOURS):]]
+        for panel in self.panels.values():
+            panel.set_regions(boxes)
+
+    def _on_region_drag(self, stage: str, x: float, y: float) -> None:
+        if stage == "start":
+            self._region_anchor = (x, y)
+            if len(self.regions) == len(core.REGION_COLOURS):
+                self.regions = self.regions[1:]
+            return
+        if self._region_anchor is None:
+            return
+        region = self._pixel_box(self._region_anchor, (x, y))
+        if stage == "finish":
+            self._region_anchor = None
+            self.set_regions(self.regions + ([region] if region is not None else []))
+        else:
+            self._show_regions(region)
+
+    def _pixel_box(self, a: tuple[float, float], b: tuple[float, float]) -> core.Region | None:
+        """The whole pixels a drag from ``a`` to ``b`` covers, clipped to the image."""
+        width, height = self.state.image_width, self.state.image_height
+        x0, x1 = sorted((a[0], b[0]))
+        y0, y1 = sorted((a[1], b[1]))
+        left, top = max(0, math.floor(x0)), max(0, math.floor(y0))
+        right, bottom = min(width, math.ceil(x1)), min(height, math.ceil(y1))
+        if right <= left or bottom <= top:
+            return None
+        return core.Region(left, top, right - left, bottom - top)
+
+    def visible_region(self) -> core.Region:
+        """The whole pixels the panels show now (the "current view" of an export)."""
+        panel = next(iter(self.visible_panels()), None)
+        width, height = self.state.image_width, self.state.image_height
+        if panel is None:
+            return core.Region(0, 0, width, height)
+        (x0, x1), (y0, y1) = panel.view_range()
+        return self._pixel_box((x0, y0), (x1, y1)) or core.Region(0, 0, width, height)

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import html
 import math
+from typing import Sequence
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
+
+import core
 
 from ._pixel_items import PixelImageItem, PixelOverlayItem
 from ._view_state import ZOOM_STEP
@@ -23,11 +26,13 @@ class PanelViewBox(pg.ViewBox):
     wheel_zoomed = QtCore.Signal(float, float, float)  # factor, image x, image y
     drag_panned = QtCore.Signal(float, float)  # image dx, dy to move the centre by
     line_dragged = QtCore.Signal(str, float, float)  # "start" / "move" / "finish", image x, y
+    region_dragged = QtCore.Signal(str, float, float)  # the same, while marking a region
 
     def __init__(self) -> None:
         super().__init__(invertY=True, enableMenu=False)
         self.setMouseEnabled(False, False)
         self.line_mode = False
+        self.region_mode = False
 
     def wheelEvent(self, ev, axis=None) -> None:  # noqa: ANN001, N802 (Qt override)
         steps = ev.delta() / 120.0
@@ -43,11 +48,12 @@ class PanelViewBox(pg.ViewBox):
             return
         ev.accept()
         here = self.mapToView(ev.pos())
-        if self.line_mode:
+        if self.line_mode or self.region_mode:
+            signal = self.region_dragged if self.region_mode else self.line_dragged
             if ev.isStart():
                 start = self.mapToView(ev.buttonDownPos())
-                self.line_dragged.emit("start", start.x(), start.y())
-            self.line_dragged.emit("finish" if ev.isFinish() else "move", here.x(), here.y())
+                signal.emit("start", start.x(), start.y())
+            signal.emit("finish" if ev.isFinish() else "move", here.x(), here.y())
             return
         before = self.mapToView(ev.lastPos())
         self.drag_panned.emit(before.x() - here.x(), before.y() - here.y())
@@ -86,6 +92,16 @@ class ImagePanel(QtWidgets.QFrame):
         self._cross_x = pg.InfiniteLine(angle=90, pen=pen, movable=False)
         self._cross_y = pg.InfiniteLine(angle=0, pen=pen, movable=False)
         self.line_item = pg.PlotDataItem(pen=pg.mkPen(255, 200, 0, width=2), symbol="o", symbolSize=7, symbolBrush=(255, 200, 0))
+        self.region_items = []
+        for colour in core.REGION_COLOURS:
+            outline = QtWidgets.QGraphicsRectItem()
+            pen = QtGui.QPen(QtGui.QColor(*colour), 2)
+            pen.setCosmetic(True)  # two screen pixels wide at every zoom
+            outline.setPen(pen)
+            outline.setVisible(False)
+            outline.setZValue(20)
+            self.region_items.append(outline)
+            self.view_box.addItem(outline, ignoreBounds=True)
         for item in (self._cross_x, self._cross_y, self.line_item):
             item.setVisible(False)
             self.view_box.addItem(item, ignoreBounds=True)
@@ -162,6 +178,16 @@ class ImagePanel(QtWidgets.QFrame):
         if visible:
             self._cross_x.setValue(x)
             self._cross_y.setValue(y)
+
+    def set_regions(self, regions: Sequence[tuple[float, float, float, float]]) -> None:
+        """Outline up to two regions ``(x, y, width, height)`` in image pixels, in the
+        colours the paper figure uses for them."""
+        for index, item in enumerate(self.region_items):
+            if index < len(regions):
+                item.setRect(QtCore.QRectF(*regions[index]))
+                item.setVisible(True)
+            else:
+                item.setVisible(False)
 
     def set_line(self, start: tuple[float, float] | None, end: tuple[float, float] | None) -> None:
         if start is None or end is None:

@@ -18,6 +18,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 import core
 from core import MethodResult
 
+from ._exporter import Exporter
 from ._comparison_grid import REFERENCE_KEY, ComparisonGrid
 from ._line_profile import LineProfilePlot
 from ._metrics_table import MetricsTable
@@ -95,6 +96,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._expected = 0
         self._pending_levels: set[tuple[str, int, int]] = set()
         self._measured: set[str] = set()
+        self.pending_view: core.View | None = None
 
         self.grid = ComparisonGrid()
         self.message_bar = MessageBar()
@@ -169,12 +171,22 @@ class MainWindow(QtWidgets.QMainWindow):
         self.line_action = self._action("&Line profile tool", self.grid.set_line_mode, "L", checkable=True)
         self.diff_action = self._action("&Difference maps", self.settings_panel.show_diff.setChecked, "D", checkable=True)
         clear_line = self._action("Clear profile line", lambda: self.grid.set_line(None, None))
+        self.exporter = Exporter(self)
+        self.region_action = self.exporter.region_action
+        # The line and region tools both take the drag: one at a time.
+        self.line_action.toggled.connect(lambda on: on and self.region_action.setChecked(False))
+        self.region_action.toggled.connect(lambda on: on and self.line_action.setChecked(False))
 
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
         file_menu.addAction(self.open_action)
         self.recent_menu = file_menu.addMenu("Open &recent")
         file_menu.addAction(self.paste_action)
+        file_menu.addAction(self.exporter.open_session_action)
+        file_menu.addAction(self.exporter.save_session_action)
+        file_menu.addSeparator()
+        for action in (self.exporter.export_action, self.exporter.paper_action, self.exporter.results_action):
+            file_menu.addAction(action)
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
         samples = menu.addMenu("&Samples")
@@ -191,6 +203,8 @@ class MainWindow(QtWidgets.QMainWindow):
         view.addSeparator()
         view.addAction(self.line_action)
         view.addAction(clear_line)
+        view.addAction(self.region_action)
+        view.addAction(self.exporter.clear_regions_action)
         view.addAction(self.diff_action)
         view.addSeparator()
         for dock in self._docks.values():
@@ -198,7 +212,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("toolbar-main")
-        for action in (self.open_action, self.fit_action, self.one_action, zoom_in, zoom_out, self.line_action, self.diff_action):
+        for action in (self.open_action, self.fit_action, self.one_action, zoom_in, zoom_out, self.line_action, self.region_action, self.diff_action):
             toolbar.addAction(action)
 
     def _connect(self) -> None:
@@ -219,6 +233,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.runner.level_ready.connect(self._on_level_ready)
         self.metrics_table.method_clicked.connect(self.grid.toggle_maximise)
         self.image_list.currentItemChanged.connect(self._on_image_chosen)
+        self.exporter.finished.connect(lambda text: self.message_bar.show_message(text, error=False))
+        self.exporter.failed.connect(self.message_bar.show_message)
 
     # Persistence ----------------------------------------------------------------------
 
@@ -419,6 +435,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.statusBar().showMessage(notes)
         self._refresh_colour_bar()
         self._on_line_changed(*(self.grid.line or (None, None)))
+        if self.pending_view is not None:  # a session's saved view, once its image is shown
+            view, self.pending_view = self.pending_view, None
+            self.grid.look_at(view.cx, view.cy, view.zoom)
 
     def _on_result(self, payload: ResultPayload) -> None:
         result = payload.result

@@ -86,6 +86,8 @@ class _Hub(QtCore.QObject):
     loaded = QtCore.Signal(object)  # LoadedImage
     level_ready = QtCore.Signal(int, str, object, int, object)  # job id, key, source array, factor, level
     load_checked = QtCore.Signal(int, object, object)  # request id, good paths, [(path, message)]
+    task_done = QtCore.Signal(int, object)  # task id, value
+    task_failed = QtCore.Signal(int, str)  # task id, message
 
 
 def make_difference(result_image: np.ndarray, reference: np.ndarray, options: DiffOptions) -> DiffPayload:
@@ -106,6 +108,8 @@ class ComparisonRunner(QtCore.QObject):
     loaded = QtCore.Signal(object)  # LoadedImage of the latest load request
     level_ready = QtCore.Signal(str, object, int, object)  # panel key, source array, factor, reduced array
     load_checked = QtCore.Signal(object, object)  # good paths, [(path, message)] of the latest request
+    task_done = QtCore.Signal(int, object)  # task id, what the task returned
+    task_failed = QtCore.Signal(int, str)  # task id, the error's message
 
     def __init__(self, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
@@ -121,6 +125,13 @@ class ComparisonRunner(QtCore.QObject):
         self._hub.loaded.connect(self._on_loaded)
         self._hub.load_checked.connect(self._on_load_checked)
         self._hub.level_ready.connect(self._on_level)
+        self._hub.task_done.connect(self.task_done)
+        self._hub.task_failed.connect(self.task_failed)
+        self._task_ids = itertools.count(1)
+        # Exports run in their own pool: a new image or new settings clear the main pool's
+        # queue, and must not drop an export the user asked for.
+        self.task_pool = QtCore.QThreadPool(self)
+        self.task_pool.setMaxThreadCount(1)
         self._ids = itertools.count(1)
         self.job_id = 0
         self._display_generation = 0
@@ -155,13 +166,13 @@ class ComparisonRunner(QtCore.QObject):
         """Cancel everything and wait for running tasks; True when none is left."""
         self.cancel()
         self._load_request += 1
-        return self.pool.waitForDone(timeout_ms)
+        return self.pool.waitForDone(timeout_ms) and self.task_pool.waitForDone(timeout_ms)
 
     @property
     def busy(self) -> bool:
         return self.pool.activeThreadCount() > 0
 
-    def _submit(self, fn: Callable[[], None]) -> None:
+    def _submit(self, fn: Callable[[], None], pool: QtCore.QThreadPool | None = None) -> None:
         def guarded() -> None:
             if not shiboken6.isValid(self._hub):
                 return  # the window was destroyed without shutdown(): nobody is left to tell
@@ -173,7 +184,7 @@ class ComparisonRunner(QtCore.QObject):
                 log.exception("worker task failed")
                 self._hub.failed.emit(self.job_id, f"Internal error: {type(exc).__name__}: {exc}")
 
-        self.pool.start(guarded)
+        (pool or self.pool).start(guarded)
 
     def _prepare(self, job_id: int, cancel: threading.Event, image: np.ndarray, settings: ComparisonSettings) -> None:
         try:
@@ -249,6 +260,27 @@ class ComparisonRunner(QtCore.QObject):
     def _on_diff(self, job_id: int, generation: int, method_id: str, payload: DiffPayload) -> None:
         if job_id == self.job_id and generation == self._display_generation:
             self.diff_ready.emit(method_id, payload)
+
+    # One-off tasks (exports) ----------------------------------------------------------
+
+    def run_task(self, work: Callable[[], object]) -> int:
+        """Run ``work`` in the pool, whatever job is current; its return value arrives
+        through `task_done`, an `UpscopeError` it raises through `task_failed` (with the
+        error's message). Returns the task id both signals carry."""
+        task_id = next(self._task_ids)
+
+        def task() -> None:
+            try:
+                value = work()
+            except UpscopeError as exc:
+                self._hub.task_failed.emit(task_id, str(exc))
+            except MemoryError:
+                self._hub.task_failed.emit(task_id, "not enough memory for this export")
+            else:
+                self._hub.task_done.emit(task_id, value)
+
+        self._submit(task, self.task_pool)
+        return task_id
 
     # Zoomed-out display copies ---------------------------------------------------------
 

@@ -251,6 +251,26 @@ class SettingsPanel(QtWidgets.QWidget):
             "gain": self.gain.currentData(),
         }
 
+    def apply_session(self, session: core.Session) -> None:
+        """Show a session's settings (methods the panel lists in its own order)."""
+        settings = session.settings
+        scale = settings.scale
+        sy, sx = (scale, None) if isinstance(scale, (int, float)) else (scale[0], scale[1] if scale[1] != scale[0] else None)
+        choices = settings.method_choices()
+        self.from_dict({
+            "mode": settings.mode,
+            "scale": sy,
+            "scale_x": sx,
+            "downsampler": settings.downsampler,
+            "methods": [c.id for c in choices],
+            "params": {c.id: dict(c.params) for c in choices if c.params},
+            "reference": settings.reference,
+            "convention": settings.convention,
+            "show_diff": session.show_difference,
+            "diff_kind": session.diff_kind,
+            "gain": int(session.diff_gain) if float(session.diff_gain).is_integer() else session.diff_gain,
+        })
+
     def from_dict(self, data: dict[str, Any]) -> None:
         """Restore `to_dict` output; unknown or invalid entries keep their defaults."""
         self._loading = True

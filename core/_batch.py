@@ -1,0 +1,263 @@
+"""Headless export: comparison figures for one image or many, without a display.
+
+`export_images` is what ``app.py --export`` runs: it reads each image, runs the
+comparison, draws the figure (`comparison_figure` or `paper_figure`) and writes it, and
+gathers every image's metrics into one CSV. Several images run in parallel processes.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import multiprocessing
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence, TextIO
+
+from ._errors import ImageError, ParameterError, UpscopeError
+from ._export import export_results, metrics_csv, metrics_rows, write_text
+from ._figure import GridOptions, Region, comparison_figure, paper_figure
+from ._imageio import load_image, save_image
+from ._metrics import Convention
+from ._pipeline import Comparison, ComparisonSettings
+from ._registry import get_method
+
+#: File name endings read from a folder.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """What to make of each image.
+
+    ``regions`` non-empty makes a paper figure (see `paper_figure`, measured with
+    ``convention``); otherwise a comparison grid with ``figure``'s options.
+    ``results_dir`` also writes each result, difference map and the metrics there (one
+    sub-folder per image when there are several).
+    """
+
+    settings: ComparisonSettings = field(default_factory=ComparisonSettings)
+    figure: GridOptions = field(default_factory=GridOptions)
+    regions: tuple[Region, ...] = ()
+    convention: Convention = "paper"
+    results_dir: Path | None = None
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class ImageOutcome:
+    """One image's export: the figure written, its metrics rows, or the error.
+
+    ``usage`` is True when the error came from the options rather than the file (a scale
+    this image is too small for, say).
+    """
+
+    image: Path
+    output: Path | None
+    rows: list[dict]
+    error: str | None = None
+    usage: bool = False
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    outcomes: list[ImageOutcome]
+    metrics_path: Path | None
+    seconds: float
+
+    @property
+    def failed(self) -> list[ImageOutcome]:
+        return [o for o in self.outcomes if o.error is not None]
+
+
+def image_files(inputs: Sequence[str | os.PathLike]) -> list[Path]:
+    """The images named by ``inputs``: files as given, folders expanded to the image
+    files directly inside them (sorted by name). A folder with no image is an error;
+    a missing file is kept, so its export reports it."""
+    found: list[Path] = []
+    for item in map(Path, inputs):
+        if item.is_dir():
+            inside = sorted(p for p in item.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+            if not inside:
+                raise ImageError(f"{item}: the folder holds no image files ({', '.join(IMAGE_SUFFIXES)})")
+            found.extend(inside)
+        else:
+            found.append(item)
+    if not found:
+        raise ParameterError("no input image given")
+    return found
+
+
+def plan_outputs(images: Sequence[Path], out: Path, *, force: bool, single: bool) -> list[Path]:
+    """Where each image's figure goes: ``out`` itself for a single image, else
+    ``out/<name>.png`` (the folder is made). Raises `ParameterError` before anything is
+    computed when an output exists and ``force`` is off, or two images would share one."""
+    if single:
+        if out.is_dir():
+            raise ParameterError(f"{out}: is a folder; give a file name ending in .png")
+        if out.suffix.lower() != ".png":
+            raise ParameterError(f"{out}: the figure is a PNG; give a file name ending in .png")
+        if not out.parent.is_dir():
+            raise ParameterError(f"{out}: the folder {out.parent} does not exist")
+        targets = [out]
+    else:
+        if out.exists() and not out.is_dir():
+            raise ParameterError(f"{out}: several images need an output folder, and this is a file")
+        targets = [out / f"{image.stem}.png" for image in images]
+        seen: dict[Path, Path] = {}
+        for image, target in zip(images, targets):
+            if target in seen:
+                raise ParameterError(f"{seen[target]} and {image} would both be written to {target}")
+            seen[target] = image
+    if not force:
+        existing = [t for t in targets if t.exists()]
+        if existing:
+            names = ", ".join(str(p) for p in existing[:3]) + (" ..." if len(existing) > 3 else "")
+            raise ParameterError(f"{names}: already exists; add --force to overwrite")
+    return targets
+
+
+def export_images(
+    inputs: Sequence[str | os.PathLike],
+    out: str | os.PathLike,
+    request: ExportRequest,
+    *,
+    metrics_path: str | os.PathLike | None = None,
+    jobs: int | None = None,
+    progress: Callable[[int, int, ImageOutcome], None] | None = None,
+) -> BatchReport:
+    """Export a figure per image and (when ``metrics_path`` is given) one metrics CSV.
+
+    With one input file, ``out`` is the PNG to write; with several, or a folder, it is
+    the folder to write ``<name>.png`` into. Images run in up to ``jobs`` processes
+    (default: one per core). Usage problems (bad options, existing outputs without
+    ``force``) raise `ParameterError` before any work; an image that cannot be read or
+    compared is reported in its `ImageOutcome` and the others go on.
+    """
+    started = time.perf_counter()
+    _check_request(request)
+    images = image_files(inputs)
+    single = len(images) == 1 and not Path(inputs[0]).is_dir() and len(inputs) == 1
+    out = Path(out)
+    targets = plan_outputs(images, out, force=request.force, single=single)
+    metrics_target = Path(metrics_path) if metrics_path is not None else None
+    if metrics_target is not None and metrics_target.exists() and not request.force:
+        raise ParameterError(f"{metrics_target}: already exists; add --force to overwrite")
+    if not single:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ImageError(f"{out}: cannot create this folder ({exc.strerror or exc})") from None
+    results_dirs = [None] * len(images)
+    if request.results_dir is not None:
+        results_dirs = [request.results_dir if single else request.results_dir / image.stem for image in images]
+
+    work = list(zip(images, targets, results_dirs))
+    outcomes: list[ImageOutcome] = []
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(work)))
+    if workers == 1:
+        for item in work:
+            outcomes.append(_export_one(item, request))
+            if progress:
+                progress(len(outcomes), len(work), outcomes[-1])
+    else:
+        context = multiprocessing.get_context("spawn")  # no fork: OpenCV's threads do not survive one
+        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_quiet_worker) as pool:
+            futures = [pool.submit(_export_one, item, request) for item in work]
+            for future in concurrent.futures.as_completed(futures):
+                outcomes.append(future.result())
+                if progress:
+                    progress(len(outcomes), len(work), outcomes[-1])
+        order = {image: i for i, image in enumerate(images)}
+        outcomes.sort(key=lambda o: order[o.image])
+    if metrics_target is not None:
+        rows = [row for outcome in outcomes for row in outcome.rows]
+        write_text(metrics_target, metrics_csv(rows), overwrite=request.force)
+    return BatchReport(outcomes, metrics_target, time.perf_counter() - started)
+
+
+def _check_request(request: ExportRequest) -> None:
+    """Settings errors (unknown method, bad scale) are usage errors: find them before
+    any image is read."""
+    settings = request.settings
+    for choice in settings.method_choices():
+        get_method(choice.id)
+    if settings.reference is not None:
+        get_method(settings.reference)
+    from ._arrays import parse_scale
+
+    scale = parse_scale(settings.scale)
+    if min(scale) < 1:
+        raise ParameterError(f"scale must be at least 1 to compare upsamplers; got {settings.scale!r}")
+    if settings.mode not in ("upscale", "degrade"):
+        raise ParameterError(f"mode must be 'upscale' or 'degrade'; got {settings.mode!r}")
+    if settings.mode == "degrade":
+        from ._downsample import get_downsampler
+
+        get_downsampler(settings.downsampler)
+    if len(request.regions) > 2:
+        raise ParameterError(f"a paper figure takes one or two regions; got {len(request.regions)}")
+
+
+def render_figure(comparison: Comparison, request: ExportRequest, title: str = ""):  # noqa: ANN201
+    """Run every method of ``comparison`` and draw the requested figure; returns
+    ``(figure, results)``."""
+    results = list(comparison)
+    if request.regions:
+        figure = paper_figure(
+            comparison, results, request.regions, convention=request.convention,
+            background=request.figure.background, magnification=request.figure.magnification,
+            columns=request.figure.columns, font_size=request.figure.font_size,
+        )
+    else:
+        figure = comparison_figure(comparison, results, request.figure, title=title)
+    return figure, results
+
+
+def _export_one(item: tuple[Path, Path, Path | None], request: ExportRequest) -> ImageOutcome:
+    image_path, target, results_dir = item
+    try:
+        image = load_image(image_path)
+        comparison = Comparison(image, request.settings)
+        figure, results = render_figure(comparison, request, title=image_path.name)
+        save_image(target, figure, overwrite=request.force)
+        if results_dir is not None:
+            export_results(results_dir, comparison, results, overwrite=request.force, image_name=str(image_path))
+        return ImageOutcome(image_path, target, metrics_rows(results, str(image_path)))
+    except ParameterError as exc:
+        return ImageOutcome(image_path, None, [], str(exc), usage=True)
+    except UpscopeError as exc:
+        return ImageOutcome(image_path, None, [], str(exc))
+    except MemoryError:
+        return ImageOutcome(image_path, None, [], f"{image_path}: not enough memory to compare this image")
+
+
+def _quiet_worker() -> None:
+    """Each process runs one image at a time; OpenCV's own threads would only compete."""
+    import cv2
+
+    cv2.setNumThreads(1)
+
+
+class TerminalProgress:
+    """A progress bar on a terminal (one line, redrawn), or a line per image when the
+    stream is not a terminal (a log file, a pipe)."""
+
+    def __init__(self, stream: TextIO = sys.stderr, width: int = 30) -> None:
+        self.stream = stream
+        self.width = width
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+
+    def __call__(self, done: int, total: int, outcome: ImageOutcome) -> None:
+        status = "failed" if outcome.error else "done"
+        if self.tty:
+            filled = round(self.width * done / total)
+            bar = "#" * filled + "-" * (self.width - filled)
+            self.stream.write(f"\r[{bar}] {done}/{total} {outcome.image.name[:40]:<40}")
+            if done == total:
+                self.stream.write("\n")
+        else:
+            self.stream.write(f"{done}/{total} {outcome.image}: {status}\n")
+        self.stream.flush()

@@ -1,0 +1,156 @@
+"""What a user takes away from a comparison: results, difference maps and metrics as files.
+
+Every file is written through a temporary file and a rename (`save_image`,
+`write_bytes_atomically`), so a failed export never leaves a partial file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+from pathlib import Path
+from typing import Any, Iterable, Literal, Sequence
+
+import numpy as np
+
+from ._display import colorize_difference
+from ._errors import ImageError, ParameterError
+from ._imageio import save_image, write_bytes_atomically
+from ._metrics import DiffKind, difference
+from ._pipeline import Comparison, MethodResult
+
+ImageFormat = Literal["png", "tif"]
+
+#: Columns of the metrics CSV, in order (JSON uses the same keys).
+METRIC_COLUMNS = (
+    "image", "method", "label", "params", "time_ms", "psnr", "ssim", "mae", "mse", "max_error",
+    "convention", "shave", "width", "height", "reason", "note",
+)
+
+
+def metrics_rows(results: Iterable[MethodResult], image: str = "") -> list[dict[str, Any]]:
+    """One dict per result with the keys of `METRIC_COLUMNS`; numbers as floats (None
+    where a metric does not exist, ``inf`` PSNR for identical images)."""
+    rows = []
+    for result in results:
+        m = result.metrics
+        shape = result.image.shape if result.image is not None else (None, None)
+        rows.append({
+            "image": image,
+            "method": result.method_id,
+            "label": result.label,
+            "params": json.dumps(dict(result.params), sort_keys=True, default=_plain),
+            "time_ms": result.seconds * 1000 if result.ok else None,
+            "psnr": None if m is None else m.psnr,
+            "ssim": None if m is None else m.ssim,
+            "mae": None if m is None else m.mae,
+            "mse": None if m is None else m.mse,
+            "max_error": None if m is None else m.max_abs,
+            "convention": None if m is None else m.convention,
+            "shave": None if m is None else m.shave,
+            "width": shape[1],
+            "height": shape[0],
+            "reason": result.reason,
+            "note": result.note,
+        })
+    return rows
+
+
+def metrics_csv(rows: Sequence[dict[str, Any]]) -> str:
+    """`metrics_rows` as CSV text with a header line; empty cells for missing values,
+    full float precision (``repr``) so values read back exactly."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=METRIC_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if row.get(k) is None else (repr(row[k]) if isinstance(row[k], float) else row[k]) for k in METRIC_COLUMNS})
+    return buffer.getvalue()
+
+
+def metrics_json(rows: Sequence[dict[str, Any]]) -> str:
+    """`metrics_rows` as a JSON list; an infinite PSNR is written as the string ``"inf"``
+    (JSON has no infinity)."""
+    def clean(value: Any) -> Any:
+        return "inf" if isinstance(value, float) and math.isinf(value) else value
+
+    return json.dumps([{k: clean(row.get(k)) for k in METRIC_COLUMNS} for row in rows], indent=2) + "\n"
+
+
+def write_text(path: str | Path, text: str, *, overwrite: bool = True) -> Path:
+    """Write ``text`` (UTF-8) atomically; `ImageError` names the file when it cannot."""
+    path = Path(path)
+    write_bytes_atomically(path, text.encode("utf-8"), overwrite=overwrite)
+    return path
+
+
+def export_results(
+    folder: str | Path,
+    comparison: Comparison,
+    results: Sequence[MethodResult],
+    *,
+    image_format: ImageFormat = "png",
+    diff_kind: DiffKind | None = "abs",
+    diff_gain: float = 1.0,
+    overwrite: bool = False,
+    image_name: str = "",
+) -> list[Path]:
+    """Write everything of a comparison into ``folder`` (created if needed):
+
+    - ``reference.<fmt>``: the ground truth (degrade mode) or the input (upscale mode);
+    - ``<method>.<fmt>``: each result, lossless, in its own dtype (16-bit stays 16-bit;
+      float32 is always written as TIFF, which PNG cannot hold);
+    - ``<method>-diff.png``: each difference map, coloured as the viewer shows it
+      (``diff_kind`` None writes none);
+    - ``metrics.csv`` and ``metrics.json``.
+
+    Returns the paths written. Raises `ImageError` (naming the file) when one cannot be
+    written; with ``overwrite`` False an existing file is an error and is left as it was.
+    """
+    if image_format not in ("png", "tif"):
+        raise ParameterError(f"image format must be 'png' or 'tif'; got {image_format!r}")
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ImageError(f"{folder}: cannot create this folder ({exc.strerror or exc})") from None
+    if not folder.is_dir():
+        raise ImageError(f"{folder}: is not a folder")
+    written = []
+    reference_image = comparison.ground_truth if comparison.ground_truth is not None else comparison.input
+    written.append(save_image(folder / _image_name("reference", reference_image, image_format), reference_image, overwrite=overwrite))
+    reference = comparison.reference
+    for result in results:
+        if result.image is None:
+            continue
+        stem = safe_stem(result.method_id)
+        written.append(save_image(folder / _image_name(stem, result.image, image_format), result.image, overwrite=overwrite))
+        if diff_kind is not None and reference is not None and reference.shape == result.image.shape:
+            values = difference(result.image, reference, kind=diff_kind, per_channel=False)
+            shown = colorize_difference(values, diff_kind, reference.dtype, gain=diff_gain)
+            written.append(save_image(folder / f"{stem}-diff.png", shown.rgb, overwrite=overwrite))
+    rows = metrics_rows(results, image_name)
+    written.append(write_text(folder / "metrics.csv", metrics_csv(rows), overwrite=overwrite))
+    written.append(write_text(folder / "metrics.json", metrics_json(rows), overwrite=overwrite))
+    return written
+
+
+def safe_stem(text: str) -> str:
+    """``text`` made safe as a file name: letters, digits, ``-``, ``_`` and ``.`` kept."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "result"
+
+
+def _image_name(stem: str, image: np.ndarray, image_format: ImageFormat) -> str:
+    return f"{stem}.{'tif' if image.dtype == np.float32 else image_format}"
+
+
+def _plain(value: Any) -> Any:
+    """JSON for parameter values NumPy holds (max-unpool's recorded indices are not
+    user parameters, so only scalars appear here)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return f"array{value.shape}"
+    return str(value)

@@ -1,0 +1,194 @@
+"""Session files: a small JSON file that reopens the same comparison.
+
+A session holds the image path, the `ComparisonSettings`, the regions of interest, the
+view (centre and zoom) and how difference maps are shown. The image path is stored
+relative to the session file when the image lies in the same folder tree, so a folder
+of images and sessions can be moved as a whole.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._errors import ImageError, ParameterError
+from ._export import write_text
+from ._figure import Region
+from ._pipeline import ComparisonSettings, MethodChoice
+
+SESSION_FORMAT = "upscope-session"
+SESSION_VERSION = 1
+
+
+@dataclass(frozen=True)
+class View:
+    """The viewer's view: image point ``(cx, cy)`` at the centre, ``zoom`` screen pixels
+    per image pixel."""
+
+    cx: float
+    cy: float
+    zoom: float
+
+
+@dataclass(frozen=True)
+class Session:
+    """Everything that reopens a comparison. ``image`` is an absolute path or None (a
+    chart or a pasted image cannot be reopened from a file). ``view`` None means fit."""
+
+    image: str | None
+    settings: ComparisonSettings = field(default_factory=ComparisonSettings)
+    regions: tuple[Region, ...] = ()
+    view: View | None = None
+    show_difference: bool = False
+    diff_kind: str = "abs"
+    diff_gain: float = 1.0
+
+
+def settings_to_dict(settings: ComparisonSettings) -> dict[str, Any]:
+    """`ComparisonSettings` as plain JSON values."""
+    scale = settings.scale
+    return {
+        "mode": settings.mode,
+        "scale": list(scale) if isinstance(scale, (tuple, list)) else scale,
+        "downsampler": settings.downsampler,
+        "methods": [{"id": c.id, "params": dict(c.params)} for c in settings.method_choices()],
+        "reference": settings.reference,
+        "convention": settings.convention,
+    }
+
+
+def settings_from_dict(data: Any, where: str = "settings") -> ComparisonSettings:
+    """The inverse of `settings_to_dict`; missing keys take their defaults. Raises
+    `ParameterError` naming the key for values of the wrong kind."""
+    if not isinstance(data, dict):
+        raise ParameterError(f"{where} must be an object; got {type(data).__name__}")
+    defaults = ComparisonSettings()
+    scale = data.get("scale", defaults.scale)
+    if isinstance(scale, list) and len(scale) == 2:
+        scale = (scale[0], scale[1])
+    if not (_is_number(scale) or (isinstance(scale, tuple) and all(_is_number(s) for s in scale))):
+        raise ParameterError(f"{where}.scale must be a number or [y, x]; got {scale!r}")
+    methods = data.get("methods")
+    if methods is None:
+        choices = defaults.method_choices()
+    elif isinstance(methods, list):
+        choices = tuple(_choice(m, f"{where}.methods[{i}]") for i, m in enumerate(methods))
+    else:
+        raise ParameterError(f"{where}.methods must be a list; got {type(methods).__name__}")
+    text = {}
+    for key in ("mode", "downsampler", "convention"):
+        value = data.get(key, getattr(defaults, key))
+        if not isinstance(value, str):
+            raise ParameterError(f"{where}.{key} must be a string; got {value!r}")
+        text[key] = value
+    reference = data.get("reference")
+    if reference is not None and not isinstance(reference, str):
+        raise ParameterError(f"{where}.reference must be a method id or null; got {reference!r}")
+    return ComparisonSettings(
+        mode=text["mode"],  # type: ignore[arg-type]
+        scale=scale,
+        downsampler=text["downsampler"],
+        methods=choices,
+        reference=reference,
+        convention=text["convention"],  # type: ignore[arg-type]
+    )
+
+
+def session_to_dict(session: Session, base: Path | None = None) -> dict[str, Any]:
+    """``session`` as JSON values; the image path relative to ``base`` where it can be."""
+    return {
+        "format": SESSION_FORMAT,
+        "version": SESSION_VERSION,
+        "image": None if session.image is None else _relative(session.image, base),
+        "settings": settings_to_dict(session.settings),
+        "regions": [[r.x, r.y, r.width, r.height] for r in session.regions],
+        "view": None if session.view is None else {"cx": session.view.cx, "cy": session.view.cy, "zoom": session.view.zoom},
+        "difference": {"show": session.show_difference, "kind": session.diff_kind, "gain": session.diff_gain},
+    }
+
+
+def save_session(path: str | os.PathLike, session: Session, *, overwrite: bool = True) -> Path:
+    """Write ``session`` as JSON to ``path`` (atomically)."""
+    path = Path(path)
+    data = session_to_dict(session, path.resolve().parent)
+    return write_text(path, json.dumps(data, indent=2) + "\n", overwrite=overwrite)
+
+
+def load_session(path: str | os.PathLike) -> Session:
+    """Read a session file. Raises `ImageError` when the file cannot be read or is not
+    JSON, `ParameterError` naming the file and key for a value of the wrong kind."""
+    path = Path(path)
+    if path.is_dir():
+        raise ImageError(f"{path}: is a folder, not a session file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ImageError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ImageError(f"{path}: cannot be read as a session file ({getattr(exc, 'strerror', None) or exc})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ImageError(f"{path}: not a session file (invalid JSON at line {exc.lineno}: {exc.msg})") from None
+    if not isinstance(data, dict) or data.get("format") != SESSION_FORMAT:
+        raise ImageError(f"{path}: not an Upscope session file (no \"format\": \"{SESSION_FORMAT}\")")
+    if data.get("version") != SESSION_VERSION:
+        raise ImageError(f"{path}: session version {data.get('version')!r} is not supported (this Upscope reads {SESSION_VERSION})")
+    where = str(path)
+    image = data.get("image")
+    if image is not None and not isinstance(image, str):
+        raise ParameterError(f"{where}: image must be a path or null; got {image!r}")
+    if image is not None and not os.path.isabs(image):
+        image = str((path.resolve().parent / image).resolve())
+    regions = data.get("regions") or []
+    if not isinstance(regions, list) or not all(isinstance(r, list) and len(r) == 4 and all(isinstance(v, int) for v in r) for r in regions):
+        raise ParameterError(f"{where}: regions must be a list of [x, y, width, height] whole numbers; got {regions!r}")
+    view = data.get("view")
+    if view is not None:
+        if not (isinstance(view, dict) and all(_is_number(view.get(k)) for k in ("cx", "cy", "zoom")) and view["zoom"] > 0):
+            raise ParameterError(f"{where}: view must be {{cx, cy, zoom > 0}} or null; got {view!r}")
+        view = View(float(view["cx"]), float(view["cy"]), float(view["zoom"]))
+    diff = data.get("difference") or {}
+    if not isinstance(diff, dict):
+        raise ParameterError(f"{where}: difference must be an object; got {diff!r}")
+    gain = diff.get("gain", 1.0)
+    if not _is_number(gain) or not 1 <= gain <= 64:
+        raise ParameterError(f"{where}: difference.gain must be a number from 1 to 64; got {gain!r}")
+    kind = diff.get("kind", "abs")
+    if kind not in ("abs", "signed", "squared"):
+        raise ParameterError(f"{where}: difference.kind must be abs, signed or squared; got {kind!r}")
+    return Session(
+        image=image,
+        settings=settings_from_dict(data.get("settings", {}), f"{where}: settings"),
+        regions=tuple(Region(*r).checked(f"{where}: region") for r in regions),
+        view=view,
+        show_difference=bool(diff.get("show", False)),
+        diff_kind=kind,
+        diff_gain=float(gain),
+    )
+
+
+def _choice(item: Any, where: str) -> MethodChoice:
+    if isinstance(item, str):
+        return MethodChoice(item)
+    if isinstance(item, dict) and isinstance(item.get("id"), str) and isinstance(item.get("params", {}), dict):
+        return MethodChoice(item["id"], dict(item.get("params", {})))
+    raise ParameterError(f"{where} must be a method id or {{\"id\": ..., \"params\": {{...}}}}; got {item!r}")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _relative(image: str, base: Path | None) -> str:
+    absolute = Path(image).resolve()
+    if base is not None:
+        try:
+            return absolute.relative_to(base).as_posix()
+        except ValueError:
+            pass
+    return str(absolute)

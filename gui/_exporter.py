@@ -1,0 +1,303 @@
+"""Export from the window: comparison PNG, paper figure, results folder, session files.
+
+The dialogs only collect choices. Every figure is drawn and written by `core` in the
+runner's export pool, so the window stays responsive and the command line draws the very
+same figure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+import core
+
+
+@dataclass(frozen=True)
+class ComparisonExportChoice:
+    """What the comparison-PNG dialog asks: extent, extra rows, background."""
+
+    current_view: bool = False
+    include_diff: bool = False
+    include_metrics: bool = False
+    background: str = "light"
+
+
+class ComparisonExportDialog(QtWidgets.QDialog):
+    """Options of File > Export comparison PNG."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None, choice: ComparisonExportChoice = ComparisonExportChoice()) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export comparison PNG")
+        self.whole = QtWidgets.QRadioButton("Whole image (every pixel)")
+        self.view = QtWidgets.QRadioButton("Current view, magnified as sharp pixels")
+        (self.view if choice.current_view else self.whole).setChecked(True)
+        self.diff = QtWidgets.QCheckBox("Add the difference maps, with their colour bar")
+        self.diff.setChecked(choice.include_diff)
+        self.metrics = QtWidgets.QCheckBox("Add the metrics table")
+        self.metrics.setChecked(choice.include_metrics)
+        self.background = QtWidgets.QComboBox()
+        self.background.addItem("Light background", "light")
+        self.background.addItem("Dark background", "dark")
+        self.background.setCurrentIndex(self.background.findData(choice.background))
+        buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Ok | QtWidgets.QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QtWidgets.QVBoxLayout(self)
+        for widget in (self.whole, self.view, self.diff, self.metrics, self.background, buttons):
+            layout.addWidget(widget)
+
+    def choice(self) -> ComparisonExportChoice:
+        return ComparisonExportChoice(self.view.isChecked(), self.diff.isChecked(), self.metrics.isChecked(), self.background.currentData())
+
+
+class Exporter(QtCore.QObject):
+    """The window's export and session actions. ``window`` is the `MainWindow`."""
+
+    finished = QtCore.Signal(str)  # a sentence saying what was written
+    failed = QtCore.Signal(str)  # why nothing was written
+
+    def __init__(self, window) -> None:  # noqa: ANN001
+        super().__init__(window)
+        self.window = window
+        self.choice = ComparisonExportChoice()
+        self._pending: dict[int, Callable[[object], str]] = {}
+        window.runner.task_done.connect(self._on_done)
+        window.runner.task_failed.connect(self._on_failed)
+        keys = QtGui.QKeySequence
+        self.export_action = self._action("&Export comparison PNG...", self.export_dialog, "Ctrl+E")
+        self.paper_action = self._action("Export &paper figure...", self.paper_dialog, "Ctrl+Shift+E")
+        self.results_action = self._action("Export &results, maps and metrics...", self.results_dialog)
+        self.save_session_action = self._action("&Save session...", self.save_session_dialog, keys.StandardKey.Save)
+        self.open_session_action = self._action("Open &session...", self.open_session_dialog)
+        self.region_action = self._action("Mark &regions (paper figure)", window.grid.set_region_mode, "R")
+        self.region_action.setCheckable(True)
+        self.clear_regions_action = self._action("Clear regions", lambda: window.grid.set_regions([]))
+
+    def _action(self, text: str, slot, shortcut=None) -> QtGui.QAction:  # noqa: ANN001
+        action = QtGui.QAction(text, self.window)
+        if shortcut is not None:
+            action.setShortcut(QtGui.QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        self.window.addAction(action)
+        return action
+
+    # What there is to export -------------------------------------------------------------
+
+    def _ready(self) -> tuple[core.Comparison, list[core.MethodResult]] | None:
+        """The comparison on screen and its results in display order, or None (and a
+        message) while there is nothing complete to export."""
+        window = self.window
+        if window.job is None:
+            self.failed.emit("Nothing to export yet: open an image first.")
+            return None
+        if window.runner.busy or len(window._measured) < window._expected:
+            self.failed.emit("The comparison is still running; export when every panel is filled in.")
+            return None
+        comparison = window.job.comparison
+        results = [window.results[c.id] for c in comparison.choices if c.id in window.results]
+        return comparison, results
+
+    def _title(self) -> str:
+        name = self.window.image_name
+        return Path(name).name if name and not name.startswith("chart:") else name.removeprefix("chart:")
+
+    # Comparison PNG ------------------------------------------------------------------------
+
+    def export_dialog(self) -> None:
+        if self._ready() is None:
+            return
+        dialog = ComparisonExportDialog(self.window, self.choice)
+        if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
+            return
+        self.choice = dialog.choice()
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self.window, "Export comparison PNG", self._suggest("comparison.png"), "PNG image (*.png)")
+        if path:
+            self.export_comparison(_with_suffix(path, ".png"), self.choice)
+
+    def export_comparison(self, path: str | Path, choice: ComparisonExportChoice) -> int | None:
+        """Write the comparison grid to ``path`` in the background; returns the task id."""
+        ready = self._ready()
+        if ready is None:
+            return None
+        comparison, results = ready
+        window = self.window
+        diff = window.settings_panel
+        options = core.GridOptions(
+            crop=window.grid.visible_region() if choice.current_view else None,
+            include_diff=choice.include_diff,
+            include_metrics=choice.include_metrics,
+            background=choice.background,
+            diff_kind=diff.diff_kind.currentData(),
+            diff_gain=float(diff.gain.currentData()),
+        )
+        title = self._title()
+        path = Path(path)
+
+        def work() -> tuple[int, int]:
+            figure = core.comparison_figure(comparison, results, options, title=title)
+            core.save_image(path, figure)
+            return figure.shape[1], figure.shape[0]
+
+        return self._start(work, lambda size: f"Exported {path} ({size[0]}x{size[1]} pixels).")
+
+    # Paper figure --------------------------------------------------------------------------
+
+    def paper_dialog(self) -> None:
+        if self._ready() is None:
+            return
+        if not self.window.grid.regions:
+            self.failed.emit("Mark one or two regions first: View > Mark regions (R), then drag on any panel.")
+            return
+        convention, ok = QtWidgets.QInputDialog.getItem(
+            self.window, "Export paper figure", "PSNR/SSIM under each crop:",
+            ["paper (luma, border shaved)", "all channels"], 0, False,
+        )
+        if not ok:
+            return
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self.window, "Export paper figure", self._suggest("paper-figure.png"), "PNG image (*.png)")
+        if path:
+            self.export_paper(_with_suffix(path, ".png"), "paper" if convention.startswith("paper") else "all", self.choice.background)
+
+    def export_paper(self, path: str | Path, convention: str = "paper", background: str = "light") -> int | None:
+        """Write the paper figure of the marked regions to ``path`` in the background."""
+        ready = self._ready()
+        if ready is None:
+            return None
+        regions = list(self.window.grid.regions)
+        if not regions:
+            self.failed.emit("Mark one or two regions first: View > Mark regions (R), then drag on any panel.")
+            return None
+        comparison, results = ready
+        path = Path(path)
+
+        def work() -> tuple[int, int]:
+            figure = core.paper_figure(comparison, results, regions, convention=convention, background=background)  # type: ignore[arg-type]
+            core.save_image(path, figure)
+            return figure.shape[1], figure.shape[0]
+
+        return self._start(work, lambda size: f"Exported the paper figure to {path} ({size[0]}x{size[1]} pixels).")
+
+    # Results folder ------------------------------------------------------------------------
+
+    def results_dialog(self) -> None:
+        if self._ready() is None:
+            return
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self.window, "Export results into a folder")
+        if not folder:
+            return
+        tiff = QtWidgets.QMessageBox.question(
+            self.window, "Export results", "Write the results as TIFF instead of PNG?",
+            QtWidgets.QMessageBox.StandardButton.Yes | QtWidgets.QMessageBox.StandardButton.No,
+            QtWidgets.QMessageBox.StandardButton.No,
+        )
+        self.export_results(folder, "tif" if tiff == QtWidgets.QMessageBox.StandardButton.Yes else "png")
+
+    def export_results(self, folder: str | Path, image_format: str = "png") -> int | None:
+        """Each result (lossless, 16-bit kept), each difference map, metrics CSV and
+        JSON, into ``folder``; existing files there are replaced."""
+        ready = self._ready()
+        if ready is None:
+            return None
+        comparison, results = ready
+        panel = self.window.settings_panel
+        kind, gain, name = panel.diff_kind.currentData(), float(panel.gain.currentData()), self.window.image_name
+
+        def work() -> int:
+            written = core.export_results(
+                folder, comparison, results, image_format=image_format,  # type: ignore[arg-type]
+                diff_kind=kind, diff_gain=gain, overwrite=True, image_name=name,
+            )
+            return len(written)
+
+        return self._start(work, lambda count: f"Wrote {count} files into {folder}.")
+
+    # Sessions ------------------------------------------------------------------------------
+
+    def session(self) -> core.Session:
+        """The comparison on screen as a `core.Session`."""
+        window = self.window
+        name = window.image_name
+        image = name if name and Path(name).is_file() else None
+        state = window.grid.state
+        view = None if state.fit else core.View(state.cx, state.cy, state.zoom)
+        panel = window.settings_panel
+        return core.Session(
+            image=image,
+            settings=panel.comparison_settings(),
+            regions=tuple(window.grid.regions),
+            view=view,
+            show_difference=panel.show_diff.isChecked(),
+            diff_kind=panel.diff_kind.currentData(),
+            diff_gain=float(panel.gain.currentData()),
+        )
+
+    def save_session_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self.window, "Save session", self._suggest("session.upscope.json"), "Upscope session (*.json)")
+        if path:
+            self.save_session(_with_suffix(path, ".json"))
+
+    def save_session(self, path: str | Path) -> bool:
+        session = self.session()
+        try:
+            core.save_session(path, session)
+        except core.UpscopeError as exc:
+            self.failed.emit(str(exc))
+            return False
+        note = "" if session.image is not None else " It has no image file (a chart or a pasted image), so it reopens the settings only."
+        self.finished.emit(f"Saved the session to {path}.{note}")
+        return True
+
+    def open_session_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self.window, "Open session", "", "Upscope session (*.json);;All files (*)")
+        if path:
+            self.open_session(path)
+
+    def open_session(self, path: str | Path) -> bool:
+        """Apply a session: settings, regions and view now, the image when it is read."""
+        try:
+            session = core.load_session(path)
+        except core.UpscopeError as exc:
+            self.failed.emit(str(exc))
+            return False
+        window = self.window
+        window.settings_panel.apply_session(session)
+        window.grid.set_regions(session.regions)
+        window.pending_view = session.view
+        if session.image is not None:
+            window.open_paths([session.image])
+        else:
+            window.recompute()
+        return True
+
+    # Plumbing ------------------------------------------------------------------------------
+
+    def _start(self, work: Callable[[], object], describe: Callable[[object], str]) -> int:
+        task_id = self.window.runner.run_task(work)
+        self._pending[task_id] = describe
+        self.window.statusBar().showMessage("Exporting...")
+        return task_id
+
+    def _on_done(self, task_id: int, value: object) -> None:
+        describe = self._pending.pop(task_id, None)
+        if describe is not None:
+            self.window.statusBar().clearMessage()
+            self.finished.emit(describe(value))
+
+    def _on_failed(self, task_id: int, message: str) -> None:
+        if self._pending.pop(task_id, None) is not None:
+            self.window.statusBar().clearMessage()
+            self.failed.emit(f"Export failed: {message}")
+
+    def _suggest(self, name: str) -> str:
+        image = self.window.image_name
+        if image and Path(image).is_file():
+            return str(Path(image).with_name(f"{Path(image).stem}-{name}"))
+        return name
+
+
+def _with_suffix(path: str, suffix: str) -> str:
+    return path if path.lower().endswith(suffix) else path + suffix
