@@ -10,6 +10,7 @@ an output that cannot be written. Messages go to stderr and name the file or val
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
@@ -131,8 +132,11 @@ def run_export(args: argparse.Namespace) -> int:
     if not inputs:
         raise core.ParameterError("--export needs an image, a folder, or a --session with an image")
     request = export_request(args, session)
+    metrics = args.metrics
+    if metrics is None and (len(inputs) > 1 or os.path.isdir(inputs[0])):
+        metrics = os.path.join(args.export, "metrics.csv")  # a batch always gets its table
     report = core.export_images(
-        inputs, args.export, request, metrics_path=args.metrics, jobs=args.jobs, progress=core.TerminalProgress(sys.stderr)
+        inputs, args.export, request, metrics_path=metrics, jobs=args.jobs, progress=core.TerminalProgress(sys.stderr)
     )
     for outcome in report.failed:
         print(f"upscope: {outcome.error}", file=sys.stderr)

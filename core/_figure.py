@@ -215,7 +215,7 @@ def grid_layout(count: int, shape: Sequence[int], options: GridOptions, table_wi
     tile_h, tile_w = shape[0] * magnification, shape[1] * magnification
     cell_w = max(tile_w, MIN_CELL_WIDTH)
     sections = 2 if options.include_diff else 1
-    table_h = (count + 1) * (line + 6) if options.include_metrics else 0
+    table_h = count * (line + 6) if options.include_metrics else 0  # a header and a row per method
     header_h = pad + line
     label_h = 3 * line + 4
     grid_w = columns * cell_w + (columns + 1) * pad

@@ -68,22 +68,14 @@ class Exporter(QtCore.QObject):
         window.runner.task_done.connect(self._on_done)
         window.runner.task_failed.connect(self._on_failed)
         keys = QtGui.QKeySequence
+        self._action = window._action  # one place makes actions, with their shortcut scope
         self.export_action = self._action("&Export comparison PNG...", self.export_dialog, "Ctrl+E")
         self.paper_action = self._action("Export &paper figure...", self.paper_dialog, "Ctrl+Shift+E")
         self.results_action = self._action("Export &results, maps and metrics...", self.results_dialog)
         self.save_session_action = self._action("&Save session...", self.save_session_dialog, keys.StandardKey.Save)
         self.open_session_action = self._action("Open &session...", self.open_session_dialog)
-        self.region_action = self._action("Mark &regions (paper figure)", window.grid.set_region_mode, "R")
-        self.region_action.setCheckable(True)
+        self.region_action = self._action("Mark &regions (paper figure)", window.grid.set_region_mode, "R", checkable=True)
         self.clear_regions_action = self._action("Clear regions", lambda: window.grid.set_regions([]))
-
-    def _action(self, text: str, slot, shortcut=None) -> QtGui.QAction:  # noqa: ANN001
-        action = QtGui.QAction(text, self.window)
-        if shortcut is not None:
-            action.setShortcut(QtGui.QKeySequence(shortcut))
-        action.triggered.connect(slot)
-        self.window.addAction(action)
-        return action
 
     # What there is to export -------------------------------------------------------------
 

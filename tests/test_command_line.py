@@ -1,0 +1,137 @@
+"""The headless command line: ``app.py --export``, its outputs, exit codes and messages."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import core
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def upscope(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.fixture
+def images(tmp_path: Path) -> Path:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    rng = np.random.default_rng(5)
+    for name in ("a.png", "b.png", "c.png"):
+        small = rng.integers(0, 256, (8, 8, 3)).astype(np.float32)
+        big = np.kron(small, np.ones((8, 8, 1), np.float32)) + rng.normal(0, 5, (64, 64, 3))
+        core.save_image(folder / name, np.clip(big, 0, 255).astype(np.uint8))
+    return folder
+
+
+def no_partial_files(folder: Path) -> bool:
+    return not [p for p in folder.rglob("*") if p.name.endswith(".part")]
+
+
+def test_one_image_gives_the_documented_figure_and_cores_metrics(tmp_path: Path, images: Path) -> None:
+    run = upscope("--export", "out.png", "--scale", "2", "--methods", "nearest,bicubic,lanczos4",
+                  "--metrics", "m.csv", str(images / "a.png"), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    figure = core.load_image(tmp_path / "out.png")
+    layout = core.grid_layout(4, (64, 64), core.GridOptions())
+    assert figure.shape == (layout.height, layout.width, 3)
+    image = core.load_image(images / "a.png")
+    comparison = core.Comparison(image, core.ComparisonSettings(scale=2, methods=("nearest", "bicubic", "lanczos4")))
+    results = list(comparison)
+    for index, result in enumerate(results, start=1):
+        y, x = layout.tile_origin(index)
+        tile = np.repeat(np.repeat(result.image, 5, axis=0), 5, axis=1)
+        assert np.array_equal(figure[y:y + 320, x:x + 320], tile), result.method_id
+    with open(tmp_path / "m.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["method"] for row in rows] == ["nearest", "bicubic", "lanczos4"]
+    for row, result in zip(rows, results):
+        assert float(row["psnr"]) == result.metrics.psnr and float(row["ssim"]) == result.metrics.ssim
+
+
+def test_a_folder_gives_one_png_per_image_and_one_csv(tmp_path: Path, images: Path) -> None:
+    (images / "notes.txt").write_text("not an image")
+    run = upscope("--export", "figures", "--scale", "2", "--methods", "bilinear,area", "--jobs", "2",
+                  "--crop", "8,8,16,16", "--diff", "--table", str(images), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == ["a.png", "b.png", "c.png", "metrics.csv"]
+    with open(tmp_path / "figures" / "metrics.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(Path(r["image"]).name, r["method"]) for r in rows] == [
+        (name, method) for name in ("a.png", "b.png", "c.png") for method in ("bilinear", "area")
+    ]
+    assert "3/3" in run.stderr and "wrote 3 figure(s)" in run.stderr
+
+
+def test_list_methods_and_a_session_replay(tmp_path: Path, images: Path) -> None:
+    listed = upscope("--list-methods", cwd=tmp_path)
+    assert listed.returncode == 0 and "transposed-conv" in listed.stdout
+    settings = core.ComparisonSettings(mode="upscale", scale=3, methods=("nearest", "bicubic"))
+    session = core.Session(image=str(images / "b.png"), settings=settings, regions=(core.Region(10, 10, 30, 20),))
+    core.save_session(tmp_path / "s.json", session)
+    run = upscope("--session", "s.json", "--export", "grid.png", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    layout = core.grid_layout(3, (192, 192), core.GridOptions())
+    assert core.load_image(tmp_path / "grid.png").shape == (layout.height, layout.width, 3)
+    paper = upscope("--session", "s.json", "--paper", "--export", "paper.png", cwd=tmp_path)
+    assert paper.returncode == 0, paper.stderr
+    assert core.load_image(tmp_path / "paper.png").shape[2] == 3
+
+
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (["missing.png"], 1, "missing.png: no such file"),
+        (["broken.png"], 1, "broken.png: the PNG file is corrupt or truncated"),
+        (["empty.png"], 1, "empty.png: the file is empty"),
+        (["--methods", "bicubic,nope", "IMG"], 2, "unknown method 'nope'"),
+        (["--scale", "0", "IMG"], 2, "scale must be a positive finite number; got 0"),
+        (["--scale", "nan", "IMG"], 2, "scale is NaN"),
+        (["--scale", "1e9", "IMG"], 2, "too small to shrink by 1e\\+09"),
+        (["--scale", "abc", "IMG"], 2, "--scale must be a number or Y,X; got 'abc'"),
+        (["--methods", "max-unpool", "--scale", "2.5", "--mode", "upscale", "IMG"], 0, ""),
+        (["--crop", "1,2", "IMG"], 2, "--crop must be X,Y,W,H"),
+        (["--gain", "0", "IMG"], 2, "--gain must be from 1 to 64"),
+        (["--downsample", "blur", "IMG"], 2, "unknown downsampler 'blur'"),
+        (["--mode", "sideways", "IMG"], 2, "invalid choice: 'sideways'"),
+    ],
+)
+def test_bad_input_exit_codes_and_messages(tmp_path: Path, images: Path, args, code, message) -> None:
+    (tmp_path / "broken.png").write_bytes((images / "a.png").read_bytes()[:200])
+    (tmp_path / "empty.png").write_bytes(b"")
+    args = [str(images / "a.png") if a == "IMG" else a for a in args]
+    run = upscope("--export", "out.png", *args, cwd=tmp_path)
+    assert run.returncode == code, run.stderr
+    if message:
+        assert any(__import__("re").search(message, line) for line in run.stderr.splitlines()), run.stderr
+    assert (tmp_path / "out.png").exists() == (code == 0)
+    assert no_partial_files(tmp_path)
+
+
+def test_an_existing_output_is_kept_without_force(tmp_path: Path, images: Path) -> None:
+    (tmp_path / "out.png").write_bytes(b"keep me")
+    run = upscope("--export", "out.png", "--methods", "nearest", str(images / "a.png"), cwd=tmp_path)
+    assert run.returncode == 2
+    assert "out.png: already exists; add --force to overwrite" in run.stderr
+    assert (tmp_path / "out.png").read_bytes() == b"keep me"
+    forced = upscope("--export", "out.png", "--methods", "nearest", "--force", str(images / "a.png"), cwd=tmp_path)
+    assert forced.returncode == 0, forced.stderr
+    assert core.load_image(tmp_path / "out.png").ndim == 3
+
+
+def test_a_batch_with_one_broken_image_writes_the_others_and_exits_1(tmp_path: Path, images: Path) -> None:
+    (images / "b.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    run = upscope("--export", "figures", "--methods", "nearest", "--scale", "2", str(images), cwd=tmp_path)
+    assert run.returncode == 1
+    assert "b.png: " in run.stderr
+    assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == ["a.png", "c.png", "metrics.csv"]
+    assert no_partial_files(tmp_path)
