@@ -155,6 +155,15 @@ def save_image(path: str | os.PathLike, image: np.ndarray, *, overwrite: bool = 
     return path
 
 
+def _process_umask() -> int:
+    mask = os.umask(0)  # reading the umask means setting it; done once, at import
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _process_umask()
+
+
 def write_bytes_atomically(path: Path, data: bytes, *, overwrite: bool = True) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename.
 
@@ -163,6 +172,8 @@ def write_bytes_atomically(path: Path, data: bytes, *, overwrite: bool = True) -
     """
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
+        # mkstemp makes the file private (0600); a saved image gets the usual permissions.
+        os.chmod(tmp_name, 0o666 & ~_UMASK)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

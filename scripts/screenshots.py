@@ -2,8 +2,10 @@
 
     xvfb-run -s "-screen 0 1600x1000x24" python scripts/screenshots.py docs/
 
-Starts the app as `app.py` does, drives it like a user (chart, zoom, difference maps) and
-grabs the whole screen after each step.
+Starts the app as `app.py` does, drives it like a user (chart, zoom, difference maps,
+regions) and grabs the whole screen after each step; then exports one figure of each kind
+the File menu makes (comparison PNG, current view with differences and metrics, paper
+figure) into the same folder.
 """
 
 from __future__ import annotations
@@ -64,6 +66,34 @@ def main(out: Path) -> int:
     window.settings_panel.show_diff.setChecked(True)
     settle(2500)
     shoot("viewer-difference-maps.png")
+
+    # Two regions for the paper figure, then the three kinds of export the File menu makes.
+    import core
+    from gui._exporter import ComparisonExportChoice
+
+    window.settings_panel.show_diff.setChecked(False)
+    window.grid.set_regions([core.Region(40, 40, 56, 40), core.Region(300, 330, 64, 40)])
+    settle(1500)
+    shoot("viewer-regions.png")
+    exporter = window.exporter
+    exports = [
+        lambda: exporter.export_comparison(out / "export-comparison.png", ComparisonExportChoice()),
+        lambda: exporter.export_paper(out / "export-paper-figure.png"),
+    ]
+    window.grid.look_at(131.0, 380.0, 24.0)
+    settle()
+    view = ComparisonExportChoice(current_view=True, include_diff=True, include_metrics=True, background="dark")
+    exports.append(lambda: exporter.export_comparison(out / "export-view-differences-metrics.png", view))
+    for export in exports:
+        said: list[str] = []
+        exporter.finished.connect(said.append)
+        exporter.failed.connect(said.append)
+        export()
+        while not said:
+            app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        exporter.finished.disconnect(said.append)
+        exporter.failed.disconnect(said.append)
+        print(said[0])
     window.close()
     return 0
 

@@ -225,3 +225,10 @@ def test_rgba_tiff_with_unassociated_alpha_is_not_premultiplied(tmp_path):
     with Image.open(tmp_path / "straight.tif") as written:
         assert written.tag_v2[338] == (2,)  # ExtraSamples: unassociated alpha
     np.testing.assert_array_equal(core.load_image(tmp_path / "straight.tif"), pixels)
+
+
+def test_saved_files_get_the_usual_permissions_not_the_temporary_files(tmp_path):
+    path = core.save_image(tmp_path / "p.png", np.zeros((4, 4, 3), np.uint8))
+    mask = os.umask(0)
+    os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask
