@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence, TextIO
 
+from ._arrays import parse_scale
+from ._downsample import get_downsampler
 from ._errors import ImageError, ParameterError, UpscopeError
 from ._export import export_results, metrics_csv, metrics_rows, write_text
 from ._figure import GridOptions, Region, comparison_figure, paper_figure
@@ -186,16 +188,12 @@ def _check_request(request: ExportRequest) -> None:
         get_method(choice.id)
     if settings.reference is not None:
         get_method(settings.reference)
-    from ._arrays import parse_scale
-
     scale = parse_scale(settings.scale)
     if min(scale) < 1:
         raise ParameterError(f"scale must be at least 1 to compare upsamplers; got {settings.scale!r}")
     if settings.mode not in ("upscale", "degrade"):
         raise ParameterError(f"mode must be 'upscale' or 'degrade'; got {settings.mode!r}")
     if settings.mode == "degrade":
-        from ._downsample import get_downsampler
-
         get_downsampler(settings.downsampler)
     if len(request.regions) > 2:
         raise ParameterError(f"a paper figure takes one or two regions; got {len(request.regions)}")

@@ -86,7 +86,7 @@ class Exporter(QtCore.QObject):
         if window.job is None:
             self.failed.emit("Nothing to export yet: open an image first.")
             return None
-        if window.runner.busy or len(window._measured) < window._expected:
+        if not window.comparison_complete:
             self.failed.emit("The comparison is still running; export when every panel is filled in.")
             return None
         comparison = window.job.comparison

@@ -366,6 +366,8 @@ class MainWindow(QtWidgets.QMainWindow):
                     self.image_list.setCurrentRow(i)
         self.image_list.blockSignals(False)
         self._remember(good)
+        if not good:
+            self.pending_view = None  # a session's view belongs to its image only
         if bad:
             lines = [message for _path, message in bad]
             kept = "The comparison shown is unchanged." if not good else ""
@@ -402,6 +404,11 @@ class MainWindow(QtWidgets.QMainWindow):
             for panel in self.grid.panels.values():
                 panel.set_status(None if panel.key == REFERENCE_KEY or panel.shown_array is not None else "Not computed")
             self.message_bar.show_message(f"{self.image_name}: {message}")
+
+    @property
+    def comparison_complete(self) -> bool:
+        """Whether every method of the comparison on screen is shown and measured."""
+        return self.job is not None and not self.runner.busy and len(self._measured) >= self._expected
 
     def _on_prepared(self, job: PreparedJob) -> None:
         self.job = job
