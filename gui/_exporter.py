@@ -127,14 +127,7 @@ class Exporter(QtCore.QObject):
             diff_gain=float(diff.gain.currentData()),
         )
         title = self._title()
-        path = Path(path)
-
-        def work() -> tuple[int, int]:
-            figure = core.comparison_figure(comparison, results, options, title=title)
-            core.save_image(path, figure)
-            return figure.shape[1], figure.shape[0]
-
-        return self._start(work, lambda size: f"Exported {path} ({size[0]}x{size[1]} pixels).")
+        return self._write_figure(path, lambda: core.comparison_figure(comparison, results, options, title=title), "Exported")
 
     # Paper figure --------------------------------------------------------------------------
 
@@ -164,14 +157,8 @@ class Exporter(QtCore.QObject):
             self.failed.emit("Mark one or two regions first: View > Mark regions (R), then drag on any panel.")
             return None
         comparison, results = ready
-        path = Path(path)
-
-        def work() -> tuple[int, int]:
-            figure = core.paper_figure(comparison, results, regions, convention=convention, background=background)  # type: ignore[arg-type]
-            core.save_image(path, figure)
-            return figure.shape[1], figure.shape[0]
-
-        return self._start(work, lambda size: f"Exported the paper figure to {path} ({size[0]}x{size[1]} pixels).")
+        draw = lambda: core.paper_figure(comparison, results, regions, convention=convention, background=background)  # type: ignore[arg-type]  # noqa: E731
+        return self._write_figure(path, draw, "Exported the paper figure to")
 
     # Results folder ------------------------------------------------------------------------
 
@@ -266,6 +253,17 @@ class Exporter(QtCore.QObject):
         return True
 
     # Plumbing ------------------------------------------------------------------------------
+
+    def _write_figure(self, path: str | Path, draw: Callable[[], object], verb: str) -> int:
+        """Draw a figure with ``draw`` and save it to ``path``, both in the export pool."""
+        path = Path(path)
+
+        def work() -> tuple[int, int]:
+            figure = draw()
+            core.save_image(path, figure)  # type: ignore[arg-type]
+            return figure.shape[1], figure.shape[0]  # type: ignore[attr-defined]
+
+        return self._start(work, lambda size: f"{verb} {path} ({size[0]}x{size[1]} pixels).")
 
     def _start(self, work: Callable[[], object], describe: Callable[[object], str]) -> int:
         task_id = self.window.runner.run_task(work)
