@@ -16,15 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence, TextIO
 
-from ._arrays import parse_scale
-from ._downsample import get_downsampler
 from ._errors import ImageError, ParameterError, UpscopeError
 from ._export import export_results, metrics_csv, metrics_rows, write_text
 from ._figure import GridOptions, Region, comparison_figure, paper_figure
 from ._imageio import load_image, save_image
 from ._metrics import Convention
-from ._pipeline import Comparison, ComparisonSettings
-from ._registry import get_method
+from ._pipeline import Comparison, ComparisonSettings, check_settings
 
 #: File name endings read from a folder.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
@@ -183,18 +180,7 @@ def export_images(
 def _check_request(request: ExportRequest) -> None:
     """Settings errors (unknown method, bad scale) are usage errors: find them before
     any image is read."""
-    settings = request.settings
-    for choice in settings.method_choices():
-        get_method(choice.id)
-    if settings.reference is not None:
-        get_method(settings.reference)
-    scale = parse_scale(settings.scale)
-    if min(scale) < 1:
-        raise ParameterError(f"scale must be at least 1 to compare upsamplers; got {settings.scale!r}")
-    if settings.mode not in ("upscale", "degrade"):
-        raise ParameterError(f"mode must be 'upscale' or 'degrade'; got {settings.mode!r}")
-    if settings.mode == "degrade":
-        get_downsampler(settings.downsampler)
+    check_settings(request.settings)
     if len(request.regions) > 2:
         raise ParameterError(f"a paper figure takes one or two regions; got {len(request.regions)}")
 

@@ -22,7 +22,7 @@ from ._display import DifferenceDisplay, colorize_difference, colormap_lut, to_d
 from ._errors import ParameterError
 from ._limits import limits
 from ._metrics import Convention, DiffKind, Metrics, compute_metrics, difference
-from ._pipeline import Comparison, MethodResult
+from ._pipeline import Comparison, MethodResult, paper_shave
 from ._upsample import upsample
 
 Background = Literal["light", "dark"]
@@ -393,7 +393,7 @@ def _paper_scores(comparison: Comparison, result: MethodResult, convention: Conv
         return "no reference"
     metrics = result.metrics
     if metrics is None or metrics.convention != convention:
-        shave = math.ceil(max(comparison.scale)) if convention == "paper" else 0
+        shave = paper_shave(comparison.scale) if convention == "paper" else 0
         metrics = compute_metrics(reference, result.image, convention=convention, shave=shave)
     ssim = "-" if metrics.ssim is None else f"{metrics.ssim:.4f}"
     return f"{_psnr_text(metrics.psnr)} / {ssim}"

@@ -101,6 +101,29 @@ class MethodResult:
         return self.image is not None
 
 
+def check_settings(settings: ComparisonSettings) -> tuple[float, float]:
+    """Check everything in ``settings`` that does not depend on an image (method and
+    reference ids, scale, mode, downsampler); returns the ``(y, x)`` scale. Raises
+    `ParameterError` naming the bad value."""
+    for choice in settings.method_choices():
+        get_method(choice.id)
+    if settings.reference is not None:
+        get_method(settings.reference)
+    scale = parse_scale(settings.scale)
+    if min(scale) < 1:
+        raise ParameterError(f"scale must be at least 1 to compare upsamplers; got {settings.scale!r}")
+    if settings.mode not in ("upscale", "degrade"):
+        raise ParameterError(f"mode must be 'upscale' or 'degrade'; got {settings.mode!r}")
+    if settings.mode == "degrade":
+        get_downsampler(settings.downsampler)
+    return scale
+
+
+def paper_shave(scale: tuple[float, float]) -> int:
+    """Border the paper convention shaves off: ``ceil`` of the larger scale, in pixels."""
+    return math.ceil(max(scale))
+
+
 class Comparison:
     """A prepared comparison; iterate it to run the methods one by one.
 
@@ -120,13 +143,7 @@ class Comparison:
         self._reference_lock = threading.Lock()
         self._reference_result: MethodResult | None = None
         self._choices = settings.method_choices()
-        for choice in self._choices:
-            get_method(choice.id)
-        if settings.reference is not None:
-            get_method(settings.reference)
-        self.scale = parse_scale(settings.scale)
-        if min(self.scale) < 1:
-            raise ParameterError(f"scale must be at least 1 to compare upsamplers; got {settings.scale!r}")
+        self.scale = check_settings(settings)
         self._extras: dict[str, Any] = {}
         if settings.mode == "degrade":
             self.input, self._extras = downsample(image, self.scale, settings.downsampler)
@@ -139,13 +156,11 @@ class Comparison:
                 )
             label = get_downsampler(settings.downsampler).label
             self.notes.append(f"Input: {self.input.shape[0]}x{self.input.shape[1]}, made with {label}.")
-        elif settings.mode == "upscale":
+        else:  # "upscale" (check_settings refused anything else)
             self.input = image
             self.ground_truth = None
             self.output_size = scaled_size(image.shape[:2], self.scale)
-        else:
-            raise ParameterError(f"mode must be 'upscale' or 'degrade'; got {settings.mode!r}")
-        self.shave = math.ceil(max(self.scale)) if settings.convention == "paper" else 0
+        self.shave = paper_shave(self.scale) if settings.convention == "paper" else 0
 
     def cancel(self) -> None:
         """Stop after the method now running (safe to call from any thread)."""
