@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable, Sequence, TextIO
 
 from ._errors import ImageError, ParameterError, UpscopeError
-from ._export import export_results, metrics_csv, metrics_rows, write_text
+from ._export import export_results, make_folder, metrics_csv, metrics_rows, write_text
 from ._figure import GridOptions, Region, comparison_figure, paper_figure
 from ._imageio import load_image, save_image
 from ._metrics import Convention
@@ -145,10 +145,7 @@ def export_images(
     if metrics_target is not None and metrics_target.exists() and not request.force:
         raise ParameterError(f"{metrics_target}: already exists; add --force to overwrite")
     if not single:
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ImageError(f"{out}: cannot create this folder ({exc.strerror or exc})") from None
+        make_folder(out)
     results_dirs = [None] * len(images)
     if request.results_dir is not None:
         results_dirs = [request.results_dir if single else request.results_dir / image.stem for image in images]

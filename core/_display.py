@@ -16,7 +16,7 @@ import numpy as np
 
 from ._arrays import as_hwc, data_range
 from ._errors import ParameterError
-from ._metrics import DiffKind
+from ._metrics import DiffKind, difference
 
 ColormapName = Literal["magma", "viridis", "diverging"]
 
@@ -136,6 +136,21 @@ def colorize_difference(
     lut = colormap_lut(colormap)
     rgb = lut[index]
     return DifferenceDisplay(rgb=rgb, low=low, high=high, colormap=colormap)
+
+
+def difference_picture(
+    test: np.ndarray,
+    reference: np.ndarray,
+    kind: DiffKind,
+    *,
+    gain: float = 1.0,
+    colormap: ColormapName | None = None,
+) -> tuple[np.ndarray, DifferenceDisplay]:
+    """What a viewer or a figure shows of ``test`` against ``reference``: the unscaled
+    difference averaged over channels, ``(H, W)`` float32 in image units, and its
+    coloured picture (`colorize_difference` with ``gain`` and ``colormap``)."""
+    values = difference(test, reference, kind=kind, per_channel=False)
+    return values, colorize_difference(values, kind, reference.dtype, gain=gain, colormap=colormap)
 
 
 def source_pixel(

@@ -16,10 +16,10 @@ from typing import Any, Iterable, Literal, Sequence
 
 import numpy as np
 
-from ._display import colorize_difference
+from ._display import difference_picture
 from ._errors import ImageError, ParameterError
 from ._imageio import save_image, write_bytes_atomically
-from ._metrics import DiffKind, difference
+from ._metrics import DiffKind
 from ._pipeline import Comparison, MethodResult
 
 ImageFormat = Literal["png", "tif"]
@@ -111,13 +111,7 @@ def export_results(
     """
     if image_format not in ("png", "tif"):
         raise ParameterError(f"image format must be 'png' or 'tif'; got {image_format!r}")
-    folder = Path(folder)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ImageError(f"{folder}: cannot create this folder ({exc.strerror or exc})") from None
-    if not folder.is_dir():
-        raise ImageError(f"{folder}: is not a folder")
+    folder = make_folder(folder)
     written = []
     reference_image = comparison.ground_truth if comparison.ground_truth is not None else comparison.input
     written.append(save_image(folder / _image_name("reference", reference_image, image_format), reference_image, overwrite=overwrite))
@@ -128,13 +122,25 @@ def export_results(
         stem = safe_stem(result.method_id)
         written.append(save_image(folder / _image_name(stem, result.image, image_format), result.image, overwrite=overwrite))
         if diff_kind is not None and reference is not None and reference.shape == result.image.shape:
-            values = difference(result.image, reference, kind=diff_kind, per_channel=False)
-            shown = colorize_difference(values, diff_kind, reference.dtype, gain=diff_gain)
+            _, shown = difference_picture(result.image, reference, diff_kind, gain=diff_gain)
             written.append(save_image(folder / f"{stem}-diff.png", shown.rgb, overwrite=overwrite))
     rows = metrics_rows(results, image_name)
     written.append(write_text(folder / "metrics.csv", metrics_csv(rows), overwrite=overwrite))
     written.append(write_text(folder / "metrics.json", metrics_json(rows), overwrite=overwrite))
     return written
+
+
+def make_folder(folder: str | Path) -> Path:
+    """``folder``, created with its parents if missing; `ImageError` names it when it
+    cannot be made or is a file."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ImageError(f"{folder}: cannot create this folder ({exc.strerror or exc})") from None
+    if not folder.is_dir():
+        raise ImageError(f"{folder}: is not a folder")
+    return folder
 
 
 def safe_stem(text: str) -> str:

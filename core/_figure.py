@@ -18,10 +18,10 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from ._display import DifferenceDisplay, colorize_difference, colormap_lut, to_display
+from ._display import DifferenceDisplay, colormap_lut, difference_picture, to_display
 from ._errors import ParameterError
 from ._limits import limits
-from ._metrics import Convention, DiffKind, Metrics, compute_metrics, difference
+from ._metrics import Convention, DiffKind, Metrics, compute_metrics
 from ._pipeline import Comparison, MethodResult, paper_shave
 from ._upsample import upsample
 
@@ -439,8 +439,7 @@ def _difference_tile(result: MethodResult, shown: DifferenceDisplay | None, opti
 def _coloured_difference(result: MethodResult, reference: np.ndarray | None, options: GridOptions) -> DifferenceDisplay | None:
     if result.image is None or reference is None or result.image.shape != reference.shape:
         return None
-    values = difference(result.image, reference, kind=options.diff_kind, per_channel=False)
-    return colorize_difference(values, options.diff_kind, reference.dtype, gain=options.diff_gain, colormap=options.diff_colormap)  # type: ignore[arg-type]
+    return difference_picture(result.image, reference, options.diff_kind, gain=options.diff_gain, colormap=options.diff_colormap)[1]  # type: ignore[arg-type]
 
 
 def _colour_bar(draw, layout: GridLayout, comparison: Comparison, options: GridOptions, diffs, font, theme: Theme) -> None:  # noqa: ANN001

@@ -92,8 +92,7 @@ class _Hub(QtCore.QObject):
 
 def make_difference(result_image: np.ndarray, reference: np.ndarray, options: DiffOptions) -> DiffPayload:
     """The difference map a panel shows (mean over channels) and its coloured picture."""
-    values = core.difference(result_image, reference, kind=options.kind, per_channel=False)
-    shown = core.colorize_difference(values, options.kind, reference.dtype, gain=options.gain)
+    values, shown = core.difference_picture(result_image, reference, options.kind, gain=options.gain)
     return DiffPayload(values=values, display=shown)
 
 
