@@ -376,7 +376,7 @@ def paper_figure(
             tx = cx + (cell_w - region.width * m - 2 * frame) // 2
             draw.rectangle([tx, cy, tx + region.width * m + 2 * frame - 1, cy + region.height * m + 2 * frame - 1], fill=colour)
             if crop.pixels is not None and crop.pixels.shape[:2] == shape[:2]:
-                block = _magnify(region.take(_rgb(crop.pixels)), m)
+                block = _magnify(_rgb(region.take(crop.pixels)), m)
                 picture.paste(Image.fromarray(block), (tx + frame, cy + frame))
             label_y = cy + region.height * m + 2 * frame + 2
             _text(draw, (cx, label_y), crop.label, font, theme.text, cell_w, centre=True)
@@ -562,7 +562,7 @@ def _paste(canvas: np.ndarray, origin: tuple[int, int], pixels: np.ndarray | Non
         region = region.within(pixels.shape)
     except ParameterError:
         return
-    block = _magnify(region.take(_rgb(pixels)), m)
+    block = _magnify(_rgb(region.take(pixels)), m)
     y, x = origin
     canvas[y:y + block.shape[0], x:x + block.shape[1]] = block
 
