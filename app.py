@@ -10,6 +10,7 @@ an output that cannot be written. Messages go to stderr and name the file or val
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 
@@ -24,6 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("images", nargs="*", help="image files or folders")
     parser.add_argument("--list-methods", action="store_true", help="print every method id with its description and exit")
+    parser.add_argument("--list-backends", action="store_true", help="print the compute backends that run here (and why others do not) and exit")
+    parser.add_argument("--backend", choices=("auto", "cpu", "opencl", "torch"),
+                        help="where pixels are computed (default: UPSCOPE_BACKEND, else auto: a GPU when there is one)")
     parser.add_argument("--session", metavar="FILE", help="a saved session: its image and settings (options given here override)")
     export = parser.add_argument_group("export (no window)")
     export.add_argument("--export", metavar="OUT", help="write the comparison figure: OUT.png for one image, a folder for several")
@@ -59,6 +63,17 @@ def list_methods_text() -> str:
         scales = "whole-number scales" if spec.scales == "integer" else "any scale"
         lines.append(f"{spec.id:<18} {spec.label} [{spec.family}, {scales}]")
         lines.append(f"{'':<18} {spec.description}")
+        lines.append(f"{'':<18} {core.backends_sentence(spec.id)}")
+    return "\n".join(lines)
+
+
+def list_backends_text() -> str:
+    """Each backend that runs here with its device, then those that do not, with why."""
+    import core
+
+    lines = [f"{info.name:<8} {info.summary()}" for info in core.available_backends()]
+    lines += [f"{name:<8} unavailable: {reason}" for name, reason in core.unavailable_backends().items()]
+    lines.append(f"in use: {core.current_backend().info().summary()}")
     return "\n".join(lines)
 
 
@@ -152,11 +167,23 @@ def main(argv: list[str] | None = None) -> int:
     if args.list_methods:
         print(list_methods_text())
         return EXIT_OK
+    if args.backend:
+        # The variable makes the choice the session's, for the viewer and every worker.
+        os.environ["UPSCOPE_BACKEND"] = args.backend
+    if args.list_backends:
+        print(list_backends_text())
+        return EXIT_OK
     if args.export:
         import core
 
+        logging.basicConfig(format="upscope: %(message)s", level=logging.WARNING)  # a backend failure is told
         try:
+            if args.backend:
+                core.set_backend(args.backend)
             return run_export(args)
+        except core.BackendError as exc:  # asked for by name and cannot run here
+            print(f"upscope: backend {args.backend}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
         except core.ParameterError as exc:
             print(f"upscope: {exc}", file=sys.stderr)
             return EXIT_USAGE

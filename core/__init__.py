@@ -10,6 +10,19 @@ Plain Python and NumPy, no Qt: usable from a notebook as it is::
 """
 
 from ._arrays import data_range
+from ._backend import (
+    Backend,
+    BackendError,
+    BackendInfo,
+    ENVIRONMENT_VARIABLE,
+    available_backends,
+    backends_sentence,
+    current_backend,
+    method_backends,
+    requested_backend,
+    set_backend,
+    unavailable_backends,
+)
 from ._batch import BatchReport, ExportRequest, ImageOutcome, TerminalProgress, export_images, image_files, render_figure
 from ._charts import ChartSpec, list_charts, make_chart
 from ._display import (
@@ -43,6 +56,17 @@ from ._registry import MethodSpec, Param, get_method, list_methods, register_met
 from ._upsample import upsample
 
 __all__ = [
+    "Backend",
+    "BackendError",
+    "BackendInfo",
+    "ENVIRONMENT_VARIABLE",
+    "available_backends",
+    "backends_sentence",
+    "current_backend",
+    "method_backends",
+    "requested_backend",
+    "set_backend",
+    "unavailable_backends",
     "BatchReport",
     "ChartSpec",
     "Comparison",

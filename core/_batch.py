@@ -12,7 +12,7 @@ import multiprocessing
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import replace, dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence, TextIO
 
@@ -21,6 +21,7 @@ from ._export import export_results, make_folder, metrics_csv, metrics_rows, wri
 from ._figure import GridOptions, Region, comparison_figure, paper_figure
 from ._imageio import load_image, save_image
 from ._metrics import Convention
+from ._backend import resolve_backend
 from ._pipeline import Comparison, ComparisonSettings, check_settings
 
 #: File name endings read from a folder.
@@ -153,6 +154,11 @@ def export_images(
     work = list(zip(images, targets, results_dirs))
     outcomes: list[ImageOutcome] = []
     workers = max(1, min(jobs or os.cpu_count() or 1, len(work)))
+    # The batch runs on one backend, named so worker processes need not detect it again.
+    backend = resolve_backend(request.settings.backend)
+    request = replace(request, settings=replace(request.settings, backend=backend.name))
+    if backend.name != "cpu":
+        workers = 1  # one device: processes would only queue on it, each with its own context
     if workers == 1:
         for item in work:
             outcomes.append(_export_one(item, request))

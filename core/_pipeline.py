@@ -17,11 +17,12 @@ from typing import Any, Hashable, Iterator, Literal, Mapping
 import numpy as np
 
 from ._arrays import as_hwc, parse_scale, scaled_size
+from ._backend import Backend, BackendError, Placed, cpu_backend, place, resolve_backend
 from ._downsample import crop_to_multiple, downsample, get_downsampler
 from ._errors import ParameterError, UnsupportedScaleError, UpscopeError
-from ._metrics import Convention, DiffKind, Metrics, compute_metrics, difference
-from ._registry import MethodSpec, get_method, list_methods
-from ._upsample import upsample
+from ._metrics import Convention, DiffKind, Metrics
+from ._registry import MethodSpec, get_method, is_whole, list_methods
+from ._upsample import run_on_cpu
 
 Mode = Literal["upscale", "degrade"]
 
@@ -61,6 +62,9 @@ class ComparisonSettings:
     diff_kind, diff_per_channel:
         How `MethodResult.difference` is computed (see `core.difference`); None skips
         it (a viewer that computes maps only when shown saves their memory).
+    backend:
+        ``"cpu"``, ``"opencl"``, ``"torch"`` or ``"auto"``; None uses the session's
+        backend (see `core.set_backend`).
     """
 
     mode: Mode = "degrade"
@@ -71,6 +75,7 @@ class ComparisonSettings:
     convention: Convention = "all"
     diff_kind: DiffKind | None = "abs"
     diff_per_channel: bool = False
+    backend: str | None = None
 
     def method_choices(self) -> tuple[MethodChoice, ...]:
         return tuple(m if isinstance(m, MethodChoice) else MethodChoice(m) for m in self.methods)
@@ -82,7 +87,10 @@ class MethodResult:
 
     ``job_id`` is the id of the comparison that made it, so a caller can drop stale
     results. ``metrics`` and ``difference`` are None when there is no reference, or the
-    result's size differs from it (``note`` then says so).
+    result's size differs from it (``note`` then says so). ``backend`` names the backend
+    that computed the image (``"cpu"``, ``"opencl"``, ``"torch"``); when it is not the
+    comparison's, ``note`` says why. ``backend_notice`` carries, once per session, the
+    news that a backend failed and was switched off.
     """
 
     job_id: Hashable
@@ -95,6 +103,8 @@ class MethodResult:
     difference: np.ndarray | None = None
     reason: str | None = None
     note: str | None = None
+    backend: str = "cpu"
+    backend_notice: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -116,6 +126,10 @@ def check_settings(settings: ComparisonSettings) -> tuple[float, float]:
         raise ParameterError(f"mode must be 'upscale' or 'degrade'; got {settings.mode!r}")
     if settings.mode == "degrade":
         get_downsampler(settings.downsampler)
+    try:
+        resolve_backend(settings.backend)
+    except BackendError as exc:
+        raise ParameterError(f"backend {settings.backend!r} cannot run here: {exc}") from None
     return scale
 
 
@@ -145,9 +159,15 @@ class Comparison:
         self._choices = settings.method_choices()
         self.scale = check_settings(settings)
         self._extras: dict[str, Any] = {}
+        self.backend: Backend = resolve_backend(settings.backend)
+        self._device_lock = threading.Lock()
+        self._device_input: Placed | None = None
+        self._device_reference: Placed | None = None
+        self._handles: dict[int, Placed] = {}  # id(result image) -> its handle, until measured
+        self._prefetched: dict[int, tuple[Any, float]] = {}
         if settings.mode == "degrade":
-            self.input, self._extras = downsample(image, self.scale, settings.downsampler)
             self.ground_truth: np.ndarray | None = crop_to_multiple(image, self.scale)
+            self.input, self._extras = self._downsample(image)
             self.output_size = self.ground_truth.shape[:2]
             if self.ground_truth.shape[:2] != image.shape[:2]:
                 self.notes.append(
@@ -213,29 +233,140 @@ class Comparison:
         return self._measured(result, self.reference)
 
     def __iter__(self) -> Iterator[MethodResult]:
-        for choice in self._choices:
+        if self.backend.batches:
+            self._prefetch()
+        for index, choice in enumerate(self._choices):
             if self._cancelled.is_set():
                 return
-            yield self.run(choice)
+            prefetched = self._prefetched.pop(index, None)
+            if prefetched is None:
+                yield self.run(choice)
+            else:
+                yield self._run(choice, self.reference, prefetched)
 
-    def _run(self, choice: MethodChoice, reference: np.ndarray | None) -> MethodResult:
-        spec = get_method(choice.id)
+    def _downsample(self, image: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+        """The low-resolution input and the downsampler's extras. A backend that has the
+        downsampler shrinks the ground truth on the device, so the original crosses once
+        and both stay there."""
+        backend, spec_id = self.backend, self.settings.downsampler
+        whole = all(is_whole(s) for s in self.scale)
+        if spec_id in backend.downsamplers and whole:
+            factors = (round(self.scale[0]), round(self.scale[1]))
+
+            def on_device(device: Backend) -> tuple[Any, Any, dict[str, Any]]:
+                truth = device.put(as_hwc(self.ground_truth))
+                low, extras = device.downsample(truth, spec_id, factors)
+                return truth, low, extras
+
+            placed = place(backend, f"the {spec_id} downsampler", on_device, lambda: None)
+            if placed.backend is backend:
+                truth, low, extras = placed.handle
+                self._device_reference = Placed(truth, backend)
+                self._device_input = Placed(low, backend)
+                extras = dict(extras, output_size=self.ground_truth.shape[:2])
+                if image.ndim == 2 and "indices" in extras:
+                    extras["indices"] = extras["indices"][:, :, 0]
+                low_image = backend.get(low)
+                return (low_image if image.ndim == 3 else low_image[:, :, 0]), extras
+            if placed.notice:
+                self.notes.append(placed.notice)
+        return downsample(image, self.scale, spec_id)
+
+    def _input_on(self, backend: Backend) -> Any:
+        """The input as a handle of ``backend`` (moved there once per comparison)."""
+        if backend.name == "cpu":
+            return as_hwc(self.input)
+        with self._device_lock:
+            if self._device_input is None:
+                self._device_input = Placed(backend.put(as_hwc(self.input)), backend)
+            return self._device_input.handle
+
+    def _reference_on(self, backend: Backend, reference: np.ndarray) -> Any:
+        """The reference as a handle of ``backend`` (moved there once, or kept from the
+        reference method's result)."""
+        if backend.name == "cpu":
+            return as_hwc(reference)
+        with self._device_lock:
+            if self._device_reference is None:
+                kept = self._reference_result and self._handles.get(id(self._reference_result.image))
+                if kept and kept.backend is backend:
+                    self._device_reference = kept
+                else:
+                    self._device_reference = Placed(backend.put(as_hwc(reference)), backend)
+            return self._device_reference.handle
+
+    def _prefetch(self) -> None:
+        """Queue every method the backend can run in one batch (a GPU kept busy)."""
+        backend = self.backend
+        steps, where = [], []
+        for index, choice in enumerate(self._choices):
+            spec = get_method(choice.id)
+            try:
+                size, params = self._size_for(spec), self._params(spec, choice)
+            except UpscopeError:
+                continue
+            if backend.refusal(spec.id, as_hwc(self.input).shape, self.input.dtype, size, params) is None:
+                steps.append((spec.id, size, params))
+                where.append(index)
+        if not steps:
+            return
+        placed = place(backend, "a batch of methods", lambda device: device.batch(self._input_on(device), steps),
+                       lambda: None)
+        if placed.backend is backend:
+            self._prefetched = dict(zip(where, placed.handle))
+
+    def _params(self, spec: MethodSpec, choice: MethodChoice) -> dict[str, Any]:
         params = dict(choice.params)
         # Parameters a person does not set (max-unpool's recorded maxima) come from the
         # downsampler when it recorded them.
         params.update({p.name: self._extras[p.name] for p in spec.params if not p.user and p.name in self._extras})
+        return spec.resolve_params(params)
+
+    def _run(self, choice: MethodChoice, reference: np.ndarray | None, prefetched: tuple[Any, float] | None = None) -> MethodResult:
+        spec = get_method(choice.id)
         note = None
-        if spec.id == "max-unpool" and "indices" not in params:
+        if spec.id == "max-unpool" and "indices" not in self._extras and "indices" not in choice.params:
             note = "No recorded maxima: each value is placed at its window's top-left ('bed of nails')."
         base = dict(job_id=self.job_id, method_id=spec.id, label=spec.label, params=dict(choice.params))
         try:
+            size, params = self._size_for(spec), self._params(spec, choice)
             start = time.perf_counter()
-            image = upsample(self.input, spec.id, size=self._size_for(spec), **params)
+            placed = self._compute(spec, size, params, prefetched)
+            image = self._host_image(placed)
             seconds = time.perf_counter() - start
+            if prefetched is not None and placed.backend is self.backend:
+                seconds += prefetched[1]
         except UpscopeError as exc:
             return MethodResult(**base, image=None, reason=str(exc))
-        result = MethodResult(**base, image=image, seconds=seconds, note=note)
+        if placed.why and self.backend.name != "cpu":
+            note = _join(note, f"Ran on the CPU: {placed.why}.")
+        result = MethodResult(**base, image=image, seconds=seconds, note=note, backend=placed.backend.name,
+                              backend_notice=placed.notice)
+        if self.settings.reference is not None or self.ground_truth is not None:
+            with self._device_lock:  # kept for `measure`, which finds it on the device
+                self._handles[id(image)] = placed
         return self._measured(result, reference)
+
+    def _compute(self, spec: MethodSpec, size: tuple[int, int], params: dict[str, Any],
+                 prefetched: tuple[Any, float] | None) -> Placed:
+        hwc = as_hwc(self.input)
+
+        def on_device(device: Backend) -> Any:
+            if prefetched is not None:
+                if isinstance(prefetched[0], Exception):
+                    raise prefetched[0]
+                return prefetched[0]
+            reason = device.refusal(spec.id, hwc.shape, hwc.dtype, size, params)
+            if reason:
+                raise BackendError(reason)
+            return device.resample(self._input_on(device), spec.id, size, params)
+
+        return place(self.backend, spec.label, on_device, lambda: run_on_cpu(hwc, spec.id, size, params))
+
+    def _host_image(self, placed: Placed) -> np.ndarray:
+        """The host image of a computed handle, in the original's channel layout."""
+        image = placed.backend.get(placed.handle)
+        return image[:, :, 0] if self.original.ndim == 2 else image
 
     def _size_for(self, spec: MethodSpec) -> tuple[int, int]:
         reason = spec.refusal(self.scale)
@@ -252,12 +383,29 @@ class Comparison:
                 f"{reference.shape[0]}x{reference.shape[1]}: no metrics or difference."
             )
             return replace(result, note=_join(result.note, note))
-        metrics = compute_metrics(reference, result.image, convention=self.settings.convention, shave=self.shave)
-        kind = self.settings.diff_kind
-        diff = None if kind is None else difference(
-            result.image, reference, kind=kind, per_channel=self.settings.diff_per_channel
-        )
-        return replace(result, metrics=metrics, difference=diff)
+        with self._device_lock:
+            kept = self._handles.get(id(result.image))
+            if self._reference_result is None or result.image is not self._reference_result.image:
+                self._handles.pop(id(result.image), None)
+        backend = kept.backend if kept is not None else cpu_backend()
+        settings = self.settings
+        kind = settings.diff_kind
+
+        def measure(device: Backend) -> tuple[Metrics, np.ndarray | None]:
+            test = kept.handle if kept is not None and device is backend else (
+                as_hwc(result.image) if device.name == "cpu" else device.put(as_hwc(result.image))
+            )
+            ref = self._reference_on(device, reference)
+            metrics = device.metrics(ref, test, convention=settings.convention, shave=self.shave)
+            diff = None if kind is None else device.difference(test, ref, kind=kind, per_channel=settings.diff_per_channel)
+            if diff is not None and diff.ndim == 3 and result.image.ndim == 2:
+                diff = diff[:, :, 0]
+            return metrics, diff
+
+        placed = place(backend, "metrics", measure, lambda: measure(cpu_backend()))
+        metrics, diff = placed.handle
+        notice = result.backend_notice or placed.notice
+        return replace(result, metrics=metrics, difference=diff, backend_notice=notice)
 
 
 def compare(

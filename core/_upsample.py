@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from ._arrays import ScaleArg, SizeArg, as_hwc, like_input, resolve_size
+from ._backend import Backend, cpu_backend, place, resolve_backend
 from ._errors import ParameterError, UnsupportedScaleError
 from ._registry import get_method
 
@@ -16,6 +17,8 @@ def upsample(
     method: str,
     scale: ScaleArg = None,
     size: SizeArg = None,
+    *,
+    backend: str | Backend | None = None,
     **params: Any,
 ) -> np.ndarray:
     """Upsample ``image`` with the registered method ``method``.
@@ -32,6 +35,11 @@ def upsample(
         ``floor(in * scale + 0.5)`` per axis.
     size:
         Instead of ``scale``: the output ``(height, width)``.
+    backend:
+        ``"cpu"``, ``"opencl"``, ``"torch"`` or ``"auto"``; None uses the session's
+        backend (`core.set_backend`, the ``UPSCOPE_BACKEND`` variable, else automatic). A
+        method the backend cannot run, or a failure on the device, runs on the CPU
+        (logged; see `core.Comparison` for results that say where they ran).
     **params:
         The method's parameters (see ``MethodSpec.params``), e.g. ``a=-0.5`` for bicubic.
 
@@ -49,6 +57,8 @@ def upsample(
         Unknown method or parameter, bad image, bad scale or size, output too large.
     UnsupportedScaleError
         The method cannot take this scale (a pooling method at x2.5).
+    BackendError
+        ``backend`` names a backend that cannot run on this machine.
     """
     spec = get_method(method)
     hwc = as_hwc(image)
@@ -60,10 +70,22 @@ def upsample(
     else:
         spec.check_size(hwc.shape[:2], out_size)
     resolved = spec.resolve_params(params)
+    chosen = resolve_backend(backend)
+    placed = place(
+        chosen,
+        spec.label,
+        lambda device: device.get(device.resample(device.put(hwc), spec.id, out_size, resolved)),
+        lambda: run_on_cpu(hwc, spec.id, out_size, resolved),
+    )
+    return like_input(placed.handle, image)
+
+
+def run_on_cpu(hwc: np.ndarray, method_id: str, out_size: tuple[int, int], params: dict[str, Any]) -> np.ndarray:
+    """The CPU backend's result for ``method_id``; running out of memory becomes a
+    `ParameterError` that names the size."""
     try:
-        result = spec.function(hwc, out_size, **resolved)
+        return cpu_backend().resample(hwc, method_id, out_size, params)
     except MemoryError:
         raise ParameterError(
-            f"{method}: not enough memory for a {out_size[0]}x{out_size[1]} result"
+            f"{method_id}: not enough memory for a {out_size[0]}x{out_size[1]} result"
         ) from None
-    return like_input(result, image)

@@ -20,11 +20,14 @@ from core import MethodResult
 
 from ._exporter import Exporter
 from ._comparison_grid import REFERENCE_KEY, ComparisonGrid
+from ._compute_menu import ComputeMenu
 from ._line_profile import LineProfilePlot
 from ._metrics_table import MetricsTable
 from ._pixel_inspector import PixelInspector
 from ._runner import ComparisonRunner, DiffPayload, LoadedImage, PreparedJob, ResultPayload
 from ._settings_panel import SettingsPanel
+
+BACKEND_LABELS = {"cpu": "CPU", "opencl": "OpenCL", "torch": "PyTorch"}
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +133,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.progress.setFormat("%v / %m methods")
         self.progress.hide()
         self.zoom_label = QtWidgets.QLabel()
+        self.compute = ComputeMenu(self, self.runner, self.store)
+        self.statusBar().addPermanentWidget(self.compute.label)
         self.statusBar().addPermanentWidget(self.zoom_label)
         self.statusBar().addPermanentWidget(self.progress)
 
@@ -209,6 +214,7 @@ class MainWindow(QtWidgets.QMainWindow):
         view.addSeparator()
         for dock in self._docks.values():
             view.addAction(dock.toggleViewAction())
+        menu.addMenu(self.compute.menu)
 
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("toolbar-main")
@@ -456,6 +462,9 @@ class MainWindow(QtWidgets.QMainWindow):
             self.diffs[result.method_id] = payload.diff
         if payload.measured:
             self._measured.add(result.method_id)
+        if result.backend_notice and payload.measured:  # a backend failed: told once, here
+            self.message_bar.show_message(result.backend_notice)
+            self.compute.refresh()
         if panel is not None:
             self._show_result(panel, result)
         if not payload.measured:
@@ -476,6 +485,8 @@ class MainWindow(QtWidgets.QMainWindow):
             panel.set_status(result.reason)
             return
         detail = f"{result.seconds * 1000:.1f} ms"
+        if self.job is not None and self.job.comparison.backend.name != "cpu":
+            detail += f" on {BACKEND_LABELS.get(result.backend, result.backend)}"
         if result.metrics is not None:
             ssim = "" if result.metrics.ssim is None else f", SSIM {result.metrics.ssim:.4f}"
             psnr = "\u221e" if result.metrics.psnr == float("inf") else f"{result.metrics.psnr:.2f}"

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# OpenCV uses an OpenCL CPU device (POCL in CI) only when asked; the OpenCL backend's
+# tests need it. The automatic choice still never picks a CPU device.
+os.environ.setdefault("OPENCV_OPENCL_DEVICE", ":CPU:")
+os.environ.pop("UPSCOPE_BACKEND", None)
 
 import numpy as np
 import pytest
@@ -14,6 +19,15 @@ settings.register_profile(
     "default", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+@pytest.fixture(autouse=True)
+def collect_garbage_on_the_main_thread():
+    """Collect the last test's Qt wrappers here, on the main thread. Left to chance,
+    a collection may run in a worker thread (PyTorch's import allocates a lot there) and
+    destroy Qt objects off the GUI thread, which deadlocks PySide6."""
+    gc.collect()
+    yield
 
 
 @pytest.fixture

@@ -135,3 +135,34 @@ def test_a_batch_with_one_broken_image_writes_the_others_and_exits_1(tmp_path: P
     assert "b.png: " in run.stderr
     assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == ["a.png", "c.png", "metrics.csv"]
     assert no_partial_files(tmp_path)
+
+
+def test_backend_option_runs_the_export_there_and_lists_backends(tmp_path: Path, images: Path) -> None:
+    listed = upscope("--list-backends", cwd=tmp_path)
+    assert listed.returncode == 0 and listed.stdout.startswith("cpu ") and "in use: CPU" in listed.stdout
+    available = [line.split()[0] for line in listed.stdout.splitlines() if "unavailable" not in line][:-1]
+    for name in available:
+        run = upscope("--export", f"{name}.png", "--backend", name, "--scale", "2", "--methods", "bilinear,lanczos4",
+                      "--metrics", f"{name}.csv", str(images / "a.png"), cwd=tmp_path)
+        assert run.returncode == 0, run.stderr
+    def psnrs(name: str) -> list[float]:
+        with open(tmp_path / f"{name}.csv", newline="") as handle:
+            return [float(row["psnr"]) for row in csv.DictReader(handle)]
+
+    for name in available:  # the same pixels within 1 LSB: the same PSNR to a few millidecibels
+        assert psnrs(name) == pytest.approx(psnrs("cpu"), abs=0.01), name
+    methods = upscope("--list-methods", cwd=tmp_path).stdout
+    assert "Runs on the CPU, OpenCL and PyTorch." in methods and "Runs on the CPU only" in methods
+
+
+def test_an_unavailable_backend_is_a_usage_error(tmp_path: Path, images: Path) -> None:
+    env_free = upscope("--export", "out.png", "--backend", "quantum", str(images / "a.png"), cwd=tmp_path)
+    assert env_free.returncode == 2 and "invalid choice: 'quantum'" in env_free.stderr
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), "--export", "out.png", "--backend", "opencl", str(images / "a.png")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        env={**__import__("os").environ, "OPENCV_OPENCL_DEVICE": "disabled"},
+    )
+    assert run.returncode == 2, run.stderr
+    assert "opencl" in run.stderr.lower() and "OpenCL" in run.stderr
+    assert not (tmp_path / "out.png").exists()

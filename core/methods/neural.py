@@ -8,6 +8,7 @@ the stride; the output size then follows from the kernel and padding).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -144,10 +145,37 @@ def transposed_conv(
     padding: int | None,
     output_padding: int | None,
 ) -> np.ndarray:
-    strides = _factors(image, size)
+    plan = transposed_conv_plan(image.shape[:2], size, kernel, kernel_size, padding, output_padding)
+    return conv_transpose2d(image.astype(np.float32), plan.kernel, plan.strides, plan.padding, plan.out_size)
+
+
+@dataclass(frozen=True)
+class TransposedConvPlan:
+    """Everything a transposed convolution needs, fixed from the sizes and parameters:
+    the 2-D ``kernel`` (float64), ``strides``, ``padding`` and ``output_padding`` per axis
+    ``(y, x)``, and ``out_size = (n - 1) s - 2p + k + output_padding``. Every backend runs
+    the same plan."""
+
+    kernel: np.ndarray
+    strides: tuple[int, int]
+    padding: tuple[int, int]
+    output_padding: tuple[int, int]
+    out_size: tuple[int, int]
+
+
+def transposed_conv_plan(
+    in_size: tuple[int, int],
+    size: tuple[int, int],
+    kernel: str | np.ndarray,
+    kernel_size: int | None,
+    padding: int | None,
+    output_padding: int | None,
+) -> TransposedConvPlan:
+    """The `TransposedConvPlan` for an ``in_size`` input asked to reach ``size``."""
+    strides = (size[0] // in_size[0], size[1] // in_size[1])
     taps = transposed_conv_kernel(kernel, kernel_size, strides)
     pads, extras = [], []
-    for axis, (stride, k, n) in enumerate(zip(strides, taps.shape, image.shape[:2])):
+    for stride, k in zip(strides, taps.shape):
         pad = max(0, math.ceil((k - stride) / 2)) if padding is None else padding
         if output_padding is None:
             needed = stride - k + 2 * pad  # makes (n-1)s - 2p + k + op equal to n*s
@@ -159,15 +187,15 @@ def transposed_conv(
         pads.append(pad)
         extras.append(extra)
     out_size = tuple(
-        (n - 1) * s - 2 * p + k + op for n, s, p, k, op in zip(image.shape[:2], strides, pads, taps.shape, extras)
+        (n - 1) * s - 2 * p + k + op for n, s, p, k, op in zip(in_size, strides, pads, taps.shape, extras)
     )
     if min(out_size) < 1:
         raise ParameterError(
             f"transposed-conv: kernel {taps.shape[0]}x{taps.shape[1]} with padding {pads[0]} "
-            f"gives an empty output for a {image.shape[0]}x{image.shape[1]} input"
+            f"gives an empty output for a {in_size[0]}x{in_size[1]} input"
         )
     check_output_size(out_size)
-    return conv_transpose2d(image.astype(np.float32), taps, strides, tuple(pads), out_size)
+    return TransposedConvPlan(taps, strides, (pads[0], pads[1]), (extras[0], extras[1]), (out_size[0], out_size[1]))
 
 
 def transposed_conv_kernel(kernel: str | np.ndarray, kernel_size: int | None, strides: tuple[int, int]) -> np.ndarray:

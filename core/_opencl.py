@@ -1,0 +1,336 @@
+"""The ``opencl`` backend: OpenCV's transparent API (``cv2.UMat``) on an OpenCL device.
+
+Measured with OpenCV 5.0 (a kernel trace of POCL lists what really ran): ``cv2.resize``
+has OpenCL kernels for nearest and linear upscaling only; nearest-exact, area and cubic
+upscaling on a ``UMat`` quietly run on the CPU. So this backend runs:
+
+- ``nearest``, ``nearest-exact``, ``repeat``, ``avg-unpool``: OpenCV's nearest kernel
+  where its mapping is exact for the sizes, else a remap with exact integer maps;
+- ``bilinear``: OpenCV's linear kernel (11-bit weights on uint8, within 1 LSB);
+- ``area``, ``bilinear-aligned``: two taps per axis, as four exact-index remaps blended
+  with float32 weights (area upscaling is a two-tap blend by pixel overlap);
+- ``transposed-conv``: zero insertion (nearest upscale times a 0/1 mask built on the
+  device) and one ``filter2D`` with the flipped kernel;
+- differences and every metric: arithmetic, ``norm`` reductions and ``GaussianBlur``.
+
+Everything else runs on the CPU, and the comparison says so. Images stay on the device
+between the steps of one comparison; only results and difference maps come back.
+
+OpenCV uses an OpenCL device only when one is usable: a GPU by default, or a CPU device
+(POCL) when ``OPENCV_OPENCL_DEVICE=":CPU:"`` is set before the first OpenCL call.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import cv2
+import numpy as np
+
+from ._backend import Backend, BackendError, BackendInfo
+from ._errors import ParameterError
+from ._metrics import _LUMA_OFFSET, _LUMA_WEIGHTS, _SSIM_K1, _SSIM_K2, _SSIM_RADIUS, _SSIM_SIGMA, Convention, DiffKind, Metrics
+from ._arrays import data_range
+from ._resample import (
+    aligned_coords,
+    area_taps,
+    linear_taps,
+    nearest_exact_index,
+    nearest_index,
+    opencv_is_exact,
+)
+
+OPENCL_METHODS = frozenset(
+    {"nearest", "nearest-exact", "repeat", "avg-unpool", "bilinear", "bilinear-aligned", "area", "transposed-conv"}
+)
+
+# cv2.remap handles outputs below SHRT_MAX pixels per side.
+_REMAP_LIMIT = 32767
+_CV_DEPTH = {np.dtype(np.uint8): cv2.CV_8U, np.dtype(np.uint16): cv2.CV_16U, np.dtype(np.float32): cv2.CV_32F}
+
+
+class DeviceImage:
+    """An ``(H, W, C)`` image on the OpenCL device: a ``UMat`` plus its NumPy dtype."""
+
+    __slots__ = ("umat", "dtype", "shape")
+
+    def __init__(self, umat: cv2.UMat, dtype: np.dtype, shape: tuple[int, int, int]) -> None:
+        self.umat, self.dtype, self.shape = umat, np.dtype(dtype), shape
+
+
+class OpenCLBackend(Backend):
+    name = "opencl"
+    label = "OpenCL"
+    methods = OPENCL_METHODS
+
+    def __init__(self) -> None:
+        super().__init__()
+        if not cv2.ocl.haveOpenCL():
+            raise BackendError("OpenCV finds no OpenCL runtime on this machine")
+        cv2.ocl.setUseOpenCL(True)
+        device = cv2.ocl.Device.getDefault()
+        if not cv2.ocl.useOpenCL() or not device.available() or not device.name():
+            raise BackendError(
+                "OpenCV has no usable OpenCL device (a CPU device such as POCL is used only "
+                "with OPENCV_OPENCL_DEVICE=':CPU:')"
+            )
+        self._device = device
+
+    def info(self) -> BackendInfo:
+        d = self._device
+        gpu = bool(d.type() & cv2.ocl.Device_TYPE_GPU)
+        name = f"{d.vendorName()} {d.name()}".strip()
+        return BackendInfo("opencl", "OpenCL", name, d.OpenCLVersion() + ("" if gpu else " (a CPU device)"),
+                           int(d.globalMemSize()) or None, gpu)
+
+    def self_test(self) -> bool:
+        image = (np.arange(12 * 10 * 3) % 251).astype(np.uint8).reshape(12, 10, 3)
+        try:
+            got = self.get(self.resample(self.put(image), "bilinear", (30, 25), {}))
+        except Exception:  # noqa: BLE001 (any failure means the device is not fit)
+            return False
+        expected = cv2.resize(image, (25, 30), interpolation=cv2.INTER_LINEAR)
+        return bool(np.abs(got.astype(int) - expected).max() <= 1)
+
+    def refusal(self, method_id: str, shape: tuple[int, int, int], dtype: np.dtype,
+                out_size: tuple[int, int], params: dict[str, Any]) -> str | None:
+        reason = super().refusal(method_id, shape, dtype, out_size, params)
+        if reason:
+            return reason
+        if max(out_size) >= _REMAP_LIMIT:
+            return f"OpenCL resampling takes outputs under {_REMAP_LIMIT} pixels a side"
+        if method_id == "area" and (out_size[0] < shape[0] or out_size[1] < shape[1]):
+            return "OpenCL runs area for upscaling only"
+        return None
+
+    # -- data -------------------------------------------------------------------------
+    def put(self, image: np.ndarray) -> DeviceImage:
+        array = np.ascontiguousarray(image)
+        self.traffic.add(to_device=array.nbytes)
+        return DeviceImage(cv2.UMat(array), array.dtype, array.shape)
+
+    def get(self, handle: DeviceImage) -> np.ndarray:
+        array = handle.umat.get()
+        self.traffic.add(from_device=array.nbytes)
+        return array.reshape(handle.shape)
+
+    def _vector(self, values: np.ndarray, channels: int, column: bool) -> cv2.UMat:
+        """Upload a float32 vector as a ``(n, 1)`` or ``(1, n)`` UMat with ``channels``."""
+        array = np.ascontiguousarray(np.repeat(values.astype(np.float32)[:, None], channels, axis=1))
+        array = array[:, None, :] if column else array[None, :, :]
+        self.traffic.add(to_device=array.nbytes)
+        return cv2.UMat(array if channels > 1 else array[:, :, 0])
+
+    def _plane(self, values: np.ndarray, size: tuple[int, int], column: bool, channels: int = 1) -> cv2.UMat:
+        """A ``size`` plane whose rows (``column``: columns) all equal ``values``: only the
+        vector is uploaded, the device repeats it (an exact nearest upscale from 1 pixel)."""
+        vector = self._vector(values, channels, column)
+        return cv2.resize(vector, (size[1], size[0]), interpolation=cv2.INTER_NEAREST)
+
+    # -- resampling ---------------------------------------------------------------------
+    def resample(self, handle: DeviceImage, method_id: str, out_size: tuple[int, int], params: dict[str, Any]) -> DeviceImage:
+        reason = self.refusal(method_id, handle.shape, handle.dtype, out_size, params)
+        if reason:
+            raise BackendError(reason)
+        h, w, c = handle.shape
+        if method_id in ("nearest", "repeat", "avg-unpool"):
+            out = self._nearest(handle, nearest_index(h, out_size[0]), nearest_index(w, out_size[1]), out_size)
+        elif method_id == "nearest-exact":
+            out = self._nearest(handle, nearest_exact_index(h, out_size[0]), nearest_exact_index(w, out_size[1]), out_size)
+        elif method_id == "bilinear":
+            out = cv2.resize(handle.umat, (out_size[1], out_size[0]), interpolation=cv2.INTER_LINEAR)
+        elif method_id == "bilinear-aligned":
+            rows = linear_taps(aligned_coords(h, out_size[0]), h)
+            cols = linear_taps(aligned_coords(w, out_size[1]), w)
+            out = self._two_taps(handle, rows, cols, out_size)
+        elif method_id == "area" and out_size[0] % h == 0 and out_size[1] % w == 0:
+            # At whole-number upscales each output pixel lies inside one input pixel.
+            out = self._nearest(handle, nearest_index(h, out_size[0]), nearest_index(w, out_size[1]), out_size)
+        elif method_id == "area":
+            out = self._two_taps(handle, _two(area_taps(h, out_size[0])), _two(area_taps(w, out_size[1])), out_size)
+        else:  # transposed-conv
+            out_size, out = self._transposed_conv(handle, out_size, params)
+        self.traffic.add(steps=1)
+        return DeviceImage(out, handle.dtype, (out_size[0], out_size[1], c))
+
+    def _nearest(self, handle: DeviceImage, rows: np.ndarray, cols: np.ndarray, out_size: tuple[int, int]) -> cv2.UMat:
+        h, w, _ = handle.shape
+        plain = (
+            np.array_equal(rows, nearest_index(h, out_size[0]))
+            and np.array_equal(cols, nearest_index(w, out_size[1]))
+            and opencv_is_exact(h, out_size[0], cv2.INTER_NEAREST)
+            and opencv_is_exact(w, out_size[1], cv2.INTER_NEAREST)
+        )
+        if plain:
+            return cv2.resize(handle.umat, (out_size[1], out_size[0]), interpolation=cv2.INTER_NEAREST)
+        return self._gather(handle.umat, rows, cols, out_size)
+
+    def _gather(self, umat: cv2.UMat, rows: np.ndarray, cols: np.ndarray, out_size: tuple[int, int]) -> cv2.UMat:
+        """``image[rows][:, cols]`` by a nearest remap with exact integer maps."""
+        map_x = self._plane(cols, out_size, column=False)
+        map_y = self._plane(rows, out_size, column=True)
+        return cv2.remap(umat, map_x, map_y, cv2.INTER_NEAREST)
+
+    def _two_taps(self, handle: DeviceImage, rows, cols, out_size: tuple[int, int]) -> cv2.UMat:
+        """Separable two-tap resampling: ``sum w_row[a] w_col[b] image[row[a], col[b]]``
+        in float32, as four gathers and weighted sums, cast back on the device."""
+        source = self._as_float(handle)
+        c = handle.shape[2]
+        total = None
+        for a in range(2):
+            weight_y = self._plane(rows[1][:, a], out_size, column=True, channels=c)
+            for b in range(2):
+                weight_x = self._plane(cols[1][:, b], out_size, column=False, channels=c)
+                term = cv2.multiply(self._gather(source, rows[0][:, a], cols[0][:, b], out_size), weight_y)
+                term = cv2.multiply(term, weight_x)
+                total = term if total is None else cv2.add(total, term)
+        return self._cast(total, handle.dtype)
+
+    def _transposed_conv(self, handle: DeviceImage, size: tuple[int, int], params: dict[str, Any]):
+        from .methods.neural import transposed_conv_plan
+
+        h, w, c = handle.shape
+        plan = transposed_conv_plan((h, w), size, **params)
+        (sy, sx), (py, px) = plan.strides, plan.padding
+        kh, kw = plan.kernel.shape
+        source = self._as_float(handle)
+        spread = cv2.resize(source, (w * sx, h * sy), interpolation=cv2.INTER_NEAREST)
+        # Keep only the first pixel of every s x s block: the zero-inserted image.
+        keep_rows = (np.arange(h * sy) % sy == 0).astype(np.float32)
+        keep_cols = (np.arange(w * sx) % sx == 0).astype(np.float32)
+        zeros_between = cv2.multiply(
+            cv2.multiply(spread, self._plane(keep_rows, (h * sy, w * sx), column=True, channels=c)),
+            self._plane(keep_cols, (h * sy, w * sx), column=False, channels=c),
+        )
+        padded = cv2.copyMakeBorder(zeros_between, kh - 1, kh - 1, kw - 1, kw - 1, cv2.BORDER_CONSTANT, value=0)
+        flipped = np.ascontiguousarray(plan.kernel[::-1, ::-1], dtype=np.float32)
+        full = cv2.filter2D(padded, -1, flipped, anchor=(0, 0), borderType=cv2.BORDER_CONSTANT)
+        oh, ow = plan.out_size
+        out = cv2.UMat(full, (py, py + oh), (px, px + ow))
+        return plan.out_size, self._cast(out, handle.dtype)
+
+    def _as_float(self, handle: DeviceImage) -> cv2.UMat:
+        if handle.dtype == np.float32:
+            return handle.umat
+        return cv2.multiply(handle.umat, (1.0, 1.0, 1.0, 1.0), dtype=cv2.CV_32F)
+
+    @staticmethod
+    def _cast(umat: cv2.UMat, dtype: np.dtype) -> cv2.UMat:
+        """float32 to ``dtype``: rounded to nearest and saturated (OpenCV's saturate_cast)."""
+        if dtype == np.float32:
+            return umat
+        return cv2.multiply(umat, (1.0, 1.0, 1.0, 1.0), dtype=_CV_DEPTH[dtype])
+
+    # -- metrics and differences --------------------------------------------------------
+    def _measured(self, handle: DeviceImage, convention: Convention, shave: int) -> tuple[cv2.UMat, float, int, int]:
+        """What the metrics see: ``(umat, peak, height, width)``; the paper convention's
+        luma in [0, 1] with the border shaved, computed on the device."""
+        h, w, c = handle.shape
+        if convention == "all":
+            return handle.umat, data_range(handle.dtype), h, w
+        peak = data_range(handle.dtype)
+        planes = cv2.split(self._as_float(handle))
+        if c >= 3:
+            luma = cv2.addWeighted(planes[0], _LUMA_WEIGHTS[0] / peak, planes[1], _LUMA_WEIGHTS[1] / peak, _LUMA_OFFSET)
+            luma = cv2.addWeighted(luma, 1.0, planes[2], _LUMA_WEIGHTS[2] / peak, 0.0)
+        else:
+            luma = cv2.multiply(planes[0], 1.0 / peak)
+        if shave:
+            if 2 * shave >= min(h, w):
+                raise ParameterError(f"cannot shave {shave} pixels from each side of a {h}x{w} image")
+            luma = cv2.UMat(luma, (shave, h - shave), (shave, w - shave))
+        return luma, 1.0, h - 2 * shave, w - 2 * shave
+
+    def metrics(self, reference: DeviceImage, test: DeviceImage, *, convention: Convention = "all", shave: int = 0) -> Metrics:
+        if convention not in ("all", "paper"):
+            raise ParameterError(f"convention must be 'all' or 'paper'; got {convention!r}")
+        shave = shave if convention == "paper" else 0
+        ref, peak, h, w = self._measured(reference, convention, shave)
+        tst = self._measured(test, convention, shave)[0]
+        channels = reference.shape[2] if convention == "all" else 1
+        count = h * w * channels
+        # OpenCV's two-image norms fail to bind their OpenCL buffers (seen with POCL: an
+        # error is logged and the CPU runs them), so the reductions take one image each.
+        gap = cv2.absdiff(tst, ref)
+        absolute = sum(cv2.sumElems(gap)[:channels])
+        squared = sum(cv2.sumElems(cv2.multiply(gap, gap, dtype=cv2.CV_32F))[:channels])
+        largest = cv2.norm(gap, cv2.NORM_INF)
+        error = squared / count
+        structural = self._ssim(ref, tst, peak, channels, h, w)
+        self.traffic.add(steps=1)
+        return Metrics(
+            mse=error,
+            mae=absolute / count,
+            max_abs=largest,
+            psnr=math.inf if error == 0 else 10.0 * math.log10(peak * peak / error),
+            ssim=structural,
+            convention=convention,
+            shave=shave,
+        )
+
+    def _ssim(self, ref: cv2.UMat, tst: cv2.UMat, peak: float, channels: int, h: int, w: int) -> float | None:
+        """`core.ssim` on the device (same centring, float32 maps, 11x11 Gaussian)."""
+        window = 2 * _SSIM_RADIUS + 1
+        if h < window or w < window:
+            return None
+        centre = sum(cv2.sumElems(ref)[:channels]) / (h * w * channels) / peak
+        x = cv2.addWeighted(ref, 1.0 / peak, ref, 0.0, -centre, dtype=cv2.CV_32F)
+        y = cv2.addWeighted(tst, 1.0 / peak, tst, 0.0, -centre, dtype=cv2.CV_32F)
+
+        def blur(a: cv2.UMat) -> cv2.UMat:
+            return cv2.GaussianBlur(a, (window, window), _SSIM_SIGMA, borderType=cv2.BORDER_REFLECT)
+
+        mu_x, mu_y = blur(x), blur(y)
+        mu_xx, mu_yy, mu_xy = cv2.multiply(mu_x, mu_x), cv2.multiply(mu_y, mu_y), cv2.multiply(mu_x, mu_y)
+        var_x = cv2.subtract(blur(cv2.multiply(x, x)), mu_xx)
+        var_y = cv2.subtract(blur(cv2.multiply(y, y)), mu_yy)
+        cov = cv2.subtract(blur(cv2.multiply(x, y)), mu_xy)
+        # Undo the centring in the means: (mu_x + c)(mu_y + c) etc.
+        mu_x = cv2.add(mu_x, (centre,) * 4)
+        mu_y = cv2.add(mu_y, (centre,) * 4)
+        c1, c2 = _SSIM_K1**2, _SSIM_K2**2
+        numerator = cv2.multiply(
+            cv2.add(cv2.multiply(cv2.multiply(mu_x, mu_y), (2.0,) * 4), (c1,) * 4),
+            cv2.add(cv2.multiply(cov, (2.0,) * 4), (c2,) * 4),
+        )
+        denominator = cv2.multiply(
+            cv2.add(cv2.add(cv2.multiply(mu_x, mu_x), cv2.multiply(mu_y, mu_y)), (c1,) * 4),
+            cv2.add(cv2.add(var_x, var_y), (c2,) * 4),
+        )
+        ssim_map = cv2.divide(numerator, denominator)
+        r = _SSIM_RADIUS
+        inner = cv2.UMat(ssim_map, (r, h - r), (r, w - r))
+        return sum(cv2.sumElems(inner)[:channels]) / ((h - 2 * r) * (w - 2 * r) * channels)
+
+    def difference(self, test: DeviceImage, reference: DeviceImage, *, kind: DiffKind, per_channel: bool) -> np.ndarray:
+        if kind not in ("signed", "abs", "squared"):
+            raise ParameterError(f"difference kind must be 'signed', 'abs' or 'squared'; got {kind!r}")
+        signed = cv2.subtract(test.umat, reference.umat, dtype=cv2.CV_32F)
+        if kind == "abs":
+            result = cv2.absdiff(signed, (0.0,) * 4)
+        elif kind == "squared":
+            result = cv2.multiply(signed, signed)
+        else:
+            result = signed
+        h, w, c = test.shape
+        if not per_channel and c > 1:
+            planes = cv2.split(result)
+            total = planes[0]
+            for plane in planes[1:]:
+                total = cv2.add(total, plane)
+            result, c = cv2.multiply(total, 1.0 / len(planes)), 1
+        array = result.get()
+        self.traffic.add(from_device=array.nbytes, steps=1)
+        array = array.reshape(h, w, c)
+        return array if per_channel else array[:, :, 0]
+
+
+def _two(taps: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Area tap tables as exactly two taps (an upscale overlaps at most two pixels)."""
+    index, weight = taps
+    if index.shape[1] < 2:
+        return np.concatenate([index, index], axis=1), np.concatenate([weight, np.zeros_like(weight)], axis=1)
+    if np.any(weight[:, 2:] != 0):
+        raise BackendError("area covers more than two pixels per output: a downscale")
+    return index[:, :2], weight[:, :2]

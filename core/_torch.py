@@ -1,0 +1,326 @@
+"""The ``torch`` backend: PyTorch on CUDA, Apple's MPS or the CPU (optional extra).
+
+PyTorch's operators are the very semantics ML engineers get inside their networks, so
+every method PyTorch has runs here: ``nearest``, ``nearest-exact``, ``bilinear``,
+``bilinear-aligned``, ``bicubic`` (a = -0.75, PyTorch's only cubic), ``repeat``,
+``avg-unpool``, ``max-unpool``, ``transposed-conv``; the pooling downsamplers; differences
+and every metric. An image crosses to the device once in its own dtype (uint16 travels as
+int16 bits), is converted to float32 NCHW there, and each result comes back once in its
+own dtype. A comparison enqueues all its methods before waiting (``batches``), so the
+GPU is not idle between them; per-method times come from CUDA events.
+
+PyTorch is imported only when this backend is asked for.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import cv2
+import numpy as np
+
+from ._arrays import data_range
+from ._backend import Backend, BackendError, BackendInfo
+from ._errors import ParameterError
+from ._metrics import _LUMA_OFFSET, _LUMA_WEIGHTS, _SSIM_K1, _SSIM_K2, _SSIM_RADIUS, _SSIM_SIGMA, Convention, DiffKind, Metrics
+
+TORCH_METHODS = frozenset(
+    {"nearest", "nearest-exact", "bilinear", "bilinear-aligned", "bicubic", "repeat", "avg-unpool",
+     "max-unpool", "transposed-conv"}
+)
+TORCH_DOWNSAMPLERS = frozenset({"avg-pool", "max-pool"})
+_INTERPOLATE = {
+    "nearest": ("nearest", None),
+    "repeat": ("nearest", None),
+    "avg-unpool": ("nearest", None),
+    "nearest-exact": ("nearest-exact", None),
+    "bilinear": ("bilinear", False),
+    "bilinear-aligned": ("bilinear", True),
+    "bicubic": ("bicubic", False),
+}
+
+
+class TensorImage:
+    """An image on the device: float32 ``(1, C, H, W)`` values, the dtype it stands for,
+    and (after max pooling) the recorded maxima as int64 ``(1, C, h, w)``."""
+
+    __slots__ = ("values", "dtype", "indices")
+
+    def __init__(self, values: Any, dtype: np.dtype, indices: Any = None) -> None:
+        self.values, self.dtype, self.indices = values, np.dtype(dtype), indices
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        _, c, h, w = self.values.shape
+        return h, w, c
+
+
+class TorchBackend(Backend):
+    name = "torch"
+    label = "PyTorch"
+    methods = TORCH_METHODS
+    downsamplers = TORCH_DOWNSAMPLERS
+    batches = True
+
+    def __init__(self, device: str | None = None) -> None:
+        super().__init__()
+        try:
+            import torch
+        except ImportError:
+            raise BackendError("PyTorch is not installed (pip install -e \".[torch]\")") from None
+        self.torch = torch
+        if device is None:
+            if torch.cuda.is_available():
+                device = "cuda"
+            elif getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+                device = "mps"
+            else:
+                device = "cpu"
+        self.device = torch.device(device)
+        # MPS has no float64: reductions there accumulate in float32.
+        self._accumulate = torch.float32 if self.device.type == "mps" else torch.float64
+
+    def info(self) -> BackendInfo:
+        torch = self.torch
+        if self.device.type == "cuda":
+            props = torch.cuda.get_device_properties(self.device)
+            return BackendInfo("torch", "PyTorch", props.name, f"PyTorch {torch.__version__}, CUDA {torch.version.cuda}",
+                               int(props.total_memory), True)
+        if self.device.type == "mps":
+            return BackendInfo("torch", "PyTorch", "Apple GPU (MPS)", f"PyTorch {torch.__version__}, MPS", None, True)
+        return BackendInfo("torch", "PyTorch", f"CPU ({torch.get_num_threads()} threads)",
+                           f"PyTorch {torch.__version__}", None, False)
+
+    def self_test(self) -> bool:
+        image = (np.arange(12 * 10 * 3) % 251).astype(np.uint8).reshape(12, 10, 3)
+        try:
+            got = self.get(self.resample(self.put(image), "bilinear", (30, 25), {}))
+        except Exception:  # noqa: BLE001 (any failure means the device is not fit)
+            return False
+        expected = cv2.resize(image, (25, 30), interpolation=cv2.INTER_LINEAR)
+        return bool(np.abs(got.astype(int) - expected).max() <= 1)
+
+    def refusal(self, method_id: str, shape: tuple[int, int, int], dtype: np.dtype,
+                out_size: tuple[int, int], params: dict[str, Any]) -> str | None:
+        reason = super().refusal(method_id, shape, dtype, out_size, params)
+        if reason:
+            return reason
+        if method_id == "bicubic" and params.get("a", -0.75) != -0.75:
+            return "PyTorch's bicubic has a = -0.75 only"
+        return None
+
+    def synchronize(self) -> None:
+        if self.device.type == "cuda":
+            self.torch.cuda.synchronize(self.device)
+        elif self.device.type == "mps":
+            self.torch.mps.synchronize()
+
+    # -- data -------------------------------------------------------------------------
+    def put(self, image: np.ndarray) -> TensorImage:
+        torch = self.torch
+        array = np.ascontiguousarray(image)
+        # Ship the image in its own dtype; uint16 goes as int16 bits and is widened there.
+        wire = array.view(np.int16) if array.dtype == np.uint16 else array
+        tensor = torch.from_numpy(wire).to(self.device)
+        self.traffic.add(to_device=array.nbytes)
+        if array.dtype == np.uint16:
+            tensor = tensor.to(torch.int32) & 0xFFFF
+        values = tensor.permute(2, 0, 1).unsqueeze(0).to(torch.float32)
+        return TensorImage(values, array.dtype)
+
+    def get(self, handle: TensorImage) -> np.ndarray:
+        torch = self.torch
+        values = handle.values[0].permute(1, 2, 0)
+        if handle.dtype == np.uint8:
+            values = values.to(torch.uint8)
+        elif handle.dtype == np.uint16:
+            values = values.to(torch.int32).to(torch.int16)  # the same 16 bits; viewed back below
+        array = self._to_host(values.contiguous())
+        return array.view(np.uint16) if handle.dtype == np.uint16 else array
+
+    def _to_host(self, tensor: Any) -> np.ndarray:
+        array = tensor.cpu().numpy()
+        self.traffic.add(from_device=array.nbytes)
+        return array
+
+    def _rounded(self, values: Any, dtype: np.dtype) -> Any:
+        """float32 values as the ``dtype`` stands for them: integers rounded half to even
+        and clipped to the dtype's range (still float32 on the device), float32 as is."""
+        if dtype == np.float32:
+            return values
+        top = 255.0 if dtype == np.uint8 else 65535.0
+        return self.torch.round(values).clamp_(0.0, top)
+
+    # -- resampling ---------------------------------------------------------------------
+    def resample(self, handle: TensorImage, method_id: str, out_size: tuple[int, int], params: dict[str, Any]) -> TensorImage:
+        reason = self.refusal(method_id, handle.shape, handle.dtype, out_size, params)
+        if reason:
+            raise BackendError(reason)
+        functional = self.torch.nn.functional
+        x = handle.values
+        if method_id in _INTERPOLATE:
+            mode, align = _INTERPOLATE[method_id]
+            out = functional.interpolate(x, size=out_size, mode=mode, align_corners=align)
+        elif method_id == "max-unpool":
+            out = self._max_unpool(handle, out_size, params)
+        else:  # transposed-conv
+            out = self._transposed_conv(x, out_size, params)
+        self.traffic.add(steps=1)
+        return TensorImage(self._rounded(out, handle.dtype), handle.dtype)
+
+    def _max_unpool(self, handle: TensorImage, size: tuple[int, int], params: dict[str, Any]) -> Any:
+        torch = self.torch
+        _, c, h, w = handle.values.shape
+        sy, sx = size[0] // h, size[1] // w
+        out_h, out_w = params.get("output_size") or (h * sy, w * sx)
+        indices = handle.indices
+        if indices is None and params.get("indices") is not None:
+            array = np.asarray(params["indices"])
+            array = np.broadcast_to(array if array.ndim == 3 else array[:, :, None], (h, w, c))
+            indices = torch.from_numpy(np.ascontiguousarray(array.transpose(2, 0, 1))[None]).to(self.device)
+            self.traffic.add(to_device=indices.numel() * 8)
+        if indices is None:  # bed of nails: each value at its window's top-left
+            out = torch.zeros((1, c, out_h, out_w), dtype=torch.float32, device=self.device)
+            if (h - 1) * sy >= out_h or (w - 1) * sx >= out_w:
+                raise ParameterError(f"max-unpool: output_size {(out_h, out_w)} is too small for {h}x{w} at x{sy}")
+            out[:, :, : h * sy : sy, : w * sx : sx] = handle.values
+            return out
+        return torch.nn.functional.max_unpool2d(handle.values, indices, kernel_size=(sy, sx), output_size=(out_h, out_w))
+
+    def _transposed_conv(self, x: Any, size: tuple[int, int], params: dict[str, Any]) -> Any:
+        from .methods.neural import transposed_conv_plan
+
+        torch = self.torch
+        c = x.shape[1]
+        plan = transposed_conv_plan(tuple(x.shape[2:]), size, **params)
+        weight = torch.from_numpy(plan.kernel.astype(np.float32)).to(self.device)
+        self.traffic.add(to_device=weight.numel() * 4)
+        weight = weight.expand(c, 1, *plan.kernel.shape).contiguous()
+        return torch.nn.functional.conv_transpose2d(
+            x, weight, stride=plan.strides, padding=plan.padding, output_padding=plan.output_padding, groups=c
+        )
+
+    def batch(self, handle: TensorImage, steps: list[tuple[str, tuple[int, int], dict[str, Any]]]) -> list[tuple[Any, float]]:
+        """Enqueue every step, then wait once; CUDA times each step with events."""
+        torch = self.torch
+        timed = self.device.type == "cuda"
+        results: list[tuple[Any, Any]] = []
+        for method_id, out_size, params in steps:
+            if timed:
+                start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+                start.record()
+            else:
+                start = time.perf_counter()
+            try:
+                out = self.resample(handle, method_id, out_size, params)
+            except Exception as exc:  # noqa: BLE001 (each step reports its own failure)
+                out = exc
+            if timed:
+                end.record()
+                results.append((out, (start, end)))
+            else:
+                self.synchronize()
+                results.append((out, time.perf_counter() - start))
+        self.synchronize()
+        if timed:
+            return [(out, start.elapsed_time(end) / 1000.0) for out, (start, end) in results]
+        return results
+
+    def downsample(self, handle: TensorImage, downsampler_id: str, factors: tuple[int, int]) -> tuple[TensorImage, dict[str, Any]]:
+        functional = self.torch.nn.functional
+        _, c, h, w = handle.values.shape
+        x = handle.values[:, :, : h // factors[0] * factors[0], : w // factors[1] * factors[1]]
+        if downsampler_id == "avg-pool":
+            out = TensorImage(self._rounded(functional.avg_pool2d(x, factors, factors), handle.dtype), handle.dtype)
+            extras: dict[str, Any] = {}
+        elif downsampler_id == "max-pool":
+            low, indices = functional.max_pool2d(x, factors, factors, return_indices=True)
+            # Pooling ran on the cropped image; positions are into its (H, W) plane.
+            out = TensorImage(low, handle.dtype, indices)
+            extras = {"indices": self._to_host(indices[0].permute(1, 2, 0).contiguous())}
+        else:
+            raise BackendError(f"PyTorch has no downsampler {downsampler_id}")
+        self.traffic.add(steps=1)
+        return out, extras
+
+    # -- metrics and differences --------------------------------------------------------
+    def _measured(self, handle: TensorImage, convention: Convention, shave: int) -> tuple[Any, float]:
+        """``(values (1, C, H, W) float32, peak)`` as the metrics see them."""
+        peak = data_range(handle.dtype)
+        if convention == "all":
+            return handle.values, peak
+        unit = handle.values / peak
+        if unit.shape[1] >= 3:
+            weights = self.torch.tensor(_LUMA_WEIGHTS, dtype=self.torch.float32, device=self.device)
+            luma = (unit[:, :3] * weights.view(1, 3, 1, 1)).sum(dim=1, keepdim=True) + _LUMA_OFFSET
+        else:
+            luma = unit[:, :1]
+        h, w = luma.shape[2:]
+        if shave:
+            if 2 * shave >= min(h, w):
+                raise ParameterError(f"cannot shave {shave} pixels from each side of a {h}x{w} image")
+            luma = luma[:, :, shave:-shave, shave:-shave]
+        return luma, 1.0
+
+    def metrics(self, reference: TensorImage, test: TensorImage, *, convention: Convention = "all", shave: int = 0) -> Metrics:
+        if convention not in ("all", "paper"):
+            raise ParameterError(f"convention must be 'all' or 'paper'; got {convention!r}")
+        torch = self.torch
+        shave = shave if convention == "paper" else 0
+        ref, peak = self._measured(reference, convention, shave)
+        tst = self._measured(test, convention, shave)[0]
+        signed = (tst - ref).to(self._accumulate)
+        ssim = self._ssim(ref, tst, peak)
+        numbers = torch.stack([
+            signed.square().mean(), signed.abs().mean(), signed.abs().max(),
+            ssim if ssim is not None else torch.zeros((), dtype=self._accumulate, device=self.device),
+        ])
+        error, absolute, largest, structural = self._to_host(numbers).tolist()
+        self.traffic.add(steps=1)
+        return Metrics(
+            mse=error,
+            mae=absolute,
+            max_abs=largest,
+            psnr=math.inf if error == 0 else 10.0 * math.log10(peak * peak / error),
+            ssim=structural if ssim is not None else None,
+            convention=convention,
+            shave=shave,
+        )
+
+    def _ssim(self, ref: Any, tst: Any, peak: float) -> Any:
+        """`core.ssim` on the device: valid (unpadded) separable Gaussian convolutions give
+        exactly the interior that `core.ssim` averages."""
+        torch = self.torch
+        window = 2 * _SSIM_RADIUS + 1
+        _, c, h, w = ref.shape
+        if h < window or w < window:
+            return None
+        taps = cv2.getGaussianKernel(window, _SSIM_SIGMA).astype(np.float32)[:, 0]
+        kernel = torch.from_numpy(taps).to(self.device)
+        rows = kernel.view(1, 1, window, 1).expand(c, 1, window, 1)
+        cols = kernel.view(1, 1, 1, window).expand(c, 1, 1, window)
+
+        def blur(a: Any) -> Any:
+            return torch.nn.functional.conv2d(torch.nn.functional.conv2d(a, rows, groups=c), cols, groups=c)
+
+        centre = ref.to(self._accumulate).mean().to(torch.float32) / peak
+        x, y = ref / peak - centre, tst / peak - centre
+        mu_x, mu_y = blur(x), blur(y)
+        var_x = blur(x * x) - mu_x * mu_x
+        var_y = blur(y * y) - mu_y * mu_y
+        cov = blur(x * y) - mu_x * mu_y
+        mu_x, mu_y = mu_x + centre, mu_y + centre
+        c1, c2 = _SSIM_K1**2, _SSIM_K2**2
+        ssim_map = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / ((mu_x * mu_x + mu_y * mu_y + c1) * (var_x + var_y + c2))
+        return ssim_map.to(self._accumulate).mean()
+
+    def difference(self, test: TensorImage, reference: TensorImage, *, kind: DiffKind, per_channel: bool) -> np.ndarray:
+        if kind not in ("signed", "abs", "squared"):
+            raise ParameterError(f"difference kind must be 'signed', 'abs' or 'squared'; got {kind!r}")
+        signed = self._measured(test, "all", 0)[0] - self._measured(reference, "all", 0)[0]
+        result = signed if kind == "signed" else signed.abs() if kind == "abs" else signed.square()
+        if per_channel:
+            return self._to_host(result[0].permute(1, 2, 0).contiguous())
+        return self._to_host(result[0].mean(dim=0))

@@ -1,0 +1,92 @@
+"""The Compute menu and the status-bar line that says where pixels are computed.
+
+Choosing a backend, probing which ones run here and reading the device's name may import
+PyTorch or run a backend's self-test, so all of it happens in the runner's task pool; the
+menu and the label only show the answers.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+import core
+
+CHOICES = (("auto", "&Automatic (GPU when there is one)"), ("cpu", "&CPU"), ("opencl", "&OpenCL"), ("torch", "&PyTorch"))
+
+
+@dataclass(frozen=True)
+class BackendState:
+    """What the probe found: the backend now in use, and why others cannot run."""
+
+    current: core.BackendInfo
+    unavailable: dict[str, str]
+
+
+def probe(choice: str | None) -> BackendState:
+    """Apply ``choice`` (None leaves the session's) and report; runs off the GUI thread.
+    A choice that cannot run here falls back to the automatic one."""
+    if choice is not None:
+        try:
+            core.set_backend(choice)
+        except core.UpscopeError:
+            core.set_backend("auto")
+    return BackendState(core.current_backend().info(), core.unavailable_backends())
+
+
+class ComputeMenu(QtCore.QObject):
+    """A "Compute" menu of backends (one checked) and a permanent status-bar label."""
+
+    changed = QtCore.Signal(object)  # BackendState
+
+    def __init__(self, window: QtWidgets.QMainWindow, runner, store: QtCore.QSettings) -> None:  # noqa: ANN001
+        super().__init__(window)
+        self.runner, self.store = runner, store
+        self.menu = QtWidgets.QMenu("&Compute", window)
+        self.group = QtGui.QActionGroup(self)
+        self.actions: dict[str, QtGui.QAction] = {}
+        for name, text in CHOICES:
+            action = self.menu.addAction(text)
+            action.setCheckable(True)
+            action.setData(name)
+            self.group.addAction(action)
+            self.actions[name] = action
+        self.actions["cpu"].setToolTip("NumPy and OpenCV on the processor: runs every method.")
+        self.label = QtWidgets.QLabel("Compute: checking...")
+        self.state: BackendState | None = None
+        self._task: int | None = None
+        # The UPSCOPE_BACKEND variable (or --backend) rules this session over the saved choice.
+        saved = os.environ.get(core.ENVIRONMENT_VARIABLE) or str(self.store.value("backend", "auto") or "auto")
+        self.actions.get(saved, self.actions["auto"]).setChecked(True)
+        self.group.triggered.connect(lambda action: self.choose(action.data()))
+        runner.task_done.connect(self._on_done)
+        self.refresh(saved)
+
+    def choose(self, name: str) -> None:
+        """Use backend ``name`` (or ``"auto"``) from the next comparison on."""
+        self.store.setValue("backend", name)
+        self.refresh(name)
+
+    def refresh(self, choice: str | None = None) -> None:
+        """Probe again (after a choice, or after a backend failed)."""
+        self.label.setText("Compute: checking...")
+        self._task = self.runner.run_task(lambda: probe(choice))
+
+    def _on_done(self, task_id: int, value: object) -> None:
+        if task_id != self._task or not isinstance(value, BackendState):
+            return
+        self.state = value
+        info = value.current
+        self.label.setText(f"Compute: {info.summary()}")
+        self.label.setToolTip("Where the methods, metrics and difference maps are computed (Compute menu).")
+        for name, action in self.actions.items():
+            reason = value.unavailable.get(name)
+            action.setEnabled(reason is None)
+            if reason:
+                action.setToolTip(reason)
+        wanted = str(self.store.value("backend", "auto") or "auto")
+        if wanted != "auto" and wanted in value.unavailable:
+            self.actions["auto"].setChecked(True)
+        self.changed.emit(value)
