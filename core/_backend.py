@@ -204,7 +204,7 @@ _auto_choice: str | None = None
 
 def _make(name: str) -> Backend:
     if name == "cpu":
-        return Backend()
+        return _CPU
     if name == "opencl":
         from ._opencl import OpenCLBackend
 

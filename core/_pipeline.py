@@ -144,7 +144,8 @@ class Comparison:
     Attributes set on construction: ``original`` (the image as given), ``ground_truth``
     (degrade mode: the original cropped to a multiple of the scale; upscale mode: None),
     ``input`` (what the methods upsample), ``output_size``, ``notes`` (sentences a viewer
-    shows, e.g. that the original was cropped).
+    shows, e.g. that the original was cropped), ``backend`` (the `Backend` it computes on;
+    methods that backend lacks run on the CPU and their results say so).
     """
 
     def __init__(self, image: np.ndarray, settings: ComparisonSettings, *, job_id: Hashable = 0) -> None:

@@ -1,11 +1,13 @@
 """Take the README's screenshots of the real window (run under a display, e.g. Xvfb).
 
-    xvfb-run -s "-screen 0 1600x1000x24" python scripts/screenshots.py docs/
+    xvfb-run -s "-screen 0 1600x1000x24" python scripts/screenshots.py docs/ [--only-backend]
 
 Starts the app as `app.py` does, drives it like a user (chart, zoom, difference maps,
 regions) and grabs the whole screen after each step; then exports one figure of each kind
 the File menu makes (comparison PNG, current view with differences and metrics, paper
-figure) into the same folder.
+figure) into the same folder. Last, it picks the OpenCL backend from the Compute menu
+(set ``OPENCV_OPENCL_DEVICE=":CPU:"`` where the only device is POCL) and shows the menu
+and the status bar; ``--only-backend`` takes just that shot.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from gui import MainWindow  # noqa: E402
 
 
-def main(out: Path) -> int:
+def main(out: Path, only_backend: bool = False) -> int:
     out.mkdir(parents=True, exist_ok=True)
     app = QtWidgets.QApplication(sys.argv[:1])
     store = QtCore.QSettings(str(Path(tempfile.mkdtemp()) / "upscope.ini"), QtCore.QSettings.Format.IniFormat)
@@ -50,6 +52,10 @@ def main(out: Path) -> int:
         screen.grabWindow(0).save(str(out / name))
         print("wrote", out / name)
 
+    if only_backend:
+        window.open_chart("test-chart")
+        wait_for_results()
+        return backend_shot(window, settle, wait_for_results, shoot)
     window.open_chart("test-chart")
     wait_for_results()
     shoot("viewer-chart.png")
@@ -94,9 +100,30 @@ def main(out: Path) -> int:
         exporter.finished.disconnect(said.append)
         exporter.failed.disconnect(said.append)
         print(said[0])
+    return backend_shot(window, settle, wait_for_results, shoot)
+
+
+def backend_shot(window, settle, wait_for_results, shoot) -> int:  # noqa: ANN001
+    """Choose OpenCL (else PyTorch) in the Compute menu, recompute, show the menu."""
+    compute = window.compute
+    settle(3000)  # the first probe (it may import PyTorch)
+    for name in ("opencl", "torch"):
+        if compute.actions[name].isEnabled():
+            compute.actions[name].trigger()
+            break
+    settle(3000)
+    window.recompute()
+    wait_for_results()
+    bar = window.menuBar()
+    compute_action = compute.menu.menuAction()
+    compute.menu.popup(bar.mapToGlobal(bar.actionGeometry(compute_action).bottomLeft()))
+    settle(800)
+    shoot("viewer-compute-backend.png")
+    compute.menu.hide()
     window.close()
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs")))
+    arguments = [a for a in sys.argv[1:] if a != "--only-backend"]
+    sys.exit(main(Path(arguments[0] if arguments else "docs"), only_backend="--only-backend" in sys.argv))
