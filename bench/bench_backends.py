@@ -123,7 +123,6 @@ def run(quick: bool) -> str:
         lines += ["", "**No GPU was available for this run.** The OpenCL and PyTorch figures below come from "
                   "CPU devices (POCL, PyTorch's CPU build): they prove the code paths and measure their "
                   "overheads; they are not GPU speeds, and none is estimated here."]
-    cpu = get_backend("cpu")
     reference = core.Comparison(image, core.ComparisonSettings(scale=SCALE, backend="cpu"))
     cpu_results = {c.id: core.upsample(reference.input, c.id, size=reference.output_size, backend="cpu")
                    for c in reference.choices}

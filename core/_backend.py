@@ -156,8 +156,17 @@ class Backend:
         return difference(test, reference, kind=kind, per_channel=per_channel)
 
     def self_test(self) -> bool:
-        """Whether a small known computation gives the CPU's answer on this device."""
-        return True
+        """Whether a small bilinear upscale on this backend gives OpenCV's CPU answer
+        (within 1 LSB); any failure on the device means it is not fit."""
+        import cv2
+
+        image = (np.arange(12 * 10 * 3) % 251).astype(np.uint8).reshape(12, 10, 3)
+        try:
+            got = self.get(self.resample(self.put(image), "bilinear", (30, 25), {}))
+        except Exception:  # noqa: BLE001
+            return False
+        expected = cv2.resize(image, (25, 30), interpolation=cv2.INTER_LINEAR)
+        return bool(np.abs(got.astype(int) - expected).max() <= 1)
 
     def batch(self, handle: Any, steps: list[tuple[str, tuple[int, int], dict[str, Any]]]) -> list[tuple[Any, float]]:
         """Run several resampling steps on one input; returns ``(handle or exception,

@@ -44,6 +44,18 @@ class Metrics:
     shave: int = 0
 
 
+def check_convention(convention: str) -> None:
+    """Raise `ParameterError` unless ``convention`` is ``"all"`` or ``"paper"``."""
+    if convention not in ("all", "paper"):
+        raise ParameterError(f"convention must be 'all' or 'paper'; got {convention!r}")
+
+
+def check_diff_kind(kind: str) -> None:
+    """Raise `ParameterError` unless ``kind`` is ``"signed"``, ``"abs"`` or ``"squared"``."""
+    if kind not in ("signed", "abs", "squared"):
+        raise ParameterError(f"difference kind must be 'signed', 'abs' or 'squared'; got {kind!r}")
+
+
 def _pair(reference: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ref, tst = as_hwc(reference, "reference"), as_hwc(test, "test image")
     if ref.shape != tst.shape:
@@ -162,15 +174,14 @@ def compute_metrics(
     ``"paper"`` measures `paper_view` of both (luma, ``shave`` pixels of border removed,
     range 1.0). SSIM is None when the measured image is smaller than 11x11.
     """
+    check_convention(convention)
     if convention == "paper":
         _pair(reference, test)
         reference, test = paper_view(reference, shave), paper_view(test, shave)
         peak: float | None = 1.0
         reference, test = reference.astype(np.float32), test.astype(np.float32)
-    elif convention == "all":
-        peak, shave = None, 0
     else:
-        raise ParameterError(f"convention must be 'all' or 'paper'; got {convention!r}")
+        peak, shave = None, 0
     try:
         structural: float | None = ssim(reference, test, data_range=peak)
     except ParameterError:
@@ -199,16 +210,15 @@ def difference(
         True keeps the channels: ``(H, W, C)`` (``(H, W)`` for grey); False averages the
         map over channels: ``(H, W)``.
     """
+    check_diff_kind(kind)
     ref, tst = _pair(reference, test)
     signed = tst.astype(np.float32) - ref.astype(np.float32)
     if kind == "signed":
         result = signed
     elif kind == "abs":
         result = np.abs(signed)
-    elif kind == "squared":
-        result = np.square(signed)
     else:
-        raise ParameterError(f"difference kind must be 'signed', 'abs' or 'squared'; got {kind!r}")
+        result = np.square(signed)
     if not per_channel:
         return result.mean(axis=2)
     return result if test.ndim == 3 else result[:, :, 0]

@@ -24,7 +24,7 @@ import numpy as np
 from ._arrays import data_range
 from ._backend import Backend, BackendError, BackendInfo
 from ._errors import ParameterError
-from ._metrics import _LUMA_OFFSET, _LUMA_WEIGHTS, _SSIM_K1, _SSIM_K2, _SSIM_RADIUS, _SSIM_SIGMA, Convention, DiffKind, Metrics
+from ._metrics import _LUMA_OFFSET, _LUMA_WEIGHTS, _SSIM_K1, _SSIM_K2, _SSIM_RADIUS, _SSIM_SIGMA, Convention, DiffKind, Metrics, check_convention, check_diff_kind
 
 TORCH_METHODS = frozenset(
     {"nearest", "nearest-exact", "bilinear", "bilinear-aligned", "bicubic", "repeat", "avg-unpool",
@@ -92,15 +92,6 @@ class TorchBackend(Backend):
             return BackendInfo("torch", "PyTorch", "Apple GPU (MPS)", f"PyTorch {torch.__version__}, MPS", None, True)
         return BackendInfo("torch", "PyTorch", f"CPU ({torch.get_num_threads()} threads)",
                            f"PyTorch {torch.__version__}", None, False)
-
-    def self_test(self) -> bool:
-        image = (np.arange(12 * 10 * 3) % 251).astype(np.uint8).reshape(12, 10, 3)
-        try:
-            got = self.get(self.resample(self.put(image), "bilinear", (30, 25), {}))
-        except Exception:  # noqa: BLE001 (any failure means the device is not fit)
-            return False
-        expected = cv2.resize(image, (25, 30), interpolation=cv2.INTER_LINEAR)
-        return bool(np.abs(got.astype(int) - expected).max() <= 1)
 
     def refusal(self, method_id: str, shape: tuple[int, int, int], dtype: np.dtype,
                 out_size: tuple[int, int], params: dict[str, Any]) -> str | None:
@@ -265,8 +256,7 @@ class TorchBackend(Backend):
         return luma, 1.0
 
     def metrics(self, reference: TensorImage, test: TensorImage, *, convention: Convention = "all", shave: int = 0) -> Metrics:
-        if convention not in ("all", "paper"):
-            raise ParameterError(f"convention must be 'all' or 'paper'; got {convention!r}")
+        check_convention(convention)
         torch = self.torch
         shave = shave if convention == "paper" else 0
         ref, peak = self._measured(reference, convention, shave)
@@ -317,8 +307,7 @@ class TorchBackend(Backend):
         return ssim_map.to(self._accumulate).mean()
 
     def difference(self, test: TensorImage, reference: TensorImage, *, kind: DiffKind, per_channel: bool) -> np.ndarray:
-        if kind not in ("signed", "abs", "squared"):
-            raise ParameterError(f"difference kind must be 'signed', 'abs' or 'squared'; got {kind!r}")
+        check_diff_kind(kind)
         signed = self._measured(test, "all", 0)[0] - self._measured(reference, "all", 0)[0]
         result = signed if kind == "signed" else signed.abs() if kind == "abs" else signed.square()
         if per_channel:
