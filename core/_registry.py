@@ -102,6 +102,8 @@ class MethodSpec:
     params: tuple[Param, ...] = ()
     also_called: tuple[str, ...] = ()
     reference: str = ""
+    #: For methods trained per scale: the only factors they take, the same on both axes.
+    trained_scales: tuple[int, ...] = ()
 
     def defaults(self) -> dict[str, Any]:
         """Default value of every user parameter."""
@@ -122,6 +124,16 @@ class MethodSpec:
             bad = [s for s in scale if not is_whole(s) or s < 1]
             if bad:
                 return f"{self.label} takes whole-number scales only (x2, x3, ...), not x{_fmt(bad[0])}"
+        return self._trained_refusal(scale)
+
+    def _trained_refusal(self, scale: tuple[float, float]) -> str | None:
+        if not self.trained_scales:
+            return None
+        offered = ", ".join(f"x{s}" for s in self.trained_scales)
+        if scale[0] != scale[1]:
+            return f"{self.label} needs the same scale on both axes ({offered}); got x{_fmt(scale[1])} by x{_fmt(scale[0])}"
+        if round(scale[0]) not in self.trained_scales:
+            return f"{self.label} has trained models for {offered} only, not x{_fmt(scale[0])}"
         return None
 
     def check_size(self, in_size: tuple[int, int], out_size: tuple[int, int]) -> None:
@@ -133,6 +145,9 @@ class MethodSpec:
                         f"{self.label} takes whole-number scales only: output {axis} {m} "
                         f"is not a multiple of the input {axis} {n}"
                     )
+            reason = self._trained_refusal((out_size[0] / in_size[0], out_size[1] / in_size[1]))
+            if reason:
+                raise UnsupportedScaleError(reason)
 
 
 _REGISTRY: dict[str, MethodSpec] = {}
@@ -148,6 +163,7 @@ def register_method(
     params: tuple[Param, ...] = (),
     also_called: tuple[str, ...] = (),
     reference: str = "",
+    trained_scales: tuple[int, ...] = (),
 ) -> Callable[[Callable[..., np.ndarray]], Callable[..., np.ndarray]]:
     """Decorator that registers ``function`` as the method ``id``."""
 
@@ -164,6 +180,7 @@ def register_method(
             params=params,
             also_called=also_called,
             reference=reference,
+            trained_scales=trained_scales,
         )
         return function
 

@@ -7,7 +7,8 @@ regions) and grabs the whole screen after each step; then exports one figure of 
 the File menu makes (comparison PNG, current view with differences and metrics, paper
 figure) into the same folder. Last, it picks the OpenCL backend from the Compute menu
 (set ``OPENCV_OPENCL_DEVICE=":CPU:"`` where the only device is POCL) and shows the menu
-and the status bar; ``--only-backend`` takes just that shot.
+and the status bar; ``--only-backend`` takes just that shot. ``--only-learned`` shows
+bicubic against the learned upsamplers on a held-out photograph.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from gui import MainWindow  # noqa: E402
 
 
-def main(out: Path, only_backend: bool = False) -> int:
+def main(out: Path, only_backend: bool = False, only_learned: bool = False) -> int:
     out.mkdir(parents=True, exist_ok=True)
     app = QtWidgets.QApplication(sys.argv[:1])
     store = QtCore.QSettings(str(Path(tempfile.mkdtemp()) / "upscope.ini"), QtCore.QSettings.Format.IniFormat)
@@ -52,6 +53,8 @@ def main(out: Path, only_backend: bool = False) -> int:
         screen.grabWindow(0).save(str(out / name))
         print("wrote", out / name)
 
+    if only_learned:
+        return learned_shot(window, settle, wait_for_results, shoot)
     if only_backend:
         window.open_chart("test-chart")
         wait_for_results()
@@ -103,6 +106,31 @@ def main(out: Path, only_backend: bool = False) -> int:
     return backend_shot(window, settle, wait_for_results, shoot)
 
 
+def learned_shot(window, settle, wait_for_results, shoot) -> int:  # noqa: ANN001
+    """Bicubic against the two learned upsamplers on a held-out photograph, zoomed in,
+    with difference maps."""
+    import skimage.data
+    from PySide6 import QtCore as Core
+
+    import core
+
+    path = Path(tempfile.mkdtemp()) / "coffee.png"
+    core.save_image(path, skimage.data.coffee())
+    methods = window.settings_panel.methods
+    wanted = {"bicubic", "espcn", "fsrcnn", "lanczos4"}
+    for row in range(methods.count()):
+        item = methods.item(row)
+        checked = item.data(Core.Qt.ItemDataRole.UserRole) in wanted
+        item.setCheckState(Core.Qt.CheckState.Checked if checked else Core.Qt.CheckState.Unchecked)
+    window.open_paths([str(path)])
+    wait_for_results()
+    window.grid.look_at(300.0, 120.0, 4.0)
+    settle(1500)
+    shoot("viewer-learned.png")
+    window.close()
+    return 0
+
+
 def backend_shot(window, settle, wait_for_results, shoot) -> int:  # noqa: ANN001
     """Choose OpenCL (else PyTorch) in the Compute menu, recompute, show the menu."""
     compute = window.compute
@@ -125,5 +153,6 @@ def backend_shot(window, settle, wait_for_results, shoot) -> int:  # noqa: ANN00
 
 
 if __name__ == "__main__":
-    arguments = [a for a in sys.argv[1:] if a != "--only-backend"]
-    sys.exit(main(Path(arguments[0] if arguments else "docs"), only_backend="--only-backend" in sys.argv))
+    arguments = [a for a in sys.argv[1:] if not a.startswith("--only-")]
+    sys.exit(main(Path(arguments[0] if arguments else "docs"), only_backend="--only-backend" in sys.argv,
+                  only_learned="--only-learned" in sys.argv))

@@ -1,0 +1,152 @@
+"""The learned upsamplers: shipped files, their cards, inference, tiling, the measured
+gain over bicubic, and the training recipe's reproducibility."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+
+import numpy as np
+import pytest
+
+import core
+from core.methods import learned
+from conftest import random_image
+
+MODELS = [(family, scale) for family in ("espcn", "fsrcnn") for scale in learned.SCALES]
+needs_torch = pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="PyTorch is not installed")
+needs_onnx = pytest.mark.skipif(importlib.util.find_spec("onnx") is None, reason="onnx is not installed (the recipe's exporter)")
+needs_skimage_data = pytest.mark.skipif(importlib.util.find_spec("skimage") is None, reason="scikit-image is not installed")
+
+
+@pytest.mark.parametrize("family,scale", MODELS)
+def test_every_shipped_model_loads_and_matches_its_card(family, scale):
+    path = learned.model_path(family, scale)
+    card = json.loads(path.with_suffix(".json").read_text())
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == card["sha256"]
+    assert path.stat().st_size < 1_000_000
+    assert card["id"] == family and card["scale"] == scale
+    assert not set(card["training_images"]) & set(card["held_out_images"])
+    assert card["threads"] >= 1 and card["cpu"] and card["steps"] > 0
+    net = learned.load_model(family, scale)
+    net.setInput(np.zeros((1, 1, 7, 9), np.float32))
+    assert net.forward().shape == (1, 1, 7 * scale, 9 * scale)
+
+
+def test_the_models_ship_inside_the_installed_package():
+    import resources
+
+    spec = importlib.util.find_spec("resources")
+    assert spec is not None and spec.submodule_search_locations
+    folder = learned.MODELS_DIR
+    assert folder.parent.resolve() == __import__("pathlib").Path(resources.__file__).resolve().parent
+    assert sorted(p.name for p in folder.glob("*.onnx")) == sorted(f"{f}_x{s}.onnx" for f, s in MODELS)
+
+
+def test_a_damaged_model_file_is_refused_by_its_hash(tmp_path, monkeypatch):
+    family, scale = "espcn", 2
+    damaged = tmp_path / "models"
+    damaged.mkdir()
+    data = bytearray(learned.model_path(family, scale).read_bytes())
+    data[-10] ^= 0xFF
+    (damaged / f"{family}_x{scale}.onnx").write_bytes(bytes(data))
+    (damaged / f"{family}_x{scale}.json").write_text(learned.model_path(family, scale).with_suffix(".json").read_text())
+    monkeypatch.setattr(learned, "MODELS_DIR", damaged)
+    monkeypatch.setattr(learned, "_nets", learned._Nets())
+    learned.model_card.cache_clear()
+    try:
+        with pytest.raises(core.ParameterError, match="SHA-256"):
+            learned.load_model(family, scale)
+    finally:
+        learned.model_card.cache_clear()
+
+
+@pytest.mark.parametrize("method", ["espcn", "fsrcnn"])
+def test_learned_methods_take_x2_x3_x4_only(method):
+    image = np.zeros((8, 8, 3), np.uint8)
+    for scale in (2, 3, 4):
+        assert core.upsample(image, method, scale=scale).shape == (8 * scale, 8 * scale, 3)
+    for bad in (5, 2.5, (2, 3)):
+        with pytest.raises(core.UnsupportedScaleError):
+            core.upsample(image, method, scale=bad)
+    spec = core.get_method(method)
+    assert spec.family == "learned" and "held-out" in spec.description and "dB" in spec.description
+
+
+@pytest.mark.parametrize("family,scale", [("espcn", 3), ("fsrcnn", 2), ("fsrcnn", 4)])
+@pytest.mark.parametrize("shape", [(61, 47, 3), (40, 70), (33, 50, 4)])
+def test_tiled_inference_equals_untiled(rng, family, scale, shape):
+    image = random_image(rng, shape, np.uint8)
+    whole = core.upsample(image, family, scale=scale, tile=4096)
+    tiled = core.upsample(image, family, scale=scale, tile=16)
+    np.testing.assert_array_equal(tiled, whole)
+
+
+def test_colour_is_bicubic_plus_the_luma_correction(rng):
+    image = random_image(rng, (30, 30, 3), np.float32).clip(0, 1)
+    out = core.upsample(image, "espcn", scale=2)
+    base = core.upsample(image, "bicubic", scale=2)
+    change = out - base
+    # Chroma is untouched: every channel moves by the same amount (255/219 per unit of luma).
+    np.testing.assert_allclose(change[:, :, 0], change[:, :, 1], atol=1e-5)
+    np.testing.assert_allclose(change[:, :, 0], change[:, :, 2], atol=1e-5)
+    luma = core.paper_view(out, 0) - core.paper_view(base, 0)
+    luma_fix = learned.correction(core.paper_view(image, 0).astype(np.float32), "espcn", 2)
+    np.testing.assert_allclose(luma, luma_fix, atol=1e-5)
+
+
+@needs_torch
+@needs_onnx
+@pytest.mark.parametrize("family,scale", MODELS)
+def test_exported_onnx_equals_the_pytorch_model(tmp_path, family, scale):
+    import torch
+
+    from training.models import build
+    from training.train import export_onnx
+
+    torch.manual_seed(scale)
+    net = build(family, scale).eval()
+    with torch.no_grad():  # weights large enough that a wrong rewrite would show
+        for parameter in net.parameters():
+            parameter.add_(torch.randn_like(parameter) * 0.05)
+    path = tmp_path / "model.onnx"
+    export_onnx(net, path)
+    import cv2
+
+    model = cv2.dnn.readNetFromONNX(str(path))
+    for shape in ((1, 1, 13, 21), (1, 1, 32, 9)):
+        x = torch.rand(shape)
+        model.setInput(x.numpy())
+        with torch.no_grad():
+            np.testing.assert_allclose(model.forward(), net(x).numpy(), atol=1e-4)
+
+
+@needs_torch
+def test_a_few_training_steps_give_the_same_weights_twice():
+    from training.train import train
+
+    first, _ = train("fsrcnn", 2, steps=3, threads=1, log_every=0)
+    second, _ = train("fsrcnn", 2, steps=3, threads=1, log_every=0)
+    for (name, a), (_, b) in zip(first.state_dict().items(), second.state_dict().items()):
+        assert torch_equal(a, b), name
+
+
+def torch_equal(a, b) -> bool:
+    import torch
+
+    return bool(torch.equal(a, b))
+
+
+@needs_skimage_data
+@pytest.mark.parametrize("family,scale", MODELS)
+def test_shipped_models_beat_bicubic_on_the_held_out_photographs(family, scale):
+    from training.data import HELD_OUT_IMAGES, held_out_scores
+
+    card = learned.model_card(family, scale)
+    assert [f"skimage.data.{name}" for name in HELD_OUT_IMAGES] == card["held_out_images"]
+    scores = held_out_scores(lambda lr: core.upsample(lr, family, scale=scale), scale)
+    gain = scores["psnr"] - scores["bicubic_psnr"]
+    assert gain > 0.1, f"{family} x{scale}: {gain:+.3f} dB over bicubic"
+    assert gain == pytest.approx(card["psnr_gain_db"], abs=0.02)  # the card's figure, measured again
+    assert scores["ssim"] > scores["bicubic_ssim"]
