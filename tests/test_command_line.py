@@ -166,3 +166,15 @@ def test_an_unavailable_backend_is_a_usage_error(tmp_path: Path, images: Path) -
     assert run.returncode == 2, run.stderr
     assert "opencl" in run.stderr.lower() and "OpenCL" in run.stderr
     assert not (tmp_path / "out.png").exists()
+
+
+def test_learned_methods_are_methods_like_any_other(tmp_path: Path, images: Path) -> None:
+    run = upscope("--export", "out.png", "--scale", "2", "--methods", "bicubic,espcn,fsrcnn", "--metrics", "m.csv",
+                  str(images / "a.png"), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    with open(tmp_path / "m.csv", newline="") as handle:
+        rows = {row["method"]: row for row in csv.DictReader(handle)}
+    assert set(rows) == {"bicubic", "espcn", "fsrcnn"} and all(float(r["psnr"]) > 20 for r in rows.values())
+    refused = list(core.compare(core.load_image(images / "a.png"),
+                                core.ComparisonSettings(scale=3.5, methods=("espcn",))))
+    assert not refused[0].ok and "x2, x3, x4" in refused[0].reason

@@ -11,7 +11,7 @@ import core
 ROOT = Path(__file__).resolve().parents[1]
 SPEC_IDS = [
     "nearest", "nearest-exact", "bilinear", "bilinear-aligned", "bilinear-numpy", "bicubic",
-    "lanczos4", "area", "repeat", "avg-unpool", "max-unpool", "transposed-conv",
+    "lanczos4", "area", "repeat", "avg-unpool", "max-unpool", "transposed-conv", "espcn", "fsrcnn",
 ]
 
 
@@ -22,8 +22,9 @@ def test_every_method_of_the_specification_is_registered():
 def test_every_spec_says_what_it_is():
     for spec in core.list_methods():
         assert spec.label and spec.description and spec.reference and spec.also_called
-        assert spec.family in ("classic", "neural")
-        assert spec.scales == ("integer" if spec.family == "neural" else "any")
+        assert spec.family in ("classic", "neural", "learned")
+        assert spec.scales == ("any" if spec.family == "classic" else "integer")
+        assert bool(spec.trained_scales) == (spec.family == "learned")
         for param in spec.params:
             assert param.description
 

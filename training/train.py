@@ -22,11 +22,13 @@ images, luma with a border of ``scale`` pixels shaved).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import platform
 import time
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import torch
@@ -44,12 +46,23 @@ DEFAULT_STEPS = 3000
 MODELS_DIR = Path(__file__).resolve().parents[1] / "resources" / "models"
 
 
-def deterministic(threads: int) -> None:
+@contextlib.contextmanager
+def deterministic(threads: int) -> Iterator[None]:
+    """Fixed seed, thread count and deterministic algorithms while training; PyTorch's
+    global settings are restored afterwards (a test runs the recipe in-process)."""
+    saved = (torch.get_num_threads(), torch.are_deterministic_algorithms_enabled(),
+             torch.utils.deterministic.fill_uninitialized_memory)
     torch.manual_seed(SEED)
     torch.set_num_threads(threads)
     torch.use_deterministic_algorithms(True)
     # Deterministic mode fills new tensors with NaN by default, a fifth of a step here.
     torch.utils.deterministic.fill_uninitialized_memory = False
+    try:
+        yield
+    finally:
+        torch.set_num_threads(saved[0])
+        torch.use_deterministic_algorithms(saved[1])
+        torch.utils.deterministic.fill_uninitialized_memory = saved[2]
 
 
 def bicubic(lr: torch.Tensor, scale: int) -> torch.Tensor:
@@ -58,37 +71,37 @@ def bicubic(lr: torch.Tensor, scale: int) -> torch.Tensor:
 
 def train(family: str, scale: int, steps: int, threads: int = 2, log_every: int = 250) -> tuple[torch.nn.Module, float]:
     """Train one network; returns it and the minutes it took."""
-    deterministic(threads)
-    pairs = [pair(sample_luma(name), scale) for name in TRAINING_IMAGES]
-    rng = np.random.default_rng(SEED)
-    net = build(family, scale)
-    optimiser = torch.optim.Adam(net.parameters(), lr=1e-3)
-    schedule = torch.optim.lr_scheduler.MultiStepLR(optimiser, [int(steps * 0.7), int(steps * 0.9)], 0.3)
-    started = time.perf_counter()
-    for step in range(steps):
-        lows, highs = [], []
-        for _ in range(BATCH):
-            hr, lr = pairs[rng.integers(len(pairs))]
-            y = int(rng.integers(0, lr.shape[0] - PATCH + 1))
-            x = int(rng.integers(0, lr.shape[1] - PATCH + 1))
-            low = lr[y:y + PATCH, x:x + PATCH]
-            high = hr[y * scale:(y + PATCH) * scale, x * scale:(x + PATCH) * scale]
-            if rng.random() < 0.5:  # flips and transposes: eight times the data
-                low, high = low[:, ::-1], high[:, ::-1]
-            if rng.random() < 0.5:
-                low, high = low.T, high.T
-            lows.append(np.ascontiguousarray(low))
-            highs.append(np.ascontiguousarray(high))
-        low_t = torch.from_numpy(np.stack(lows)[:, None])
-        high_t = torch.from_numpy(np.stack(highs)[:, None])
-        loss = F.mse_loss(net(low_t), high_t - bicubic(low_t, scale))
-        optimiser.zero_grad()
-        loss.backward()
-        optimiser.step()
-        schedule.step()
-        if log_every and (step + 1) % log_every == 0:
-            print(f"  {family} x{scale} step {step + 1}/{steps}: loss {loss.item():.3e}", flush=True)
-    return net.eval(), (time.perf_counter() - started) / 60
+    with deterministic(threads):
+        pairs = [pair(sample_luma(name), scale) for name in TRAINING_IMAGES]
+        rng = np.random.default_rng(SEED)
+        net = build(family, scale)
+        optimiser = torch.optim.Adam(net.parameters(), lr=1e-3)
+        schedule = torch.optim.lr_scheduler.MultiStepLR(optimiser, [int(steps * 0.7), int(steps * 0.9)], 0.3)
+        started = time.perf_counter()
+        for step in range(steps):
+            lows, highs = [], []
+            for _ in range(BATCH):
+                hr, lr = pairs[rng.integers(len(pairs))]
+                y = int(rng.integers(0, lr.shape[0] - PATCH + 1))
+                x = int(rng.integers(0, lr.shape[1] - PATCH + 1))
+                low = lr[y:y + PATCH, x:x + PATCH]
+                high = hr[y * scale:(y + PATCH) * scale, x * scale:(x + PATCH) * scale]
+                if rng.random() < 0.5:  # flips and transposes: eight times the data
+                    low, high = low[:, ::-1], high[:, ::-1]
+                if rng.random() < 0.5:
+                    low, high = low.T, high.T
+                lows.append(np.ascontiguousarray(low))
+                highs.append(np.ascontiguousarray(high))
+            low_t = torch.from_numpy(np.stack(lows)[:, None])
+            high_t = torch.from_numpy(np.stack(highs)[:, None])
+            loss = F.mse_loss(net(low_t), high_t - bicubic(low_t, scale))
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+            if log_every and (step + 1) % log_every == 0:
+                print(f"  {family} x{scale} step {step + 1}/{steps}: loss {loss.item():.3e}", flush=True)
+        return net.eval(), (time.perf_counter() - started) / 60
 
 
 def export_onnx(net: torch.nn.Module, path: Path) -> None:

@@ -81,10 +81,7 @@ def load_model(family: str, scale: int) -> Any:
         expected = model_card(family, scale).get("sha256")
         if hashlib.sha256(data).hexdigest() != expected:
             raise ParameterError(f"{path}: does not match the SHA-256 in its card; the file is damaged or replaced")
-        net = cv2.dnn.readNetFromONNX(str(path))
-        net.setPreferableBackend(cv2.dnn.DNN_BACKEND_OPENCV)
-        net.setPreferableTarget(cv2.dnn.DNN_TARGET_CPU)
-        _nets.nets[key] = net
+        _nets.nets[key] = cv2.dnn.readNetFromONNX(str(path))  # OpenCV's own engine, on the CPU
     return _nets.nets[key]
 
 
