@@ -120,11 +120,13 @@ class MethodSpec:
 
     def refusal(self, scale: tuple[float, float]) -> str | None:
         """Why this method cannot take ``scale`` (y, x), or None when it can."""
+        if self.trained_scales:
+            return self._trained_refusal(scale)
         if self.scales == "integer":
             bad = [s for s in scale if not is_whole(s) or s < 1]
             if bad:
                 return f"{self.label} takes whole-number scales only (x2, x3, ...), not x{_fmt(bad[0])}"
-        return self._trained_refusal(scale)
+        return None
 
     def _trained_refusal(self, scale: tuple[float, float]) -> str | None:
         if not self.trained_scales:
@@ -132,7 +134,7 @@ class MethodSpec:
         offered = ", ".join(f"x{s}" for s in self.trained_scales)
         if scale[0] != scale[1]:
             return f"{self.label} needs the same scale on both axes ({offered}); got x{_fmt(scale[1])} by x{_fmt(scale[0])}"
-        if round(scale[0]) not in self.trained_scales:
+        if not is_whole(scale[0]) or round(scale[0]) not in self.trained_scales:
             return f"{self.label} has trained models for {offered} only, not x{_fmt(scale[0])}"
         return None
 
