@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-import platform
 from pathlib import Path
 
-
-def cpu_name() -> str:
-    """The CPU's model name from /proc/cpuinfo, or what `platform` knows."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
+from core._backend import processor_name as cpu_name  # noqa: F401 (the benchmarks' machine line)
 
 
 def write_section(path: Path, name: str, text: str) -> None:

@@ -109,7 +109,7 @@ class Backend:
         import cv2
 
         cores = os.cpu_count() or 1
-        return BackendInfo("cpu", "CPU", f"{_processor_name()} ({cores} cores)",
+        return BackendInfo("cpu", "CPU", f"{processor_name()} ({cores} cores)",
                            f"NumPy {np.__version__}, OpenCV {cv2.__version__}")
 
     def runs(self, method_id: str) -> bool:
@@ -188,7 +188,7 @@ class Backend:
         """Wait until queued device work has finished (for honest timings)."""
 
 
-def _processor_name() -> str:
+def processor_name() -> str:
     """The processor's model name where the system says it, else its architecture."""
     import platform
 

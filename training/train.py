@@ -25,7 +25,6 @@ import argparse
 import contextlib
 import hashlib
 import json
-import platform
 import time
 from pathlib import Path
 from typing import Iterator
@@ -35,6 +34,7 @@ import torch
 import torch.nn.functional as F
 
 import core
+from core._backend import processor_name
 from training.data import HELD_OUT_IMAGES, TRAINING_IMAGES, held_out_scores, pair, sample_luma
 from training.models import build
 
@@ -136,7 +136,7 @@ def card(family: str, scale: int, net: torch.nn.Module, steps: int, minutes: flo
         "patch": PATCH,
         "seed": SEED,
         "threads": threads,
-        "cpu": _cpu_name(),
+        "cpu": processor_name(),
         "torch": torch.__version__,
         "minutes": round(minutes, 2),
         "sha256": hashlib.sha256(onnx_path.read_bytes()).hexdigest(),
@@ -144,16 +144,6 @@ def card(family: str, scale: int, net: torch.nn.Module, steps: int, minutes: flo
         "psnr_gain_db": round(scores["psnr"] - scores["bicubic_psnr"], 3),
         "ssim_gain": round(scores["ssim"] - scores["bicubic_ssim"], 4),
     }
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def make(family: str, scale: int, steps: int, out: Path, threads: int) -> dict:
