@@ -1,7 +1,8 @@
 """The ``torch`` backend: PyTorch on CUDA, Apple's MPS or the CPU (optional extra).
 
 PyTorch's operators are the very semantics ML engineers get inside their networks, so
-every method PyTorch has runs here: ``nearest``, ``nearest-exact``, ``bilinear``,
+every method PyTorch has runs here: ``nearest``, ``nearest-exact`` (as exact index
+gathers: PyTorch's own nearest modes land one pixel off on some exact ties), ``bilinear``,
 ``bilinear-aligned``, ``bicubic`` (a = -0.75, PyTorch's only cubic), ``repeat``,
 ``avg-unpool``, ``max-unpool``, ``transposed-conv``; the pooling downsamplers; differences
 and every metric. An image crosses to the device once in its own dtype (uint16 travels as
@@ -24,6 +25,7 @@ import numpy as np
 from ._arrays import data_range
 from ._backend import Backend, BackendError, BackendInfo
 from ._errors import ParameterError
+from ._resample import nearest_exact_index, nearest_index
 from ._metrics import _LUMA_OFFSET, _LUMA_WEIGHTS, _SSIM_K1, _SSIM_K2, _SSIM_RADIUS, _SSIM_SIGMA, Convention, DiffKind, Metrics, check_convention, check_diff_kind
 
 TORCH_METHODS = frozenset(
@@ -31,11 +33,9 @@ TORCH_METHODS = frozenset(
      "max-unpool", "transposed-conv"}
 )
 TORCH_DOWNSAMPLERS = frozenset({"avg-pool", "max-pool"})
+_NEAREST = {"nearest": nearest_index, "repeat": nearest_index, "avg-unpool": nearest_index,
+            "nearest-exact": nearest_exact_index}
 _INTERPOLATE = {
-    "nearest": ("nearest", None),
-    "repeat": ("nearest", None),
-    "avg-unpool": ("nearest", None),
-    "nearest-exact": ("nearest-exact", None),
     "bilinear": ("bilinear", False),
     "bilinear-aligned": ("bilinear", True),
     "bicubic": ("bicubic", False),
@@ -151,7 +151,14 @@ class TorchBackend(Backend):
             raise BackendError(reason)
         functional = self.torch.nn.functional
         x = handle.values
-        if method_id in _INTERPOLATE:
+        if method_id in _NEAREST:
+            # PyTorch's nearest modes compute in/out in floating point and land one pixel
+            # low on some exact ties (METHODS.md); exact indices, gathered on the device, do not.
+            index = _NEAREST[method_id]
+            rows = self._indices(index(x.shape[2], out_size[0]))
+            cols = self._indices(index(x.shape[3], out_size[1]))
+            out = x.index_select(2, rows).index_select(3, cols)
+        elif method_id in _INTERPOLATE:
             mode, align = _INTERPOLATE[method_id]
             out = functional.interpolate(x, size=out_size, mode=mode, align_corners=align)
         elif method_id == "max-unpool":
@@ -160,6 +167,11 @@ class TorchBackend(Backend):
             out = self._transposed_conv(x, out_size, params)
         self.traffic.add(steps=1)
         return TensorImage(self._rounded(out, handle.dtype), handle.dtype)
+
+    def _indices(self, values: np.ndarray) -> Any:
+        tensor = self.torch.from_numpy(np.ascontiguousarray(values, dtype=np.int64)).to(self.device)
+        self.traffic.add(to_device=values.size * 8)
+        return tensor
 
     def _max_unpool(self, handle: TensorImage, size: tuple[int, int], params: dict[str, Any]) -> Any:
         torch = self.torch

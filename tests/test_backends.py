@@ -69,7 +69,7 @@ def _scales(spec, data) -> tuple[float, float]:
 
 
 @pytest.mark.parametrize("name", ["opencl", "torch"])
-@settings(max_examples=40)
+@settings(max_examples=150)
 @given(data=st.data(), shape=SHAPES, dtype=DTYPES, seed=st.integers(0, 2**16))
 def test_every_method_of_a_backend_equals_the_cpu(name, data, shape, dtype, seed):
     backend = backend_or_skip(name)
