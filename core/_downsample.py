@@ -161,7 +161,14 @@ def downsample(image: np.ndarray, factor: ScaleArg, method: str = "bicubic-aa") 
             + ("" if fy == fx else f"x{fx:g}")
         )
     low, extras = spec.function(hwc, low_size, factors)
-    if image.ndim == 2 and "indices" in extras:
+    return like_input(low, image), unpool_extras(extras, image.ndim, hwc.shape[:2])
+
+
+def unpool_extras(extras: dict[str, Any], ndim: int, output_size: tuple[int, int]) -> dict[str, Any]:
+    """A downsampler's extras as ``upsample(low, "max-unpool", ...)`` takes them: with the
+    cropped original's ``output_size``, and ``indices`` shaped like a 2-D image (``ndim``
+    2) when the image was."""
+    extras = dict(extras, output_size=output_size)
+    if ndim == 2 and "indices" in extras:
         extras["indices"] = extras["indices"][:, :, 0]
-    extras["output_size"] = hwc.shape[:2]
-    return like_input(low, image), extras
+    return extras

@@ -18,7 +18,7 @@ import numpy as np
 
 from ._arrays import as_hwc, parse_scale, scaled_size
 from ._backend import Backend, BackendError, Placed, cpu_backend, place, resolve_backend
-from ._downsample import crop_to_multiple, downsample, get_downsampler
+from ._downsample import crop_to_multiple, downsample, get_downsampler, unpool_extras
 from ._errors import ParameterError, UnsupportedScaleError, UpscopeError
 from ._metrics import Convention, DiffKind, Metrics
 from ._registry import MethodSpec, get_method, is_whole, list_methods
@@ -168,8 +168,8 @@ class Comparison:
         self._prefetched: dict[int, tuple[Any, float]] = {}
         if settings.mode == "degrade":
             self.ground_truth: np.ndarray | None = crop_to_multiple(image, self.scale)
-            self.input, self._extras = self._downsample(image)
             self.output_size = self.ground_truth.shape[:2]
+            self.input, self._extras = self._downsample(image)
             if self.ground_truth.shape[:2] != image.shape[:2]:
                 self.notes.append(
                     f"The original was cropped from {image.shape[0]}x{image.shape[1]} to "
@@ -264,11 +264,7 @@ class Comparison:
                 truth, low, extras = placed.handle
                 self._device_reference = Placed(truth, backend)
                 self._device_input = Placed(low, backend)
-                extras = dict(extras, output_size=self.ground_truth.shape[:2])
-                if image.ndim == 2 and "indices" in extras:
-                    extras["indices"] = extras["indices"][:, :, 0]
-                low_image = backend.get(low)
-                return (low_image if image.ndim == 3 else low_image[:, :, 0]), extras
+                return self._host_image(self._device_input), unpool_extras(extras, image.ndim, self.output_size)
             if placed.notice:
                 self.notes.append(placed.notice)
         return downsample(image, self.scale, spec_id)
