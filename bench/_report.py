@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
+from typing import Callable
+
+DEFAULT_OUT = Path(__file__).resolve().parents[1] / "docs" / "BENCHMARKS.md"
 
 from core._backend import processor_name as cpu_name  # noqa: F401 (the benchmarks' machine line)
 
@@ -24,3 +28,17 @@ def write_section(path: Path, name: str, text: str) -> None:
         updated = (current.rstrip("\n") + "\n\n" if current else "") + block
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(updated)
+
+
+def run_benchmark(doc: str, section: str, run: Callable[..., str], *, quick: str | None = None) -> None:
+    """The command line of a benchmark: ``[--quick] [--out FILE]``; runs ``run`` (with
+    ``quick=`` when the benchmark has a quick mode, described by ``quick``) and writes its
+    report as the ``section`` of FILE (default docs/BENCHMARKS.md)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    if quick:
+        parser.add_argument("--quick", action="store_true", help=quick)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = parser.parse_args()
+    report = run(quick=args.quick) if quick else run()
+    write_section(args.out, section, report)
+    print(f"\nwritten to {args.out}")

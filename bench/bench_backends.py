@@ -21,7 +21,6 @@ code path, not the speed.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import time
@@ -34,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 import core  # noqa: E402
 from core._backend import BackendError, get_backend  # noqa: E402
-from bench._report import write_section  # noqa: E402
+from bench._report import run_benchmark  # noqa: E402
 from bench.bench_core import machine  # noqa: E402
 
 SCALE = 4
@@ -169,13 +168,7 @@ def run(quick: bool) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="512x512 only")
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "BENCHMARKS.md")
-    args = parser.parse_args()
-    report = run(args.quick)
-    write_section(args.out, "backends", report)
-    print(f"\nwritten to {args.out}")
+    run_benchmark(__doc__, "backends", run, quick="512x512 only")
 
 
 if __name__ == "__main__":

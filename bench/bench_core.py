@@ -18,7 +18,6 @@ results are written as Markdown to ``docs/BENCHMARKS.md``.
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
 import platform
@@ -34,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import core  # noqa: E402
-from bench._report import cpu_name, write_section  # noqa: E402
+from bench._report import cpu_name, run_benchmark  # noqa: E402
 
 OPENCV_ANCHORS = {
     "nearest": cv2.INTER_NEAREST,
@@ -252,14 +251,7 @@ def machine() -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="512x512 only")
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "BENCHMARKS.md")
-    args = parser.parse_args()
-    report = run(args.quick)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    write_section(args.out, "core", report)
-    print(f"\nwritten to {args.out}")
+    run_benchmark(__doc__, "core", run, quick="512x512 only")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ shipped ONNX files.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -20,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import core  # noqa: E402
-from bench._report import write_section  # noqa: E402
+from bench._report import run_benchmark  # noqa: E402
 from bench.bench_core import machine, median_time  # noqa: E402
 from bench.bench_backends import test_image  # noqa: E402
 from core.methods.learned import SCALES, model_card  # noqa: E402
@@ -60,12 +59,7 @@ def run() -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "BENCHMARKS.md")
-    args = parser.parse_args()
-    report = run()
-    write_section(args.out, "learned", report)
-    print(f"\nwritten to {args.out}")
+    run_benchmark(__doc__, "learned", run)
 
 
 if __name__ == "__main__":
