@@ -9,7 +9,7 @@ Plain Python and NumPy, no Qt: usable from a notebook as it is::
         print(result.method_id, result.metrics)
 """
 
-from ._arrays import data_range
+from ._arrays import data_range, size_text
 from ._backend import (
     Backend,
     BackendError,
@@ -46,7 +46,7 @@ from ._display import (
 from ._downsample import DownsamplerSpec, crop_to_multiple, downsample, get_downsampler, list_downsamplers
 from ._export import export_results, metrics_csv, metrics_json, metrics_rows, write_text
 from ._figure import REGION_COLOURS, GridLayout, GridOptions, Region, comparison_figure, grid_layout, paper_figure
-from ._errors import ImageError, ParameterError, UnsupportedScaleError, UpscopeError
+from ._errors import ImageError, ImageTooLargeError, ParameterError, UnsupportedScaleError, UpscopeError
 from ._imageio import load_image, save_image
 from ._limits import limits
 from ._metrics import Metrics, compute_metrics, difference, mae, max_abs_error, mse, paper_view, psnr, ssim
@@ -77,6 +77,7 @@ __all__ = [
     "GridLayout",
     "GridOptions",
     "ImageError",
+    "ImageTooLargeError",
     "ImageOutcome",
     "LineSamples",
     "MethodChoice",
@@ -140,6 +141,7 @@ __all__ = [
     "save_session",
     "settings_from_dict",
     "settings_to_dict",
+    "size_text",
     "source_pixel",
     "ssim",
     "to_display",

@@ -133,7 +133,7 @@ def resolve_size(
         out_size = scaled_size(in_size, factors)
         if min(out_size) < 1:
             raise ParameterError(
-                f"scale {_fmt_scale(factors)} turns {in_size[0]}x{in_size[1]} into an empty image"
+                f"scale {_fmt_scale(factors)} turns {size_text(*in_size)} into an empty image"
             )
     check_output_size(out_size, factors)
     return out_size, factors
@@ -145,10 +145,16 @@ def check_output_size(out_size: tuple[int, int], factors: tuple[float, float] | 
     if pixels > limits.max_output_pixels:
         what = f"scale {_fmt_scale(factors)} gives" if factors else "the output would be"
         raise ParameterError(
-            f"{what} {out_size[0]}x{out_size[1]} pixels ({pixels / 1e6:,.0f} megapixels), over the "
+            f"{what} {size_text(*out_size)} pixels ({pixels / 1e6:,.0f} megapixels), over the "
             f"limit of {limits.max_output_pixels / 1e6:,.0f} megapixels "
             "(core.limits.max_output_pixels)"
         )
+
+
+def size_text(height: int, width: int) -> str:
+    """An image size as people write it, width first: ``size_text(300, 448) == "448x300"``.
+    Every message and title uses this order."""
+    return f"{width}x{height}"
 
 
 def data_range(dtype: np.dtype) -> float:

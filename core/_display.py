@@ -53,26 +53,63 @@ def default_colormap(kind: DiffKind) -> ColormapName:
     return "diverging" if kind == "signed" else "magma"
 
 
-def to_display(image: np.ndarray) -> np.ndarray:
+#: Transparent pixels are shown over a checkerboard of squares this many image pixels
+#: wide, in these two grey levels (the viewer and the exported figures alike).
+CHECKER_SIZE = 8
+CHECKER_LEVELS = (204, 153)
+
+
+def to_display(image: np.ndarray, *, origin: tuple[int, int] = (0, 0)) -> np.ndarray:
     """An 8-bit, C-contiguous copy (or the array itself) a screen can show.
 
-    Returns ``(H, W)`` uint8 for grey, ``(H, W, 3)`` or ``(H, W, 4)`` uint8 for RGB(A).
-    uint8 input that is already C-contiguous is returned as it is (no copy); uint16 maps
-    ``v -> round(v / 257)``; float32 maps ``[0, 1] -> [0, 255]``, clipped.
+    Returns ``(H, W)`` uint8 for grey (and grey + alpha), ``(H, W, 3)`` uint8 for RGB
+    (and RGBA). uint8 input without alpha that is already C-contiguous is returned as it
+    is (no copy); uint16 maps ``v -> round(v / 257)``; float32 maps ``[0, 1] -> [0, 255]``,
+    clipped. An alpha channel is composited: each pixel is ``a * colour + (1 - a) *
+    checkerboard`` (see `checkerboard`), so transparency is visible rather than hidden.
+    ``origin`` is the ``(y, x)`` of the first pixel in a larger image when ``image`` is
+    a crop of it, so the checkerboard of a crop lines up with the whole image's.
     """
     hwc = as_hwc(image)
-    if hwc.shape[2] == 1:
-        hwc = hwc[:, :, 0]
-    elif hwc.shape[2] == 2:  # grey + alpha: show the grey
-        hwc = hwc[:, :, 0]
-    if hwc.dtype == np.uint8:
-        return np.ascontiguousarray(hwc)
-    scale = 255.0 / data_range(hwc.dtype)
-    if hwc.dtype == np.uint16:
-        out = cv2.convertScaleAbs(hwc, alpha=scale)
-    else:
-        out = np.clip(np.rint(hwc.astype(np.float32) * np.float32(scale)), 0, 255).astype(np.uint8)
-    return np.ascontiguousarray(out)
+    alpha = hwc[:, :, -1] if hwc.shape[2] in (2, 4) else None
+    colour = hwc[:, :, 0] if hwc.shape[2] <= 2 else (hwc if hwc.shape[2] == 3 else hwc[:, :, :3])
+    if alpha is None and colour.dtype == np.uint8:
+        return np.ascontiguousarray(colour)
+    if alpha is not None:
+        return _over_checkerboard(colour, alpha, origin)
+    return np.ascontiguousarray(_to_8bit(colour))
+
+
+def _to_8bit(values: np.ndarray) -> np.ndarray:
+    if values.dtype == np.uint8:
+        return values
+    scale = 255.0 / data_range(values.dtype)
+    if values.dtype == np.uint16:
+        return cv2.convertScaleAbs(values, alpha=scale)
+    return np.clip(np.rint(values.astype(np.float32) * np.float32(scale)), 0, 255).astype(np.uint8)
+
+
+def checkerboard(height: int, width: int, origin: tuple[int, int] = (0, 0)) -> np.ndarray:
+    """The ``(height, width)`` uint8 grey checkerboard shown behind transparent pixels:
+    squares of `CHECKER_SIZE` pixels in the two `CHECKER_LEVELS`, the first one light at
+    pixel ``(0, 0)`` of the whole image; ``origin`` places a crop in it."""
+    rows = (np.arange(height) + origin[0]) // CHECKER_SIZE
+    cols = (np.arange(width) + origin[1]) // CHECKER_SIZE
+    dark = (rows[:, None] + cols[None, :]) % 2 == 1
+    return np.where(dark, np.uint8(CHECKER_LEVELS[1]), np.uint8(CHECKER_LEVELS[0]))
+
+
+def _over_checkerboard(colour: np.ndarray, alpha: np.ndarray, origin: tuple[int, int]) -> np.ndarray:
+    """``colour`` (H, W) or (H, W, 3) composited over the checkerboard by ``alpha``
+    (same dtype, its full range meaning opaque); 8-bit result of ``colour``'s layout."""
+    peak = np.float32(data_range(alpha.dtype))
+    weight = np.clip(alpha.astype(np.float32) / peak, 0.0, 1.0)
+    front = colour.astype(np.float32) * np.float32(255.0 / data_range(colour.dtype))
+    back = checkerboard(*colour.shape[:2], origin=origin).astype(np.float32)
+    if front.ndim == 3:
+        weight, back = weight[:, :, None], back[:, :, None]
+    mixed = front * weight + back * (1.0 - weight)
+    return np.ascontiguousarray(np.clip(np.rint(mixed), 0, 255).astype(np.uint8))
 
 
 @dataclass(frozen=True)

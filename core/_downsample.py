@@ -9,7 +9,7 @@ from typing import Any, Callable
 import cv2
 import numpy as np
 
-from ._arrays import ScaleArg, as_hwc, like_input, parse_scale
+from ._arrays import ScaleArg, as_hwc, like_input, parse_scale, size_text
 from ._errors import ParameterError, UnsupportedScaleError
 from ._registry import is_whole
 from ._resample import antialias_taps, apply_taps, cv2_resize, keys_cubic, nearest_index
@@ -157,7 +157,7 @@ def downsample(image: np.ndarray, factor: ScaleArg, method: str = "bicubic-aa") 
         low_size = (math.floor(hwc.shape[0] / fy + 0.5), math.floor(hwc.shape[1] / fx + 0.5))
     if min(low_size) < 1:
         raise ParameterError(
-            f"a {image.shape[0]}x{image.shape[1]} image is too small to shrink by {fy:g}"
+            f"a {size_text(*image.shape[:2])} image is too small to shrink by {fy:g}"
             + ("" if fy == fx else f"x{fx:g}")
         )
     low, extras = spec.function(hwc, low_size, factors)

@@ -376,7 +376,7 @@ def paper_figure(
             tx = cx + (cell_w - region.width * m - 2 * frame) // 2
             draw.rectangle([tx, cy, tx + region.width * m + 2 * frame - 1, cy + region.height * m + 2 * frame - 1], fill=colour)
             if crop.pixels is not None and crop.pixels.shape[:2] == shape[:2]:
-                block = _magnify(_rgb(region.take(crop.pixels)), m)
+                block = _magnify(_rgb(region.take(crop.pixels), (region.y, region.x)), m)
                 picture.paste(Image.fromarray(block), (tx + frame, cy + frame))
             label_y = cy + region.height * m + 2 * frame + 2
             _text(draw, (cx, label_y), crop.label, font, theme.text, cell_w, centre=True)
@@ -562,7 +562,7 @@ def _paste(canvas: np.ndarray, origin: tuple[int, int], pixels: np.ndarray | Non
         region = region.within(pixels.shape)
     except ParameterError:
         return
-    block = _magnify(_rgb(region.take(pixels)), m)
+    block = _magnify(_rgb(region.take(pixels), (region.y, region.x)), m)
     y, x = origin
     canvas[y:y + block.shape[0], x:x + block.shape[1]] = block
 
@@ -574,10 +574,12 @@ def _magnify(block: np.ndarray, m: int) -> np.ndarray:
     return np.repeat(np.repeat(block, m, axis=0), m, axis=1)
 
 
-def _rgb(image: np.ndarray) -> np.ndarray:
-    """8-bit RGB of an image as a screen shows it (`to_display`); grey is repeated over
-    three channels and alpha is left out (the colour channels are what methods change)."""
-    shown = to_display(image)
+def _rgb(image: np.ndarray, origin: tuple[int, int] = (0, 0)) -> np.ndarray:
+    """8-bit RGB of an image as a screen shows it (`to_display`, transparent pixels over
+    the same checkerboard as the viewer; ``origin`` is the ``(y, x)`` of ``image``'s
+    first pixel in the whole image, so a crop's checkerboard lines up); grey is repeated
+    over three channels."""
+    shown = to_display(image, origin=origin)
     if shown.ndim == 2:
         return np.repeat(shown[:, :, None], 3, axis=2)
     return shown[:, :, :3]

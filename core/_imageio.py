@@ -21,7 +21,7 @@ import numpy as np
 from PIL import BmpImagePlugin, Image, JpegImagePlugin, PngImagePlugin, TiffImagePlugin, WebPImagePlugin
 
 from ._arrays import SUPPORTED_DTYPES
-from ._errors import ImageError
+from ._errors import ImageError, ImageTooLargeError
 from ._limits import limits
 
 READABLE_SUFFIXES = (".png", ".jpg", ".jpeg", ".jpe", ".tif", ".tiff", ".bmp", ".webp")
@@ -273,11 +273,7 @@ def _decode_rgba_with_pillow(data: bytes) -> np.ndarray | None:
 
 def _check_pixel_count(path: Path, width: int, height: int, limit: int) -> None:
     if width * height > limit:
-        raise ImageError(
-            f"{path}: {width}x{height} pixels ({width * height / 1e6:.0f} megapixels) is over "
-            f"the limit of {limit / 1e6:.0f} megapixels; raise core.limits.max_input_pixels "
-            "to open it"
-        )
+        raise ImageTooLargeError(path, width, height, limit)
 
 
 def _to_rgb_order(decoded: np.ndarray | None) -> np.ndarray | None:

@@ -9,7 +9,7 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from ._arrays import as_hwc, data_range as default_range
+from ._arrays import as_hwc, data_range as default_range, size_text
 from ._errors import ParameterError
 
 Convention = Literal["all", "paper"]
@@ -114,7 +114,7 @@ def ssim(reference: np.ndarray, test: np.ndarray, *, data_range: float | None = 
     ref, tst = _pair(reference, test)
     window = 2 * _SSIM_RADIUS + 1
     if ref.shape[0] < window or ref.shape[1] < window:
-        raise ParameterError(f"SSIM needs at least {window}x{window} pixels; the images are {ref.shape[0]}x{ref.shape[1]}")
+        raise ParameterError(f"SSIM needs at least {window}x{window} pixels; the images are {size_text(*ref.shape[:2])}")
     peak = _range(reference, data_range)
     # float32 halves the memory traffic of float64. Centring both images on one common
     # value keeps E[x^2] - E[x]^2 from cancelling catastrophically (measured: 2e-6 from
@@ -160,7 +160,7 @@ def paper_view(image: np.ndarray, shave: int) -> np.ndarray:
     luma = unit[:, :, :3] @ _LUMA_WEIGHTS + _LUMA_OFFSET if hwc.shape[2] >= 3 else unit[:, :, 0]
     if shave:
         if 2 * shave >= min(luma.shape):
-            raise ParameterError(f"cannot shave {shave} pixels from each side of a {luma.shape[0]}x{luma.shape[1]} image")
+            raise ParameterError(f"cannot shave {shave} pixels from each side of a {size_text(*luma.shape[:2])} image")
         luma = luma[shave:-shave, shave:-shave]
     return luma
 

@@ -229,7 +229,7 @@ class OpenCLBackend(Backend):
             luma = cv2.multiply(planes[0], 1.0 / peak)
         if shave:
             if 2 * shave >= min(h, w):
-                raise ParameterError(f"cannot shave {shave} pixels from each side of a {h}x{w} image")
+                raise ParameterError(f"cannot shave {shave} pixels from each side of a {w}x{h} image")
             luma = cv2.UMat(luma, (shave, h - shave), (shave, w - shave))
         return luma, 1.0, h - 2 * shave, w - 2 * shave
 

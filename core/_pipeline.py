@@ -8,6 +8,7 @@ call `Comparison.cancel` from another thread) between methods.
 
 from __future__ import annotations
 
+import copy
 import math
 import threading
 import time
@@ -16,7 +17,7 @@ from typing import Any, Hashable, Iterator, Literal, Mapping
 
 import numpy as np
 
-from ._arrays import as_hwc, parse_scale, scaled_size
+from ._arrays import as_hwc, parse_scale, scaled_size, size_text
 from ._backend import Backend, BackendError, Placed, cpu_backend, place, resolve_backend
 from ._downsample import crop_to_multiple, downsample, get_downsampler, unpool_extras
 from ._errors import ParameterError, UnsupportedScaleError, UpscopeError
@@ -172,16 +173,47 @@ class Comparison:
             self.input, self._extras = self._downsample(image)
             if self.ground_truth.shape[:2] != image.shape[:2]:
                 self.notes.append(
-                    f"The original was cropped from {image.shape[0]}x{image.shape[1]} to "
-                    f"{self.output_size[0]}x{self.output_size[1]}, a multiple of the scale."
+                    f"The original was cropped from {size_text(*image.shape[:2])} to "
+                    f"{size_text(*self.output_size)}, a multiple of the scale."
                 )
             label = get_downsampler(settings.downsampler).label
-            self.notes.append(f"Input: {self.input.shape[0]}x{self.input.shape[1]}, made with {label}.")
+            self.notes.append(f"Input: {size_text(*self.input.shape[:2])}, made with {label}.")
         else:  # "upscale" (check_settings refused anything else)
             self.input = image
             self.ground_truth = None
             self.output_size = scaled_size(image.shape[:2], self.scale)
         self.shave = paper_shave(self.scale) if settings.convention == "paper" else 0
+
+    def remeasured(
+        self,
+        *,
+        reference: str | None,
+        convention: Convention,
+        job_id: Hashable,
+        reference_result: MethodResult | None = None,
+    ) -> Comparison:
+        """The same inputs and results measured another way: against another
+        ``reference`` (a method id, or None for the ground truth) or by another metric
+        ``convention``. No downsampling is redone; `measure` the results of this
+        comparison with the new one. ``reference_result`` is this comparison's result of
+        the reference method, when there is one, so it is not computed again."""
+        settings = replace(self.settings, reference=reference, convention=convention)
+        check_settings(settings)
+        other = copy.copy(self)
+        other.settings, other.job_id = settings, job_id
+        other.notes = list(self.notes)
+        other._cancelled = threading.Event()
+        other._reference_lock = threading.Lock()
+        other._device_lock = threading.Lock()
+        other._device_reference = self._device_reference if reference is None and self.settings.reference is None else None
+        other._handles, other._prefetched = {}, {}
+        usable = (
+            reference_result is not None and reference_result.ok and reference_result.method_id == reference
+            and not reference_result.params
+        )
+        other._reference_result = replace(reference_result, metrics=None, difference=None) if usable else None
+        other.shave = paper_shave(self.scale) if convention == "paper" else 0
+        return other
 
     def cancel(self) -> None:
         """Stop after the method now running (safe to call from any thread)."""
@@ -376,8 +408,8 @@ class Comparison:
             return result
         if result.image.shape != reference.shape:
             note = (
-                f"Output is {result.image.shape[0]}x{result.image.shape[1]}, the reference "
-                f"{reference.shape[0]}x{reference.shape[1]}: no metrics or difference."
+                f"Output is {size_text(*result.image.shape[:2])}, the reference "
+                f"{size_text(*reference.shape[:2])}: no metrics or difference."
             )
             return replace(result, note=_join(result.note, note))
         with self._device_lock:

@@ -187,7 +187,7 @@ class TorchBackend(Backend):
         if indices is None:  # bed of nails: each value at its window's top-left
             out = torch.zeros((1, c, out_h, out_w), dtype=torch.float32, device=self.device)
             if (h - 1) * sy >= out_h or (w - 1) * sx >= out_w:
-                raise ParameterError(f"max-unpool: output_size {(out_h, out_w)} is too small for {h}x{w} at x{sy}")
+                raise ParameterError(f"max-unpool: output_size {(out_h, out_w)} is too small for {w}x{h} at x{sy}")
             out[:, :, : h * sy : sy, : w * sx : sx] = handle.values
             return out
         return torch.nn.functional.max_unpool2d(handle.values, indices, kernel_size=(sy, sx), output_size=(out_h, out_w))
@@ -263,7 +263,7 @@ class TorchBackend(Backend):
         h, w = luma.shape[2:]
         if shave:
             if 2 * shave >= min(h, w):
-                raise ParameterError(f"cannot shave {shave} pixels from each side of a {h}x{w} image")
+                raise ParameterError(f"cannot shave {shave} pixels from each side of a {w}x{h} image")
             luma = luma[:, :, shave:-shave, shave:-shave]
         return luma, 1.0
 

@@ -87,5 +87,5 @@ def run_on_cpu(hwc: np.ndarray, method_id: str, out_size: tuple[int, int], param
         return cpu_backend().resample(hwc, method_id, out_size, params)
     except MemoryError:
         raise ParameterError(
-            f"{method_id}: not enough memory for a {out_size[0]}x{out_size[1]} result"
+            f"{method_id}: not enough memory for a {out_size[1]}x{out_size[0]} result"
         ) from None

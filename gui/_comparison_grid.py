@@ -58,9 +58,11 @@ class ComparisonGrid(QtWidgets.QWidget):
         self._columns = 1
         self._line: tuple[tuple[float, float], tuple[float, float]] | None = None
         self._line_drag: str | None = None  # "new", "start" or "end" while a drag runs
-        self._layout = QtWidgets.QGridLayout(self)
-        self._layout.setContentsMargins(0, 0, 0, 0)
-        self._layout.setSpacing(3)
+        # Panels are placed by hand (see `_relayout`), not by a layout: a layout would add
+        # up the panels' minimum sizes into the window's, so the window could only grow.
+        self.spacing = 3
+        self.setMinimumSize(120, 90)
+        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Expanding)
         self.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
         self.line_mode = False
         self.region_mode = False
@@ -78,7 +80,7 @@ class ComparisonGrid(QtWidgets.QWidget):
         wanted = dict(entries)
         for key in [k for k, p in self.panels.items() if wanted.get(k) != p.label]:
             panel = self.panels.pop(key)
-            self._layout.removeWidget(panel)
+            panel.hide()
             panel.deleteLater()
         order = [key for key, _ in entries]
         for index, (key, label) in enumerate(entries):
@@ -112,7 +114,16 @@ class ComparisonGrid(QtWidgets.QWidget):
         panel.hovered.connect(self._on_hover)
         panel.left.connect(self._on_leave)
         panel.maximise_requested.connect(lambda k=key: self.maximise_requested.emit(k))
+        panel.title_lines_wanted_changed.connect(self._sync_title_lines)
         return panel
+
+    def _sync_title_lines(self) -> None:
+        """Give every visible title the most lines any of them needs, so all panels keep
+        exactly the same view size (and so the same range)."""
+        visible = self.visible_panels()
+        count = max((p.title_lines_wanted() for p in visible), default=1)
+        for panel in visible:
+            panel.set_title_lines(count)
 
     def panel(self, key: str) -> ImagePanel | None:
         return self.panels.get(key)
@@ -130,33 +141,40 @@ class ComparisonGrid(QtWidgets.QWidget):
         switches."""
         self._maximised = None if self._maximised == key else key
         self._relayout(force=True)
+        # The panel that had the focus may be hidden now: keep the view keys working.
+        self.setFocus()
 
     def visible_panels(self) -> list[ImagePanel]:
         keys = [self._maximised] if self._maximised in self.panels else self._order
         return [self.panels[k] for k in keys]
 
     def _relayout(self, force: bool = False) -> None:
+        """Place the visible panels in the best number of columns. Every panel gets
+        exactly the same size, so the same view state gives every panel the same range
+        (a layout's stretch would leave them a pixel apart); the panels follow the
+        grid's size and never ask it to grow."""
         visible = self.visible_panels()
         aspect = self.state.image_width / max(self.state.image_height, 1)
         columns = choose_columns(len(visible), max(self.width(), 1), max(self.height(), 1), aspect)
         if columns != self._columns or force:
             self._columns = columns
+            shown = set(map(id, visible))
             for panel in self.panels.values():
-                self._layout.removeWidget(panel)
-                panel.setVisible(False)
-            for index, panel in enumerate(visible):
-                row, column = divmod(index, columns)
-                self._layout.addWidget(panel, row, column, QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop)
-                panel.setVisible(True)
-        # Every panel gets exactly the same size, so the same view state gives every
-        # panel the same range (a layout's stretch would leave them a pixel apart).
+                if id(panel) not in shown:
+                    panel.setVisible(False)
         rows = max(math.ceil(len(visible) / self._columns), 1)
-        spacing = self._layout.spacing()
-        width = max((self.width() - spacing * (self._columns - 1)) // self._columns, 20)
-        height = max((self.height() - spacing * (rows - 1)) // rows, 20)
-        for panel in visible:
-            panel.setFixedSize(width, height)
+        spacing = self.spacing
+        width = max((self.width() - spacing * (self._columns - 1)) // self._columns, 1)
+        height = max((self.height() - spacing * (rows - 1)) // rows, 1)
+        for index, panel in enumerate(visible):
+            row, column = divmod(index, self._columns)
+            panel.setGeometry(column * (width + spacing), row * (height + spacing), width, height)
+            panel.setVisible(True)
+        self._sync_title_lines()
         self.apply_view()
+
+    def sizeHint(self) -> QtCore.QSize:  # noqa: N802 (Qt override)
+        return QtCore.QSize(800, 600)
 
     def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802
         super().resizeEvent(event)

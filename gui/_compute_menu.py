@@ -14,6 +14,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 import core
 
+from ._elided_text import ElidedLabel
+
 CHOICES = (("auto", "&Automatic (GPU when there is one)"), ("cpu", "&CPU"), ("opencl", "&OpenCL"), ("torch", "&PyTorch"))
 
 
@@ -45,6 +47,7 @@ class ComputeMenu(QtCore.QObject):
         super().__init__(window)
         self.runner, self.store = runner, store
         self.menu = QtWidgets.QMenu("&Compute", window)
+        self.menu.setToolTipsVisible(True)  # a greyed-out backend says why on hover
         self.group = QtGui.QActionGroup(self)
         self.actions: dict[str, QtGui.QAction] = {}
         for name, text in CHOICES:
@@ -54,7 +57,7 @@ class ComputeMenu(QtCore.QObject):
             self.group.addAction(action)
             self.actions[name] = action
         self.actions["cpu"].setToolTip("NumPy and OpenCV on the processor: runs every method.")
-        self.label = QtWidgets.QLabel("Compute: checking...")
+        self.label = ElidedLabel("Compute: checking...")
         self.state: BackendState | None = None
         self._task: int | None = None
         # The UPSCOPE_BACKEND variable (or --backend) rules this session over the saved choice.
@@ -80,12 +83,13 @@ class ComputeMenu(QtCore.QObject):
         self.state = value
         info = value.current
         self.label.setText(f"Compute: {info.summary()}")
-        self.label.setToolTip("Where the methods, metrics and difference maps are computed (Compute menu).")
+        self.label.setToolTip(f"{info.summary()}\nWhere the methods, metrics and difference maps are computed (Compute menu).")
         for name, action in self.actions.items():
             reason = value.unavailable.get(name)
             action.setEnabled(reason is None)
             if reason:
-                action.setToolTip(reason)
+                action.setToolTip(f"Cannot run here: {reason}")
+                action.setStatusTip(f"{action.text().replace('&', '')} cannot run here: {reason}")
         wanted = str(self.store.value("backend", "auto") or "auto")
         if wanted != "auto" and wanted in value.unavailable:
             self.actions["auto"].setChecked(True)

@@ -54,6 +54,62 @@ class ComparisonExportDialog(QtWidgets.QDialog):
         return ComparisonExportChoice(self.view.isChecked(), self.diff.isChecked(), self.metrics.isChecked(), self.background.currentData())
 
 
+class ResultsExportDialog(QtWidgets.QDialog):
+    """Options of File > Export results: the folder and the image format."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None, folder: str, image_format: str = "png") -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export results, maps and metrics")
+        self.folder_edit = QtWidgets.QLineEdit(folder)
+        browse = QtWidgets.QPushButton("Choose...")
+        browse.clicked.connect(self._browse)
+        self.format = QtWidgets.QComboBox()
+        self.format.addItem("PNG (8 and 16 bits; float images as TIFF)", "png")
+        self.format.addItem("TIFF (8 and 16 bits, float)", "tif")
+        self.format.setCurrentIndex(max(self.format.findData(image_format), 0))
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.folder_edit, 1)
+        row.addWidget(browse)
+        form = QtWidgets.QFormLayout()
+        form.addRow("Folder", row)
+        form.addRow("Images as", self.format)
+        note = QtWidgets.QLabel(
+            "Writes the reference, the low-resolution input, each result (lossless, in its own "
+            "bit depth), each difference map, and metrics.csv / metrics.json. Files of the same "
+            "name in the folder are replaced."
+        )
+        note.setWordWrap(True)
+        buttons = QtWidgets.QDialogButtonBox(
+            QtWidgets.QDialogButtonBox.StandardButton.Ok | QtWidgets.QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(note)
+        layout.addWidget(buttons)
+
+    def _browse(self) -> None:
+        start = self.folder_edit.text()
+        while start and not Path(start).is_dir() and Path(start).parent != Path(start):
+            start = str(Path(start).parent)
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Export results into a folder", start)
+        if folder:
+            self.folder_edit.setText(folder)
+
+    def folder(self) -> str:
+        return self.folder_edit.text().strip()
+
+    def image_format(self) -> str:
+        return self.format.currentData()
+
+    def accept(self) -> None:
+        if not self.folder():
+            QtWidgets.QMessageBox.warning(self, "Export results", "Give a folder to write into.")
+            return
+        super().accept()
+
+
 class Exporter(QtCore.QObject):
     """The window's export and session actions. ``window`` is the `MainWindow`."""
 
@@ -64,6 +120,7 @@ class Exporter(QtCore.QObject):
         super().__init__(window)
         self.window = window
         self.choice = ComparisonExportChoice()
+        self.results_format = "png"
         self._pending: dict[int, Callable[[object], str]] = {}
         window.runner.task_done.connect(self._on_done)
         window.runner.task_failed.connect(self._on_failed)
@@ -71,7 +128,7 @@ class Exporter(QtCore.QObject):
         self._action = window._action  # one place makes actions, with their shortcut scope
         self.export_action = self._action("&Export comparison PNG...", self.export_dialog, "Ctrl+E")
         self.paper_action = self._action("Export &paper figure...", self.paper_dialog, "Ctrl+Shift+E")
-        self.results_action = self._action("Export &results, maps and metrics...", self.results_dialog)
+        self.results_action = self._action("Export results, maps and me&trics...", self.results_dialog)
         self.save_session_action = self._action("&Save session...", self.save_session_dialog, keys.StandardKey.Save)
         self.open_session_action = self._action("Open &session...", self.open_session_dialog)
         self.region_action = self._action("Mark &regions (paper figure)", window.grid.set_region_mode, "R", checkable=True)
@@ -93,8 +150,13 @@ class Exporter(QtCore.QObject):
         results = [window.results[c.id] for c in comparison.choices if c.id in window.results]
         return comparison, results
 
+    def _image_name(self) -> str:
+        """The name of the image whose comparison is on screen (not one being loaded)."""
+        job = self.window.job
+        return job.image_name if job is not None else ""
+
     def _title(self) -> str:
-        name = self.window.image_name
+        name = self._image_name()
         return Path(name).name if name and not name.startswith("chart:") else name.removeprefix("chart:")
 
     # Comparison PNG ------------------------------------------------------------------------
@@ -103,10 +165,13 @@ class Exporter(QtCore.QObject):
         if self._ready() is None:
             return
         dialog = ComparisonExportDialog(self.window, self.choice)
-        if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
+        accepted = dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted
+        self.window.grid.setFocus()
+        if not accepted:
             return
         self.choice = dialog.choice()
         path, _ = QtWidgets.QFileDialog.getSaveFileName(self.window, "Export comparison PNG", self._suggest("comparison.png"), "PNG image (*.png)")
+        self.window.grid.setFocus()
         if path:
             self.export_comparison(_with_suffix(path, ".png"), self.choice)
 
@@ -141,9 +206,11 @@ class Exporter(QtCore.QObject):
             self.window, "Export paper figure", "PSNR/SSIM under each crop:",
             ["paper (luma, border shaved)", "all channels"], 0, False,
         )
+        self.window.grid.setFocus()
         if not ok:
             return
         path, _ = QtWidgets.QFileDialog.getSaveFileName(self.window, "Export paper figure", self._suggest("paper-figure.png"), "PNG image (*.png)")
+        self.window.grid.setFocus()
         if path:
             self.export_paper(_with_suffix(path, ".png"), "paper" if convention.startswith("paper") else "all", self.choice.background)
 
@@ -165,15 +232,19 @@ class Exporter(QtCore.QObject):
     def results_dialog(self) -> None:
         if self._ready() is None:
             return
-        folder = QtWidgets.QFileDialog.getExistingDirectory(self.window, "Export results into a folder")
-        if not folder:
-            return
-        tiff = QtWidgets.QMessageBox.question(
-            self.window, "Export results", "Write the results as TIFF instead of PNG?",
-            QtWidgets.QMessageBox.StandardButton.Yes | QtWidgets.QMessageBox.StandardButton.No,
-            QtWidgets.QMessageBox.StandardButton.No,
-        )
-        self.export_results(folder, "tif" if tiff == QtWidgets.QMessageBox.StandardButton.Yes else "png")
+        dialog = ResultsExportDialog(self.window, self._suggest_folder(), self.results_format)
+        accepted = dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted
+        self.window.grid.setFocus()
+        if accepted:
+            self.results_format = dialog.image_format()
+            self.export_results(dialog.folder(), self.results_format)
+
+    def _suggest_folder(self) -> str:
+        """A new folder beside the image on screen, named after it."""
+        image = self._image_name()
+        base = Path(image).parent if image and Path(image).is_file() else Path(self.window.dialog_folder())
+        stem = Path(image).stem if image and Path(image).is_file() else "comparison"
+        return str(base / f"{stem}-results")
 
     def export_results(self, folder: str | Path, image_format: str = "png") -> int | None:
         """Each result (lossless, 16-bit kept), each difference map, metrics CSV and
@@ -183,7 +254,7 @@ class Exporter(QtCore.QObject):
             return None
         comparison, results = ready
         panel = self.window.settings_panel
-        kind, gain, name = panel.diff_kind.currentData(), float(panel.gain.currentData()), self.window.image_name
+        kind, gain, name = panel.diff_kind.currentData(), float(panel.gain.currentData()), self._image_name()
 
         def work() -> int:
             written = core.export_results(
@@ -199,7 +270,7 @@ class Exporter(QtCore.QObject):
     def session(self) -> core.Session:
         """The comparison on screen as a `core.Session`."""
         window = self.window
-        name = window.image_name
+        name = self._image_name()
         image = name if name and Path(name).is_file() else None
         state = window.grid.state
         view = None if state.fit else core.View(state.cx, state.cy, state.zoom)
@@ -216,6 +287,7 @@ class Exporter(QtCore.QObject):
 
     def save_session_dialog(self) -> None:
         path, _ = QtWidgets.QFileDialog.getSaveFileName(self.window, "Save session", self._suggest("session.upscope.json"), "Upscope session (*.json)")
+        self.window.grid.setFocus()
         if path:
             self.save_session(_with_suffix(path, ".json"))
 
@@ -231,7 +303,10 @@ class Exporter(QtCore.QObject):
         return True
 
     def open_session_dialog(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(self.window, "Open session", "", "Upscope session (*.json);;All files (*)")
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(
+            self.window, "Open session", self.window.dialog_folder(), "Upscope session (*.json);;All files (*)"
+        )
+        self.window.grid.setFocus()
         if path:
             self.open_session(path)
 
@@ -283,10 +358,10 @@ class Exporter(QtCore.QObject):
             self.failed.emit(f"Export failed: {message}")
 
     def _suggest(self, name: str) -> str:
-        image = self.window.image_name
+        image = self._image_name()
         if image and Path(image).is_file():
             return str(Path(image).with_name(f"{Path(image).stem}-{name}"))
-        return name
+        return str(Path(self.window.dialog_folder()) / name)
 
 
 def _with_suffix(path: str, suffix: str) -> str:

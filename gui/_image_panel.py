@@ -6,7 +6,6 @@ hover in image coordinates, and `ComparisonGrid` tells every panel what to show.
 
 from __future__ import annotations
 
-import html
 import math
 from typing import Sequence
 
@@ -16,6 +15,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 import core
 
+from ._elided_text import PanelTitle
 from ._pixel_items import PixelImageItem, PixelOverlayItem
 from ._view_state import ZOOM_STEP
 
@@ -76,10 +76,7 @@ class ImagePanel(QtWidgets.QFrame):
         self.colour = colour
         self.setFrameShape(QtWidgets.QFrame.Shape.StyledPanel)
         self.setObjectName(f"panel-{key}")
-        self._title = QtWidgets.QLabel()
-        self._title.setTextFormat(QtCore.Qt.TextFormat.RichText)
-        self._title.setWordWrap(False)
-        self._title.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed)
+        self._title = PanelTitle()
         self.view = pg.GraphicsView()
         self.view.setBackground(QtGui.QColor(32, 32, 32))
         self.view_box = PanelViewBox()
@@ -121,19 +118,28 @@ class ImagePanel(QtWidgets.QFrame):
 
     # What the panel shows -------------------------------------------------------------
 
-    def set_title(self, label: str, detail: str = "") -> None:
-        swatch = f'<span style="color:{self.colour.name()}">&#9632;</span> '
-        text = f"{swatch}<b>{html.escape(label)}</b>"
-        if detail:
-            text += f" <span style='color:gray'>{html.escape(detail)}</span>"
-        self._title.setText(text)
-        self._title.setToolTip(f"{label} {detail}".strip())
+    def set_title(self, label: str, details: Sequence[str] = ()) -> None:
+        """The method's name and details, most important first (see `PanelTitle`)."""
+        self._title.set_title(label, details, self.colour)
+
+    @property
+    def title_lines_wanted_changed(self) -> QtCore.SignalInstance:
+        """Emitted when the title needs another number of lines (see `PanelTitle`)."""
+        return self._title.lines_wanted_changed
+
+    def title_lines_wanted(self) -> int:
+        return self._title.lines_wanted
+
+    def set_title_lines(self, count: int) -> None:
+        self._title.set_line_count(count)
 
     def title_text(self) -> str:
-        """The title as the user reads it (no markup)."""
-        doc = QtGui.QTextDocument()
-        doc.setHtml(self._title.text())
-        return doc.toPlainText().replace("\u25a0", "").strip()
+        """Everything the title says (the tooltip)."""
+        return self._title.full_text()
+
+    def shown_title(self) -> str:
+        """The title as it fits the panel now."""
+        return self._title.shown_text()
 
     def set_image(
         self, display: np.ndarray | None, values: np.ndarray | None, width: int | None = None, height: int | None = None

@@ -19,12 +19,13 @@ import core
 from core import MethodResult
 
 from ._exporter import Exporter
+from ._image_list import ImageList
 from ._comparison_grid import REFERENCE_KEY, ComparisonGrid
 from ._compute_menu import ComputeMenu
 from ._line_profile import LineProfilePlot
 from ._metrics_table import MetricsTable
 from ._pixel_inspector import PixelInspector
-from ._runner import ComparisonRunner, DiffPayload, LoadedImage, PreparedJob, ResultPayload
+from ._runner import LIMIT_HINT, ComparisonRunner, DiffPayload, LoadedImage, PreparedJob, ResultPayload
 from ._settings_panel import SettingsPanel
 
 BACKEND_LABELS = {"cpu": "CPU", "opencl": "OpenCL", "torch": "PyTorch"}
@@ -36,6 +37,11 @@ MAX_RECENT = 10
 #: Settings changes are applied this long after the last one, so typing "12" in the scale
 #: box starts one comparison, not two.
 RECOMPUTE_DELAY_MS = 250
+
+
+def default_window_size(available: QtCore.QRect) -> tuple[int, int]:
+    """The first-run window size: 1500x950, or 92% of a smaller screen's free area."""
+    return min(1500, int(available.width() * 0.92)), min(950, int(available.height() * 0.92))
 
 
 def qimage_to_array(image: QtGui.QImage) -> np.ndarray:
@@ -52,28 +58,72 @@ def qimage_to_array(image: QtGui.QImage) -> np.ndarray:
 
 
 class MessageBar(QtWidgets.QFrame):
-    """A dismissable line at the top of the window for errors and notes."""
+    """A dismissable line at the top of the window for errors and notes.
+
+    It never grows past a few lines (longer text scrolls), so a long message cannot make
+    the window taller. Notes go away by themselves after `NOTE_MS`, errors after
+    `ERROR_MS` or as soon as a later step succeeds (`clear_error`).
+    """
+
+    NOTE_MS = 8_000
+    ERROR_MS = 30_000
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.label = QtWidgets.QLabel()
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
+        scroll = QtWidgets.QScrollArea()
+        scroll.setWidget(self.label)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setStyleSheet("background: transparent;")
+        self._scroll = scroll
         close = QtWidgets.QToolButton()
         close.setText("\u00d7")
+        close.setToolTip("Dismiss")
         close.setAutoRaise(True)
         close.clicked.connect(self.hide)
         layout = QtWidgets.QHBoxLayout(self)
         layout.setContentsMargins(8, 4, 4, 4)
-        layout.addWidget(self.label, 1)
+        layout.addWidget(scroll, 1)
         layout.addWidget(close, 0, QtCore.Qt.AlignmentFlag.AlignTop)
+        self._timer = QtCore.QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.hide)
+        self.error = False
+        #: Counts messages shown, so a caller can tell whether one came after it started.
+        self.generation = 0
         self.hide()
 
     def show_message(self, text: str, error: bool = True) -> None:
+        """Show ``text`` (replacing what was shown) until dismissed or timed out."""
         colour = "#5c1f1f" if error else "#1f3d5c"
         self.setStyleSheet(f"MessageBar {{ background: {colour}; }} QLabel {{ color: white; }}")
         self.label.setText(text)
+        self.error = error
+        self.generation += 1
+        self._timer.start(self.ERROR_MS if error else self.NOTE_MS)
         self.show()
+        self._fit_height()
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """As tall as the wrapped text, at most four lines (the rest scrolls)."""
+        needed = self.label.heightForWidth(max(self._scroll.viewport().width(), 100))
+        most = 4 * self.fontMetrics().lineSpacing() + 8
+        self._scroll.setFixedHeight(max(min(needed, most), self.fontMetrics().lineSpacing()))
+
+    def clear_error(self, since: int | None = None) -> None:
+        """A later step succeeded: an error shown now is out of date. With ``since`` (a
+        `generation` read when that step started), only an error shown before it goes."""
+        if self.error and not self.isHidden() and (since is None or self.generation <= since):
+            self.hide()
 
     def text(self) -> str:
         return "" if self.isHidden() else self.label.text()
@@ -92,6 +142,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.runner = ComparisonRunner(self)
         self.image: np.ndarray | None = None
         self.image_name = ""
+        self.image_key = ""
+        self._messages_at_start = 0
+        self._shown_once = False
+        self._hovered = (-1, -1)  # image row, column under the cursor
+        self._pasted: dict[str, np.ndarray] = {}  # pixels of pasted or dropped images, by list key
+        self._pasted_count = 0
         self.job: PreparedJob | None = None
         self.results: dict[str, MethodResult] = {}
         self.displays: dict[str, np.ndarray] = {}
@@ -117,12 +173,18 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setCentralWidget(central)
 
         self.settings_panel = SettingsPanel()
-        self.image_list = QtWidgets.QListWidget()
+        self.image_list = ImageList()
         self.inspector = PixelInspector()
         self.metrics_table = MetricsTable()
         self.profile = LineProfilePlot()
+        settings_scroll = QtWidgets.QScrollArea()
+        settings_scroll.setWidget(self.settings_panel)
+        settings_scroll.setWidgetResizable(True)
+        settings_scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        settings_scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._docks = {
-            "settings": self._dock("Settings", self.settings_panel, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea),
+            # The settings scroll: on a short screen the dock must not set the window's height.
+            "settings": self._dock("Settings", settings_scroll, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea),
             "images": self._dock("Images", self.image_list, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea),
             "inspector": self._dock("Pixel inspector", self.inspector, QtCore.Qt.DockWidgetArea.RightDockWidgetArea),
             "profile": self._dock("Line profile", self.profile, QtCore.Qt.DockWidgetArea.RightDockWidgetArea),
@@ -190,6 +252,9 @@ class MainWindow(QtWidgets.QMainWindow):
         file_menu.addAction(self.exporter.open_session_action)
         file_menu.addAction(self.exporter.save_session_action)
         file_menu.addSeparator()
+        self.limit_action = self._action("&Largest image to open...", self.limit_dialog)
+        file_menu.addAction(self.limit_action)
+        file_menu.addSeparator()
         for action in (self.exporter.export_action, self.exporter.paper_action, self.exporter.results_action):
             file_menu.addAction(action)
         file_menu.addSeparator()
@@ -238,7 +303,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.grid.level_needed.connect(self._on_level_needed)
         self.runner.level_ready.connect(self._on_level_ready)
         self.metrics_table.method_clicked.connect(self.grid.toggle_maximise)
-        self.image_list.currentItemChanged.connect(self._on_image_chosen)
+        self.image_list.chosen.connect(self._on_image_chosen)
+        self.image_list.removed.connect(self._on_image_removed)
         self.exporter.finished.connect(lambda text: self.message_bar.show_message(text, error=False))
         self.exporter.failed.connect(self.message_bar.show_message)
 
@@ -254,8 +320,9 @@ class MainWindow(QtWidgets.QMainWindow):
         geometry = self.store.value("geometry")
         if isinstance(geometry, QtCore.QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
+            self.fit_to_screen()
         else:
-            self.resize(1500, 950)
+            self.resize(*default_window_size(self._available_geometry()))
             self.resizeDocks([self._docks["settings"], self._docks["inspector"]], [300, 390], QtCore.Qt.Orientation.Horizontal)
             self.resizeDocks([self._docks["metrics"]], [190], QtCore.Qt.Orientation.Vertical)
         state = self.store.value("windowState")
@@ -263,6 +330,28 @@ class MainWindow(QtWidgets.QMainWindow):
             self.restoreState(state)
         self.diff_action.setChecked(self.settings_panel.show_diff.isChecked())
         self._update_recent_menu()
+
+    def _available_geometry(self) -> QtCore.QRect:
+        screen = self.screen() or QtGui.QGuiApplication.primaryScreen()
+        return screen.availableGeometry() if screen is not None else QtCore.QRect(0, 0, 1600, 1000)
+
+    def fit_to_screen(self) -> None:
+        """Keep the window inside the screen it is on: a size saved on a larger screen
+        (or by an older version that could only grow) is clamped, and a window that
+        would start off-screen is moved back."""
+        if self.isMaximized() or self.isFullScreen():
+            return
+        available = self._available_geometry()
+        frame = self.frameGeometry()
+        extra_w, extra_h = frame.width() - self.width(), frame.height() - self.height()
+        width = min(self.width(), available.width() - extra_w)
+        height = min(self.height(), available.height() - extra_h)
+        if (width, height) != (self.width(), self.height()):
+            self.resize(max(width, self.minimumSizeHint().width()), max(height, self.minimumSizeHint().height()))
+        x = min(max(frame.x(), available.x()), available.right() - frame.width() + 1)
+        y = min(max(frame.y(), available.y()), available.bottom() - frame.height() + 1)
+        if (x, y) != (frame.x(), frame.y()):
+            self.move(max(x, available.x()), max(y, available.y()))
 
     def save_state(self) -> None:
         self.store.setValue("settings", json.dumps(self.settings_panel.to_dict()))
@@ -292,6 +381,13 @@ class MainWindow(QtWidgets.QMainWindow):
             action.triggered.connect(lambda _=False, p=path: self.open_paths([p]))
         self.recent_menu.setEnabled(bool(recent))
 
+    def showEvent(self, event: QtGui.QShowEvent) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        if not self._shown_once:
+            # The frame (title bar, borders) is known only now: fit it, not just the inside.
+            self._shown_once = True
+            QtCore.QTimer.singleShot(0, self.fit_to_screen)
+
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802
         self.save_state()
         self.runner.shutdown()
@@ -300,9 +396,18 @@ class MainWindow(QtWidgets.QMainWindow):
     # Opening images ---------------------------------------------------------------------
 
     def open_dialog(self) -> None:
-        paths, _ = QtWidgets.QFileDialog.getOpenFileNames(self, "Open images", "", IMAGE_FILTER)
+        paths, _ = QtWidgets.QFileDialog.getOpenFileNames(self, "Open images", self.dialog_folder(), IMAGE_FILTER)
+        self.grid.setFocus()
         if paths:
             self.open_paths(paths)
+
+    def dialog_folder(self) -> str:
+        """Where file dialogs start: the folder of the image on screen, else of the most
+        recent file, else the home folder (never the process's working directory)."""
+        for candidate in [self.job.image_name if self.job else "", *self.recent_files()]:
+            if candidate and Path(candidate).parent.is_dir() and Path(candidate).is_absolute():
+                return str(Path(candidate).parent)
+        return str(Path.home())
 
     def open_paths(self, paths: Sequence[str | Path]) -> None:
         """Read ``paths`` in the background; the first readable one is compared, all
@@ -310,6 +415,7 @@ class MainWindow(QtWidgets.QMainWindow):
         paths = [str(p) for p in paths]
         if paths:
             self.statusBar().showMessage(f"Reading {len(paths)} file(s)...")
+            self.runner.max_input_pixels = self.max_input_pixels()
             self.runner.load(paths)
 
     def open_chart(self, chart_id: str) -> None:
@@ -325,14 +431,37 @@ class MainWindow(QtWidgets.QMainWindow):
         if data is not None and data.hasImage():
             image = QtWidgets.QApplication.clipboard().image()
             if not image.isNull():
-                self.set_image(qimage_to_array(image), "Pasted image")
+                self._open_image_data(image, "Pasted image")
                 return
         self.message_bar.show_message("The clipboard holds no image and no image file.")
 
-    def set_image(self, image: np.ndarray, name: str) -> None:
-        """Make ``image`` the current one and compare it."""
-        self.image, self.image_name = image, name
+    def _open_image_data(self, image: QtGui.QImage, what: str) -> None:
+        """Compare an image handed over as pixels (pasted or dropped), within the same
+        input limit as files."""
+        limit = self.max_input_pixels()
+        if image.width() * image.height() > limit:
+            error = core.ImageTooLargeError(what, image.width(), image.height(), limit)
+            self.message_bar.show_message(error.describe(LIMIT_HINT))
+            return
+        self._pasted_count += 1
+        key = f"pasted:{self._pasted_count}"
+        name = f"{what} {self._pasted_count}"
+        self._pasted[key] = qimage_to_array(image)
+        self.set_image(self._pasted[key], name, key)
+        self.grid.setFocus()
+
+    def set_image(self, image: np.ndarray, name: str, key: str | None = None) -> None:
+        """Make ``image`` the current one and compare it; ``key`` is its entry in the
+        Images list (default: ``name``)."""
+        key = key or name
+        self.image, self.image_name, self.image_key = image, name, key
+        self.image_list.add(key, self._list_label(key, name), name)
+        self.image_list.select(key)
         self.recompute()
+
+    @staticmethod
+    def _list_label(key: str, name: str) -> str:
+        return name if key.startswith(("chart:", "pasted:")) else Path(name).name
 
     def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:  # noqa: N802
         if event.mimeData().hasUrls() or event.mimeData().hasImage():
@@ -347,43 +476,73 @@ class MainWindow(QtWidgets.QMainWindow):
         elif urls:
             self.message_bar.show_message("Only local files can be opened; got " + ", ".join(u.toString() for u in urls))
         elif data.hasImage():
-            self.set_image(qimage_to_array(QtGui.QImage(data.imageData())), "Dropped image")
+            self._open_image_data(QtGui.QImage(data.imageData()), "Dropped image")
         event.acceptProposedAction()
 
     def _on_loaded(self, loaded: LoadedImage) -> None:
-        name = loaded.path
+        key = name = loaded.path
         if name.startswith("chart:"):
             name = next((c.label for c in core.list_charts() if f"chart:{c.id}" == name), name)
-        self.set_image(loaded.image, name)
+        self.set_image(loaded.image, name, key)
+        self.grid.setFocus()
 
-    def _on_load_checked(self, good: list[str], bad: list[tuple[str, str]]) -> None:
-        self.statusBar().clearMessage()
-        listed = {self.image_list.item(i).data(QtCore.Qt.ItemDataRole.UserRole) for i in range(self.image_list.count())}
-        self.image_list.blockSignals(True)
+    def _on_load_checked(self, good: list[str], bad: list[tuple[str, str]], latest: bool) -> None:
+        if latest:
+            self.statusBar().clearMessage()
         for path in good:
-            if path not in listed:
-                item = QtWidgets.QListWidgetItem(Path(path).name)
-                item.setData(QtCore.Qt.ItemDataRole.UserRole, path)
-                item.setToolTip(path)
-                self.image_list.addItem(item)
-        if good:
-            for i in range(self.image_list.count()):
-                if self.image_list.item(i).data(QtCore.Qt.ItemDataRole.UserRole) == good[0]:
-                    self.image_list.setCurrentRow(i)
-        self.image_list.blockSignals(False)
+            self.image_list.add(path, Path(path).name, path)
         self._remember(good)
-        if not good:
+        if not good and latest:
             self.pending_view = None  # a session's view belongs to its image only
+            # The Images list goes back to the image on screen.
+            self.image_list.select(self.job.image_key if self.job else None)
         if bad:
             lines = [message for _path, message in bad]
-            kept = "The comparison shown is unchanged." if not good else ""
+            if self.image is None and not good and latest:
+                kept = "Showing the built-in test chart instead."
+                self.open_chart("test-chart")
+            else:
+                kept = "" if good else "The comparison shown is unchanged."
             self.message_bar.show_message("Could not open:\n" + "\n".join(lines) + ("\n" + kept if kept else ""))
         elif good:
-            self.message_bar.hide()
+            self.message_bar.clear_error()
 
-    def _on_image_chosen(self, item: QtWidgets.QListWidgetItem | None) -> None:
-        if item is not None:
-            self.open_paths([item.data(QtCore.Qt.ItemDataRole.UserRole)])
+    def _on_image_chosen(self, key: str) -> None:
+        if key.startswith("chart:"):
+            self.open_chart(key.removeprefix("chart:"))
+        elif key in self._pasted:
+            label = next((self.image_list.item(i).toolTip() for i in range(self.image_list.count())
+                          if self.image_list.item(i).data(QtCore.Qt.ItemDataRole.UserRole) == key), key)
+            self.set_image(self._pasted[key], label, key)
+        else:
+            self.open_paths([key])
+
+    def _on_image_removed(self, key: str) -> None:
+        self._pasted.pop(key, None)  # the pixels of a pasted image go with its entry
+        self.image_list.select(self.job.image_key if self.job else None)
+
+    # Limits -------------------------------------------------------------------------------
+
+    def max_input_pixels(self) -> int:
+        """The largest image (in pixels) the window opens: File > Largest image to open."""
+        try:
+            value = int(self.store.value("max_input_megapixels", core.limits.max_input_pixels // 1_000_000))
+        except (TypeError, ValueError):
+            value = core.limits.max_input_pixels // 1_000_000
+        return max(value, 1) * 1_000_000
+
+    def limit_dialog(self) -> None:
+        """Ask for the largest image to open, in megapixels."""
+        current = self.max_input_pixels() // 1_000_000
+        value, ok = QtWidgets.QInputDialog.getInt(
+            self, "Largest image to open",
+            "Images with more pixels than this are refused before they are decoded\n"
+            "(memory grows with every method compared). Megapixels:",
+            current, 1, 2000, 10,
+        )
+        self.grid.setFocus()
+        if ok:
+            self.store.setValue("max_input_megapixels", value)
 
     # Computing --------------------------------------------------------------------------
 
@@ -397,19 +556,47 @@ class MainWindow(QtWidgets.QMainWindow):
         if not settings.methods:
             self.message_bar.show_message("No method is ticked in Settings: tick at least one to compare.")
             return
-        self.runner.start(self.image, settings, self.settings_panel.diff_options())
+        diff = self.settings_panel.diff_options()
+        if self._only_measurement_changed(settings):
+            job = self.job
+            results = [self.results[c.id] for c in job.comparison.choices]
+            self.runner.remeasure(job, results, dict(self.displays), settings, diff)
+        else:
+            self.runner.start(self.image, settings, diff, name=self.image_name, key=self.image_key)
+        self._messages_at_start = self.message_bar.generation
         self.progress.setRange(0, 0)
         self.progress.show()
         for panel in self.grid.panels.values():
             if panel.key != REFERENCE_KEY:
                 panel.set_status("Computing...")
 
+    def _only_measurement_changed(self, settings: core.ComparisonSettings) -> bool:
+        """Whether ``settings`` differ from the finished comparison on screen only in how
+        it is measured (the reference or the metric convention), so its results can be
+        measured again instead of computed again."""
+        job = self.job
+        if job is None or not self.comparison_complete or self.image is not job.comparison.original:
+            return False
+        old = job.comparison.settings
+        same_methods = [(c.id, dict(c.params)) for c in old.method_choices()] == [
+            (c.id, dict(c.params)) for c in settings.method_choices()
+        ]
+        measuring = (old.reference, old.convention) != (settings.reference, settings.convention)
+        unchanged = (old.mode, old.scale, old.downsampler, old.backend) == (
+            settings.mode, settings.scale, settings.downsampler, settings.backend
+        )
+        return measuring and unchanged and same_methods and all(c.id in self.results for c in job.comparison.choices)
+
     def _on_failed(self, job_id: int, message: str) -> None:
         if job_id == self.runner.job_id:
             self.progress.hide()
             for panel in self.grid.panels.values():
                 panel.set_status(None if panel.key == REFERENCE_KEY or panel.shown_array is not None else "Not computed")
-            self.message_bar.show_message(f"{self.image_name}: {message}")
+            if self.job is not None and self.image is not self.job.comparison.original:
+                # The new image could not be compared: the window keeps the one it shows.
+                self.image, self.image_name, self.image_key = self.job.comparison.original, self.job.image_name, self.job.image_key
+                self.image_list.select(self.image_key)
+            self.message_bar.show_message(message)
 
     @property
     def comparison_complete(self) -> bool:
@@ -431,9 +618,12 @@ class MainWindow(QtWidgets.QMainWindow):
         reference_panel = self.grid.panel(REFERENCE_KEY)
         reference_panel.set_image(job.reference_display, job.reference_values, width, height)
         rh, rw = job.reference_values.shape[:2]
-        detail = f"{rw}x{rh}" + ("" if (rh, rw) == (height, width) else f", shown on the {width}x{height} output grid")
-        reference_panel.set_title(job.reference_label, detail)
+        details = [core.size_text(rh, rw)]
+        if (rh, rw) != (height, width):
+            details.append(f"shown on the {core.size_text(height, width)} output grid")
+        reference_panel.set_title(job.reference_label, details)
         self.grid.request_levels()
+        self._refresh_inspector()
         for choice in comparison.choices:
             self.grid.panel(choice.id).set_status("Computing...")
         self._expected = len(comparison.choices)
@@ -443,7 +633,9 @@ class MainWindow(QtWidgets.QMainWindow):
         scale = comparison.scale
         scale_text = f"x{scale[0]:g}" if scale[0] == scale[1] else f"x{scale[1]:g} (x) by x{scale[0]:g} (y)"
         mode = "degrade, then restore" if comparison.ground_truth is not None else "upscale"
-        self.setWindowTitle(f"Upscope - {self.image_name} - {mode} {scale_text}")
+        self.setWindowTitle(f"Upscope - {job.image_name} - {mode} {scale_text}")
+        self.image_list.select(job.image_key)
+        self.message_bar.clear_error(since=self._messages_at_start)
         notes = " ".join(comparison.notes)
         self.statusBar().showMessage(notes)
         self._refresh_colour_bar()
@@ -467,6 +659,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.compute.refresh()
         if panel is not None:
             self._show_result(panel, result)
+        self._refresh_inspector()
         if not payload.measured:
             return
         self.metrics_table.add_result(result)
@@ -481,19 +674,10 @@ class MainWindow(QtWidgets.QMainWindow):
     def _show_result(self, panel, result: MethodResult) -> None:  # noqa: ANN001
         if not result.ok:
             panel.set_image(None, None)
-            panel.set_title(result.label, "cannot run")
+            panel.set_title(result.label, ["cannot run"])
             panel.set_status(result.reason)
             return
-        detail = f"{result.seconds * 1000:.1f} ms"
-        if self.job is not None and self.job.comparison.backend.name != "cpu":
-            detail += f" on {BACKEND_LABELS.get(result.backend, result.backend)}"
-        if result.metrics is not None:
-            ssim = "" if result.metrics.ssim is None else f", SSIM {result.metrics.ssim:.4f}"
-            psnr = "\u221e" if result.metrics.psnr == float("inf") else f"{result.metrics.psnr:.2f}"
-            detail += f", PSNR {psnr} dB{ssim}"
-        elif result.method_id not in self._measured:
-            detail += ", measuring..."
-        panel.set_title(result.label, detail)
+        panel.set_title(result.label, self._title_details(result))
         diff = self.diffs.get(result.method_id) if self.settings_panel.show_diff.isChecked() else None
         if diff is not None:
             panel.set_image(diff.display.rgb, diff.values)
@@ -507,6 +691,22 @@ class MainWindow(QtWidgets.QMainWindow):
         if result.note and diff is None:
             panel.setToolTip(result.note)
         self.grid.request_levels()
+
+    def _title_details(self, result: MethodResult) -> list[str]:
+        """A result panel's details, most important first: PSNR, SSIM, time, backend."""
+        details = []
+        if result.metrics is not None:
+            psnr = "\u221e" if result.metrics.psnr == float("inf") else f"{result.metrics.psnr:.2f}"
+            details.append(f"PSNR {psnr} dB")
+            if result.metrics.ssim is not None:
+                details.append(f"SSIM {result.metrics.ssim:.4f}")
+        elif result.method_id not in self._measured:
+            details.append("measuring...")
+        time_text = f"{result.seconds * 1000:.1f} ms"
+        if self.job is not None and self.job.comparison.backend.name != "cpu":
+            time_text += f" on {BACKEND_LABELS.get(result.backend, result.backend)}"
+        details.append(time_text)
+        return details
 
     def _on_display_changed(self) -> None:
         options = self.settings_panel.diff_options()
@@ -522,12 +722,14 @@ class MainWindow(QtWidgets.QMainWindow):
             if panel is not None:
                 self._show_result(panel, result)
         self._refresh_colour_bar()
+        self._refresh_inspector()
 
     def _on_diff(self, method_id: str, payload: DiffPayload) -> None:
         self.diffs[method_id] = payload
         panel, result = self.grid.panel(method_id), self.results.get(method_id)
         if panel is not None and result is not None:
             self._show_result(panel, result)
+        self._refresh_inspector()
         self._refresh_colour_bar()
 
     def _refresh_colour_bar(self) -> None:
@@ -557,6 +759,16 @@ class MainWindow(QtWidgets.QMainWindow):
         return labels
 
     def _on_hover(self, row: int, column: int) -> None:
+        self._hovered = (row, column)
+        self._refresh_inspector()
+        if row >= 0:
+            self.statusBar().showMessage(f"x={column}, y={row}")
+
+    def _refresh_inspector(self) -> None:
+        """Describe the hovered pixel with every result shown now. Called on each move
+        and whenever a result or a difference map arrives, so no row ever describes
+        another pixel or misses a method that came in under a resting cursor."""
+        row, column = self._hovered
         if self.job is None:
             return
         comparison = self.job.comparison
@@ -573,8 +785,6 @@ class MainWindow(QtWidgets.QMainWindow):
             input_image=comparison.input,
             differences=differences,
         )
-        if row >= 0:
-            self.statusBar().showMessage(f"x={column}, y={row}")
 
     def _on_line_changed(self, start: Any, end: Any) -> None:
         if self.job is None:

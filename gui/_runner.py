@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -23,6 +23,9 @@ import core
 from core import Comparison, ComparisonSettings, DifferenceDisplay, MethodChoice, MethodResult, UpscopeError
 
 log = logging.getLogger(__name__)
+
+#: How a person raises the input limit in the window (named in the too-large message).
+LIMIT_HINT = "raise the limit under File > Largest image to open"
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,9 @@ class PreparedJob:
 
     ``reference_values`` is the array under the reference panel (ground truth in degrade
     mode, the original in upscale mode) and ``reference_display`` its 8-bit picture.
+    ``image_name`` (a path, a chart's label, "Pasted image 2") and ``image_key`` (its
+    entry in the Images list) say which image the job compares, for titles, exports and
+    sessions.
     """
 
     job_id: int
@@ -46,6 +52,8 @@ class PreparedJob:
     reference_label: str
     reference_values: np.ndarray
     reference_display: np.ndarray
+    image_name: str = ""
+    image_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -106,7 +114,7 @@ class ComparisonRunner(QtCore.QObject):
     failed = QtCore.Signal(int, str)  # job id, message (the job could not be prepared)
     loaded = QtCore.Signal(object)  # LoadedImage of the latest load request
     level_ready = QtCore.Signal(str, object, int, object)  # panel key, source array, factor, reduced array
-    load_checked = QtCore.Signal(object, object)  # good paths, [(path, message)] of the latest request
+    load_checked = QtCore.Signal(object, object, bool)  # good paths, [(path, message)], whether the request is the latest
     task_done = QtCore.Signal(int, object)  # task id, what the task returned
     task_failed = QtCore.Signal(int, str)  # task id, the error's message
 
@@ -131,6 +139,12 @@ class ComparisonRunner(QtCore.QObject):
         # queue, and must not drop an export the user asked for.
         self.task_pool = QtCore.QThreadPool(self)
         self.task_pool.setMaxThreadCount(1)
+        # Reading files is not comparison work either: a new setting must not drop a
+        # file the user dropped (cancel() clears the main pool's queue, never this one).
+        self.load_pool = QtCore.QThreadPool(self)
+        self.load_pool.setMaxThreadCount(1)
+        #: Images over this many pixels are refused when read (see `core.load_image`).
+        self.max_input_pixels = core.limits.max_input_pixels
         self._ids = itertools.count(1)
         self.job_id = 0
         self._display_generation = 0
@@ -138,11 +152,16 @@ class ComparisonRunner(QtCore.QObject):
         self._cancel = threading.Event()
         self._comparison: Comparison | None = None
         self._diff_options: DiffOptions | None = None
+        # Results (and their displays) of jobs that only measure again, until prepared.
+        self._remeasuring: dict[int, tuple[list[MethodResult], dict[str, np.ndarray]]] = {}
 
     # Comparisons ----------------------------------------------------------------------
 
-    def start(self, image: np.ndarray, settings: ComparisonSettings, diff: DiffOptions | None) -> int:
-        """Cancel the job in flight and start comparing ``image``; returns the new job id."""
+    def start(
+        self, image: np.ndarray, settings: ComparisonSettings, diff: DiffOptions | None, *, name: str = "", key: str = ""
+    ) -> int:
+        """Cancel the job in flight and start comparing ``image`` (called ``name``, listed
+        under ``key``); returns the new job id."""
         self.cancel()
         self.job_id = next(self._ids)
         self._cancel = threading.Event()
@@ -150,7 +169,45 @@ class ComparisonRunner(QtCore.QObject):
         self._diff_options = diff
         job_id, cancel = self.job_id, self._cancel
         settings = ComparisonSettings(**{**settings.__dict__, "diff_kind": None})
-        self._submit(lambda: self._prepare(job_id, cancel, image, settings))
+        self._submit(lambda: self._prepare(job_id, cancel, image, settings, name, key))
+        return job_id
+
+    def remeasure(
+        self,
+        job: PreparedJob,
+        results: Sequence[MethodResult],
+        displays: dict[str, np.ndarray],
+        settings: ComparisonSettings,
+        diff: DiffOptions | None,
+    ) -> int:
+        """Start a job that measures ``job``'s finished ``results`` against another
+        reference or by another convention (``settings`` differ from the job's in
+        nothing else): no method runs again. Results arrive as in `start`, first with
+        their old ``displays`` (unmeasured), then measured. Returns the new job id."""
+        self.cancel()
+        self.job_id = next(self._ids)
+        self._cancel = threading.Event()
+        self._comparison = None
+        self._diff_options = diff
+        job_id, cancel = self.job_id, self._cancel
+        self._remeasuring[job_id] = ([r for r in results], dict(displays))
+        previous = job.comparison
+        reference_result = next((r for r in results if r.method_id == settings.reference), None)
+
+        def prepare() -> None:
+            try:
+                comparison = previous.remeasured(
+                    reference=settings.reference, convention=settings.convention, job_id=job_id,
+                    reference_result=reference_result,
+                )
+                comparison.reference  # a method reference is computed here, off the GUI thread
+            except UpscopeError as exc:
+                self._hub.failed.emit(job_id, f"{job.image_name}: {exc}" if job.image_name else str(exc))
+                return
+            if not cancel.is_set():
+                self._hub.prepared.emit(replace(job, job_id=job_id, comparison=comparison))
+
+        self._submit(prepare)
         return job_id
 
     def cancel(self) -> None:
@@ -165,7 +222,8 @@ class ComparisonRunner(QtCore.QObject):
         """Cancel everything and wait for running tasks; True when none is left."""
         self.cancel()
         self._load_request += 1
-        return self.pool.waitForDone(timeout_ms) and self.task_pool.waitForDone(timeout_ms)
+        done = self.pool.waitForDone(timeout_ms) and self.task_pool.waitForDone(timeout_ms)
+        return done and self.load_pool.waitForDone(timeout_ms)
 
     @property
     def busy(self) -> bool:
@@ -185,7 +243,9 @@ class ComparisonRunner(QtCore.QObject):
 
         (pool or self.pool).start(guarded)
 
-    def _prepare(self, job_id: int, cancel: threading.Event, image: np.ndarray, settings: ComparisonSettings) -> None:
+    def _prepare(
+        self, job_id: int, cancel: threading.Event, image: np.ndarray, settings: ComparisonSettings, name: str, key: str
+    ) -> None:
         try:
             comparison = Comparison(image, settings, job_id=job_id)
             reference = comparison.ground_truth if comparison.ground_truth is not None else comparison.input
@@ -193,10 +253,10 @@ class ComparisonRunner(QtCore.QObject):
             comparison.reference  # computes a method reference once, here, off the GUI thread
             display = core.to_display(reference)
         except UpscopeError as exc:
-            self._hub.failed.emit(job_id, str(exc))
+            self._hub.failed.emit(job_id, f"{name}: {exc}" if name else str(exc))
             return
         if not cancel.is_set():
-            self._hub.prepared.emit(PreparedJob(job_id, comparison, label, reference, display))
+            self._hub.prepared.emit(PreparedJob(job_id, comparison, label, reference, display, name, key))
 
     def _on_prepared(self, job: PreparedJob) -> None:
         if job.job_id != self.job_id:
@@ -204,6 +264,16 @@ class ComparisonRunner(QtCore.QObject):
         self._comparison = job.comparison
         self.prepared.emit(job)
         cancel, diff = self._cancel, self._diff_options
+        remeasuring = self._remeasuring.pop(job.job_id, None)
+        if remeasuring is not None:
+            results, displays = remeasuring
+            for result in results:
+                display = displays.get(result.method_id)
+                unmeasured = replace(result, job_id=job.job_id, metrics=None, difference=None)
+                self.result_ready.emit(ResultPayload(job.job_id, unmeasured, display, None, measured=not result.ok))
+                if result.ok:
+                    self._submit(lambda r=unmeasured, d=display: self._measure(job.job_id, job.comparison, cancel, r, d, diff))
+            return
         for choice in job.comparison.choices:
             self._submit(lambda c=choice: self._run_method(job.job_id, job.comparison, cancel, c, diff))
 
@@ -222,11 +292,21 @@ class ComparisonRunner(QtCore.QObject):
             self._hub.result_ready.emit(ResultPayload(job_id, result, display, None, measured=True))
             return
         self._hub.result_ready.emit(ResultPayload(job_id, result, display, None, measured=False))
+        self._measure(job_id, comparison, cancel, result, display, diff)
+
+    def _measure(
+        self, job_id: int, comparison: Comparison, cancel: threading.Event, result: MethodResult,
+        display: np.ndarray | None, diff: DiffOptions | None,
+    ) -> None:
+        """Measure ``result`` (and make its difference map when asked) and deliver it."""
+        if cancel.is_set():
+            return
+        reference = comparison.reference
         measured = comparison.measure(result)
         if cancel.is_set():
             return
         payload_diff = None
-        if diff is not None and result.image.shape == reference.shape:
+        if diff is not None and reference is not None and result.image.shape == reference.shape:
             payload_diff = make_difference(result.image, reference, diff)
         self._hub.result_ready.emit(ResultPayload(job_id, measured, display, payload_diff, measured=True))
 
@@ -299,12 +379,14 @@ class ComparisonRunner(QtCore.QObject):
     # Loading images ---------------------------------------------------------------------
 
     def load(self, paths: Sequence[str | Path]) -> int:
-        """Read ``paths`` in the background: the first readable one arrives through
-        `loaded`; then `load_checked` lists the readable paths and, for the others, why."""
+        """Read ``paths`` in the background: the first readable one of the latest request
+        arrives through `loaded`; then `load_checked` lists the readable paths and, for
+        the others, why. Every request is checked to the end, so files dropped in quick
+        succession all reach the Images list."""
         self._load_request += 1
         request = self._load_request
         paths = [str(p) for p in paths]
-        self._submit(lambda: self._load(request, paths))
+        self._submit(lambda: self._load(request, paths), self.load_pool)
         return request
 
     def make_chart(self, chart_id: str, size: int = 512) -> int:
@@ -318,21 +400,23 @@ class ComparisonRunner(QtCore.QObject):
             if request == self._load_request:
                 self._hub.loaded.emit(LoadedImage(request, f"chart:{chart_id}", image))
 
-        self._submit(draw)
+        self._submit(draw, self.load_pool)
         return request
 
     def _load(self, request: int, paths: list[str]) -> None:
         good: list[str] = []
         bad: list[tuple[str, str]] = []
+        limit = self.max_input_pixels
         for path in paths:
-            if request != self._load_request:
-                return
             try:
-                image = core.load_image(path)
+                image = core.load_image(path, max_pixels=limit)
+            except core.ImageTooLargeError as exc:
+                bad.append((path, exc.describe(LIMIT_HINT)))
+                continue
             except UpscopeError as exc:
                 bad.append((path, str(exc)))
                 continue
-            if not good:
+            if not good and request == self._load_request:
                 self._hub.loaded.emit(LoadedImage(request, path, image))
             good.append(path)
             del image
@@ -343,5 +427,4 @@ class ComparisonRunner(QtCore.QObject):
             self.loaded.emit(loaded)
 
     def _on_load_checked(self, request: int, good: list[str], bad: list[tuple[str, str]]) -> None:
-        if request == self._load_request:
-            self.load_checked.emit(good, bad)
+        self.load_checked.emit(good, bad, request == self._load_request)

@@ -5,7 +5,22 @@ from __future__ import annotations
 import gc
 import os
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+def _offscreen_platform() -> str:
+    """Qt's offscreen platform with one 1920x1200 screen (its default is 800x800, smaller
+    than the windows the tests open, and a window now keeps inside its screen)."""
+    import json
+    import tempfile
+
+    screens = {"screens": [{"name": "test-screen", "x": 0, "y": 0, "width": 1920, "height": 1200,
+                            "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}
+    path = os.path.join(tempfile.gettempdir(), f"upscope-offscreen-screen-{os.getuid()}.json")
+    with open(path, "w", encoding="utf-8") as config:
+        json.dump(screens, config)
+    return f"offscreen:configfile={path}"
+
+
+if "QT_QPA_PLATFORM" not in os.environ:
+    os.environ["QT_QPA_PLATFORM"] = _offscreen_platform()
 # OpenCV uses an OpenCL CPU device (POCL in CI) only when asked; the OpenCL backend's
 # tests need it. The automatic choice still never picks a CPU device.
 os.environ.setdefault("OPENCV_OPENCL_DEVICE", ":CPU:")

@@ -138,3 +138,27 @@ def test_display_levels() -> None:
     # 2x2 block means 2.5, 4.5, 10.5, 12.5, rounded half up.
     assert core.reduce_for_display(image, 2).tolist() == [[3, 5], [11, 13]]
     assert core.reduce_for_display(image, 1) is image
+
+
+def test_transparent_pixels_show_the_checkerboard_in_the_window_and_the_figures() -> None:
+    rng = np.random.default_rng(3)
+    rgba = rng.integers(0, 256, (20, 24, 4), dtype=np.uint8)
+    rgba[..., 3] = rng.choice([0, 128, 255], size=(20, 24)).astype(np.uint8)
+    shown = core.to_display(rgba)
+    assert shown.shape == (20, 24, 3)
+    light, dark = 204, 153
+    rows, cols = np.indices((20, 24))
+    board = np.where(((rows // 8) + (cols // 8)) % 2 == 1, dark, light).astype(np.float64)
+    alpha = rgba[..., 3:].astype(np.float64) / 255
+    expected = np.rint(rgba[..., :3] * alpha + board[..., None] * (1 - alpha))
+    assert np.abs(shown.astype(np.float64) - expected).max() <= 1
+    # Fully transparent pixels are the board, opaque ones their colour.
+    clear, opaque = rgba[..., 3] == 0, rgba[..., 3] == 255
+    assert np.array_equal(shown[clear], np.repeat(board[clear][:, None], 3, axis=1).astype(np.uint8))
+    assert np.array_equal(shown[opaque], rgba[..., :3][opaque])
+    # A crop placed at its origin shows the same pixels as the whole image there.
+    assert np.array_equal(core.to_display(rgba[5:17, 9:20], origin=(5, 9)), shown[5:17, 9:20])
+    # 16-bit grey + alpha composites the same way (alpha's own range is opaque).
+    grey = np.full((8, 8, 2), 65535, np.uint16)
+    grey[..., 1] = 0
+    assert np.array_equal(core.to_display(grey), np.full((8, 8), light, np.uint8))

@@ -89,6 +89,25 @@ def test_current_view_is_the_crop_magnified_as_sharp_pixels():
         assert inked(strip(figure, layout, index), core._figure.THEMES["dark"].background) > 200
 
 
+def test_transparent_pixels_show_the_same_checkerboard_as_the_window():
+    rgba = photo(21, channels=4)
+    rgba[:, :, 3] = np.where(np.arange(64)[None, :] < 32, 0, 255).astype(np.uint8)  # left half clear
+    comparison, results = run(rgba)
+    crop = core.Region(5, 9, 30, 20)
+    for options in (core.GridOptions(), core.GridOptions(crop=crop)):
+        figure = core.comparison_figure(comparison, results, options)
+        shape = (64, 64) if options.crop is None else (crop.height, crop.width)
+        layout = core.grid_layout(4, shape, options)
+        m = layout.magnification
+        for index, pixels in enumerate([comparison.ground_truth] + [r.image for r in results]):
+            shown = core.to_display(pixels)  # what the viewer shows: the colour over the checkerboard
+            expected = shown if options.crop is None else crop.take(shown)
+            y, x = layout.tile_origin(index)
+            tile = figure[y:y + shape[0] * m, x:x + shape[1] * m]
+            assert np.array_equal(tile, magnified(expected, m)), index
+        assert not np.array_equal(tile, magnified(crop.take(results[-1].image[:, :, :3]) if options.crop else results[-1].image[:, :, :3], m))
+
+
 def test_difference_row_shows_abs_differences_and_a_colour_bar():
     image = photo(3, channels=None)
     comparison, results = run(image)

@@ -143,7 +143,7 @@ def _png_claiming(width: int, height: int) -> bytes:
 def test_decompression_bomb_is_refused_before_decoding(tmp_path):
     path = tmp_path / "bomb.png"
     path.write_bytes(_png_claiming(50_000, 40_000))
-    with pytest.raises(core.ImageError, match=r"bomb\.png: 50000x40000 pixels \(2000 megapixels\) is over the limit of 100 megapixels"):
+    with pytest.raises(core.ImageError, match=r"bomb\.png: 50000x40000 = 2,000,000,000 pixels, over the limit of 100,000,000 pixels"):
         core.load_image(path)
 
 
@@ -152,7 +152,7 @@ def test_pixel_limit_is_configurable(tmp_path, monkeypatch):
     with pytest.raises(core.ImageError, match="over the limit"):
         core.load_image(path, max_pixels=1000)
     monkeypatch.setattr(core.limits, "max_input_pixels", 1000)
-    with pytest.raises(core.ImageError, match="over the limit of 0 megapixels"):
+    with pytest.raises(core.ImageError, match="over the limit of 1,000 pixels"):
         core.load_image(path)
 
 

@@ -22,7 +22,7 @@ def test_degrade_mode_restores_and_measures_every_method(photo):
     comparison = core.Comparison(photo, core.ComparisonSettings(mode="degrade", scale=4), job_id=7)
     assert comparison.ground_truth.shape == (128, 100, 3)
     assert comparison.input.shape == (32, 25, 3)
-    assert "cropped from 130x101 to 128x100" in comparison.notes[0]
+    assert "cropped from 101x130 to 100x128" in comparison.notes[0]
     results = list(comparison)
     assert [r.method_id for r in results] == [m.id for m in core.default_methods()]
     for result in results:

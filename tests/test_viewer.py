@@ -388,8 +388,11 @@ def test_paste_an_image_from_the_clipboard(qtbot, window: MainWindow) -> None:
     qimage = QtGui.QImage(image.data, 48, 48, 48 * 3, QtGui.QImage.Format.Format_RGB888).copy()
     QtWidgets.QApplication.clipboard().setImage(qimage)
     finish(qtbot, window, window.paste)
-    assert window.image_name == "Pasted image"
+    assert window.image_name == "Pasted image 1"
     assert np.array_equal(window.image, image)
+    # The pasted image is listed and highlighted like any file.
+    assert window.image_list.labels() == ["Pasted image 1"]
+    assert window.image_list.current_key() == "pasted:1"
 
 
 def test_choose_columns_fills_the_area() -> None:
@@ -397,3 +400,139 @@ def test_choose_columns_fills_the_area() -> None:
     assert choose_columns(10, 900, 1600, 1.0) == 2  # 2 x 5 panels of 320 px (3 x 4 gives 300)
     assert choose_columns(2, 1000, 300, 1.0) == 2
     assert choose_columns(0, 100, 100, 1.0) == 1
+
+
+def test_inspector_rows_describe_the_hovered_pixel_while_results_arrive(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    image = photo(14, 1024)
+    path = image_file(tmp_path, "big.png", image)
+    drop(window, [path])
+    qtbot.waitUntil(lambda: window.job is not None and window.image_name == str(path), timeout=TIMEOUT_MS)
+    window.grid.look_at(200, 200, 2.0)
+    panel = window.grid.panel(REFERENCE_KEY)
+    positions = [(160 + 7 * i, 230 - 5 * i) for i in range(12)]
+    checked = []
+
+    def check_rows() -> None:
+        text = window.inspector.position_label.text()
+        if not text.startswith("Pixel x="):
+            return
+        column, row = (int(part.split("=")[1]) for part in text.removeprefix("Pixel ").split(", "))
+        shown = window.shown_images()
+        assert window.inspector.table.rowCount() == len(shown)
+        for index, (key, result) in enumerate(shown.items()):
+            assert window.inspector.table.item(index, 0).data(QtCore.Qt.ItemDataRole.UserRole) == key
+            expected = ", ".join(str(int(v)) for v in result[row, column])
+            assert window.inspector.cell(index, 1) == expected, (key, row, column)
+        checked.append((row, column, len(shown)))
+
+    window.runner.result_ready.connect(lambda _payload: QtCore.QTimer.singleShot(0, check_rows))
+    for step in range(80):
+        column, row = positions[step % len(positions)]
+        qtbot.mouseMove(panel.view.viewport(), screen_point(panel, column + 0.5, row + 0.5))
+        qtbot.waitUntil(lambda: window.inspector.position_label.text() == f"Pixel x={column}, y={row}", timeout=5000)
+        check_rows()
+        if window.comparison_complete:
+            break
+        qtbot.wait(20)
+    qtbot.waitUntil(lambda: window.comparison_complete, timeout=TIMEOUT_MS)
+    check_rows()
+    assert len({count for _, _, count in checked}) > 1  # rows were checked while results arrived
+
+
+def test_changing_only_the_reference_measures_again_without_recomputing(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    image = photo(15, 96)
+    finish(qtbot, window, lambda: drop(window, [image_file(tmp_path, "p.png", image)]))
+    before = {key: result.image for key, result in window.results.items()}
+    ran: list[str] = []
+    original_run = core.Comparison.run
+
+    def counting_run(self, choice, *, measure=True):  # noqa: ANN001, ANN202
+        ran.append(getattr(choice, "id", choice))
+        return original_run(self, choice, measure=measure)
+
+    core.Comparison.run = counting_run
+    try:
+        panel = window.settings_panel
+        with qtbot.waitSignal(window.comparison_finished, timeout=TIMEOUT_MS):
+            panel.reference.setCurrentIndex(panel.reference.findData("bicubic"))
+    finally:
+        core.Comparison.run = original_run
+    assert ran == []  # no method ran again
+    reference = before["bicubic"]
+    for key, result in window.results.items():
+        assert result.image is before[key], key  # the same arrays, measured anew
+        assert result.metrics.psnr == pytest.approx(core.psnr(reference, result.image)), key
+    assert window.job.comparison.settings.reference == "bicubic"
+    assert window.results["bicubic"].metrics.psnr == float("inf")
+
+
+def test_only_unreadable_images_fall_back_to_the_chart(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.png"
+    bad.write_text("not an image")
+    finish(qtbot, window, lambda: window.open_paths([bad]))
+    assert window.job.image_name == "Test chart"
+    assert str(bad) in window.message_bar.text() and "test chart" in window.message_bar.text()
+    assert window.image_list.current_key() == "chart:test-chart"
+
+
+def test_images_list_follows_what_is_shown_and_entries_can_be_removed(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    first = image_file(tmp_path, "a.png", photo(16))
+    finish(qtbot, window, lambda: drop(window, [first]))
+    finish(qtbot, window, lambda: window.open_chart("zone-plate"))
+    assert window.image_list.labels() == ["a.png", "Zone plate"]
+    assert window.image_list.current_key() == "chart:zone-plate"
+    # A failed open leaves the highlight on the image shown.
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"")
+    with qtbot.waitSignal(window.runner.load_checked, timeout=TIMEOUT_MS):
+        drop(window, [bad])
+    assert window.image_list.current_key() == "chart:zone-plate"
+    assert window.image_list.labels() == ["a.png", "Zone plate"]
+    # Picking the file again compares it and highlights it.
+    finish(qtbot, window, lambda: window.image_list.setCurrentRow(0))
+    assert window.job.image_name == str(first)
+    # Delete removes the highlighted entry.
+    window.image_list.setFocus()
+    window.image_list.select(str(first))
+    qtbot.keyClick(window.image_list, QtCore.Qt.Key.Key_Delete)
+    assert window.image_list.labels() == ["Zone plate"]
+
+
+def test_rapid_drops_list_every_file(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    paths = [image_file(tmp_path, f"p{i}.png", photo(20 + i, 32)) for i in range(6)]
+    for path in paths:
+        drop(window, [path])
+    qtbot.waitUntil(lambda: len(window.image_list.labels()) == len(paths), timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.job is not None and window.job.image_name == str(paths[-1]), timeout=TIMEOUT_MS)
+    assert sorted(window.image_list.labels()) == sorted(p.name for p in paths)
+
+
+def test_a_setting_changed_while_a_file_loads_does_not_lose_the_file(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    finish(qtbot, window, lambda: window.open_chart("test-chart"))
+    path = image_file(tmp_path, "late.png", photo(30, 200))
+    drop(window, [path])
+    window.settings_panel.scale.setValue(2.0)
+    window.recompute()  # cancels comparison work, never the queued load
+    qtbot.waitUntil(lambda: window.job is not None and window.job.image_name == str(path), timeout=TIMEOUT_MS)
+    assert str(path) in window.image_list.keys()
+
+
+def test_errors_go_away_after_a_later_success(qtbot, window: MainWindow, tmp_path: Path, monkeypatch) -> None:
+    bad = tmp_path / "bad.png"
+    bad.write_text("no")
+    good = image_file(tmp_path, "good.png", photo(31))
+    finish(qtbot, window, lambda: drop(window, [good]))
+    with qtbot.waitSignal(window.runner.load_checked, timeout=TIMEOUT_MS):
+        drop(window, [bad])
+    assert str(bad) in window.message_bar.text()
+    finish(qtbot, window, lambda: window.open_chart("siemens-star"))
+    assert window.message_bar.text() == ""
+    # A mixed drop keeps the error about its bad file while its good one is compared.
+    with qtbot.waitSignal(window.runner.load_checked, timeout=TIMEOUT_MS):
+        finish(qtbot, window, lambda: drop(window, [bad, good]))
+    qtbot.wait(50)
+    assert str(bad) in window.message_bar.text()
+    # And any message goes by itself after a while.
+    monkeypatch.setattr(type(window.message_bar), "ERROR_MS", 50)
+    window.message_bar.show_message("transient")
+    qtbot.waitUntil(lambda: window.message_bar.text() == "", timeout=2000)

@@ -85,7 +85,7 @@ def max_unpool(
     out = np.zeros((out_h, out_w, c), dtype=image.dtype)
     if indices is None:
         if (h - 1) * sy >= out_h or (w - 1) * sx >= out_w:
-            raise ParameterError(f"max-unpool: output_size {(out_h, out_w)} is too small for {h}x{w} at x{sy}")
+            raise ParameterError(f"max-unpool: output_size {(out_h, out_w)} is too small for {w}x{h} at x{sy}")
         out[: h * sy : sy, : w * sx : sx] = image
         return out
     flat_index = _checked_indices(indices, (h, w, c), out_h * out_w)
@@ -102,7 +102,7 @@ def _checked_indices(indices: object, shape: tuple[int, int, int], plane: int) -
     if array.shape[:2] != shape[:2] or array.shape[2] not in (1, shape[2]):
         raise ParameterError(
             f"max-unpool: indices have shape {np.asarray(indices).shape}, "
-            f"but the image is {shape[0]}x{shape[1]} with {shape[2]} channels"
+            f"but the image is {shape[1]}x{shape[0]} with {shape[2]} channels"
         )
     if not np.issubdtype(array.dtype, np.integer):
         raise ParameterError(f"max-unpool: indices must be integers, got {array.dtype}")
@@ -192,7 +192,7 @@ def transposed_conv_plan(
     if min(out_size) < 1:
         raise ParameterError(
             f"transposed-conv: kernel {taps.shape[0]}x{taps.shape[1]} with padding {pads[0]} "
-            f"gives an empty output for a {in_size[0]}x{in_size[1]} input"
+            f"gives an empty output for a {in_size[1]}x{in_size[0]} input"
         )
     check_output_size(out_size)
     return TransposedConvPlan(taps, strides, (pads[0], pads[1]), (extras[0], extras[1]), (out_size[0], out_size[1]))
