@@ -1,6 +1,8 @@
 """The line profile: intensity along the user's line for the reference and every method.
 
-Main thread only; it samples pixels with `core.line_samples` / `core.line_profile`.
+Main thread only; it samples pixels with `core.line_samples` / `core.line_profile`. The
+legend is a list beside the plot, not over it: untick an entry to hide its curve (max
+unpooling's spikes can dwarf the others); a hidden curve stays hidden when the line moves.
 """
 
 from __future__ import annotations
@@ -13,9 +15,29 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 import core
 
+from ._comparison_grid import REFERENCE_KEY
+from ._metrics_table import image_units
+
+_KEY_ROLE = QtCore.Qt.ItemDataRole.UserRole
+
+
+def _swatch(colour: QtGui.QColor, dashed: bool) -> QtGui.QIcon:
+    """A short line in the curve's colour and style, for the legend."""
+    pixmap = QtGui.QPixmap(22, 10)
+    pixmap.fill(QtCore.Qt.GlobalColor.transparent)
+    painter = QtGui.QPainter(pixmap)
+    pen = QtGui.QPen(colour, 2.5)
+    if dashed:
+        pen.setStyle(QtCore.Qt.PenStyle.DashLine)
+    painter.setPen(pen)
+    painter.drawLine(1, 5, 21, 5)
+    painter.end()
+    return QtGui.QIcon(pixmap)
+
 
 class LineProfilePlot(QtWidgets.QWidget):
-    """A pyqtgraph plot with one curve per image, in the panels' colours."""
+    """A pyqtgraph plot with one curve per image, in the panels' colours, and a legend
+    list of checkable entries under it."""
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -23,20 +45,36 @@ class LineProfilePlot(QtWidgets.QWidget):
         self.plot.setLabel("bottom", "distance along the line", units="px")
         self.plot.setLabel("left", "intensity (mean of colour channels)")
         self.plot.showGrid(x=True, y=True, alpha=0.25)
-        self.plot.addLegend(offset=(-5, 5), labelTextSize="7pt", brush=(0, 0, 0, 170), verSpacing=-6)
         self.hint = QtWidgets.QLabel("Turn on the line tool (L) and drag across any panel.")
         self.hint.setWordWrap(True)
+        self.legend = QtWidgets.QListWidget()
+        self.legend.setFlow(QtWidgets.QListView.Flow.LeftToRight)
+        self.legend.setWrapping(True)
+        self.legend.setResizeMode(QtWidgets.QListView.ResizeMode.Adjust)
+        self.legend.setSpacing(1)
+        self.legend.setToolTip("Untick a curve to hide it; it stays hidden when the line moves.")
+        splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
+        splitter.addWidget(self.plot)
+        splitter.addWidget(self.legend)
+        splitter.setStretchFactor(0, 4)
+        splitter.setStretchFactor(1, 1)
+        splitter.setChildrenCollapsible(False)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.hint)
-        layout.addWidget(self.plot, 1)
+        layout.addWidget(splitter, 1)
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.data: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        #: Keys whose curves the user hid; kept across lines and comparisons.
+        self.hidden: set[str] = set()
+        self._legend_entries: list[tuple[str, str, str]] = []
+        self.legend.itemChanged.connect(self._on_legend_changed)
 
     def clear(self) -> None:
         self.plot.clear()
         self.curves.clear()
         self.data.clear()
+        self._show_legend([])
 
     def update_profile(
         self,
@@ -46,17 +84,76 @@ class LineProfilePlot(QtWidgets.QWidget):
         labels: Mapping[str, str],
         colours: Mapping[str, QtGui.QColor],
     ) -> None:
-        """Plot every image of ``images`` along ``start -> end`` (image ``(x, y)``)."""
-        self.clear()
+        """Plot every image of ``images`` along ``start -> end`` (image ``(x, y)``);
+        curves the user hid are drawn hidden."""
         if start is None or end is None or not images:
+            self.clear()
             self.hint.show()
             return
         self.hint.hide()
+        for key in set(self.curves) - set(images):
+            self.plot.removeItem(self.curves.pop(key))
+            self.data.pop(key, None)
+        entries = []
         for key, image in images.items():
             samples = core.line_samples(start, end, image.shape[:2])
             values = core.line_profile(image, samples)
             self.data[key] = (samples.distance, values)
             colour = colours.get(key, QtGui.QColor("white"))
-            style = QtCore.Qt.PenStyle.DashLine if key == "reference" else QtCore.Qt.PenStyle.SolidLine
-            pen = pg.mkPen(colour, width=2 if key == "reference" else 1.5, style=style)
-            self.curves[key] = self.plot.plot(samples.distance, values, pen=pen, name=labels.get(key, key))
+            style = QtCore.Qt.PenStyle.DashLine if key == REFERENCE_KEY else QtCore.Qt.PenStyle.SolidLine
+            pen = pg.mkPen(colour, width=2 if key == REFERENCE_KEY else 1.5, style=style)
+            curve = self.curves.get(key)
+            if curve is None:
+                curve = self.curves[key] = self.plot.plot(samples.distance, values, pen=pen, name=labels.get(key, key))
+            else:
+                curve.setData(samples.distance, values)
+                curve.setPen(pen)
+            curve.setVisible(key not in self.hidden)
+            entries.append((key, labels.get(key, key), QtGui.QColor(colour).name()))
+        self.plot.setLabel("left", f"intensity, mean of channels ({image_units(next(iter(images.values())).dtype)})")
+        self._show_legend(entries)
+        self.plot.enableAutoRange()
+
+    def set_curve_shown(self, key: str, shown: bool) -> None:
+        """Show or hide the curve of ``key`` (and tick or untick its legend entry)."""
+        if shown:
+            self.hidden.discard(key)
+        else:
+            self.hidden.add(key)
+        curve = self.curves.get(key)
+        if curve is not None:
+            curve.setVisible(shown)
+        item = self.legend_item(key)
+        state = QtCore.Qt.CheckState.Checked if shown else QtCore.Qt.CheckState.Unchecked
+        if item is not None and item.checkState() != state:
+            with QtCore.QSignalBlocker(self.legend):
+                item.setCheckState(state)
+        self.plot.enableAutoRange()  # fit the curves still shown
+
+    def shown_keys(self) -> list[str]:
+        """Keys of the curves drawn now, in legend order."""
+        return [key for key, _, _ in self._legend_entries if key in self.curves and self.curves[key].isVisible()]
+
+    def legend_item(self, key: str) -> QtWidgets.QListWidgetItem | None:
+        for row in range(self.legend.count()):
+            if self.legend.item(row).data(_KEY_ROLE) == key:
+                return self.legend.item(row)
+        return None
+
+    def _show_legend(self, entries: list[tuple[str, str, str]]) -> None:
+        """One checkable entry per curve: its swatch and label (rebuilt only when they change)."""
+        if entries == self._legend_entries:
+            return
+        self._legend_entries = entries
+        with QtCore.QSignalBlocker(self.legend):
+            self.legend.clear()
+            for key, label, colour in entries:
+                item = QtWidgets.QListWidgetItem(_swatch(QtGui.QColor(colour), key == REFERENCE_KEY), label)
+                item.setData(_KEY_ROLE, key)
+                item.setFlags(item.flags() | QtCore.Qt.ItemFlag.ItemIsUserCheckable)
+                item.setCheckState(QtCore.Qt.CheckState.Unchecked if key in self.hidden else QtCore.Qt.CheckState.Checked)
+                item.setToolTip(f"Untick to hide the curve of {label}.")
+                self.legend.addItem(item)
+
+    def _on_legend_changed(self, item: QtWidgets.QListWidgetItem) -> None:
+        self.set_curve_shown(item.data(_KEY_ROLE), item.checkState() == QtCore.Qt.CheckState.Checked)

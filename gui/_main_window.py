@@ -19,6 +19,7 @@ import core
 from core import MethodResult
 
 from ._exporter import Exporter
+from ._help import HelpMenu
 from ._image_list import ImageList
 from ._comparison_grid import REFERENCE_KEY, ComparisonGrid
 from ._compute_menu import ComputeMenu
@@ -280,6 +281,8 @@ class MainWindow(QtWidgets.QMainWindow):
         for dock in self._docks.values():
             view.addAction(dock.toggleViewAction())
         menu.addMenu(self.compute.menu)
+        self.help = HelpMenu(self, self.compute)
+        menu.addMenu(self.help.menu)
 
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("toolbar-main")

@@ -1,15 +1,23 @@
 """The metrics table: one row per method, sortable, the best value of each column marked.
 
-Main thread only.
+The MAE and max-error headers name their unit, which depends on the metric convention and
+the image's type: levels of 0-255 or 0-65535 for 8- and 16-bit images on all channels,
+0-1 for floating-point images and on the paper convention (luma). Main thread only.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
+import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
+import core
 from core import MethodResult
+
+from ._help import rich_tooltip
+from ._settings_panel import changed_params_text, method_tooltip
 
 #: (header, how to read it from a result, True when higher is better)
 COLUMNS: tuple[tuple[str, object, bool], ...] = (
@@ -20,10 +28,59 @@ COLUMNS: tuple[tuple[str, object, bool], ...] = (
     ("MAE", lambda r: r.metrics.mae if r.metrics else None, False),
     ("Max error", lambda r: r.metrics.max_abs if r.metrics else None, False),
 )
+MAE_COLUMN, MAX_COLUMN = 4, 5
 SORT_ROLE = QtCore.Qt.ItemDataRole.UserRole + 1
 KEY_ROLE = QtCore.Qt.ItemDataRole.UserRole
 BEST_ROLE = QtCore.Qt.ItemDataRole.UserRole + 2
+NOTE_ROLE = QtCore.Qt.ItemDataRole.UserRole + 3  # the cell's own tooltip, under "Best in this column"
+#: Why a measured method shows "-" for its metrics when nothing else says why.
+NO_REFERENCE_NOTE = (
+    "Not measured: there is no reference. Upscale mode has no ground truth; pick a method as the "
+    "reference in Settings to measure the others against it."
+)
 
+
+def image_units(dtype: np.dtype | type) -> str:
+    """The unit of an image's values and errors: ``"levels 0-255"`` (uint8),
+    ``"levels 0-65535"`` (uint16), ``"0-1"`` for floating-point images."""
+    dtype = np.dtype(dtype)
+    if np.issubdtype(dtype, np.integer):
+        return f"levels {np.iinfo(dtype).min}-{np.iinfo(dtype).max}"
+    return "0-1"
+
+
+@dataclass(frozen=True)
+class ErrorUnits:
+    """How MAE and max error read for one comparison: ``unit`` as the headers name it
+    (``"levels 0-255"``, ``"0-1"``, ``"luma 0-1"``), ``integer`` when the max error is a
+    whole number of levels, ``tooltip`` what was measured."""
+
+    unit: str
+    integer: bool
+    measured: str
+
+    @classmethod
+    def of(cls, metrics: core.Metrics, dtype: np.dtype | type) -> ErrorUnits:
+        """The units of ``metrics`` measured on images of type ``dtype``."""
+        if metrics.convention == "paper":
+            border = f", a border of {metrics.shave} px shaved off" if metrics.shave else ""
+            return cls("luma 0-1", False, f"on BT.601 luma in the 0-1 range (paper convention{border})")
+        integer = np.issubdtype(np.dtype(dtype), np.integer)
+        unit = image_units(dtype)
+        return cls(unit, integer, f"over every pixel and channel, in the image's own {unit}")
+
+
+def _header_tooltips(units: ErrorUnits | None) -> list[str]:
+    measured = units.measured if units is not None else "against the reference"
+    return [
+        "The method and the parameters changed from their defaults.",
+        "Time the method took to compute its result, in milliseconds (metrics not included).",
+        "Peak signal-to-noise ratio against the reference, in dB: 10 log10(peak\u00b2 / MSE), the peak "
+        "being 255, 65535 or 1 by the image's type (1 on the paper convention). Higher is better.",
+        "Structural similarity (Wang et al. 2004) against the reference, up to 1. Higher is better.",
+        f"Mean absolute error against the reference, {measured}. Lower is better.",
+        f"Largest absolute error against the reference, {measured}. Lower is better.",
+    ]
 
 class _SortableItem(QtWidgets.QTableWidgetItem):
     """Sorts by the number in `SORT_ROLE` (missing values last), not by its text."""
@@ -37,7 +94,9 @@ class _SortableItem(QtWidgets.QTableWidgetItem):
         return mine < theirs
 
 
-def format_number(column: int, value: float | None) -> str:
+def format_number(column: int, value: float | None, units: ErrorUnits | None = None) -> str:
+    """The text of one cell: fixed-point, never an exponent; a max error in integer
+    levels as a whole number."""
     if value is None:
         return "-"
     if math.isinf(value):
@@ -48,17 +107,22 @@ def format_number(column: int, value: float | None) -> str:
         return f"{value:.2f}"
     if column == 3:
         return f"{value:.4f}"
-    return f"{value:.4g}"
+    levels = units is not None and units.integer
+    if column == MAX_COLUMN and levels:
+        return f"{value:.0f}"
+    return f"{value:.2f}" if levels else f"{value:.5f}"
 
 
 class MetricsTable(QtWidgets.QTableWidget):
-    """Method, time, PSNR, SSIM, MAE and max error. Clicking a row asks for its panel."""
+    """Method, time, PSNR, SSIM, MAE and max error. Clicking a row asks for its panel.
+
+    The error columns take their unit from the results' metrics (`core.Metrics.convention`)
+    and image type; their headers name it ("MAE (levels 0-255)", "MAE (luma 0-1)")."""
 
     method_clicked = QtCore.Signal(str)  # method id of the clicked row
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(0, len(COLUMNS), parent)
-        self.setHorizontalHeaderLabels([c[0] for c in COLUMNS])
         self.verticalHeader().setVisible(False)
         self.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
@@ -69,36 +133,78 @@ class MetricsTable(QtWidgets.QTableWidget):
         self.horizontalHeader().setSortIndicator(-1, QtCore.Qt.SortOrder.AscendingOrder)
         self.setSortingEnabled(True)
         self._results: dict[str, MethodResult] = {}
+        self.units: ErrorUnits | None = None
+        self._show_headers()
         self.cellClicked.connect(self._on_cell_clicked)
 
     def clear_results(self) -> None:
         self._results.clear()
         self.setRowCount(0)
+        self.units = None
+        self._show_headers()
+
+    def header_texts(self) -> list[str]:
+        return [self.horizontalHeaderItem(c).text() for c in range(self.columnCount())]
+
+    def _show_headers(self) -> None:
+        tips = _header_tooltips(self.units)
+        for column, (title, _, _) in enumerate(COLUMNS):
+            if self.units is not None and column in (MAE_COLUMN, MAX_COLUMN):
+                title = f"{title} ({self.units.unit})"
+            item = QtWidgets.QTableWidgetItem(title)
+            item.setToolTip(rich_tooltip(tips[column]))
+            self.setHorizontalHeaderItem(column, item)
 
     def add_result(self, result: MethodResult) -> None:
         """Add or replace the row of ``result``'s method, then re-mark the best values."""
         self._results[result.method_id] = result
         sorting = self.isSortingEnabled()
         self.setSortingEnabled(False)
+        if result.ok and result.metrics is not None:
+            units = ErrorUnits.of(result.metrics, result.image.dtype)
+            if units != self.units:  # the first measured result, or a new convention
+                self.units = units
+                self._show_headers()
+                for row in range(self.rowCount()):
+                    self._fill_row(row, self._results[self.item(row, 0).data(KEY_ROLE)])
         row = self._row_of(result.method_id)
         if row is None:
             row = self.rowCount()
             self.insertRow(row)
+        self._fill_row(row, result)
+        self.setSortingEnabled(sorting)
+        self._mark_best()
+
+    def _fill_row(self, row: int, result: MethodResult) -> None:
         for column, (_, read, _) in enumerate(COLUMNS):
             if read is None:
-                item = _SortableItem(result.label)
-                item.setData(SORT_ROLE, result.label)
-                if not result.ok:
-                    item.setToolTip(result.reason or "")
+                title = result.label
+                changed = changed_params_text(result.method_id, result.params)
+                if changed:
+                    title = f"{title} ({changed})"
+                item = _SortableItem(title)
+                item.setData(SORT_ROLE, title)
+                item.setToolTip(self._method_tooltip(result))
             else:
                 value = read(result) if result.ok else None
-                item = _SortableItem(format_number(column, value))
+                item = _SortableItem(format_number(column, value, self.units))
                 item.setData(SORT_ROLE, self._sort_value(column, value))
+                if result.ok and result.metrics is None and column >= 2:
+                    item.setData(NOTE_ROLE, rich_tooltip(result.note or NO_REFERENCE_NOTE))
+                elif result.ok and value is None and column == 3:
+                    item.setData(NOTE_ROLE, "SSIM needs at least 11x11 pixels.")
                 item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
             item.setData(KEY_ROLE, result.method_id)
             self.setItem(row, column, item)
-        self.setSortingEnabled(sorting)
-        self._mark_best()
+
+    @staticmethod
+    def _method_tooltip(result: MethodResult) -> str:
+        if not result.ok:
+            return rich_tooltip(result.reason or "This method did not run.", f"{result.label}: cannot run")
+        try:
+            return method_tooltip(core.get_method(result.method_id))
+        except core.UpscopeError:
+            return rich_tooltip(result.label)
 
     @staticmethod
     def _sort_value(column: int, value: float | None) -> float | None:
@@ -127,7 +233,7 @@ class MetricsTable(QtWidgets.QTableWidget):
                 item.setFont(font)
                 item.setData(BEST_ROLE, is_best)
                 item.setBackground(QtGui.QColor(60, 140, 60, 90) if is_best else QtGui.QBrush())
-                item.setToolTip("Best in this column" if is_best else "")
+                item.setToolTip("Best in this column" if is_best else item.data(NOTE_ROLE) or "")
 
     def column_texts(self, column: int) -> list[str]:
         return [self.item(r, column).text() for r in range(self.rowCount())]

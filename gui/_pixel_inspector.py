@@ -12,7 +12,25 @@ from PySide6 import QtCore, QtWidgets
 
 import core
 
+from ._metrics_table import image_units
+
 _COLUMNS = ("Image", "Value", "Error")
+#: The channels a value lists, by channel count.
+_CHANNEL_NAMES = {1: "grey", 2: "grey, alpha", 3: "R, G, B", 4: "R, G, B, A"}
+
+
+def value_header(channels: int) -> str:
+    """``"Value (R, G, B)"`` for 3 channels, ``"Value (grey)"`` for 1, and so on."""
+    names = _CHANNEL_NAMES.get(channels, f"{channels} channels")
+    return f"Value ({names})"
+
+
+def error_header(dtype: np.dtype | type | None, differences: bool) -> str:
+    """The third column's title: ``"Error (levels 0-255)"`` (the unit of images of type
+    ``dtype``), or ``"Difference (unscaled)"`` while difference maps are shown."""
+    if differences:
+        return "Difference (unscaled)"
+    return f"Error ({image_units(dtype)})" if dtype is not None else "Error"
 
 
 def format_values(values: tuple[float, ...] | None, integer: bool) -> str:
@@ -51,12 +69,34 @@ class PixelInspector(QtWidgets.QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setWordWrap(False)
-        self.table.horizontalHeaderItem(2).setToolTip("value - reference, per channel")
+        self._headers_for: tuple[int | None, np.dtype | None, bool] | None = None
+        self._set_headers(None, None, False)
         layout = QtWidgets.QVBoxLayout(self)
         layout.addWidget(self.position_label)
         layout.addWidget(self.source_label)
         layout.addWidget(self.reference_label)
         layout.addWidget(self.table, 1)
+
+    def _set_headers(self, channels: int | None, dtype: np.dtype | None, differences: bool) -> None:
+        """Name the channels listed and the unit of the errors in the column headers."""
+        if (channels, dtype, differences) == self._headers_for:
+            return
+        self._headers_for = (channels, dtype, differences)
+        titles = (_COLUMNS[0], value_header(channels) if channels else _COLUMNS[1], error_header(dtype, differences))
+        tips = (
+            "The reference and each method's result",
+            "The pixel's value, channel by channel" + (f", in {image_units(dtype)}" if dtype is not None else ""),
+            "The difference map's value at this pixel, before the gain, in image units" if differences
+            else "Method value minus reference value, per channel, in the image's own units",
+        )
+        for column, (title, tip) in enumerate(zip(titles, tips)):
+            item = QtWidgets.QTableWidgetItem(title)
+            item.setToolTip(tip)
+            self.table.setHorizontalHeaderItem(column, item)
+
+    def header(self, column: int) -> str:
+        item = self.table.horizontalHeaderItem(column)
+        return item.text() if item is not None else ""
 
     def clear(self) -> None:
         self.position_label.setText("Move the cursor over an image.")
@@ -99,8 +139,9 @@ class PixelInspector(QtWidgets.QWidget):
             self.reference_label.setText(f"{reference_name}: {format_values(report.reference, integer)}")
         else:
             self.reference_label.setText("No reference: errors are not measured.")
-        header = "Difference (unscaled)" if differences else _COLUMNS[2]
-        self.table.setHorizontalHeaderItem(2, QtWidgets.QTableWidgetItem(header))
+        first = next(iter(images.values()), reference)
+        channels = None if first is None else (1 if first.ndim == 2 else first.shape[2])
+        self._set_headers(channels, None if first is None else first.dtype, bool(differences))
         self.table.setRowCount(len(images))
         for index, key in enumerate(images):
             integer = integer_of[key]

@@ -7,13 +7,14 @@ and into a plain dict for persistence.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, Mapping
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 import core
 from core import ComparisonSettings, MethodChoice, Param
 
+from ._help import rich_tooltip
 from ._runner import DiffOptions
 
 #: Shown when the app starts for the first time: one of each distinct behaviour (nearest,
@@ -32,11 +33,131 @@ DEFAULT_METHODS = (
 )
 GAINS = (1, 2, 4, 8, 16, 32, 64)
 _AUTO = "auto"
+MODES = ("degrade", "upscale")
+#: The first entry of the Reference list in each mode: what "no method" means there.
+NO_METHOD_REFERENCE = {"degrade": "Ground truth (the original)", "upscale": "None (no metrics)"}
+_REFERENCE_TIPS = {
+    "degrade": "Metrics and difference maps measure each method against the ground truth: the original "
+    "image that was shrunk and given to the methods. Pick a method to measure against its result instead.",
+    "upscale": "Upscale mode has no ground truth, so there are no metrics. Pick a method to make its "
+    "result the reference: metrics and difference maps then measure the others against it.",
+}
+_DOWNSAMPLER_OFF_TIP = "Upscale mode enlarges the image as it is: nothing is shrunk, so the downsampler is not used. It applies in degrade mode."
+_SCALE_X_OFF_TIP = "Tick 'separate x / y' to give x a scale of its own; until then x follows the scale above."
+
+
+def _format_value(value: Any) -> str | None:
+    """A parameter value as a person writes it (``-0.5``, ``7``, ``box``); None for values
+    that are not one number or word (recorded positions, arrays)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, str):
+        return value
+    return None
+
+
+def changed_params_text(method_id: str, params: Mapping[str, Any]) -> str:
+    """The entries of ``params`` that differ from method ``method_id``'s defaults, as
+    ``"a=-0.5"`` (several joined by ``", "``, in the method's parameter order); ``""``
+    when none differs. Parameters the pipeline fills in (max-unpool's recorded positions)
+    are left out; for an unknown method every plain value given is listed."""
+    try:
+        spec_params = [p for p in core.get_method(method_id).params if p.user]
+    except core.UpscopeError:
+        parts = (f"{name}={_format_value(value)}" for name, value in params.items() if _format_value(value) is not None)
+        return ", ".join(parts)
+    parts = []
+    for param in spec_params:
+        if param.name not in params:
+            continue
+        value = params[param.name]
+        text = _format_value(value)
+        if text is None or value is None or (param.default is not None and value == param.default):
+            continue
+        parts.append(f"{param.name}={text}")
+    return ", ".join(parts)
+
+
+def method_title(method_id: str, params: Mapping[str, Any]) -> str:
+    """The method's label followed by its changed parameters: ``"Bicubic (a=-0.5)"``."""
+    try:
+        label = core.get_method(method_id).label
+    except core.UpscopeError:
+        label = method_id
+    changed = changed_params_text(method_id, params)
+    return f"{label} ({changed})" if changed else label
+
+
+def method_tooltip(spec: core.MethodSpec) -> str:
+    """A method's description as a rich-text tooltip (Qt wraps it)."""
+    also = f"\nAlso called: {', '.join(spec.also_called)}." if spec.also_called else ""
+    return rich_tooltip(spec.description + also, f"{spec.label} ({spec.id})")
+
+
+def _parse_number(text: str) -> float | None:
+    try:
+        return float(text.strip().replace(",", "."))
+    except ValueError:
+        return None
+
+
+class ScaleSpinBox(QtWidgets.QDoubleSpinBox):
+    """A scale field that takes any number typed: Qt's own field drops a key that would
+    leave its range (typing 20 under a maximum of 16 gave 2). A number out of range now
+    stays on screen until editing ends, and the panel says why it was not taken."""
+
+    def validate(self, text: str, pos: int) -> object:
+        state, fixed, pos = super().validate(text, pos)
+        number = _parse_number(text)
+        if state == QtGui.QValidator.State.Invalid and number is not None and not self.minimum() <= number <= self.maximum():
+            return (QtGui.QValidator.State.Intermediate, text, pos)
+        return (state, fixed, pos)
+
+
+def _validate_special(box: QtWidgets.QAbstractSpinBox, text: str, pos: int, base: Callable[[str, int], Any]) -> object:
+    """Accept the special value text ("auto") and the beginning of it while it is typed."""
+    special, typed = box.specialValueText().lower(), text.strip().lower()
+    if special and typed and special.startswith(typed):
+        state = QtGui.QValidator.State.Acceptable if typed == special else QtGui.QValidator.State.Intermediate
+        return (state, text, pos)
+    return base(text, pos)
+
+
+def _is_special(box: QtWidgets.QAbstractSpinBox, text: str) -> bool:
+    return bool(box.specialValueText()) and text.strip().lower() == box.specialValueText().lower()
+
+
+class AutoSpinBox(QtWidgets.QSpinBox):
+    """An integer field whose special value text ("auto", the minimum) can be typed."""
+
+    def validate(self, text: str, pos: int) -> object:
+        return _validate_special(self, text, pos, super().validate)
+
+    def valueFromText(self, text: str) -> int:
+        return self.minimum() if _is_special(self, text) else super().valueFromText(text)
+
+
+class AutoDoubleSpinBox(QtWidgets.QDoubleSpinBox):
+    """A number field whose special value text ("auto", the minimum) can be typed."""
+
+    def validate(self, text: str, pos: int) -> object:
+        return _validate_special(self, text, pos, super().validate)
+
+    def valueFromText(self, text: str) -> float:
+        return self.minimum() if _is_special(self, text) else super().valueFromText(text)
 
 
 class SettingsPanel(QtWidgets.QWidget):
     """Settings widgets. ``settings_changed`` means "recompute"; ``display_changed``
-    means only the way difference maps are drawn changed."""
+    means only the way difference maps are drawn changed.
+
+    Each mode keeps its own reference: a method picked as the reference in upscale mode
+    does not follow the user into degrade mode, where the ground truth is the default.
+    """
 
     settings_changed = QtCore.Signal()  # anything a comparison depends on changed
     display_changed = QtCore.Signal()  # difference-map display options changed
@@ -44,37 +165,66 @@ class SettingsPanel(QtWidgets.QWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self._params: dict[str, dict[str, Any]] = {}
+        self._references: dict[str, str | None] = {mode: None for mode in MODES}
         self._loading = False
+        self._typed_scale: dict[QtWidgets.QDoubleSpinBox, str] = {}
+        self._scale_error_box: QtWidgets.QDoubleSpinBox | None = None
+        self._shown_method: str | None = None
+        #: The editors and reset buttons of the selected method's parameters, by name.
+        self.param_editors: dict[str, QtWidgets.QWidget] = {}
+        self.param_resets: dict[str, QtWidgets.QToolButton] = {}
 
         self.mode = QtWidgets.QComboBox()
         self.mode.addItem("Degrade, then restore", "degrade")
+        self.mode.setItemData(0, rich_tooltip("Shrink the image by the scale, enlarge it back with every method and measure each against the original."), QtCore.Qt.ItemDataRole.ToolTipRole)
         self.mode.addItem("Upscale as it is", "upscale")
+        self.mode.setItemData(1, rich_tooltip("Enlarge the image as it is. There is no ground truth: metrics only against a method picked as the reference."), QtCore.Qt.ItemDataRole.ToolTipRole)
         self.scale = self._scale_box()
         self.separate_xy = QtWidgets.QCheckBox("separate x / y")
         self.scale_x = self._scale_box()
         self.scale_x.setEnabled(False)
+        self.scale_x.setToolTip(_SCALE_X_OFF_TIP)
+        self.scale_label = QtWidgets.QLabel("Scale")
+        self.scale_x_label = QtWidgets.QLabel("Scale x")
+        self.scale_x_label.setEnabled(False)
+        self.scale_error = QtWidgets.QLabel()
+        self.scale_error.setWordWrap(True)
+        self.scale_error.setStyleSheet("color: #d9534f;")
+        self.scale_error.hide()
         self.downsampler = QtWidgets.QComboBox()
         for spec in core.list_downsamplers():
             self.downsampler.addItem(spec.label, spec.id)
-            self.downsampler.setItemData(self.downsampler.count() - 1, spec.description, QtCore.Qt.ItemDataRole.ToolTipRole)
+            self.downsampler.setItemData(self.downsampler.count() - 1, rich_tooltip(spec.description, spec.label), QtCore.Qt.ItemDataRole.ToolTipRole)
         _select(self.downsampler, ComparisonSettings().downsampler)
+        self.downsampler_label = QtWidgets.QLabel("Downsampler")
         self.methods = QtWidgets.QListWidget()
         for spec in core.list_methods():
             item = QtWidgets.QListWidgetItem(spec.label)
             item.setData(QtCore.Qt.ItemDataRole.UserRole, spec.id)
-            item.setToolTip(f"{spec.id}: {spec.description}")
+            item.setToolTip(method_tooltip(spec))
             item.setFlags(item.flags() | QtCore.Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(QtCore.Qt.CheckState.Checked if spec.id in DEFAULT_METHODS else QtCore.Qt.CheckState.Unchecked)
             self.methods.addItem(item)
         self.param_box = QtWidgets.QGroupBox("Parameters")
-        self.param_form = QtWidgets.QFormLayout(self.param_box)
+        self.param_form = QtWidgets.QFormLayout()
+        self.reset_all_button = QtWidgets.QPushButton("Reset all")
+        self.reset_all_button.setToolTip("Put every parameter of this method back to its default.")
+        param_layout = QtWidgets.QVBoxLayout(self.param_box)
+        param_layout.addLayout(self.param_form)
+        param_layout.addWidget(self.reset_all_button, 0, QtCore.Qt.AlignmentFlag.AlignRight)
         self.reference = QtWidgets.QComboBox()
-        self.reference.addItem("Ground truth (degrade mode)", None)
+        self.reference.addItem(NO_METHOD_REFERENCE["degrade"], None)
         for spec in core.list_methods():
             self.reference.addItem(spec.label, spec.id)
+            self.reference.setItemData(self.reference.count() - 1, method_tooltip(spec), QtCore.Qt.ItemDataRole.ToolTipRole)
+        self.reference_hint = QtWidgets.QLabel()
+        self.reference_hint.setWordWrap(True)
+        self.reference_hint.hide()
         self.convention = QtWidgets.QComboBox()
         self.convention.addItem("All channels", "all")
+        self.convention.setItemData(0, rich_tooltip("Every pixel and channel, errors in the image's own levels (0-255, 0-65535, or 0-1 for floating point)."), QtCore.Qt.ItemDataRole.ToolTipRole)
         self.convention.addItem("Paper (luma, border shaved)", "paper")
+        self.convention.setItemData(1, rich_tooltip("As super-resolution papers report them: BT.601 luma in the 0-1 range, a border of ceil(scale) pixels shaved off."), QtCore.Qt.ItemDataRole.ToolTipRole)
         self.show_diff = QtWidgets.QCheckBox("Show difference maps")
         self.diff_kind = QtWidgets.QComboBox()
         for kind in ("abs", "signed", "squared"):
@@ -88,10 +238,12 @@ class SettingsPanel(QtWidgets.QWidget):
         scale_row = QtWidgets.QHBoxLayout()
         scale_row.addWidget(self.scale)
         scale_row.addWidget(self.separate_xy)
-        form.addRow("Scale", scale_row)
-        form.addRow("Scale x", self.scale_x)
-        form.addRow("Downsampler", self.downsampler)
+        form.addRow(self.scale_label, scale_row)
+        form.addRow(self.scale_x_label, self.scale_x)
+        form.addRow(self.scale_error)
+        form.addRow(self.downsampler_label, self.downsampler)
         form.addRow("Reference", self.reference)
+        form.addRow(self.reference_hint)
         form.addRow("Metrics on", self.convention)
         diff_form = QtWidgets.QFormLayout()
         diff_form.addRow(self.show_diff)
@@ -106,21 +258,28 @@ class SettingsPanel(QtWidgets.QWidget):
         layout.addWidget(self.param_box)
         layout.addWidget(diff_box)
 
-        for combo in (self.mode, self.downsampler, self.reference, self.convention):
+        self.mode.currentIndexChanged.connect(self._on_mode_changed)
+        self.reference.currentIndexChanged.connect(self._on_reference_chosen)
+        for combo in (self.downsampler, self.convention):
             combo.currentIndexChanged.connect(self._changed)
-        self.scale.valueChanged.connect(self._changed)
-        self.scale_x.valueChanged.connect(self._changed)
+        self.scale.valueChanged.connect(self._on_scale_value)
+        self.scale_x.valueChanged.connect(self._on_scale_value)
+        for box in (self.scale, self.scale_x):
+            box.lineEdit().textEdited.connect(lambda text, b=box: self._on_scale_typed(b, text))
+            box.editingFinished.connect(lambda b=box: self._on_scale_edited(b))
         self.separate_xy.toggled.connect(self._on_separate_toggled)
         self.methods.itemChanged.connect(self._changed)
         self.methods.currentItemChanged.connect(self._on_method_selected)
+        self.reset_all_button.clicked.connect(self._on_reset_all)
         for widget in (self.diff_kind, self.gain):
             widget.currentIndexChanged.connect(self._display_changed)
         self.show_diff.toggled.connect(self._display_changed)
+        self._show_mode()
         self._on_method_selected(self.methods.currentItem())
 
     @staticmethod
     def _scale_box() -> QtWidgets.QDoubleSpinBox:
-        box = QtWidgets.QDoubleSpinBox()
+        box = ScaleSpinBox()
         box.setRange(1.1, 16.0)
         box.setDecimals(2)
         box.setSingleStep(0.5)
@@ -142,6 +301,11 @@ class SettingsPanel(QtWidgets.QWidget):
             return (self.scale.value(), self.scale_x.value())
         return self.scale.value()
 
+    def reference_of(self, mode: str) -> str | None:
+        """The method id chosen as the reference in ``mode`` (None: the ground truth in
+        degrade mode, no reference in upscale mode)."""
+        return self._references.get(mode)
+
     def comparison_settings(self) -> ComparisonSettings:
         methods = tuple(MethodChoice(m, dict(self._params.get(m, {}))) for m in self.checked_methods())
         return ComparisonSettings(
@@ -159,35 +323,212 @@ class SettingsPanel(QtWidgets.QWidget):
             return None
         return DiffOptions(kind=self.diff_kind.currentData(), gain=float(self.gain.currentData()))
 
+    # Mode, reference and scale ---------------------------------------------------------------
+
+    def _on_mode_changed(self, _index: int) -> None:
+        self._show_mode()
+        self._changed()
+
+    def _show_mode(self) -> None:
+        """Make the reference list, its hint and the downsampler fit the current mode."""
+        mode = self.mode.currentData()
+        chosen = self._references[mode]
+        with QtCore.QSignalBlocker(self.reference):
+            self.reference.setItemText(0, NO_METHOD_REFERENCE[mode])
+            self.reference.setItemData(0, rich_tooltip(_REFERENCE_TIPS[mode]), QtCore.Qt.ItemDataRole.ToolTipRole)
+            self.reference.setCurrentIndex(max(self.reference.findData(chosen), 0) if chosen is not None else 0)
+        self.reference.setToolTip(rich_tooltip(_REFERENCE_TIPS[mode], "Reference"))
+        degrade = mode == "degrade"
+        self.downsampler.setEnabled(degrade)
+        self.downsampler_label.setEnabled(degrade)
+        tip = rich_tooltip("How the image is shrunk before the methods enlarge it back.") if degrade else rich_tooltip(_DOWNSAMPLER_OFF_TIP)
+        self.downsampler.setToolTip(tip)
+        self.downsampler_label.setToolTip(tip)
+        self._show_reference_hint()
+
+    def _on_reference_chosen(self, _index: int) -> None:
+        self._references[self.mode.currentData()] = self.reference.currentData()
+        self._show_reference_hint()
+        self._changed()
+
+    def _show_reference_hint(self) -> None:
+        mode, method = self.mode.currentData(), self.reference.currentData()
+        label = self.reference.currentText()
+        if method is not None and mode == "degrade":
+            text = f"Metrics and difference maps measure against {label}, not the ground truth."
+        elif method is not None:
+            text = f"Metrics and difference maps measure against {label} (upscale mode has no ground truth)."
+        elif mode == "upscale":
+            text = "Upscale mode has no ground truth: no metrics. Pick a method above to measure the others against it."
+        else:
+            text = ""
+        self.reference_hint.setText(text)
+        self.reference_hint.setVisible(bool(text))
+
+    def _on_separate_toggled(self, on: bool) -> None:
+        self._show_scale_fields()
+        self._changed()
+
+    def _show_scale_fields(self) -> None:
+        """Labels follow the checkbox; while x is not separate, its field shows y's scale."""
+        separate = self.separate_xy.isChecked()
+        self.scale_label.setText("Scale y" if separate else "Scale")
+        self.scale_x.setEnabled(separate)
+        self.scale_x_label.setEnabled(separate)
+        self.scale_x.setToolTip("" if separate else _SCALE_X_OFF_TIP)
+        if not separate:
+            with QtCore.QSignalBlocker(self.scale_x):
+                self.scale_x.setValue(self.scale.value())
+
+    def _on_scale_value(self, _value: float) -> None:
+        self._show_scale_error(None, "")  # a scale was taken: an older complaint is void
+        if not self.separate_xy.isChecked():
+            self._show_scale_fields()
+        self._changed()
+
+    def _scale_name(self, box: QtWidgets.QDoubleSpinBox) -> str:
+        return "Scale x" if box is self.scale_x else self.scale_label.text()
+
+    def _on_scale_typed(self, box: QtWidgets.QDoubleSpinBox, text: str) -> None:
+        """Say at once when the number being typed is above the largest scale."""
+        self._typed_scale[box] = text
+        number = _parse_number(text)
+        if number is not None and number > box.maximum():
+            self._show_scale_error(box, self._out_of_range(box, text))
+        elif self._scale_error_box is box:
+            self._show_scale_error(None, "")
+
+    def _on_scale_edited(self, box: QtWidgets.QDoubleSpinBox) -> None:
+        """Editing ended: a number out of range was not taken; say so, naming it."""
+        text = self._typed_scale.pop(box, None)
+        if text is None:
+            return
+        number = _parse_number(text)
+        if number is not None and not box.minimum() <= number <= box.maximum():
+            self._show_scale_error(box, self._out_of_range(box, text))
+        elif self._scale_error_box is box:
+            self._show_scale_error(None, "")
+
+    def _out_of_range(self, box: QtWidgets.QDoubleSpinBox, text: str) -> str:
+        return (
+            f"{self._scale_name(box)}: {text.strip()} is out of range; scales go from {box.minimum():g} "
+            f"to {box.maximum():g}. The comparison keeps x{box.value():g}."
+        )
+
+    def _show_scale_error(self, box: QtWidgets.QDoubleSpinBox | None, text: str) -> None:
+        self._scale_error_box = box
+        self.scale_error.setText(text)
+        self.scale_error.setVisible(bool(text))
+
     # Parameters of the selected method ---------------------------------------------------
 
     def set_param(self, method_id: str, name: str, value: Any) -> None:
-        """Set one parameter (None: back to its default) and ask for a recompute."""
+        """Set one parameter (None, or its default: back to the default) and ask for a
+        recompute. Only what differs from the defaults is kept."""
         params = self._params.setdefault(method_id, {})
-        if value is None:
+        if value is None or value == self._default_of(method_id, name):
             params.pop(name, None)
         else:
             params[name] = value
+        if not params:
+            self._params.pop(method_id, None)
+        self._show_changed(method_id)
         self._changed()
+
+    def reset_param(self, method_id: str, name: str) -> None:
+        """Put one parameter back to its default (its editor too, when shown)."""
+        self._show_param_value(method_id, name, None)
+        self.set_param(method_id, name, None)
+
+    def reset_params(self, method_id: str) -> None:
+        """Put every parameter of ``method_id`` back to its default."""
+        for name in list(self._params.get(method_id, {})):
+            self._show_param_value(method_id, name, None)
+        self._params.pop(method_id, None)
+        self._show_changed(method_id)
+        self._changed()
+
+    def _on_reset_all(self) -> None:
+        if self._shown_method is not None:
+            self.reset_params(self._shown_method)
 
     def params_of(self, method_id: str) -> dict[str, Any]:
         return dict(self._params.get(method_id, {}))
 
+    def method_item(self, method_id: str) -> QtWidgets.QListWidgetItem | None:
+        """The method list's entry of ``method_id``."""
+        for i in range(self.methods.count()):
+            if self.methods.item(i).data(QtCore.Qt.ItemDataRole.UserRole) == method_id:
+                return self.methods.item(i)
+        return None
+
+    @staticmethod
+    def _default_of(method_id: str, name: str) -> Any:
+        try:
+            spec = core.get_method(method_id)
+        except core.UpscopeError:
+            return None
+        return next((p.default for p in spec.params if p.name == name), None)
+
+    def _show_changed(self, method_id: str) -> None:
+        """The method list names changed parameters ("Bicubic (a=-0.5)"); reset buttons
+        are live only for parameters that differ from their defaults."""
+        item = self.method_item(method_id)
+        if item is not None:
+            with QtCore.QSignalBlocker(self.methods):
+                item.setText(method_title(method_id, self._params.get(method_id, {})))
+        if method_id == self._shown_method:
+            changed = self._params.get(method_id, {})
+            for name, button in self.param_resets.items():
+                button.setEnabled(name in changed)
+            self.reset_all_button.setEnabled(bool(changed))
+
     def _on_method_selected(self, item: QtWidgets.QListWidgetItem | None) -> None:
         while self.param_form.rowCount():
             self.param_form.removeRow(0)
+        self.param_editors, self.param_resets = {}, {}
+        self._shown_method = None
+        self.reset_all_button.hide()
         if item is None:
+            self.param_box.setTitle("Parameters")
             self.param_form.addRow(QtWidgets.QLabel("Select a method to see its parameters."))
             return
         spec = core.get_method(item.data(QtCore.Qt.ItemDataRole.UserRole))
+        self._shown_method = spec.id
         self.param_box.setTitle(f"Parameters of {spec.label}")
         editable = [p for p in spec.params if p.user and p.kind in ("float", "int", "choice", "kernel")]
         if not editable:
             self.param_form.addRow(QtWidgets.QLabel("This method has no parameters."))
         for param in editable:
             editor = self._editor_for(spec.id, param)
-            editor.setToolTip(param.description)
-            self.param_form.addRow(param.name, editor)
+            default = _AUTO if param.default is None else _format_value(param.default)
+            editor.setToolTip(rich_tooltip(param.description, f"{param.name} (default {default})"))
+            reset = QtWidgets.QToolButton()
+            reset.setText("Reset")
+            reset.setToolTip(f"Back to the default: {default}")
+            reset.clicked.connect(lambda _=False, m=spec.id, n=param.name: self.reset_param(m, n))
+            row = QtWidgets.QHBoxLayout()
+            row.addWidget(editor, 1)
+            row.addWidget(reset)
+            self.param_form.addRow(param.name, row)
+            self.param_editors[param.name] = editor
+            self.param_resets[param.name] = reset
+        self.reset_all_button.setVisible(bool(editable))
+        self._show_changed(spec.id)
+
+    def _show_param_value(self, method_id: str, name: str, value: Any) -> None:
+        """Show ``value`` (None: the default) in the editor of ``name`` without reporting
+        it as an edit; nothing when that method's editors are not shown."""
+        editor = self.param_editors.get(name) if method_id == self._shown_method else None
+        if editor is None:
+            return
+        if value is None:
+            value = self._default_of(method_id, name)
+        with QtCore.QSignalBlocker(editor):
+            if isinstance(editor, QtWidgets.QComboBox):
+                editor.setCurrentIndex(max(editor.findData(value), 0))
+            elif isinstance(editor, (QtWidgets.QSpinBox, QtWidgets.QDoubleSpinBox)):
+                editor.setValue(editor.minimum() if value is None else value)
 
     def _editor_for(self, method_id: str, param: Param) -> QtWidgets.QWidget:
         current = self._params.get(method_id, {}).get(param.name, param.default)
@@ -199,16 +540,16 @@ class SettingsPanel(QtWidgets.QWidget):
             combo.currentIndexChanged.connect(lambda _i: self.set_param(method_id, param.name, combo.currentData()))
             return combo
         if param.kind == "int":
-            spin: QtWidgets.QAbstractSpinBox = QtWidgets.QSpinBox()
+            spin: QtWidgets.QAbstractSpinBox = AutoSpinBox()
             low = int(param.minimum if param.minimum is not None else 0)
             spin.setRange(low - 1 if param.default is None else low, int(param.maximum or 1024))
         else:
-            spin = QtWidgets.QDoubleSpinBox()
+            spin = AutoDoubleSpinBox()
             spin.setDecimals(3)
             spin.setSingleStep(0.05)
             spin.setRange(param.minimum if param.minimum is not None else -1e6, param.maximum if param.maximum is not None else 1e6)
         if param.default is None:
-            spin.setSpecialValueText(_AUTO)  # the minimum shows "auto": chosen from the scale
+            spin.setSpecialValueText(_AUTO)  # the minimum shows "auto": chosen from the scale; typing "auto" picks it
         spin.setKeyboardTracking(False)
         spin.setValue(spin.minimum() if current is None else current)
 
@@ -221,12 +562,6 @@ class SettingsPanel(QtWidgets.QWidget):
 
     # Events and persistence ---------------------------------------------------------------
 
-    def _on_separate_toggled(self, on: bool) -> None:
-        self.scale_x.setEnabled(on)
-        if on:
-            self.scale_x.setValue(self.scale.value())
-        self._changed()
-
     def _changed(self, *_args: Any) -> None:
         if not self._loading:
             self.settings_changed.emit()
@@ -236,7 +571,8 @@ class SettingsPanel(QtWidgets.QWidget):
             self.display_changed.emit()
 
     def to_dict(self) -> dict[str, Any]:
-        """Everything the user set, as JSON-able values."""
+        """Everything the user set, as JSON-able values (``reference`` is the current
+        mode's; ``references`` holds each mode's)."""
         return {
             "mode": self.mode.currentData(),
             "scale": self.scale.value(),
@@ -245,6 +581,7 @@ class SettingsPanel(QtWidgets.QWidget):
             "methods": self.checked_methods(),
             "params": self._params,
             "reference": self.reference.currentData(),
+            "references": dict(self._references),
             "convention": self.convention.currentData(),
             "show_diff": self.show_diff.isChecked(),
             "diff_kind": self.diff_kind.currentData(),
@@ -252,7 +589,8 @@ class SettingsPanel(QtWidgets.QWidget):
         }
 
     def apply_session(self, session: core.Session) -> None:
-        """Show a session's settings (methods the panel lists in its own order)."""
+        """Show a session's settings (methods the panel lists in its own order). Its
+        reference becomes that of its mode; the other mode keeps its own."""
         settings = session.settings
         scale = settings.scale
         sy, sx = (scale, None) if isinstance(scale, (int, float)) else (scale[0], scale[1] if scale[1] != scale[0] else None)
@@ -272,12 +610,13 @@ class SettingsPanel(QtWidgets.QWidget):
         })
 
     def from_dict(self, data: dict[str, Any]) -> None:
-        """Restore `to_dict` output; unknown or invalid entries keep their defaults."""
+        """Restore `to_dict` output; unknown or invalid entries keep their defaults. With
+        no ``references``, ``reference`` is taken as the saved mode's."""
         self._loading = True
         try:
             _select(self.mode, data.get("mode"))
             _select(self.downsampler, data.get("downsampler"))
-            _select(self.reference, data.get("reference"))
+            self._restore_references(data)
             _select(self.convention, data.get("convention"))
             _select(self.diff_kind, data.get("diff_kind"))
             _select(self.gain, data.get("gain"))
@@ -287,7 +626,7 @@ class SettingsPanel(QtWidgets.QWidget):
             self.separate_xy.setChecked(isinstance(scale_x, (int, float)))
             if isinstance(scale_x, (int, float)):
                 self.scale_x.setValue(float(scale_x))
-            self.scale_x.setEnabled(self.separate_xy.isChecked())
+            self._show_scale_fields()
             methods = data.get("methods")
             if isinstance(methods, list):
                 for i in range(self.methods.count()):
@@ -297,11 +636,25 @@ class SettingsPanel(QtWidgets.QWidget):
             params = data.get("params")
             if isinstance(params, dict):
                 known = {spec.id for spec in core.list_methods()}
-                self._params = {k: dict(v) for k, v in params.items() if k in known and isinstance(v, dict)}
+                self._params = {k: dict(v) for k, v in params.items() if k in known and isinstance(v, dict) and v}
             self.show_diff.setChecked(bool(data.get("show_diff", False)))
         finally:
             self._loading = False
+        for spec in core.list_methods():
+            self._show_changed(spec.id)
         self._on_method_selected(self.methods.currentItem())
+
+    def _restore_references(self, data: dict[str, Any]) -> None:
+        known = {spec.id for spec in core.list_methods()}
+        saved = data.get("references")
+        if isinstance(saved, dict):
+            for mode in MODES:
+                chosen = saved.get(mode)
+                self._references[mode] = chosen if chosen in known else None
+        elif "reference" in data:
+            chosen = data.get("reference")
+            self._references[self.mode.currentData()] = chosen if chosen in known else None
+        self._show_mode()
 
 
 def _select(combo: QtWidgets.QComboBox, value: Any) -> None:
