@@ -52,7 +52,16 @@ from ._limits import limits
 from ._metrics import Metrics, compute_metrics, difference, mae, max_abs_error, mse, paper_view, psnr, ssim
 from ._pipeline import Comparison, ComparisonSettings, MethodChoice, MethodResult, compare, default_methods
 from ._session import Session, View, load_session, save_session, settings_from_dict, settings_to_dict
-from ._registry import MethodSpec, Param, get_method, list_methods, register_method
+from ._registry import (
+    MethodSpec,
+    Param,
+    changed_params_text,
+    get_method,
+    list_methods,
+    method_title,
+    param_value_text,
+    register_method,
+)
 from ._upsample import upsample
 
 __all__ = [
@@ -94,6 +103,7 @@ __all__ = [
     "UnsupportedScaleError",
     "UpscopeError",
     "View",
+    "changed_params_text",
     "colorize_difference",
     "colormap_lut",
     "compare",
@@ -125,12 +135,14 @@ __all__ = [
     "mae",
     "make_chart",
     "max_abs_error",
+    "method_title",
     "metrics_csv",
     "metrics_json",
     "metrics_rows",
     "mse",
     "paper_figure",
     "paper_view",
+    "param_value_text",
     "pixel_report",
     "pixel_values",
     "psnr",

@@ -99,12 +99,13 @@ class MessageBar(QtWidgets.QFrame):
         self.generation = 0
         self.hide()
 
-    def show_message(self, text: str, error: bool = True) -> None:
-        """Show ``text`` (replacing what was shown) until dismissed or timed out."""
+    def show_message(self, text: str, error: bool = True, *, keep: bool = False) -> None:
+        """Show ``text`` (replacing what was shown) until dismissed or timed out; with
+        ``keep``, a later success does not dismiss it (it explains that success)."""
         colour = "#5c1f1f" if error else "#1f3d5c"
         self.setStyleSheet(f"MessageBar {{ background: {colour}; }} QLabel {{ color: white; }}")
         self.label.setText(text)
-        self.error = error
+        self.error = error and not keep
         self.generation += 1
         self._timer.start(self.ERROR_MS if error else self.NOTE_MS)
         self.show()
@@ -501,12 +502,14 @@ class MainWindow(QtWidgets.QMainWindow):
             self.image_list.select(self.job.image_key if self.job else None)
         if bad:
             lines = [message for _path, message in bad]
-            if self.image is None and not good and latest:
+            fallback = self.image is None and not good and latest
+            if fallback:
                 kept = "Showing the built-in test chart instead."
                 self.open_chart("test-chart")
             else:
                 kept = "" if good else "The comparison shown is unchanged."
-            self.message_bar.show_message("Could not open:\n" + "\n".join(lines) + ("\n" + kept if kept else ""))
+            text = "Could not open:\n" + "\n".join(lines) + ("\n" + kept if kept else "")
+            self.message_bar.show_message(text, keep=fallback)
         elif good:
             self.message_bar.clear_error()
 
@@ -616,7 +619,7 @@ class MainWindow(QtWidgets.QMainWindow):
         comparison = job.comparison
         height, width = comparison.output_size
         entries = [(REFERENCE_KEY, job.reference_label)]
-        entries += [(c.id, core.get_method(c.id).label) for c in comparison.choices]
+        entries += [(c.id, core.method_title(c.id, c.params)) for c in comparison.choices]
         self.grid.set_panels(entries, (height, width))
         reference_panel = self.grid.panel(REFERENCE_KEY)
         reference_panel.set_image(job.reference_display, job.reference_values, width, height)
@@ -677,10 +680,10 @@ class MainWindow(QtWidgets.QMainWindow):
     def _show_result(self, panel, result: MethodResult) -> None:  # noqa: ANN001
         if not result.ok:
             panel.set_image(None, None)
-            panel.set_title(result.label, ["cannot run"])
+            panel.set_title(core.method_title(result.method_id, result.params), ["cannot run"])
             panel.set_status(result.reason)
             return
-        panel.set_title(result.label, self._title_details(result))
+        panel.set_title(core.method_title(result.method_id, result.params), self._title_details(result))
         diff = self.diffs.get(result.method_id) if self.settings_panel.show_diff.isChecked() else None
         if diff is not None:
             panel.set_image(diff.display.rgb, diff.values)

@@ -46,50 +46,10 @@ _DOWNSAMPLER_OFF_TIP = "Upscale mode enlarges the image as it is: nothing is shr
 _SCALE_X_OFF_TIP = "Tick 'separate x / y' to give x a scale of its own; until then x follows the scale above."
 
 
-def _format_value(value: Any) -> str | None:
-    """A parameter value as a person writes it (``-0.5``, ``7``, ``box``); None for values
-    that are not one number or word (recorded positions, arrays)."""
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, str):
-        return value
-    return None
-
-
-def changed_params_text(method_id: str, params: Mapping[str, Any]) -> str:
-    """The entries of ``params`` that differ from method ``method_id``'s defaults, as
-    ``"a=-0.5"`` (several joined by ``", "``, in the method's parameter order); ``""``
-    when none differs. Parameters the pipeline fills in (max-unpool's recorded positions)
-    are left out; for an unknown method every plain value given is listed."""
-    try:
-        spec_params = [p for p in core.get_method(method_id).params if p.user]
-    except core.UpscopeError:
-        parts = (f"{name}={_format_value(value)}" for name, value in params.items() if _format_value(value) is not None)
-        return ", ".join(parts)
-    parts = []
-    for param in spec_params:
-        if param.name not in params:
-            continue
-        value = params[param.name]
-        text = _format_value(value)
-        if text is None or value is None or (param.default is not None and value == param.default):
-            continue
-        parts.append(f"{param.name}={text}")
-    return ", ".join(parts)
-
-
-def method_title(method_id: str, params: Mapping[str, Any]) -> str:
-    """The method's label followed by its changed parameters: ``"Bicubic (a=-0.5)"``."""
-    try:
-        label = core.get_method(method_id).label
-    except core.UpscopeError:
-        label = method_id
-    changed = changed_params_text(method_id, params)
-    return f"{label} ({changed})" if changed else label
+# Parameters as people read them come from core (one vocabulary for the window, the
+# command line and the files); these names stay for the window's own callers.
+changed_params_text = core.changed_params_text
+method_title = core.method_title
 
 
 def method_tooltip(spec: core.MethodSpec) -> str:
@@ -501,7 +461,7 @@ class SettingsPanel(QtWidgets.QWidget):
             self.param_form.addRow(QtWidgets.QLabel("This method has no parameters."))
         for param in editable:
             editor = self._editor_for(spec.id, param)
-            default = _AUTO if param.default is None else _format_value(param.default)
+            default = _AUTO if param.default is None else core.param_value_text(param.default)
             editor.setToolTip(rich_tooltip(param.description, f"{param.name} (default {default})"))
             reset = QtWidgets.QToolButton()
             reset.setText("Reset")
