@@ -37,6 +37,9 @@ from bench._report import run_benchmark  # noqa: E402
 from bench.bench_core import machine  # noqa: E402
 
 SCALE = 4
+#: Every classic and neural method (the figures in docs/BENCHMARKS.md cover them all, more
+#: than the default set of a comparison).
+METHODS = tuple(spec.id for spec in core.list_methods() if spec.family != "learned")
 
 
 def test_image(size: int) -> np.ndarray:
@@ -58,7 +61,7 @@ def timed(function, repeats: int) -> tuple[float, object]:
 
 
 def method_rows(backend, image: np.ndarray, cpu_results: dict, repeats: int) -> list[tuple]:
-    comparison = core.Comparison(image, core.ComparisonSettings(scale=SCALE, backend="cpu"))
+    comparison = core.Comparison(image, core.ComparisonSettings(scale=SCALE, methods=METHODS, backend="cpu"))
     low = comparison.input
     handle = backend.put(low)
     rows = []
@@ -77,7 +80,7 @@ def method_rows(backend, image: np.ndarray, cpu_results: dict, repeats: int) -> 
 
 
 def comparison_row(backend, image: np.ndarray, cpu_metrics: dict | None, repeats: int) -> tuple:
-    settings = core.ComparisonSettings(scale=SCALE, backend=backend.name, diff_kind="abs")
+    settings = core.ComparisonSettings(scale=SCALE, methods=METHODS, backend=backend.name, diff_kind="abs")
     before = backend.traffic.snapshot()
     seconds, results = timed(lambda: list(core.compare(image, settings)), repeats)
     after = backend.traffic.snapshot()
@@ -122,7 +125,7 @@ def run(quick: bool) -> str:
         lines += ["", "**No GPU was available for this run.** The OpenCL and PyTorch figures below come from "
                   "CPU devices (POCL, PyTorch's CPU build): they prove the code paths and measure their "
                   "overheads; they are not GPU speeds, and none is estimated here."]
-    reference = core.Comparison(image, core.ComparisonSettings(scale=SCALE, backend="cpu"))
+    reference = core.Comparison(image, core.ComparisonSettings(scale=SCALE, methods=METHODS, backend="cpu"))
     cpu_results = {c.id: core.upsample(reference.input, c.id, size=reference.output_size, backend="cpu")
                    for c in reference.choices}
     per_method: dict[str, list[tuple]] = {}

@@ -14,10 +14,12 @@ import sys
 import time
 from dataclasses import replace, dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence, TextIO
+from typing import Callable, Iterable, Sequence, TextIO
+
+import numpy as np
 
 from ._errors import ImageError, ParameterError, UpscopeError
-from ._export import export_results, make_folder, metrics_csv, metrics_rows, write_text
+from ._export import export_results, make_folder, metrics_csv, metrics_rows, safe_stem, write_text
 from ._figure import GridOptions, Region, comparison_figure, paper_figure
 from ._imageio import load_image, save_image
 from ._metrics import Convention
@@ -35,7 +37,8 @@ class ExportRequest:
     ``regions`` non-empty makes a paper figure (see `paper_figure`, measured with
     ``convention``); otherwise a comparison grid with ``figure``'s options.
     ``results_dir`` also writes each result, difference map and the metrics there (one
-    sub-folder per image when there are several).
+    sub-folder per image when there are several, named by the image's file name:
+    ``chelsea.jpg``).
     """
 
     settings: ComparisonSettings = field(default_factory=ComparisonSettings)
@@ -90,10 +93,18 @@ def image_files(inputs: Sequence[str | os.PathLike]) -> list[Path]:
     return found
 
 
-def plan_outputs(images: Sequence[Path], out: Path, *, force: bool, single: bool) -> list[Path]:
+def figure_name(image: Path) -> str:
+    """The file name of ``image``'s figure in a batch: its whole file name with ``.png``
+    added (``chelsea.jpg`` -> ``chelsea.jpg.png``), so images that differ only in their
+    extension get figures (and results folders, named ``chelsea.jpg``) of their own."""
+    return f"{image.name}.png"
+
+
+def plan_outputs(images: Sequence[Path], out: Path, *, single: bool) -> list[Path]:
     """Where each image's figure goes: ``out`` itself for a single image, else
-    ``out/<name>.png`` (the folder is made). Raises `ParameterError` before anything is
-    computed when an output exists and ``force`` is off, or two images would share one."""
+    ``out/<file name>.png`` (see `figure_name`). Raises `ParameterError` when ``out``
+    cannot hold them, or two images (same file name, different folders) would share one.
+    Whether the files exist is `refuse_existing`'s question."""
     if single:
         if out.is_dir():
             raise ParameterError(f"{out}: is a folder; give a file name ending in .png")
@@ -101,22 +112,32 @@ def plan_outputs(images: Sequence[Path], out: Path, *, force: bool, single: bool
             raise ParameterError(f"{out}: the figure is a PNG; give a file name ending in .png")
         if not out.parent.is_dir():
             raise ParameterError(f"{out}: the folder {out.parent} does not exist")
-        targets = [out]
-    else:
-        if out.exists() and not out.is_dir():
-            raise ParameterError(f"{out}: several images need an output folder, and this is a file")
-        targets = [out / f"{image.stem}.png" for image in images]
-        seen: dict[Path, Path] = {}
-        for image, target in zip(images, targets):
-            if target in seen:
-                raise ParameterError(f"{seen[target]} and {image} would both be written to {target}")
-            seen[target] = image
-    if not force:
-        existing = [t for t in targets if t.exists()]
-        if existing:
-            names = ", ".join(str(p) for p in existing[:3]) + (" ..." if len(existing) > 3 else "")
-            raise ParameterError(f"{names}: already exists; add --force to overwrite")
+        return [out]
+    if out.exists() and not out.is_dir():
+        raise ParameterError(f"{out}: several images need an output folder, and this is a file")
+    targets = [out / figure_name(image) for image in images]
+    seen: dict[Path, Path] = {}
+    for image, target in zip(images, targets):
+        if target in seen:
+            raise ParameterError(f"{seen[target]} and {image} would both be written to {target}")
+        seen[target] = image
     return targets
+
+
+def refuse_existing(paths: Iterable[Path]) -> None:
+    """Raise `ParameterError` naming the first few of ``paths`` that exist."""
+    existing = [p for p in paths if p.exists()]
+    if existing:
+        names = ", ".join(str(p) for p in existing[:3]) + (" ..." if len(existing) > 3 else "")
+        raise ParameterError(f"{names}: already exists; add --force to overwrite")
+
+
+def results_files(folder: Path, settings: ComparisonSettings) -> list[Path]:
+    """Every file `export_results` may write into ``folder`` for ``settings``."""
+    stems = ["reference"] + [safe_stem(choice.id) for choice in settings.method_choices()]
+    names = [f"{stem}.{suffix}" for stem in stems for suffix in ("png", "tif")]
+    names += [f"{stem}-diff.png" for stem in stems[1:]] + ["metrics.csv", "metrics.json"]
+    return [folder / name for name in names]
 
 
 def export_images(
@@ -128,31 +149,66 @@ def export_images(
     jobs: int | None = None,
     progress: Callable[[int, int, ImageOutcome], None] | None = None,
 ) -> BatchReport:
-    """Export a figure per image and (when ``metrics_path`` is given) one metrics CSV.
+    """Export a figure per image and (when ``metrics_path`` is given and something was
+    measured) one metrics CSV.
 
     With one input file, ``out`` is the PNG to write; with several, or a folder, it is
-    the folder to write ``<name>.png`` into. Images run in up to ``jobs`` processes
-    (default: one per core). Usage problems (bad options, existing outputs without
-    ``force``) raise `ParameterError` before any work; an image that cannot be read or
-    compared is reported in its `ImageOutcome` and the others go on.
+    the folder to write ``<file name>.png`` into (see `figure_name`). Images run in up to
+    ``jobs`` processes (default: one per core).
+
+    Inputs are checked first: a single image is read before anything else, so one that
+    cannot be read is reported as such even when its output exists; in a batch, each
+    file is opened (not decoded) and those that cannot be are reported. Then usage
+    problems (bad options, existing outputs without ``force``) raise `ParameterError`
+    before any work. An image that cannot be read or compared is reported in its
+    `ImageOutcome` and the others go on. No metrics file is written when no image was
+    measured (``metrics_path`` of the report is then None).
     """
     started = time.perf_counter()
     _check_request(request)
     images = image_files(inputs)
     single = len(images) == 1 and not Path(inputs[0]).is_dir() and len(inputs) == 1
     out = Path(out)
-    targets = plan_outputs(images, out, force=request.force, single=single)
+    outcomes: list[ImageOutcome] = []
+
+    def report(outcome: ImageOutcome) -> None:
+        outcomes.append(outcome)
+        if progress:
+            progress(len(outcomes), len(images), outcome)
+
+    loaded = None
+    if single:
+        try:
+            loaded = load_image(images[0])
+        except UpscopeError as exc:
+            report(ImageOutcome(images[0], None, [], str(exc)))
+        except MemoryError:
+            report(ImageOutcome(images[0], None, [], f"{images[0]}: not enough memory to read this image"))
+    else:
+        for image in images:
+            reason = _unopenable(image)
+            if reason is not None:
+                report(ImageOutcome(image, None, [], reason))
+    unreadable = {outcome.image for outcome in outcomes}
+    readable = [image for image in images if image not in unreadable]
     metrics_target = Path(metrics_path) if metrics_path is not None else None
-    if metrics_target is not None and metrics_target.exists() and not request.force:
-        raise ParameterError(f"{metrics_target}: already exists; add --force to overwrite")
+    if not readable:
+        return BatchReport(outcomes, None, time.perf_counter() - started)
+
+    targets = plan_outputs(readable, out, single=single)
+    results_dirs: list[Path | None] = [None] * len(readable)
+    if request.results_dir is not None:
+        results_dirs = [request.results_dir if single else request.results_dir / image.name for image in readable]
+    if not request.force:
+        planned = list(targets) + ([metrics_target] if metrics_target is not None else [])
+        for folder in results_dirs:
+            planned += results_files(folder, request.settings) if folder is not None else []
+        refuse_existing(planned)
+    made_folder = not single and not out.exists()
     if not single:
         make_folder(out)
-    results_dirs = [None] * len(images)
-    if request.results_dir is not None:
-        results_dirs = [request.results_dir if single else request.results_dir / image.stem for image in images]
 
-    work = list(zip(images, targets, results_dirs))
-    outcomes: list[ImageOutcome] = []
+    work = list(zip(readable, targets, results_dirs))
     workers = max(1, min(jobs or os.cpu_count() or 1, len(work)))
     # The batch runs on one backend, named so worker processes need not detect it again.
     backend = resolve_backend(request.settings.backend)
@@ -161,23 +217,46 @@ def export_images(
         workers = 1  # one device: processes would only queue on it, each with its own context
     if workers == 1:
         for item in work:
-            outcomes.append(_export_one(item, request))
-            if progress:
-                progress(len(outcomes), len(work), outcomes[-1])
+            report(_export_one(item, request, loaded))
     else:
         context = multiprocessing.get_context("spawn")  # no fork: OpenCV's threads do not survive one
         with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_quiet_worker) as pool:
             futures = [pool.submit(_export_one, item, request) for item in work]
             for future in concurrent.futures.as_completed(futures):
-                outcomes.append(future.result())
-                if progress:
-                    progress(len(outcomes), len(work), outcomes[-1])
-        order = {image: i for i, image in enumerate(images)}
-        outcomes.sort(key=lambda o: order[o.image])
-    if metrics_target is not None:
-        rows = [row for outcome in outcomes for row in outcome.rows]
-        write_text(metrics_target, metrics_csv(rows), overwrite=request.force)
+                report(future.result())
+    order = {image: i for i, image in enumerate(images)}
+    outcomes.sort(key=lambda o: order[o.image])
+    if made_folder and all(outcome.error for outcome in outcomes):
+        _remove_if_empty(out)  # a folder of nothing would look like a finished export
+    rows = [row for outcome in outcomes for row in outcome.rows]
+    if metrics_target is None or not rows:
+        return BatchReport(outcomes, None, time.perf_counter() - started)
+    write_text(metrics_target, metrics_csv(rows), overwrite=request.force)
     return BatchReport(outcomes, metrics_target, time.perf_counter() - started)
+
+
+def _remove_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()  # refuses a folder that holds anything
+    except OSError:
+        pass
+
+
+def _unopenable(image: Path) -> str | None:
+    """Why ``image`` cannot be opened (missing, a folder, no permission, empty), in
+    `load_image`'s words; None when its first byte can be read. Decodes nothing unless
+    the file cannot be opened."""
+    try:
+        with open(image, "rb") as handle:
+            if handle.read(1):
+                return None
+    except OSError:
+        pass
+    try:
+        load_image(image)  # fails fast, with the message every other reader gives
+    except UpscopeError as exc:
+        return str(exc)
+    return None
 
 
 def _check_request(request: ExportRequest) -> None:
@@ -203,10 +282,14 @@ def render_figure(comparison: Comparison, request: ExportRequest, title: str = "
     return figure, results
 
 
-def _export_one(item: tuple[Path, Path, Path | None], request: ExportRequest) -> ImageOutcome:
+def _export_one(
+    item: tuple[Path, Path, Path | None], request: ExportRequest, image: np.ndarray | None = None
+) -> ImageOutcome:
+    """One image's figure (and results folder); ``image`` is its pixels when already read."""
     image_path, target, results_dir = item
     try:
-        image = load_image(image_path)
+        if image is None:
+            image = load_image(image_path)
         comparison = Comparison(image, request.settings)
         figure, results = render_figure(comparison, request, title=image_path.name)
         save_image(target, figure, overwrite=request.force)

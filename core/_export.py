@@ -33,7 +33,8 @@ METRIC_COLUMNS = (
 
 def metrics_rows(results: Iterable[MethodResult], image: str = "") -> list[dict[str, Any]]:
     """One dict per result with the keys of `METRIC_COLUMNS`; numbers as floats (None
-    where a metric does not exist, ``inf`` PSNR for identical images)."""
+    where a metric does not exist, ``inf`` PSNR for identical images); ``params`` as a
+    dict of plain JSON values (NumPy scalars as Python numbers)."""
     rows = []
     for result in results:
         m = result.metrics
@@ -42,7 +43,7 @@ def metrics_rows(results: Iterable[MethodResult], image: str = "") -> list[dict[
             "image": image,
             "method": result.method_id,
             "label": result.label,
-            "params": json.dumps(dict(result.params), sort_keys=True, default=_plain),
+            "params": json.loads(_params_text(result.params)),
             "time_ms": result.seconds * 1000 if result.ok else None,
             "psnr": None if m is None else m.psnr,
             "ssim": None if m is None else m.ssim,
@@ -61,18 +62,19 @@ def metrics_rows(results: Iterable[MethodResult], image: str = "") -> list[dict[
 
 def metrics_csv(rows: Sequence[dict[str, Any]]) -> str:
     """`metrics_rows` as CSV text with a header line; empty cells for missing values,
-    full float precision (``repr``) so values read back exactly."""
+    full float precision (``repr``) so values read back exactly, and the parameters as
+    JSON text in their cell (``{"a": -0.5}``)."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=METRIC_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: "" if row.get(k) is None else (repr(row[k]) if isinstance(row[k], float) else row[k]) for k in METRIC_COLUMNS})
+        writer.writerow({k: _csv_cell(k, row.get(k)) for k in METRIC_COLUMNS})
     return buffer.getvalue()
 
 
 def metrics_json(rows: Sequence[dict[str, Any]]) -> str:
-    """`metrics_rows` as a JSON list; an infinite PSNR is written as the string ``"inf"``
-    (JSON has no infinity)."""
+    """`metrics_rows` as a JSON list of objects, ``params`` an object of its own; an
+    infinite PSNR is written as the string ``"inf"`` (JSON has no infinity)."""
     def clean(value: Any) -> Any:
         return "inf" if isinstance(value, float) and math.isinf(value) else value
 
@@ -160,3 +162,16 @@ def _plain(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return f"array{value.shape}"
     return str(value)
+
+
+def _csv_cell(key: str, value: Any) -> Any:
+    if value is None:
+        return ""
+    if key == "params" and not isinstance(value, str):
+        return _params_text(value)
+    return repr(value) if isinstance(value, float) else value
+
+
+def _params_text(params: Any) -> str:
+    """Method parameters as compact, sorted JSON text."""
+    return json.dumps(dict(params), sort_keys=True, default=_plain)

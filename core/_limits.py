@@ -1,9 +1,11 @@
-"""Size limits that keep a bad file or a bad scale from exhausting memory.
+"""Limits that keep a bad file or a bad scale from exhausting memory, and the largest
+scale a comparison takes.
 
-Both limits are module-level settings so a notebook can raise them::
+They are module-level settings so a notebook can raise them::
 
     import core
     core.limits.max_input_pixels = 400_000_000
+    core.limits.max_scale = 32
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from dataclasses import dataclass
 
 @dataclass
 class Limits:
-    """Pixel-count ceilings (height x width, channels not counted).
+    """Pixel-count ceilings (height x width, channels not counted) and the scale ceiling
+of comparisons.
 
     Attributes
     ----------
@@ -23,10 +26,18 @@ class Limits:
     max_output_pixels:
         Upsampled results larger than this are refused before any memory is allocated.
         Default 256 megapixels (16384 x 16384).
+    max_scale:
+        The largest scale (on either axis) of a comparison: `ComparisonSettings` checked
+        by `Comparison`, the command line's ``--scale`` and the window's scale boxes all
+        refuse more, with one message. Beyond x16 a degrade-mode input is a few pixels
+        wide and every method's result is mostly its kernel's shape. A single
+        `core.upsample` call is not a comparison: it takes any scale whose output fits
+        ``max_output_pixels``. Default 16.
     """
 
     max_input_pixels: int = 100_000_000
     max_output_pixels: int = 256 * 1024 * 1024
+    max_scale: float = 16.0
 
 
 limits = Limits()

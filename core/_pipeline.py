@@ -21,6 +21,7 @@ from ._arrays import as_hwc, parse_scale, scaled_size, size_text
 from ._backend import Backend, BackendError, Placed, cpu_backend, place, resolve_backend
 from ._downsample import crop_to_multiple, downsample, get_downsampler, unpool_extras
 from ._errors import ParameterError, UnsupportedScaleError, UpscopeError
+from ._limits import limits
 from ._metrics import Convention, DiffKind, Metrics
 from ._registry import MethodSpec, get_method, is_whole, list_methods
 from ._upsample import run_on_cpu
@@ -36,9 +37,20 @@ class MethodChoice:
     params: Mapping[str, Any] = field(default_factory=dict)
 
 
+#: The methods a comparison runs when none are named (the command line, the window on its
+#: first start, `ComparisonSettings()`): one of each distinct behaviour. Left out: nearest-
+#: exact and repeat (equal to nearest at whole-number scales), the NumPy bilinear (a slow
+#: teaching copy of bilinear) and the learned models (x2, x3 and x4 only).
+DEFAULT_METHOD_IDS = frozenset({
+    "nearest", "bilinear", "bilinear-aligned", "bicubic", "lanczos4", "area",
+    "avg-unpool", "max-unpool", "transposed-conv",
+})
+
+
 def default_methods() -> tuple[MethodChoice, ...]:
-    """Every classic and neural-network method with its default parameters."""
-    return tuple(MethodChoice(spec.id) for spec in list_methods() if spec.family != "learned")
+    """The default methods (`DEFAULT_METHOD_IDS`) in registry order, with their default
+    parameters."""
+    return tuple(MethodChoice(spec.id) for spec in list_methods() if spec.id in DEFAULT_METHOD_IDS)
 
 
 @dataclass(frozen=True)
@@ -52,9 +64,9 @@ class ComparisonSettings:
         with ``downsampler``, upsample it back and measure against the original (cropped
         to a multiple of a whole-number scale).
     scale:
-        A number or a ``(y, x)`` pair, greater than 1.
+        A number or a ``(y, x)`` pair, from 1 to ``core.limits.max_scale`` (16).
     methods:
-        `MethodChoice` items or plain ids, in display order.
+        `MethodChoice` items or plain ids, in display order; default `default_methods`.
     reference:
         A method id whose result is the reference for metrics and difference maps, or
         None: the original in degrade mode, nothing (no metrics) in upscale mode.
@@ -123,6 +135,11 @@ def check_settings(settings: ComparisonSettings) -> tuple[float, float]:
     scale = parse_scale(settings.scale)
     if min(scale) < 1:
         raise ParameterError(f"scale must be at least 1 to compare upsamplers; got {settings.scale!r}")
+    if max(scale) > limits.max_scale:
+        raise ParameterError(
+            f"scale {_scale_text(scale)} is over the limit of {limits.max_scale:g} for comparisons "
+            "(core.limits.max_scale)"
+        )
     if settings.mode not in ("upscale", "degrade"):
         raise ParameterError(f"mode must be 'upscale' or 'degrade'; got {settings.mode!r}")
     if settings.mode == "degrade":
@@ -448,6 +465,11 @@ def compare(
     them yields a result whose ``reason`` says why.
     """
     return iter(Comparison(image, settings or ComparisonSettings(), job_id=job_id))
+
+
+def _scale_text(scale: tuple[float, float]) -> str:
+    """``"100"`` for a scale the same on both axes, else ``"4,100"`` (y,x as typed)."""
+    return f"{scale[0]:g}" if scale[0] == scale[1] else f"{scale[0]:g},{scale[1]:g}"
 
 
 def _join(*parts: str | None) -> str | None:

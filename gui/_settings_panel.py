@@ -17,20 +17,9 @@ from core import ComparisonSettings, MethodChoice, Param
 from ._help import rich_tooltip
 from ._runner import DiffOptions
 
-#: Shown when the app starts for the first time: one of each distinct behaviour (nearest,
-#: repeat and nearest-exact agree at whole-number scales; the NumPy bilinear is a slow
-#: teaching copy of bilinear).
-DEFAULT_METHODS = (
-    "nearest",
-    "bilinear",
-    "bicubic",
-    "lanczos4",
-    "area",
-    "bilinear-aligned",
-    "transposed-conv",
-    "max-unpool",
-    "avg-unpool",
-)
+#: Ticked when the app starts for the first time: the core's default methods, the same
+#: set the command line and `core.ComparisonSettings()` run.
+DEFAULT_METHODS = tuple(choice.id for choice in core.default_methods())
 GAINS = (1, 2, 4, 8, 16, 32, 64)
 _AUTO = "auto"
 MODES = ("degrade", "upscale")
@@ -240,7 +229,7 @@ class SettingsPanel(QtWidgets.QWidget):
     @staticmethod
     def _scale_box() -> QtWidgets.QDoubleSpinBox:
         box = ScaleSpinBox()
-        box.setRange(1.1, 16.0)
+        box.setRange(1.1, core.limits.max_scale)
         box.setDecimals(2)
         box.setSingleStep(0.5)
         box.setValue(4.0)

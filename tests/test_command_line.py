@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import csv
+import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -63,7 +66,7 @@ def test_a_folder_gives_one_png_per_image_and_one_csv(tmp_path: Path, images: Pa
     run = upscope("--export", "figures", "--scale", "2", "--methods", "bilinear,area", "--jobs", "2",
                   "--crop", "8,8,16,16", "--diff", "--table", str(images), cwd=tmp_path)
     assert run.returncode == 0, run.stderr
-    assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == ["a.png", "b.png", "c.png", "metrics.csv"]
+    assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == ["a.png.png", "b.png.png", "c.png.png", "metrics.csv"]
     with open(tmp_path / "figures" / "metrics.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [(Path(r["image"]).name, r["method"]) for r in rows] == [
@@ -96,7 +99,14 @@ def test_list_methods_and_a_session_replay(tmp_path: Path, images: Path) -> None
         (["--methods", "bicubic,nope", "IMG"], 2, "unknown method 'nope'"),
         (["--scale", "0", "IMG"], 2, "scale must be a positive finite number; got 0"),
         (["--scale", "nan", "IMG"], 2, "scale is NaN"),
-        (["--scale", "1e9", "IMG"], 2, "too small to shrink by 1e\\+09"),
+        (["--scale", "1e9", "IMG"], 2, "scale 1e\\+09 is over the limit of 16 for comparisons"),
+        (["--scale", "100", "IMG"], 2, "scale 100 is over the limit of 16 for comparisons"),
+        (["--scale", "2,17", "IMG"], 2, "scale 2,17 is over the limit of 16"),
+        (["--magnify", "0", "IMG"], 2, "--magnify must be at least 1; got 0"),
+        (["--columns", "0", "IMG"], 2, "--columns must be at least 1; got 0"),
+        (["--jobs", "0", "IMG"], 2, "--jobs must be at least 1; got 0"),
+        (["--result", "r", "IMG"], 2, "unrecognized arguments: --result"),
+        (["--meth", "nearest", "IMG"], 2, "unrecognized arguments: --meth"),
         (["--scale", "abc", "IMG"], 2, "--scale must be a number or Y,X; got 'abc'"),
         (["--methods", "max-unpool", "--scale", "2.5", "--mode", "upscale", "IMG"], 0, ""),
         (["--crop", "1,2", "IMG"], 2, "--crop must be X,Y,W,H"),
@@ -112,7 +122,7 @@ def test_bad_input_exit_codes_and_messages(tmp_path: Path, images: Path, args, c
     run = upscope("--export", "out.png", *args, cwd=tmp_path)
     assert run.returncode == code, run.stderr
     if message:
-        assert any(__import__("re").search(message, line) for line in run.stderr.splitlines()), run.stderr
+        assert any(re.search(message, line) for line in run.stderr.splitlines()), run.stderr
     assert (tmp_path / "out.png").exists() == (code == 0)
     assert no_partial_files(tmp_path)
 
@@ -133,7 +143,7 @@ def test_a_batch_with_one_broken_image_writes_the_others_and_exits_1(tmp_path: P
     run = upscope("--export", "figures", "--methods", "nearest", "--scale", "2", str(images), cwd=tmp_path)
     assert run.returncode == 1
     assert "b.png: " in run.stderr
-    assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == ["a.png", "c.png", "metrics.csv"]
+    assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == ["a.png.png", "c.png.png", "metrics.csv"]
     assert no_partial_files(tmp_path)
 
 
@@ -161,7 +171,7 @@ def test_an_unavailable_backend_is_a_usage_error(tmp_path: Path, images: Path) -
     run = subprocess.run(
         [sys.executable, str(ROOT / "app.py"), "--export", "out.png", "--backend", "opencl", str(images / "a.png")],
         cwd=tmp_path, capture_output=True, text=True, timeout=120,
-        env={**__import__("os").environ, "OPENCV_OPENCL_DEVICE": "disabled"},
+        env={**os.environ, "OPENCV_OPENCL_DEVICE": "disabled"},
     )
     assert run.returncode == 2, run.stderr
     assert "opencl" in run.stderr.lower() and "OpenCL" in run.stderr
@@ -178,3 +188,147 @@ def test_learned_methods_are_methods_like_any_other(tmp_path: Path, images: Path
     refused = list(core.compare(core.load_image(images / "a.png"),
                                 core.ComparisonSettings(scale=3.5, methods=("espcn",))))
     assert not refused[0].ok and "x2, x3, x4" in refused[0].reason
+
+
+# Inputs before outputs, and no file claiming results that were not made ---------------------
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("missing.png", None, "missing.png: no such file"),
+    ("broken.png", b"\x89PNG\r\n\x1a\n broken", "broken.png: "),
+    ("empty.png", b"", "empty.png: the file is empty"),
+])
+def test_an_unreadable_input_is_reported_even_when_the_output_exists(tmp_path: Path, name, content, message) -> None:
+    if content is not None:
+        (tmp_path / name).write_bytes(content)
+    (tmp_path / "out.png").write_bytes(b"keep me")
+    run = upscope("--export", "out.png", "--methods", "nearest", name, cwd=tmp_path)
+    assert run.returncode == 1, run.stderr
+    assert message in run.stderr and "already exists" not in run.stderr and "Traceback" not in run.stderr
+    assert (tmp_path / "out.png").read_bytes() == b"keep me"
+
+
+def test_a_failed_crop_leaves_no_metrics_file(tmp_path: Path, images: Path) -> None:
+    run = upscope("--export", "out.png", "--methods", "nearest", "--crop", "500,500,10,10", "--metrics", "m.csv",
+                  "--results", "res", str(images / "a.png"), cwd=tmp_path)
+    assert run.returncode == 2, run.stderr
+    assert "crop 500,500,10,10 lies outside the 64x64 image" in run.stderr
+    assert "metrics in" not in run.stderr and "Traceback" not in run.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]  # no figure, no CSV, no results folder
+
+
+def test_a_batch_of_unreadable_images_writes_nothing(tmp_path: Path) -> None:
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(b"")
+    (folder / "b.jpg").write_bytes(b"not a jpeg")
+    run = upscope("--export", "figures", "--methods", "nearest", str(folder), str(tmp_path / "gone.png"), cwd=tmp_path)
+    assert run.returncode == 1, run.stderr
+    for message in ("a.png: the file is empty", "b.jpg: ", "gone.png: no such file"):
+        assert message in run.stderr
+    assert "wrote 0 figure(s)" in run.stderr and "metrics in" not in run.stderr
+    assert not (tmp_path / "figures").exists()
+
+
+def test_existing_results_are_refused_before_the_figure_is_written(tmp_path: Path, images: Path) -> None:
+    (tmp_path / "res").mkdir()
+    (tmp_path / "res" / "metrics.json").write_text("[]")
+    run = upscope("--export", "out.png", "--methods", "nearest", "--results", "res", str(images / "a.png"), cwd=tmp_path)
+    assert run.returncode == 2, run.stderr
+    assert "metrics.json: already exists; add --force to overwrite" in run.stderr
+    assert not (tmp_path / "out.png").exists() and (tmp_path / "res" / "metrics.json").read_text() == "[]"
+
+
+# Batch names, the metrics JSON ----------------------------------------------------------------
+
+
+def test_images_that_differ_only_in_extension_get_their_own_figures_and_results(tmp_path: Path, images: Path) -> None:
+    folder = tmp_path / "cats"
+    folder.mkdir()
+    picture = core.load_image(images / "a.png")
+    core.save_image(folder / "chelsea.png", picture)
+    core.save_image(folder / "chelsea.tif", picture[::-1].copy())
+    run = upscope("--export", "figures", "--methods", "nearest,bicubic", "--scale", "2", "--results", "res",
+                  str(folder), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == ["chelsea.png.png", "chelsea.tif.png", "metrics.csv"]
+    assert sorted(p.name for p in (tmp_path / "res").iterdir()) == ["chelsea.png", "chelsea.tif"]
+    # Each results folder holds its own image, not the other's.
+    assert np.array_equal(core.load_image(tmp_path / "res" / "chelsea.png" / "reference.png"), picture)
+    assert np.array_equal(core.load_image(tmp_path / "res" / "chelsea.tif" / "reference.png"), picture[::-1])
+    listed = json.loads((tmp_path / "res" / "chelsea.png" / "metrics.json").read_text())
+    assert [item["method"] for item in listed] == ["nearest", "bicubic"]
+    assert all(item["params"] == {} for item in listed)  # an object, not JSON text inside JSON
+    with open(tmp_path / "res" / "chelsea.png" / "metrics.csv", newline="") as handle:
+        assert [row["params"] for row in csv.DictReader(handle)] == ["{}", "{}"]
+
+
+def test_the_same_file_name_in_two_folders_is_refused_with_both_names(tmp_path: Path, images: Path) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "a.png").write_bytes((images / "a.png").read_bytes())
+    run = upscope("--export", "figures", "--methods", "nearest", str(images / "a.png"), str(other / "a.png"), cwd=tmp_path)
+    assert run.returncode == 2, run.stderr
+    assert "would both be written to figures/a.png.png" in run.stderr
+    assert not (tmp_path / "figures").exists()
+
+
+# What --help and --list-methods say -----------------------------------------------------------
+
+
+def help_entries(text: str) -> dict[str, str]:
+    """Each option of ``--help`` with its help text (empty when it has none)."""
+    entries: dict[str, str] = {}
+    current = None
+    for line in text.splitlines():
+        head = re.match(r"^  (-\S+(?: [A-Z{]\S*)?(?:, -\S+(?: [A-Z{]\S*)?)*)(.*)$", line)
+        if head:
+            current = head.group(1).split()[0].rstrip(",")
+            entries[current] = head.group(2).strip()
+        elif current and line.startswith("   "):
+            entries[current] += " " + line.strip()
+        else:
+            current = None
+    return entries
+
+
+def test_help_states_the_limits_and_choices_and_every_option_has_help(tmp_path: Path) -> None:
+    run = upscope("--help", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    entries = help_entries(run.stdout)
+    assert {"--scale", "--downsample", "--background", "--methods", "--results", "--force"} <= set(entries)
+    assert [name for name, text in entries.items() if not text.strip()] == []
+    assert "scale from 1 to 16" in entries["--scale"]
+    for spec in core.list_downsamplers():
+        assert re.search(rf"(^|[ :,(]){re.escape(spec.id)}[,) ;]", entries["--downsample"]), spec.id
+    assert "avg-pool and max-pool: whole-number scales only" in entries["--downsample"]
+    assert "--background {light,dark}" in run.stdout and "(default light)" in entries["--background"]
+    assert "(default: nearest, bilinear, bilinear-aligned, bicubic, lanczos4, area, avg-unpool, max-unpool, " \
+           "transposed-conv)" in entries["--methods"]
+    assert "Exit codes" in run.stdout
+
+
+def test_list_methods_states_the_scales_each_method_takes(tmp_path: Path) -> None:
+    run = upscope("--list-methods", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    heads = {line.split()[0]: line for line in run.stdout.splitlines() if line and not line.startswith(" ")}
+    assert heads["espcn"].endswith("[learned, x2, x3, x4 only]")
+    assert heads["fsrcnn"].endswith("[learned, x2, x3, x4 only]")
+    assert heads["repeat"].endswith("[neural, whole-number scales]")
+    assert heads["bicubic"].endswith("[classic, any scale]")
+
+
+# No display --------------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the display variables are Linux's")
+def test_without_a_display_the_window_is_refused_with_one_clear_line(tmp_path: Path, images: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    run = subprocess.run([sys.executable, str(ROOT / "app.py"), str(images / "a.png")], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120, env=env)
+    assert run.returncode == 1
+    assert run.stderr.startswith("upscope: no display: ") and run.stderr.count("\n") == 1, run.stderr
+    assert "QT_QPA_PLATFORM=offscreen" in run.stderr and "--export" in run.stderr
+    exported = subprocess.run([sys.executable, str(ROOT / "app.py"), "--export", "out.png", "--methods", "nearest",
+                               str(images / "a.png")], cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env)
+    assert exported.returncode == 0, exported.stderr  # the command line needs no display

@@ -208,6 +208,18 @@ def test_metrics_csv_and_json_hold_cores_numbers(tmp_path):
         assert row["image"] == "photo.png"
 
 
+def test_parameters_are_an_object_in_json_and_json_text_in_the_csv(tmp_path):
+    choices = (core.MethodChoice("bicubic", {"a": -0.5}), core.MethodChoice("nearest"))
+    comparison, results = run(photo(13), methods=choices)
+    written = core.export_results(tmp_path, comparison, results, diff_kind=None)
+    assert tmp_path / "metrics.json" in written and tmp_path / "metrics.csv" in written
+    listed = json.loads((tmp_path / "metrics.json").read_text())
+    assert [item["params"] for item in listed] == [{"a": -0.5}, {}]
+    with open(tmp_path / "metrics.csv", newline="") as handle:
+        cells = [row["params"] for row in csv.DictReader(handle)]
+    assert [json.loads(cell) for cell in cells] == [{"a": -0.5}, {}]
+
+
 def test_export_results_keeps_16_bit_and_writes_maps_and_metrics(tmp_path):
     image = photo(9, dtype=np.uint16)
     comparison, results = run(image)

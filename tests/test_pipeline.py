@@ -18,13 +18,18 @@ def photo() -> np.ndarray:
     return skimage.data.astronaut()[:130, :101]  # not a multiple of 4: degrade mode crops
 
 
+#: Every method that takes any whole-number scale (the learned ones take x2-x4 only).
+CLASSIC_AND_NEURAL = tuple(spec.id for spec in core.list_methods() if spec.family != "learned")
+
+
 def test_degrade_mode_restores_and_measures_every_method(photo):
-    comparison = core.Comparison(photo, core.ComparisonSettings(mode="degrade", scale=4), job_id=7)
+    settings = core.ComparisonSettings(mode="degrade", scale=4, methods=CLASSIC_AND_NEURAL)
+    comparison = core.Comparison(photo, settings, job_id=7)
     assert comparison.ground_truth.shape == (128, 100, 3)
     assert comparison.input.shape == (32, 25, 3)
     assert "cropped from 101x130 to 100x128" in comparison.notes[0]
     results = list(comparison)
-    assert [r.method_id for r in results] == [m.id for m in core.default_methods()]
+    assert [r.method_id for r in results] == list(CLASSIC_AND_NEURAL)
     for result in results:
         assert result.job_id == 7 and result.ok and result.reason is None
         assert result.image.shape == (128, 100, 3) and result.image.dtype == np.uint8
@@ -36,6 +41,15 @@ def test_degrade_mode_restores_and_measures_every_method(photo):
     by_id = {r.method_id: r for r in results}
     assert by_id["bicubic"].metrics.psnr > by_id["nearest"].metrics.psnr
     assert "bed of nails" in by_id["max-unpool"].note
+
+
+def test_the_default_methods_are_one_of_each_behaviour_in_registry_order():
+    # The set the window ticks on first start, the command line and notebooks run.
+    expected = ["nearest", "bilinear", "bilinear-aligned", "bicubic", "lanczos4", "area",
+                "avg-unpool", "max-unpool", "transposed-conv"]
+    assert [choice.id for choice in core.default_methods()] == expected
+    assert all(not choice.params for choice in core.default_methods())
+    assert core.ComparisonSettings().method_choices() == core.default_methods()
 
 
 def test_max_pool_positions_reach_max_unpooling(photo):
@@ -117,6 +131,8 @@ def test_results_stream_one_at_a_time_and_cancel_between_methods(photo):
         (dict(scale=0), "scale must be a positive finite number; got 0"),
         (dict(scale=0.5), "scale must be at least 1"),
         (dict(scale=float("nan")), "scale is NaN"),
+        (dict(scale=100), "scale 100 is over the limit of 16 for comparisons"),
+        (dict(scale=(4, 16.5)), "scale 4,16.5 is over the limit of 16"),
         (dict(methods=("bilinear", "magic")), "unknown method 'magic'"),
         (dict(downsampler="blur"), "unknown downsampler 'blur'"),
         (dict(reference="best"), "unknown method 'best'"),
@@ -125,6 +141,16 @@ def test_results_stream_one_at_a_time_and_cancel_between_methods(photo):
 def test_bad_settings_are_refused_before_anything_runs(photo, settings, message):
     with pytest.raises(core.ParameterError, match=message):
         core.Comparison(photo, core.ComparisonSettings(**settings))
+
+
+def test_the_scale_limit_is_one_setting_and_allows_its_own_value(photo, monkeypatch):
+    (result,) = list(core.compare(photo[:32, :32], core.ComparisonSettings(mode="upscale", scale=16, methods=("nearest",))))
+    assert result.ok and result.image.shape == (512, 512, 3)
+    monkeypatch.setattr(core.limits, "max_scale", 8)
+    with pytest.raises(core.ParameterError, match="scale 16 is over the limit of 8"):
+        core.Comparison(photo, core.ComparisonSettings(mode="upscale", scale=16))
+    # One method call is not a comparison: it takes larger scales while the output fits.
+    assert core.upsample(photo[:4, :4], "nearest", scale=100).shape == (400, 400, 3)
 
 
 def test_a_reference_that_cannot_run_says_why(photo):
