@@ -117,11 +117,12 @@ class ComparisonGrid(QtWidgets.QWidget):
         panel.title_lines_wanted_changed.connect(self._sync_title_lines)
         return panel
 
-    def _sync_title_lines(self) -> None:
-        """Give every visible title the most lines any of them needs, so all panels keep
-        exactly the same view size (and so the same range)."""
+    def _sync_title_lines(self, width: int | None = None) -> None:
+        """Give every visible title the most lines any of them needs at panel ``width``
+        (default: their width now), so all panels keep exactly the same view size (and
+        so the same range)."""
         visible = self.visible_panels()
-        count = max((p.title_lines_wanted() for p in visible), default=1)
+        count = max((p.title_lines_wanted(width) for p in visible), default=1)
         for panel in visible:
             panel.set_title_lines(count)
 
@@ -170,7 +171,7 @@ class ComparisonGrid(QtWidgets.QWidget):
             row, column = divmod(index, self._columns)
             panel.setGeometry(column * (width + spacing), row * (height + spacing), width, height)
             panel.setVisible(True)
-        self._sync_title_lines()
+        self._sync_title_lines(width)
         self.apply_view()
 
     def sizeHint(self) -> QtCore.QSize:  # noqa: N802 (Qt override)

@@ -127,8 +127,12 @@ class ImagePanel(QtWidgets.QFrame):
         """Emitted when the title needs another number of lines (see `PanelTitle`)."""
         return self._title.lines_wanted_changed
 
-    def title_lines_wanted(self) -> int:
-        return self._title.lines_wanted
+    def title_lines_wanted(self, width: int | None = None) -> int:
+        """Lines the title needs when the panel is ``width`` pixels wide (default: now)."""
+        if width is None:
+            return self._title.lines_wanted
+        margins = self.layout().contentsMargins()
+        return self._title.lines_for(width - margins.left() - margins.right())
 
     def set_title_lines(self, count: int) -> None:
         self._title.set_line_count(count)
