@@ -101,7 +101,12 @@ def export_results(
 ) -> list[Path]:
     """Write everything of a comparison into ``folder`` (created if needed):
 
-    - ``reference.<fmt>``: the ground truth (degrade mode) or the input (upscale mode);
+    - ``input.<fmt>``: the image the methods upsampled (degrade mode: the shrunk
+      original; upscale mode: the original);
+    - ``reference.<fmt>``: the image the metrics and maps measure against (the ground
+      truth, or the reference method's result); none when there is no reference;
+    - ``ground-truth.<fmt>``: in degrade mode with a method as the reference, the ground
+      truth as well;
     - ``<method>.<fmt>``: each result, lossless, in its own dtype (16-bit stays 16-bit;
       float32 is always written as TIFF, which PNG cannot hold);
     - ``<method>-diff.png``: each difference map, coloured as the viewer shows it
@@ -115,9 +120,13 @@ def export_results(
         raise ParameterError(f"image format must be 'png' or 'tif'; got {image_format!r}")
     folder = make_folder(folder)
     written = []
-    reference_image = comparison.ground_truth if comparison.ground_truth is not None else comparison.input
-    written.append(save_image(folder / _image_name("reference", reference_image, image_format), reference_image, overwrite=overwrite))
     reference = comparison.reference
+    named = [("input", comparison.input), ("reference", reference)]
+    if comparison.ground_truth is not None and reference is not comparison.ground_truth:
+        named.append(("ground-truth", comparison.ground_truth))
+    for stem, image in named:
+        if image is not None:
+            written.append(save_image(folder / _image_name(stem, image, image_format), image, overwrite=overwrite))
     for result in results:
         if result.image is None:
             continue

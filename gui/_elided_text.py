@@ -25,6 +25,7 @@ class ElidedLabel(QtWidgets.QLabel):
         self._full = text
         self.setToolTip(text)
         self._elide()
+        self.updateGeometry()  # the wanted width changed: the layout gives it, then it re-elides
 
     def full_text(self) -> str:
         return self._full

@@ -30,11 +30,13 @@ def choose(qtbot, win: MainWindow, name: str) -> None:  # noqa: ANN001
 def test_status_bar_names_the_device_and_the_menu_lists_backends(qtbot, window: MainWindow) -> None:
     qtbot.waitUntil(lambda: window.compute.state is not None, timeout=TIMEOUT_MS)
     state = window.compute.state
-    assert window.compute.label.text() == f"Compute: {state.current.summary()}"
+    # Once the status bar has laid the label out, the whole line shows.
+    qtbot.waitUntil(lambda: window.compute.label.text() == f"Compute: {state.current.summary()}", timeout=5000)
     assert window.compute.actions["cpu"].isEnabled()
     for name, reason in state.unavailable.items():  # what cannot run says why
         assert not window.compute.actions[name].isEnabled()
-        assert window.compute.actions[name].toolTip() == reason
+        assert window.compute.actions[name].toolTip() == f"Cannot run here: {reason}"
+    assert window.compute.menu.toolTipsVisible()  # the reasons show on hover
     titles = [a.text().replace("&", "") for a in window.menuBar().actions()]
     assert "Compute" in titles
 

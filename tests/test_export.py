@@ -226,8 +226,10 @@ def test_export_results_keeps_16_bit_and_writes_maps_and_metrics(tmp_path):
     written = core.export_results(tmp_path / "out", comparison, results)
     names = sorted(p.name for p in written)
     assert names == sorted(
-        ["reference.png", "metrics.csv", "metrics.json"] + [f"{m}.png" for m in METHODS] + [f"{m}-diff.png" for m in METHODS]
+        ["input.png", "reference.png", "metrics.csv", "metrics.json"] + [f"{m}.png" for m in METHODS] + [f"{m}-diff.png" for m in METHODS]
     )
+    assert np.array_equal(core.load_image(tmp_path / "out" / "input.png"), comparison.input)
+    assert np.array_equal(core.load_image(tmp_path / "out" / "reference.png"), comparison.ground_truth)
     for result in results:
         back = core.load_image(tmp_path / "out" / f"{result.method_id}.png")
         assert back.dtype == np.uint16 and np.array_equal(back, result.image)
@@ -240,11 +242,27 @@ def test_export_results_keeps_16_bit_and_writes_maps_and_metrics(tmp_path):
     assert not list((tmp_path / "out").glob(".*part"))
 
 
+def test_results_name_the_reference_the_metrics_used(tmp_path):
+    image = photo(11)
+    comparison, results = run(image, mode="upscale", reference="bicubic")
+    core.export_results(tmp_path / "a", comparison, results, diff_kind=None)
+    bicubic = next(r for r in results if r.method_id == "bicubic").image
+    assert np.array_equal(core.load_image(tmp_path / "a" / "reference.png"), bicubic)
+    assert np.array_equal(core.load_image(tmp_path / "a" / "input.png"), image)
+    comparison, results = run(image, mode="upscale")
+    names = {p.name for p in core.export_results(tmp_path / "b", comparison, results, diff_kind=None)}
+    assert "reference.png" not in names and "input.png" in names  # no reference, none written
+    comparison, results = run(image, reference="bicubic")
+    names = {p.name for p in core.export_results(tmp_path / "c", comparison, results, diff_kind=None)}
+    assert {"input.png", "reference.png", "ground-truth.png"} <= names
+    assert np.array_equal(core.load_image(tmp_path / "c" / "ground-truth.png"), comparison.ground_truth)
+
+
 def test_float_results_are_written_as_tiff(tmp_path):
     image = photo(10).astype(np.float32) / 255
     comparison, results = run(image, methods=("bicubic",))
     written = core.export_results(tmp_path, comparison, results, image_format="png", diff_kind=None)
-    assert sorted(p.name for p in written) == ["bicubic.tif", "metrics.csv", "metrics.json", "reference.tif"]
+    assert sorted(p.name for p in written) == ["bicubic.tif", "input.tif", "metrics.csv", "metrics.json", "reference.tif"]
     assert np.array_equal(core.load_image(tmp_path / "bicubic.tif"), results[0].image)
 
 
