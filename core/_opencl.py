@@ -4,8 +4,10 @@ Measured with OpenCV 5.0 (a kernel trace of POCL lists what really ran): ``cv2.r
 has OpenCL kernels for nearest and linear upscaling only; nearest-exact, area and cubic
 upscaling on a ``UMat`` quietly run on the CPU. So this backend runs:
 
-- ``nearest``, ``nearest-exact``, ``repeat``, ``avg-unpool``: OpenCV's nearest kernel
-  where its mapping is exact for the sizes, else a remap with exact integer maps;
+- ``nearest``, ``nearest-exact``, ``repeat``, ``avg-unpool``: a remap with exact integer
+  maps (OpenCV's OpenCL nearest kernel lands on the wrong side of some ties where its CPU
+  code does not, e.g. 14 -> 46 columns, so the CPU probe `opencv_is_exact` cannot vouch
+  for it);
 - ``bilinear``: OpenCV's linear kernel (11-bit weights on uint8, within 1 LSB);
 - ``area``, ``bilinear-aligned``: two taps per axis, as four exact-index remaps blended
   with float32 weights (area upscaling is a two-tap blend by pixel overlap);
@@ -38,7 +40,6 @@ from ._resample import (
     linear_taps,
     nearest_exact_index,
     nearest_index,
-    opencv_is_exact,
 )
 
 OPENCL_METHODS = frozenset(
@@ -146,15 +147,6 @@ class OpenCLBackend(Backend):
         return DeviceImage(out, handle.dtype, (out_size[0], out_size[1], c))
 
     def _nearest(self, handle: DeviceImage, rows: np.ndarray, cols: np.ndarray, out_size: tuple[int, int]) -> cv2.UMat:
-        h, w, _ = handle.shape
-        plain = (
-            np.array_equal(rows, nearest_index(h, out_size[0]))
-            and np.array_equal(cols, nearest_index(w, out_size[1]))
-            and opencv_is_exact(h, out_size[0], cv2.INTER_NEAREST)
-            and opencv_is_exact(w, out_size[1], cv2.INTER_NEAREST)
-        )
-        if plain:
-            return cv2.resize(handle.umat, (out_size[1], out_size[0]), interpolation=cv2.INTER_NEAREST)
         return self._gather(handle.umat, rows, cols, out_size)
 
     def _gather(self, umat: cv2.UMat, rows: np.ndarray, cols: np.ndarray, out_size: tuple[int, int]) -> cv2.UMat:

@@ -84,6 +84,16 @@ def test_every_method_of_a_backend_equals_the_cpu(name, data, shape, dtype, seed
     assert max_error(got, expected) <= tolerance(dtype)
 
 
+@pytest.mark.parametrize("name", ["opencl", "torch"])
+def test_nearest_takes_the_floor_source_pixel_at_a_tie_both_kernels_round_wrong(name):
+    # 14 -> 46 columns: output 23 maps to source 23 * 14 / 46 = 7 exactly; OpenCV's OpenCL
+    # kernel and PyTorch's F.interpolate both computed it one pixel low (6), found by hypothesis.
+    backend = backend_or_skip(name)
+    image = _image(0, (11, 14, 3), np.uint8)
+    source_columns = np.arange(46) * 14 // 46  # METHODS.md: floor(dst * in / out)
+    assert np.array_equal(_on(backend, image, "nearest", (11, 46)), image[:, source_columns])
+
+
 @pytest.mark.parametrize("kernel_size,padding", [(None, None), (3, 0), (5, 2), (4, 1)])
 @pytest.mark.parametrize("scale", [2, 3, 4])
 def test_transposed_conv_parameters_on_each_backend(device, rng, kernel_size, padding, scale):
