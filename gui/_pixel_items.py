@@ -1,4 +1,5 @@
-"""Graphics items that draw an image as sharp pixels, with a grid and values when zoomed.
+"""Graphics items that draw an image as sharp pixels (zoomed out: its area average on the
+screen grid), with a grid and values when zoomed.
 
 Main thread only. The arrays these items show are never modified after they are handed
 over (they are the results themselves, or display copies made by `core`).
@@ -11,6 +12,8 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
+
+import core
 
 from ._view_state import GRID_ZOOM, VALUES_ZOOM
 
@@ -32,37 +35,54 @@ def qimage_view(array: np.ndarray) -> QtGui.QImage:
 
 
 class PixelImageItem(pg.GraphicsObject):
-    """Draws a display array stretched over ``width x height`` image units, each source
-    pixel a sharp rectangle (no smoothing at any zoom)."""
+    """Draws a display array stretched over ``width x height`` image units.
+
+    From a zoom of 1 up (screen pixels per array pixel, as painted), each array pixel is a
+    sharp rectangle. Below 1, the item shows a copy reduced by area averaging to exactly
+    the screen pixels it covers (`core.reduce_for_display`), drawn one to one, so every
+    screen pixel is the mean of the array pixels under it and no moire is added. Its
+    corner sits on the device pixel nearest to where the view puts it and its size is the
+    on-screen size rounded, so no screen pixel is more than a pixel from its exact place
+    (half a pixel at the corner). The copy is made off the GUI thread: when a paint finds
+    it lacks the copy its zoom and view need, it emits `level_wanted` and meanwhile draws
+    the nearest copy it has (smoothed) over the sharp pixels. Main thread only.
+    """
+
+    level_wanted = QtCore.Signal(object, object)  # source array, core.DisplayWindow to reduce it to
 
     def __init__(self) -> None:
         super().__init__()
         self._array: np.ndarray | None = None
         self._qimage: QtGui.QImage | None = None
         self._rect = QtCore.QRectF()
-        # A reduced copy for zoomed-out views (see `core.reduce_for_display`).
-        self.wanted_factor = 1
-        self._level_factor = 1
+        self._level_window: core.DisplayWindow | None = None
         self._level: np.ndarray | None = None
         self._level_qimage: QtGui.QImage | None = None
+        self._requested: core.DisplayWindow | None = None
+        #: The window the last paint drew one to one (None: it drew anything else).
+        self.drawn_window: core.DisplayWindow | None = None
 
-    def set_level(self, factor: int, level: np.ndarray | None) -> None:
-        """Use ``level`` (the display array reduced ``factor`` times) while the view wants
-        that reduction."""
-        self._level_factor, self._level = factor, level
+    def set_level(self, window: core.DisplayWindow | None, level: np.ndarray | None) -> None:
+        """Use ``level``, the shown array reduced to ``window`` (see
+        `core.reduce_for_display`); None drops the copy."""
+        self._level_window, self._level = window, level
         self._level_qimage = None if level is None else qimage_view(level)
+        if self._requested == window:
+            self._requested = None
         self.update()
 
     @property
-    def level_factor(self) -> int:
-        return self._level_factor if self._level is not None else 1
+    def level_window(self) -> core.DisplayWindow | None:
+        """The window of the reduced copy the item holds, if any."""
+        return self._level_window if self._level is not None else None
 
     def set_array(self, array: np.ndarray | None, width: int | None = None, height: int | None = None) -> None:
         """Show ``array`` (see `qimage_view`) over ``width x height`` units (default: its
         own size, one unit per pixel); None clears the item."""
         self.prepareGeometryChange()
         if array is not self._array:
-            self.set_level(1, None)
+            self.set_level(None, None)
+        self._requested = None
         self._array = array
         if array is None:
             self._qimage, self._rect = None, QtCore.QRectF()
@@ -80,26 +100,72 @@ class PixelImageItem(pg.GraphicsObject):
         return QtCore.QRectF(self._rect)
 
     def paint(self, painter: QtGui.QPainter, option, widget=None) -> None:  # noqa: ANN001
+        self.drawn_window = None
         if self._qimage is None:
             return
-        if self.wanted_factor > 1 and self._level_qimage is not None and self._level_factor == self.wanted_factor:
-            # Zoomed out: block averages, smoothed, instead of skipped pixels (moire).
-            painter.setRenderHint(QtGui.QPainter.RenderHint.SmoothPixmapTransform, True)
-            painter.drawImage(self._rect, self._level_qimage)
+        h, w = self._array.shape[:2]
+        unit_x, unit_y = self._rect.width() / w, self._rect.height() / h
+        transform = painter.transform()
+        device = painter.device()
+        ratio = device.devicePixelRatio() if device is not None else 1.0
+        # Screen (device) pixels per array pixel, as this paint draws them.
+        zoom = (transform.m22() * ratio * unit_y, transform.m11() * ratio * unit_x)
+        plain = transform.m12() == 0 and transform.m21() == 0 and 0 < zoom[0] < 1 and 0 < zoom[1] < 1
+        if not plain:  # magnified (or turned, which this viewer never does): sharp pixels
+            self._paint_pixels(painter, option, unit_x, unit_y)
             return
+        visible = self._visible_pixels(unit_x, unit_y)
+        wanted = core.display_window((h, w), zoom, visible)
+        level = self.level_window
+        if level is not None and level.fits(zoom) and level.covers(visible, (h, w)):
+            self._paint_one_to_one(painter, level, unit_x, unit_y, ratio)
+            return
+        # The copy for this view is on its way: the nearest one we have meanwhile.
+        if level is None or not level.covers(visible, (h, w)):
+            self._paint_pixels(painter, option, unit_x, unit_y)
+        if level is not None:
+            painter.setRenderHint(QtGui.QPainter.RenderHint.SmoothPixmapTransform, True)
+            target = QtCore.QRectF(level.left * unit_x, level.top * unit_y, level.width * unit_x, level.height * unit_y)
+            painter.drawImage(target, self._level_qimage)
+        asked = self._requested
+        if asked is None or not (asked.fits(zoom) and asked.covers(visible, (h, w))):
+            self._requested = wanted
+            self.level_wanted.emit(self._array, wanted)
+
+    def _visible_pixels(self, unit_x: float, unit_y: float) -> tuple[float, float, float, float]:
+        """The part of the array in view: top, left, bottom, right in array pixels."""
+        box = self.getViewBox()
+        shown = box.viewRect() if box is not None else self._rect
+        return (shown.top() / unit_y, shown.left() / unit_x, shown.bottom() / unit_y, shown.right() / unit_x)
+
+    def _paint_one_to_one(
+        self, painter: QtGui.QPainter, level: core.DisplayWindow, unit_x: float, unit_y: float, ratio: float
+    ) -> None:
+        """Draw the reduced copy with one of its pixels on each device pixel, its corner
+        on the device pixel nearest to where its part starts."""
+        corner = painter.transform().map(QtCore.QPointF(level.left * unit_x, level.top * unit_y))
+        x, y = math.floor(corner.x() * ratio + 0.5), math.floor(corner.y() * ratio + 0.5)
+        painter.save()
+        painter.resetTransform()
+        painter.setRenderHint(QtGui.QPainter.RenderHint.SmoothPixmapTransform, False)
+        self._level_qimage.setDevicePixelRatio(ratio)
+        painter.drawImage(QtCore.QPointF(x / ratio, y / ratio), self._level_qimage)
+        painter.restore()
+        self.drawn_window = level
+
+    def _paint_pixels(self, painter: QtGui.QPainter, option, unit_x: float, unit_y: float) -> None:  # noqa: ANN001
+        """Each array pixel as a sharp rectangle; only the exposed ones are drawn."""
         painter.setRenderHint(QtGui.QPainter.RenderHint.SmoothPixmapTransform, False)
         h, w = self._array.shape[:2]
-        sx, sy = self._rect.width() / w, self._rect.height() / h
-        # Draw only the source pixels that are exposed: at high zoom that is a handful.
         exposed = option.exposedRect.intersected(self._rect)
         if exposed.isEmpty():
             return
-        c0, c1 = max(int(exposed.left() / sx), 0), min(math.ceil(exposed.right() / sx), w)
-        r0, r1 = max(int(exposed.top() / sy), 0), min(math.ceil(exposed.bottom() / sy), h)
+        c0, c1 = max(int(exposed.left() / unit_x), 0), min(math.ceil(exposed.right() / unit_x), w)
+        r0, r1 = max(int(exposed.top() / unit_y), 0), min(math.ceil(exposed.bottom() / unit_y), h)
         if c1 <= c0 or r1 <= r0:
             return
         source = QtCore.QRectF(c0, r0, c1 - c0, r1 - r0)
-        target = QtCore.QRectF(c0 * sx, r0 * sy, (c1 - c0) * sx, (r1 - r0) * sy)
+        target = QtCore.QRectF(c0 * unit_x, r0 * unit_y, (c1 - c0) * unit_x, (r1 - r0) * unit_y)
         painter.drawImage(target, self._qimage, source)
 
 

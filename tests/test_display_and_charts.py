@@ -128,13 +128,3 @@ def test_line_samples_read_each_pixel_along_a_row() -> None:
 def test_line_samples_drop_points_outside_the_image() -> None:
     samples = core.line_samples((-5.0, 0.5), (5.5, 0.5), (4, 4))
     assert samples.cols.min() == 0 and samples.cols.max() == 3
-
-
-def test_display_levels() -> None:
-    assert [core.display_level_factor(z) for z in (4, 1, 0.75, 0.6, 0.5, 0.3, 0.1)] == [1, 1, 1, 2, 2, 2, 8]
-    with pytest.raises(ParameterError):
-        core.display_level_factor(0)
-    image = np.arange(16, dtype=np.uint8).reshape(4, 4)
-    # 2x2 block means 2.5, 4.5, 10.5, 12.5, rounded half up.
-    assert core.reduce_for_display(image, 2).tolist() == [[3, 5], [11, 13]]
-    assert core.reduce_for_display(image, 1) is image
