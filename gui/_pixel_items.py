@@ -1,5 +1,5 @@
 """Graphics items that draw an image as sharp pixels (zoomed out: its area average on the
-screen grid), with a grid and values when zoomed.
+screen grid), with a grid and readable values when zoomed in.
 
 Main thread only. The arrays these items show are never modified after they are handed
 over (they are the results themselves, or display copies made by `core`).
@@ -8,6 +8,7 @@ over (they are the results themselves, or display copies made by `core`).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
@@ -182,6 +183,10 @@ class PixelOverlayItem(pg.GraphicsObject):
         self._display: np.ndarray | None = None
         self._rect = QtCore.QRectF()
         self.setFlag(self.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
+        self._laid_out: dict[tuple[str, int], QtGui.QStaticText] = {}
+        # Above the crosshair and the profile line (both at 0), so that values stay
+        # readable in the pixel under the cursor; below the region outlines (20).
+        self.setZValue(5)
 
     def set_values(
         self, values: np.ndarray | None, display: np.ndarray | None, width: int | None = None, height: int | None = None
@@ -226,29 +231,66 @@ class PixelOverlayItem(pg.GraphicsObject):
         r0, r1, c0, c1 = box
         sx, sy = steps
         block = self._values[r0:r1, c0:c1]
-        channels = 1 if block.ndim == 2 else block.shape[2]
+        font = QtGui.QFont(painter.font())
+        style = choose_value_style(block, cell, font)
+        if style is None:
+            return  # too small for any legible text: the grid alone
+        font.setPixelSize(style.font_px)
         integer = np.issubdtype(block.dtype, np.integer)
-        texts = [["\n".join(_format_value(v, integer) for v in np.atleast_1d(pixel)) for pixel in row] for row in block]
+        names = channel_names(1 if block.ndim == 2 else block.shape[2])
         dark = self._dark_pixels(r0, r1, c0, c1)
         # The view only scales and translates, so each cell's screen rectangle follows
         # from two numbers per axis (no per-pixel transform call).
         w, h = device.m11() * sx, device.m22() * sy
+        box_w, box_h = style.width + 2 * _PAD, style.line_height * len(names) + 2 * _PAD
+        # Gather first, then draw by colour: two brush and a few pen changes per paint
+        # instead of several per cell.
+        boxes: dict[bool, list[QtCore.QRectF]] = {True: [], False: []}
+        lines: dict[tuple[str, bool], list[tuple[QtCore.QPointF, QtGui.QStaticText]]] = {}
+        texts: dict[tuple[str, float], QtGui.QStaticText] = {}
+        for i, row in enumerate(block.reshape(r1 - r0, c1 - c0, len(names)).tolist()):
+            top = device.dy() + (r0 + i) * h + (h - box_h) / 2
+            for j, pixel in enumerate(row):
+                left = device.dx() + (c0 + j) * w + (w - box_w) / 2
+                on_dark = dark[i][j]
+                boxes[on_dark].append(QtCore.QRectF(left, top, box_w, box_h))
+                for k, (name, value) in enumerate(zip(names, pixel)):
+                    text = texts.get((name, value))
+                    if text is None:
+                        text = texts[name, value] = self._static_text(value_text(name, value, integer, style), font)
+                    size = text.size()
+                    corner = QtCore.QPointF(left + (box_w - size.width()) / 2, top + _PAD + k * style.line_height)
+                    lines.setdefault((name, on_dark), []).append((corner, text))
         painter.save()
         painter.resetTransform()
-        font = painter.font()
-        font.setPixelSize(max(7, min(int(cell / (channels + 1.5)), 16)))
         painter.setFont(font)
-        black, white = QtGui.QColor(0, 0, 0), QtGui.QColor(255, 255, 255)
-        centre = QtCore.Qt.AlignmentFlag.AlignCenter
-        for i, row in enumerate(texts):
-            y = device.dy() + (r0 + i) * h
-            for j, text in enumerate(row):
-                painter.setPen(white if dark[i][j] else black)
-                painter.drawText(QtCore.QRectF(device.dx() + (c0 + j) * w, y, w, h), centre, text)
+        painter.setPen(QtCore.Qt.PenStyle.NoPen)
+        for on_dark, rects in boxes.items():
+            if rects:
+                painter.setBrush(_BOX_DARK if on_dark else _BOX_LIGHT)
+                painter.drawRects(rects)
+        for (name, on_dark), written in lines.items():
+            painter.setPen(_ink(name, on_dark))
+            for corner, text in written:
+                painter.drawStaticText(corner, text)
         painter.restore()
 
+    def _static_text(self, text: str, font: QtGui.QFont) -> QtGui.QStaticText:
+        """``text`` laid out once in ``font`` (values repeat from paint to paint)."""
+        key = (text, font.pixelSize())
+        laid = self._laid_out.get(key)
+        if laid is None:
+            if len(self._laid_out) > 8192:
+                self._laid_out.clear()
+            laid = self._laid_out[key] = QtGui.QStaticText(text)
+            laid.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+            laid.prepare(QtGui.QTransform(), font)
+        return laid
+
     def _dark_pixels(self, r0: int, r1: int, c0: int, c1: int) -> list[list[bool]]:
-        """Whether each shown pixel is dark (white text) or light (black text)."""
+        """Whether each shown pixel is dark (its values go in a dark box, light text) or
+        light (a light box, dark text): the box then stands out from the crosshair and
+        grid without hiding the pixel's colour around it."""
         if self._display is None:
             return [[True] * (c1 - c0) for _ in range(r1 - r0)]
         shown = self._display[r0:r1, c0:c1].astype(np.float32)
@@ -256,7 +298,103 @@ class PixelOverlayItem(pg.GraphicsObject):
         return (luma <= 140).tolist()
 
 
-def _format_value(value: float, integer: bool) -> str:
+# Values written in pixels -----------------------------------------------------------------
+
+#: Space in screen pixels between a value box and its text, and kept free around the box
+#: inside its cell (so the pixel's own colour and the grid line stay visible).
+_PAD = 1
+_MARGIN = 1
+_BOX_DARK = QtGui.QColor(0, 0, 0, 175)
+_BOX_LIGHT = QtGui.QColor(255, 255, 255, 190)
+#: Text colours by channel name: (on a dark box, on a light box).
+_INKS = {
+    "R": (QtGui.QColor(255, 150, 150), QtGui.QColor(170, 0, 0)),
+    "G": (QtGui.QColor(140, 235, 140), QtGui.QColor(0, 110, 0)),
+    "B": (QtGui.QColor(160, 190, 255), QtGui.QColor(0, 55, 200)),
+}
+_PLAIN_INK = (QtGui.QColor(255, 255, 255), QtGui.QColor(0, 0, 0))
+#: (channel labels written, significant digits of float values, smallest font in pixels),
+#: tried in order until the widest text of the cells in view fits its cell.
+_STYLES_LABELLED = ((True, 4, 9), (True, 3, 8), (False, 3, 7), (False, 2, 6))
+_STYLES_SINGLE = ((False, 4, 8), (False, 3, 7), (False, 2, 6))
+_LARGEST_FONT = 16
+_DIGITS_TO_ZERO = str.maketrans("123456789", "000000000")
+
+
+@dataclass(frozen=True)
+class ValueStyle:
+    """How the values of the cells in view are written: ``font_px`` pixel font, channel
+    ``labels`` or not, ``digits`` significant digits for floats; ``width`` is the widest
+    line and ``line_height`` the height of one, in screen pixels."""
+
+    font_px: int
+    labels: bool
+    digits: int
+    width: float
+    line_height: float
+
+
+def channel_names(channels: int) -> tuple[str, ...]:
+    """The name of each channel of a pixel: "" for one channel (grey or a difference),
+    L and A for grey with alpha, R, G, B (and A)."""
+    return {1: ("",), 2: ("L", "A"), 3: ("R", "G", "B"), 4: ("R", "G", "B", "A")}.get(channels, ("",) * channels)
+
+
+def _ink(name: str, on_dark: bool) -> QtGui.QColor:
+    light, dark = _INKS.get(name, _PLAIN_INK)
+    return light if on_dark else dark
+
+
+def format_value(value: float, integer: bool, digits: int) -> str:
+    """A short form of one value: integers in full; whole floats below 10^5 without a
+    decimal point; others with ``digits`` significant digits and a compact exponent
+    ("6.5e4", "-1.2e-4") when very large or very small."""
     if integer:
         return str(int(value))
-    return f"{float(value):.3g}" if abs(value) >= 1e-3 or value == 0 else f"{float(value):.1e}"
+    value = float(value)
+    if not math.isfinite(value):
+        return str(value)
+    if value == int(value) and abs(value) < 1e5:
+        return str(int(value))
+    if abs(value) >= 1e4 or abs(value) < 1e-3:
+        mantissa, exponent = f"{value:.{max(digits - 1, 0)}e}".split("e")
+        mantissa = mantissa.rstrip("0").rstrip(".") if "." in mantissa else mantissa
+        return f"{mantissa}e{int(exponent)}"
+    return f"{value:.{digits}g}"
+
+
+def value_text(name: str, value: float, integer: bool, style: ValueStyle) -> str:
+    """One line of a cell: the channel's label (when the style has them) and its value."""
+    text = format_value(value, integer, style.digits)
+    return f"{name} {text}" if style.labels and name else text
+
+
+def choose_value_style(block: np.ndarray, cell: float, font: QtGui.QFont) -> ValueStyle | None:
+    """The largest legible way to write ``block``'s values (``(h, w)`` or ``(h, w, C)``,
+    the cells in view) so that every cell's text, in its box, fits a ``cell``-pixel
+    square with `_MARGIN` to spare: labelled lines first, then colour-coded lines without
+    labels, then fewer digits; None when nothing fits (the grid is drawn alone)."""
+    channels = 1 if block.ndim == 2 else block.shape[2]
+    names = channel_names(channels)
+    integer = np.issubdtype(block.dtype, np.integer)
+    unique = np.unique(block.reshape(-1, channels), axis=0) if block.size else np.zeros((0, channels))
+    room = cell - 2 * _MARGIN - 2 * _PAD
+    metrics_font = QtGui.QFont(font)
+    for labels, digits, smallest in _STYLES_LABELLED if channels > 1 else _STYLES_SINGLE:
+        probe = ValueStyle(0, labels, digits, 0.0, 0.0)
+        texts = {value_text(n, v, integer, probe) for row in unique for n, v in zip(names, row)}
+        if not texts:
+            return None
+        # Texts that differ only in their digits are as wide as each other once every
+        # digit is the font's widest one: measuring those few shapes bounds them all.
+        shapes = {text.translate(_DIGITS_TO_ZERO) for text in texts}
+        for px in range(_LARGEST_FONT, smallest - 1, -1):
+            metrics_font.setPixelSize(px)
+            metrics = QtGui.QFontMetricsF(metrics_font)
+            if metrics.height() * channels > room:
+                continue
+            widest_digit = max("0123456789", key=metrics.horizontalAdvance)
+            width = max(metrics.horizontalAdvance(shape.replace("0", widest_digit)) for shape in shapes)
+            if width <= room:
+                return ValueStyle(px, labels, digits, width, metrics.height())
+    return None

@@ -1,5 +1,5 @@
 """Zoomed out, a panel shows the image averaged by area onto the screen grid (never skipped
-pixels, whose moire is not in the image).
+pixels, whose moire is not in the image), and values written in pixels fit their cells.
 
 The references here are written from the definition: output pixel ``d`` of ``n_out``
 covers ``[d n_in / n_out, (d + 1) n_in / n_out)`` of the input, and is the mean of the
@@ -23,7 +23,7 @@ import core
 from core import DisplayWindow, ParameterError
 from gui import MainWindow
 from gui._comparison_grid import REFERENCE_KEY
-from gui._pixel_items import qimage_view
+from gui._pixel_items import channel_names, choose_value_style, qimage_view, value_text
 from gui._runner import ComparisonRunner
 
 TIMEOUT_MS = 30_000
@@ -342,3 +342,71 @@ def test_runner_runs_the_latest_request_and_drops_those_of_an_old_job(qtbot, mon
     QtWidgets.QApplication.processEvents()
     assert received == [first, third]
     runner.shutdown()
+
+
+# Values written in pixels -------------------------------------------------------------
+
+
+VALUE_CASES = {
+    "uint8 RGB": np.array([[[255, 0, 12], [3, 200, 99]]], np.uint8),
+    "uint8 grey": np.array([[255, 7]], np.uint8),
+    "uint16 RGB": np.array([[[65535, 0, 12], [3, 40000, 99]]], np.uint16),
+    "uint16 RGBA": np.full((1, 2, 4), 65535, np.uint16),
+    "float RGB": np.array([[[0.123456, -0.000123, 1.25], [1e-7, 0.5, -0.25]]], np.float32),
+    "signed difference": np.array([[-255.0, 12.5]], np.float32),
+    "squared difference of uint16": np.array([[65535.0**2, 0.25]], np.float32),
+    "float difference": np.array([[-0.000123, 0.0123456]], np.float32),
+}
+
+
+@pytest.mark.parametrize("cell", [32, 35, 40])
+@pytest.mark.parametrize("case", list(VALUE_CASES))
+def test_written_values_fit_their_cells(qtbot, cell: int, case: str) -> None:
+    values = VALUE_CASES[case]
+    font = QtWidgets.QApplication.font()
+    style = choose_value_style(values, cell, font)
+    if style is None:
+        # Only four 16-bit channels are too many for a 32-pixel cell: the grid stays alone.
+        assert case == "uint16 RGBA" and cell == 32
+        return
+    sized = QtGui.QFont(font)
+    sized.setPixelSize(style.font_px)
+    metrics = QtGui.QFontMetricsF(sized)
+    channels = 1 if values.ndim == 2 else values.shape[2]
+    names = channel_names(channels)
+    integer = np.issubdtype(values.dtype, np.integer)
+    for pixel in values.reshape(-1, channels):
+        lines = [value_text(name, value, integer, style) for name, value in zip(names, pixel)]
+        # The text and its box (one pixel of padding) leave a pixel of the cell free.
+        assert max(metrics.horizontalAdvance(line) for line in lines) + 4 <= cell, lines
+        assert len(lines) * metrics.height() + 4 <= cell, lines
+        assert style.font_px >= 6
+        if style.labels:
+            assert [line.split(" ")[0] for line in lines] == list(names[:channels])
+    if case == "uint8 RGB":
+        assert style.labels  # "R 255", "G 0", "B 12" from 32x on
+
+
+def test_values_are_written_over_the_crosshair(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    image = np.full((24, 24), 20, np.uint8)  # grey: one line of text, room around its box
+    path = tmp_path / "dark.png"
+    core.save_image(path, image)
+    window.settings_panel.from_dict({"methods": ["nearest"]})
+    window._recompute_timer.stop()
+    with qtbot.waitSignal(window.comparison_finished, timeout=TIMEOUT_MS):
+        window.open_paths([str(path)])
+    grid = window.grid
+    panel = grid.panel(REFERENCE_KEY)
+    grid.look_at(12.5, 12.5, 40.0)
+    panel.set_crosshair(12.5, 12.5)
+    pixels = grab(panel)
+    (zy, zx), (top, left) = placement(panel)
+    centre_x, centre_y = nearest_whole(left + 12.5 * zx), nearest_whole(top + 12.5 * zy)
+    # Along the crosshair's vertical line, the middle of the cell is the value box (dark,
+    # with light text), not the yellow line.
+    column = pixels[centre_y - 8:centre_y + 8, centre_x - 1:centre_x + 2].reshape(-1, 3).astype(int)
+    yellow = (column[:, 0] > 150) & (column[:, 1] > 150) & (column[:, 2] < 100)
+    assert not yellow.any()
+    # Between the box and the cell's edge the line is drawn as before.
+    beside = pixels[nearest_whole(top + 12.0 * zy) + 4, centre_x - 1:centre_x + 2].astype(int)
+    assert ((beside[:, 0] > 150) & (beside[:, 1] > 150) & (beside[:, 2] < 100)).any()
