@@ -138,11 +138,13 @@ class ComparisonRunner(QtCore.QObject):
         self._cancel = threading.Event()
         self._comparison: Comparison | None = None
         self._diff_options: DiffOptions | None = None
-        # Zoomed-out copies, per panel key: the request computing now, and the latest one
-        # asked for meanwhile (it replaces any earlier one still waiting).
+        # Zoomed-out copies, per panel key: the latest request, the one in the pool, and
+        # the one waiting for it (a newer request replaces it). Workers read
+        # _levels_latest to skip a request that was overtaken before it started.
         self._level_ids = itertools.count(1)
+        self._levels_latest: dict[str, int] = {}
         self._levels_running: dict[str, int] = {}
-        self._levels_waiting: dict[str, tuple[np.ndarray, core.DisplayWindow]] = {}
+        self._levels_waiting: dict[str, tuple[int, np.ndarray, core.DisplayWindow]] = {}
 
     # Comparisons ----------------------------------------------------------------------
 
@@ -165,6 +167,7 @@ class ComparisonRunner(QtCore.QObject):
         if self._comparison is not None:
             self._comparison.cancel()
         self.pool.clear()
+        self._levels_latest.clear()
         self._levels_running.clear()
         self._levels_waiting.clear()
 
@@ -294,22 +297,26 @@ class ComparisonRunner(QtCore.QObject):
         """Make ``display`` reduced to ``window`` (`core.reduce_for_display`) in the pool,
         ahead of queued comparison work; it arrives through `level_ready` with ``display``
         and ``window`` themselves, so the caller can check that the panel still shows that
-        array. One request per ``key`` computes at a time: a request made meanwhile waits,
-        and a newer one replaces it, so a fast wheel zoom does not flood the pool."""
+        array. Per ``key`` the latest request wins: one is in the pool at a time, a newer
+        one waits for it (replacing any waiting already), and one overtaken before it
+        started is skipped, so a fast wheel zoom does not flood the pool."""
+        request = next(self._level_ids)
+        self._levels_latest[key] = request
         if key in self._levels_running:
-            self._levels_waiting[key] = (display, window)
+            self._levels_waiting[key] = (request, display, window)
         else:
-            self._start_level(key, display, window)
+            self._start_level(key, request, display, window)
 
-    def _start_level(self, key: str, display: np.ndarray, window: core.DisplayWindow) -> None:
-        request, job_id = next(self._level_ids), self.job_id
+    def _start_level(self, key: str, request: int, display: np.ndarray, window: core.DisplayWindow) -> None:
+        job_id = self.job_id
         self._levels_running[key] = request
 
         def work() -> None:
             level = None
             try:
-                level = core.reduce_for_display(display, window)
-            finally:  # even a failure must free the key for the next request
+                if self._levels_latest.get(key) == request:
+                    level = core.reduce_for_display(display, window)
+            finally:  # even a skipped or failed request must free the key for the next
                 self._hub.level_ready.emit(job_id, request, key, display, window, level)
 
         self._submit(work, priority=1)

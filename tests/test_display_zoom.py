@@ -310,37 +310,45 @@ def test_fast_zoom_asks_one_reduction_per_panel_at_a_time(qtbot, window: MainWin
 
 def test_runner_runs_the_latest_request_and_drops_those_of_an_old_job(qtbot, monkeypatch) -> None:
     runner = ComparisonRunner()
+    runner.pool.setMaxThreadCount(1)  # so that a request can be seen waiting in the pool
     image = core.make_chart("zone-plate", 512)
     first, second, third = (core.display_window(image.shape, (z, z)) for z in (0.3, 0.31, 0.32))
     release = threading.Event()
-    computed: list[DisplayWindow] = []
+    computed: list[tuple[int, DisplayWindow]] = []
     reduce = core.reduce_for_display
 
     def held_back(display: np.ndarray, wanted: DisplayWindow) -> np.ndarray:
-        computed.append(wanted)
+        computed.append((display.shape[0], wanted))
         release.wait(TIMEOUT_MS / 1000)
         return reduce(display, wanted)
 
     monkeypatch.setattr(core, "reduce_for_display", held_back)
-    received: list[DisplayWindow] = []
-    runner.level_ready.connect(lambda _key, source, wanted, level: received.append(wanted))
+    received: list[tuple[str, DisplayWindow]] = []
+    runner.level_ready.connect(lambda key, source, wanted, level: received.append((key, wanted)))
+    other = core.make_chart("zone-plate", 256)
+    small_first, small_second = (core.display_window(other.shape, (z, z)) for z in (0.3, 0.31))
     try:
-        for wanted in (first, second, third):
-            runner.reduce("reference", image, wanted)
+        runner.reduce("reference", image, first)
+        qtbot.waitUntil(lambda: len(computed) == 1, timeout=TIMEOUT_MS)  # computing, held back
+        runner.reduce("reference", image, second)  # waits for the first...
+        runner.reduce("reference", image, third)  # ...and is replaced by the third
+        runner.reduce("bicubic", other, small_first)  # queued behind the held-back one...
+        runner.reduce("bicubic", other, small_second)  # ...and overtaken before it starts
     finally:
         release.set()
-    qtbot.waitUntil(lambda: len(received) == 2, timeout=TIMEOUT_MS)
-    assert computed == [first, third] and received == [first, third]
+    qtbot.waitUntil(lambda: len(received) == 3, timeout=TIMEOUT_MS)
+    assert set(computed) == {(512, first), (512, third), (256, small_second)} and len(computed) == 3
+    assert set(received) == {("reference", first), ("reference", third), ("bicubic", small_second)}
     # A copy still computing when a new job starts is never delivered.
     release.clear()
     runner.reduce("reference", image, first)
-    qtbot.waitUntil(lambda: len(computed) == 3, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: len(computed) == 4, timeout=TIMEOUT_MS)
     runner.cancel()
-    runner.job_id += 1
+    runner.job_id += 1  # what starting a new comparison does after cancelling
     release.set()
     assert runner.pool.waitForDone(TIMEOUT_MS)
     QtWidgets.QApplication.processEvents()
-    assert received == [first, third]
+    assert len(received) == 3
     runner.shutdown()
 
 
