@@ -183,7 +183,7 @@ class PixelOverlayItem(pg.GraphicsObject):
         self._display: np.ndarray | None = None
         self._rect = QtCore.QRectF()
         self.setFlag(self.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
-        self._laid_out: dict[tuple[str, int], QtGui.QStaticText] = {}
+        self._laid_out: dict[tuple[str, int], tuple[QtGui.QStaticText, float]] = {}
         # Above the crosshair and the profile line (both at 0), so that values stay
         # readable in the pixel under the cursor; below the region outlines (20).
         self.setZValue(5)
@@ -247,7 +247,7 @@ class PixelOverlayItem(pg.GraphicsObject):
         # instead of several per cell.
         boxes: dict[bool, list[QtCore.QRectF]] = {True: [], False: []}
         lines: dict[tuple[str, bool], list[tuple[QtCore.QPointF, QtGui.QStaticText]]] = {}
-        texts: dict[tuple[str, float], QtGui.QStaticText] = {}
+        texts: dict[tuple[str, float], tuple[QtGui.QStaticText, float]] = {}
         for i, row in enumerate(block.reshape(r1 - r0, c1 - c0, len(names)).tolist()):
             top = device.dy() + (r0 + i) * h + (h - box_h) / 2
             for j, pixel in enumerate(row):
@@ -255,11 +255,11 @@ class PixelOverlayItem(pg.GraphicsObject):
                 on_dark = dark[i][j]
                 boxes[on_dark].append(QtCore.QRectF(left, top, box_w, box_h))
                 for k, (name, value) in enumerate(zip(names, pixel)):
-                    text = texts.get((name, value))
-                    if text is None:
-                        text = texts[name, value] = self._static_text(value_text(name, value, integer, style), font)
-                    size = text.size()
-                    corner = QtCore.QPointF(left + (box_w - size.width()) / 2, top + _PAD + k * style.line_height)
+                    laid = texts.get((name, value))
+                    if laid is None:
+                        laid = texts[name, value] = self._static_text(value_text(name, value, integer, style), font)
+                    text, width = laid
+                    corner = QtCore.QPointF(left + (box_w - width) / 2, top + _PAD + k * style.line_height)
                     lines.setdefault((name, on_dark), []).append((corner, text))
         painter.save()
         painter.resetTransform()
@@ -275,16 +275,18 @@ class PixelOverlayItem(pg.GraphicsObject):
                 painter.drawStaticText(corner, text)
         painter.restore()
 
-    def _static_text(self, text: str, font: QtGui.QFont) -> QtGui.QStaticText:
-        """``text`` laid out once in ``font`` (values repeat from paint to paint)."""
+    def _static_text(self, text: str, font: QtGui.QFont) -> tuple[QtGui.QStaticText, float]:
+        """``text`` laid out once in ``font`` (values repeat from paint to paint), and its
+        width in pixels."""
         key = (text, font.pixelSize())
         laid = self._laid_out.get(key)
         if laid is None:
             if len(self._laid_out) > 8192:
                 self._laid_out.clear()
-            laid = self._laid_out[key] = QtGui.QStaticText(text)
-            laid.setTextFormat(QtCore.Qt.TextFormat.PlainText)
-            laid.prepare(QtGui.QTransform(), font)
+            static = QtGui.QStaticText(text)
+            static.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+            static.prepare(QtGui.QTransform(), font)
+            laid = self._laid_out[key] = (static, static.size().width())
         return laid
 
     def _dark_pixels(self, r0: int, r1: int, c0: int, c1: int) -> list[list[bool]]:
@@ -377,12 +379,17 @@ def choose_value_style(block: np.ndarray, cell: float, font: QtGui.QFont) -> Val
     channels = 1 if block.ndim == 2 else block.shape[2]
     names = channel_names(channels)
     integer = np.issubdtype(block.dtype, np.integer)
-    unique = np.unique(block.reshape(-1, channels), axis=0) if block.size else np.zeros((0, channels))
+    pixels = block.reshape(-1, channels)
+    if integer and pixels.size:
+        # Written in full, so the longest are those of the extremes of each channel.
+        extremes = np.stack([pixels.min(axis=0), pixels.max(axis=0)]).tolist()
+    else:
+        extremes = np.unique(pixels, axis=0).tolist() if pixels.size else []
     room = cell - 2 * _MARGIN - 2 * _PAD
     metrics_font = QtGui.QFont(font)
     for labels, digits, smallest in _STYLES_LABELLED if channels > 1 else _STYLES_SINGLE:
         probe = ValueStyle(0, labels, digits, 0.0, 0.0)
-        texts = {value_text(n, v, integer, probe) for row in unique for n, v in zip(names, row)}
+        texts = {value_text(n, v, integer, probe) for row in extremes for n, v in zip(names, row)}
         if not texts:
             return None
         # Texts that differ only in their digits are as wide as each other once every
