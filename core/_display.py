@@ -17,6 +17,7 @@ import numpy as np
 from ._arrays import as_hwc, data_range
 from ._errors import ParameterError
 from ._metrics import DiffKind, difference
+from ._resample import apply_taps, area_taps, cv2_resize, opencv_is_exact, opencv_is_exact_for
 
 ColormapName = Literal["magma", "viridis", "diverging"]
 
@@ -283,23 +284,133 @@ def line_profile(image: np.ndarray, samples: LineSamples) -> np.ndarray:
     return picked.mean(axis=1)
 
 
-def display_level_factor(zoom: float) -> int:
-    """The power-of-two reduction to show an image at ``zoom`` screen pixels per image
-    pixel without aliasing: 1 from a zoom of 0.75 up, else the largest ``2^k`` with
-    ``2^k <= 1 / zoom`` (at least 2)."""
-    if not (zoom > 0 and math.isfinite(zoom)):
-        raise ParameterError(f"zoom must be a positive number; got {zoom!r}")
-    if zoom >= 0.75:
-        return 1
-    return max(2, 2 ** int(math.floor(math.log2(1.0 / zoom))))
+@dataclass(frozen=True)
+class DisplayWindow:
+    """A part of an array and the screen size it is shown at when zoomed out.
+
+    ``top, left, bottom, right`` bound the part in whole pixels of the array (rows
+    ``top:bottom``, columns ``left:right``); ``rows x cols`` is the number of screen pixels
+    it covers, at most its own size on each axis.
+    """
+
+    top: int
+    left: int
+    bottom: int
+    right: int
+    rows: int
+    cols: int
+
+    @property
+    def height(self) -> int:
+        return self.bottom - self.top
+
+    @property
+    def width(self) -> int:
+        return self.right - self.left
+
+    def fits(self, zoom: tuple[float, float]) -> bool:
+        """Whether this window's screen size is the one `display_window` gives its part
+        at ``zoom`` (screen pixels per array pixel, vertically and horizontally)."""
+        return self.rows == display_size(self.height, zoom[0]) and self.cols == display_size(self.width, zoom[1])
+
+    def covers(self, visible: tuple[float, float, float, float], shape: Sequence[int]) -> bool:
+        """Whether the part holds all of ``visible`` (top, left, bottom, right in array
+        pixels) that lies inside an array of ``shape`` ``(H, W, ...)``."""
+        top, left, bottom, right = _clip_region(visible, shape)
+        return self.top <= top and self.left <= left and bottom <= self.bottom and right <= self.right
 
 
-def reduce_for_display(display: np.ndarray, factor: int) -> np.ndarray:
-    """Average ``factor x factor`` blocks of an 8-bit display array (a zoomed-out view
-    that shows what the pixels average to, instead of the moire that skipping pixels
-    makes). Edge blocks cover what is left. Same dtype and channel layout, C-contiguous."""
-    if factor == 1:
-        return display
+def display_size(extent: int, zoom: float) -> int:
+    """Screen pixels that ``extent`` array pixels cover at ``zoom`` screen pixels per array
+    pixel, rounded to the nearest whole pixel, at least 1 and at most ``extent``."""
+    return min(extent, max(1, int(math.floor(extent * zoom + 0.5))))
+
+
+def _clip_region(visible: tuple[float, float, float, float], shape: Sequence[int]) -> tuple[float, float, float, float]:
+    top, left, bottom, right = (float(v) for v in visible)
+    height, width = shape[0], shape[1]
+    top, bottom = min(max(top, 0.0), height), min(max(bottom, 0.0), height)
+    left, right = min(max(left, 0.0), width), min(max(right, 0.0), width)
+    return top, left, max(top, bottom), max(left, right)
+
+
+#: How far a window reaches beyond the visible part on each side, as a fraction of the
+#: visible size: panning that far needs no new reduction, and a window holds at most
+#: (1 + 2 * margin)^2 times the pixels on screen.
+WINDOW_MARGIN = 0.5
+#: How many pixels a window may grow by to reach a size OpenCV reduces exactly.
+_EXACT_SEARCH = 8
+
+
+def display_window(
+    shape: Sequence[int], zoom: tuple[float, float], visible: tuple[float, float, float, float] | None = None
+) -> DisplayWindow | None:
+    """The part of an array of ``shape`` ``(H, W, ...)`` to reduce, and the size to reduce
+    it to, for a view at ``zoom`` (screen pixels per array pixel, vertically and
+    horizontally) that shows ``visible`` (top, left, bottom, right in array pixels; None:
+    the whole array).
+
+    None when nothing needs reducing (a zoom of 1 or more on either axis: the pixels are
+    drawn as they are). Otherwise the part is the visible region grown by `WINDOW_MARGIN`
+    of its size on each side, in whole pixels, clipped to the array (so the whole array
+    when it is all in view), and its screen size is `display_size` of each side. A part
+    that does not reach the array's edge may grow by a few pixels to a size whose OpenCV
+    area reduction is exact, so the fast path of `reduce_for_display` applies.
+    """
+    if len(zoom) != 2 or not all(isinstance(z, (int, float)) and math.isfinite(z) and z > 0 for z in zoom):
+        raise ParameterError(f"zoom must be two positive numbers (vertical, horizontal); got {zoom!r}")
+    height, width = int(shape[0]), int(shape[1])
+    if height < 1 or width < 1:
+        raise ParameterError(f"cannot show an empty array (shape {tuple(shape)})")
+    if zoom[0] >= 1 or zoom[1] >= 1:
+        return None
+    top, left, bottom, right = _clip_region(visible or (0, 0, height, width), shape)
+    rows = _window_axis(top, bottom, height, zoom[0])
+    cols = _window_axis(left, right, width, zoom[1])
+    return DisplayWindow(rows[0], cols[0], rows[1], cols[1], display_size(rows[1] - rows[0], zoom[0]), display_size(cols[1] - cols[0], zoom[1]))
+
+
+def _window_axis(start: float, end: float, extent: int, zoom: float) -> tuple[int, int]:
+    margin = (end - start) * WINDOW_MARGIN
+    lo = max(0, int(math.floor(start - margin)))
+    hi = min(extent, max(int(math.ceil(end + margin)), lo + 1))
+    lo = min(lo, hi - 1)
+    for grow in range(_EXACT_SEARCH + 1):
+        if lo == 0 and hi == extent:
+            break  # the whole axis: nothing to choose
+        a, b = (lo, hi + grow) if hi + grow <= extent else (max(0, lo - grow), hi)
+        if opencv_is_exact(b - a, display_size(b - a, zoom), cv2.INTER_AREA):
+            return a, b
+    return lo, hi
+
+
+def reduce_for_display(display: np.ndarray, window: DisplayWindow) -> np.ndarray:
+    """The part of ``display`` that ``window`` names, reduced by area averaging to
+    ``window.rows x window.cols``: each output pixel is the area-weighted mean of the
+    pixels its footprint covers (``height / rows`` by ``width / cols`` array pixels),
+    rounded to the nearest integer.
+
+    ``display`` is uint8 ``(H, W)`` or ``(H, W, C)`` (an 8-bit display copy, see
+    `to_display`); the result has the same dtype and channel layout, C-contiguous, and is
+    within half a level (plus float32 rounding, about 0.01) of the exact mean. OpenCV's
+    INTER_AREA runs where its boundaries are exact for these sizes (`opencv_is_exact`);
+    elsewhere core's own area taps do the same sums. A window of the part's own size gives
+    the part as it is (a view of ``display`` when the part is C-contiguous).
+    """
+    if display.dtype != np.uint8 or display.ndim not in (2, 3):
+        raise ParameterError(f"display arrays are uint8 (H, W) or (H, W, C); got {display.dtype} {display.shape}")
     height, width = display.shape[:2]
-    size = (max(1, -(-width // factor)), max(1, -(-height // factor)))
-    return np.ascontiguousarray(cv2.resize(display, size, interpolation=cv2.INTER_AREA))
+    if not (0 <= window.top < window.bottom <= height and 0 <= window.left < window.right <= width):
+        raise ParameterError(f"display window {window} does not lie inside an array of {height}x{width} pixels")
+    if not (1 <= window.rows <= window.height and 1 <= window.cols <= window.width):
+        raise ParameterError(f"display window {window} must reduce its part to between 1 pixel and its own size")
+    part = display[window.top:window.bottom, window.left:window.right]
+    if (window.rows, window.cols) == part.shape[:2]:
+        return np.ascontiguousarray(part)
+    hwc = part if part.ndim == 3 else part[:, :, None]
+    size = (window.rows, window.cols)
+    if opencv_is_exact_for(hwc, size, cv2.INTER_AREA):
+        out = cv2_resize(hwc, size, cv2.INTER_AREA)
+    else:
+        out = apply_taps(hwc, area_taps(window.height, window.rows), area_taps(window.width, window.cols), np.uint8)
+    return np.ascontiguousarray(out if display.ndim == 3 else out[:, :, 0])

@@ -47,7 +47,7 @@ class ComparisonGrid(QtWidgets.QWidget):
     regions_changed = QtCore.Signal(object)  # list of core.Region (at most two)
     view_changed = QtCore.Signal()  # zoom or centre changed
     maximise_requested = QtCore.Signal(str)  # panel key
-    level_needed = QtCore.Signal(str, int)  # panel key, reduction factor its view needs
+    level_needed = QtCore.Signal(str, object, object)  # panel key, its array, core.DisplayWindow its view needs
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -111,6 +111,7 @@ class ComparisonGrid(QtWidgets.QWidget):
         panel.view_box.drag_panned.connect(self._on_pan)
         panel.view_box.line_dragged.connect(self._on_line_drag)
         panel.view_box.sigResized.connect(lambda _vb, p=panel: self._apply_view_to(p))
+        panel.image_item.level_wanted.connect(lambda source, window, k=key: self.level_needed.emit(k, source, window))
         panel.hovered.connect(self._on_hover)
         panel.left.connect(self._on_leave)
         panel.maximise_requested.connect(lambda k=key: self.maximise_requested.emit(k))
@@ -196,19 +197,11 @@ class ComparisonGrid(QtWidgets.QWidget):
         self.view_changed.emit()
 
     def request_levels(self) -> None:
-        """Tell each panel which reduction its zoom needs; ask for the ones it lacks."""
-        zoom = self.zoom()
-        for key, panel in self.panels.items():
-            item = panel.image_item
-            array = item.array
-            if array is None:
-                continue
-            # Source pixels may be larger than output pixels (the original in upscale mode).
-            source_zoom = zoom * self.state.image_width / array.shape[1]
-            item.wanted_factor = core.display_level_factor(source_zoom)
-            if item.wanted_factor > 1 and item.level_factor != item.wanted_factor:
-                self.level_needed.emit(key, item.wanted_factor)
-            item.update()
+        """Repaint every panel's image. Below a zoom of 1 a panel's image item works out,
+        as it paints, the area-reduced copy its view needs (from its actual transform,
+        device pixel ratio included) and asks for it through `level_needed`."""
+        for panel in self.panels.values():
+            panel.image_item.update()
 
     def _apply_view_to(self, panel: ImagePanel) -> None:
         width, height = panel.viewport_size()

@@ -155,7 +155,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.displays: dict[str, np.ndarray] = {}
         self.diffs: dict[str, DiffPayload] = {}
         self._expected = 0
-        self._pending_levels: set[tuple[str, int, int]] = set()
         self._measured: set[str] = set()
         self.pending_view: core.View | None = None
 
@@ -803,19 +802,15 @@ class MainWindow(QtWidgets.QMainWindow):
         colours = {key: panel.colour for key, panel in self.grid.panels.items()}
         self.profile.update_profile(start, end, images, self._labels(), colours)
 
-    def _on_level_needed(self, key: str, factor: int) -> None:
-        panel = self.grid.panel(key)
-        pending = (key, factor, id(panel.image_item.array) if panel else 0)
-        if panel is None or pending in self._pending_levels:
-            return
-        self._pending_levels.add(pending)
-        self.runner.reduce(key, panel.image_item.array, factor)
-
-    def _on_level_ready(self, key: str, source: np.ndarray, factor: int, level: np.ndarray) -> None:
-        self._pending_levels.discard((key, factor, id(source)))
+    def _on_level_needed(self, key: str, source: np.ndarray, window: core.DisplayWindow) -> None:
         panel = self.grid.panel(key)
         if panel is not None and panel.image_item.array is source:
-            panel.image_item.set_level(factor, level)
+            self.runner.reduce(key, source, window)
+
+    def _on_level_ready(self, key: str, source: np.ndarray, window: core.DisplayWindow, level: np.ndarray) -> None:
+        panel = self.grid.panel(key)
+        if panel is not None and panel.image_item.array is source:
+            panel.image_item.set_level(window, level)
 
     def _on_view_changed(self) -> None:
         self.zoom_label.setText(f"zoom {self.grid.zoom() * 100:.0f}%")

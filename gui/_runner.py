@@ -92,7 +92,7 @@ class _Hub(QtCore.QObject):
     diff_ready = QtCore.Signal(int, int, str, object)  # job id, display generation, method id, DiffPayload
     failed = QtCore.Signal(int, str)  # job id, message
     loaded = QtCore.Signal(object)  # LoadedImage
-    level_ready = QtCore.Signal(int, str, object, int, object)  # job id, key, source array, factor, level
+    level_ready = QtCore.Signal(int, int, str, object, object, object)  # job id, request id, key, source, window, level or None
     load_checked = QtCore.Signal(int, object, object)  # request id, good paths, [(path, message)]
     task_done = QtCore.Signal(int, object)  # task id, value
     task_failed = QtCore.Signal(int, str)  # task id, message
@@ -113,7 +113,7 @@ class ComparisonRunner(QtCore.QObject):
     diff_ready = QtCore.Signal(str, object)  # method id, DiffPayload (current job and display)
     failed = QtCore.Signal(int, str)  # job id, message (the job could not be prepared)
     loaded = QtCore.Signal(object)  # LoadedImage of the latest load request
-    level_ready = QtCore.Signal(str, object, int, object)  # panel key, source array, factor, reduced array
+    level_ready = QtCore.Signal(str, object, object, object)  # panel key, source array, core.DisplayWindow, reduced array
     load_checked = QtCore.Signal(object, object, bool)  # good paths, [(path, message)], whether the request is the latest
     task_done = QtCore.Signal(int, object)  # task id, what the task returned
     task_failed = QtCore.Signal(int, str)  # task id, the error's message
@@ -154,6 +154,13 @@ class ComparisonRunner(QtCore.QObject):
         self._diff_options: DiffOptions | None = None
         # Results (and their displays) of jobs that only measure again, until prepared.
         self._remeasuring: dict[int, tuple[list[MethodResult], dict[str, np.ndarray]]] = {}
+        # Zoomed-out copies, per panel key: the latest request, the one in the pool, and
+        # the one waiting for it (a newer request replaces it). Workers read
+        # _levels_latest to skip a request that was overtaken before it started.
+        self._level_ids = itertools.count(1)
+        self._levels_latest: dict[str, int] = {}
+        self._levels_running: dict[str, int] = {}
+        self._levels_waiting: dict[str, tuple[int, np.ndarray, core.DisplayWindow]] = {}
 
     # Comparisons ----------------------------------------------------------------------
 
@@ -217,6 +224,9 @@ class ComparisonRunner(QtCore.QObject):
         if self._comparison is not None:
             self._comparison.cancel()
         self.pool.clear()
+        self._levels_latest.clear()
+        self._levels_running.clear()
+        self._levels_waiting.clear()
 
     def shutdown(self, timeout_ms: int = 10000) -> bool:
         """Cancel everything and wait for running tasks; True when none is left."""
@@ -229,7 +239,7 @@ class ComparisonRunner(QtCore.QObject):
     def busy(self) -> bool:
         return self.pool.activeThreadCount() > 0
 
-    def _submit(self, fn: Callable[[], None], pool: QtCore.QThreadPool | None = None) -> None:
+    def _submit(self, fn: Callable[[], None], pool: QtCore.QThreadPool | None = None, priority: int = 0) -> None:
         def guarded() -> None:
             if not shiboken6.isValid(self._hub):
                 return  # the window was destroyed without shutdown(): nobody is left to tell
@@ -241,7 +251,7 @@ class ComparisonRunner(QtCore.QObject):
                 log.exception("worker task failed")
                 self._hub.failed.emit(self.job_id, f"Internal error: {type(exc).__name__}: {exc}")
 
-        (pool or self.pool).start(guarded)
+        (pool or self.pool).start(guarded, priority)
 
     def _prepare(
         self, job_id: int, cancel: threading.Event, image: np.ndarray, settings: ComparisonSettings, name: str, key: str
@@ -363,18 +373,44 @@ class ComparisonRunner(QtCore.QObject):
 
     # Zoomed-out display copies ---------------------------------------------------------
 
-    def reduce(self, key: str, display: np.ndarray, factor: int) -> None:
-        """Make ``display`` reduced ``factor`` times (`core.reduce_for_display`); it
-        arrives through `level_ready` with ``display`` itself, so the caller can check
-        that the panel still shows that array."""
-        job_id = self.job_id
-        self._submit(
-            lambda: self._hub.level_ready.emit(job_id, key, display, factor, core.reduce_for_display(display, factor))
-        )
+    def reduce(self, key: str, display: np.ndarray, window: core.DisplayWindow) -> None:
+        """Make ``display`` reduced to ``window`` (`core.reduce_for_display`) in the pool,
+        ahead of queued comparison work; it arrives through `level_ready` with ``display``
+        and ``window`` themselves, so the caller can check that the panel still shows that
+        array. Per ``key`` the latest request wins: one is in the pool at a time, a newer
+        one waits for it (replacing any waiting already), and one overtaken before it
+        started is skipped, so a fast wheel zoom does not flood the pool."""
+        request = next(self._level_ids)
+        self._levels_latest[key] = request
+        if key in self._levels_running:
+            self._levels_waiting[key] = (request, display, window)
+        else:
+            self._start_level(key, request, display, window)
 
-    def _on_level(self, job_id: int, key: str, source: np.ndarray, factor: int, level: np.ndarray) -> None:
-        if job_id == self.job_id:
-            self.level_ready.emit(key, source, factor, level)
+    def _start_level(self, key: str, request: int, display: np.ndarray, window: core.DisplayWindow) -> None:
+        job_id = self.job_id
+        self._levels_running[key] = request
+
+        def work() -> None:
+            level = None
+            try:
+                if self._levels_latest.get(key) == request:
+                    level = core.reduce_for_display(display, window)
+            finally:  # even a skipped or failed request must free the key for the next
+                self._hub.level_ready.emit(job_id, request, key, display, window, level)
+
+        self._submit(work, priority=1)
+
+    def _on_level(
+        self, job_id: int, request: int, key: str, source: np.ndarray, window: core.DisplayWindow, level: np.ndarray | None
+    ) -> None:
+        if self._levels_running.get(key) == request:
+            del self._levels_running[key]
+            waiting = self._levels_waiting.pop(key, None)
+            if waiting is not None:
+                self._start_level(key, *waiting)
+        if job_id == self.job_id and level is not None:
+            self.level_ready.emit(key, source, window, level)
 
     # Loading images ---------------------------------------------------------------------
 

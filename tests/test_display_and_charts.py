@@ -130,16 +130,6 @@ def test_line_samples_drop_points_outside_the_image() -> None:
     assert samples.cols.min() == 0 and samples.cols.max() == 3
 
 
-def test_display_levels() -> None:
-    assert [core.display_level_factor(z) for z in (4, 1, 0.75, 0.6, 0.5, 0.3, 0.1)] == [1, 1, 1, 2, 2, 2, 8]
-    with pytest.raises(ParameterError):
-        core.display_level_factor(0)
-    image = np.arange(16, dtype=np.uint8).reshape(4, 4)
-    # 2x2 block means 2.5, 4.5, 10.5, 12.5, rounded half up.
-    assert core.reduce_for_display(image, 2).tolist() == [[3, 5], [11, 13]]
-    assert core.reduce_for_display(image, 1) is image
-
-
 def test_transparent_pixels_show_the_checkerboard_in_the_window_and_the_figures() -> None:
     rng = np.random.default_rng(3)
     rgba = rng.integers(0, 256, (20, 24, 4), dtype=np.uint8)
