@@ -171,7 +171,10 @@ class PanelTitle(QtWidgets.QWidget):
         painter = QtGui.QPainter(self)
         line = self._line_height()
         side = max(self.fontMetrics().height() - 6, 6)
-        painter.fillRect(QtCore.QRectF(2, (line - side) / 2, side, side), self.colour)
+        swatch = QtCore.QRectF(2.5, (line - side) / 2 + 0.5, side - 1, side - 1)
+        painter.fillRect(swatch, self.colour)
+        painter.setPen(QtGui.QColor(0, 0, 0, 110))  # a white swatch stays visible on a light theme
+        painter.drawRect(swatch)
         align = QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignVCenter
         for index, (label, details) in enumerate(self.layout_lines()):
             top = index * line

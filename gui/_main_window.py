@@ -147,6 +147,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.image_key = ""
         self._messages_at_start = 0
         self._shown_once = False
+        self._first_run_docks = False
         self._hovered = (-1, -1)  # image row, column under the cursor
         self._pasted: dict[str, np.ndarray] = {}  # pixels of pasted or dropped images, by list key
         self._pasted_count = 0
@@ -182,7 +183,6 @@ class MainWindow(QtWidgets.QMainWindow):
         settings_scroll.setWidget(self.settings_panel)
         settings_scroll.setWidgetResizable(True)
         settings_scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
-        settings_scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._docks = {
             # The settings scroll: on a short screen the dock must not set the window's height.
             "settings": self._dock("Settings", settings_scroll, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea),
@@ -326,8 +326,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.fit_to_screen()
         else:
             self.resize(*default_window_size(self._available_geometry()))
-            self.resizeDocks([self._docks["settings"], self._docks["inspector"]], [300, 390], QtCore.Qt.Orientation.Horizontal)
-            self.resizeDocks([self._docks["metrics"]], [190], QtCore.Qt.Orientation.Vertical)
+            self._first_run_docks = True
         state = self.store.value("windowState")
         if isinstance(state, QtCore.QByteArray) and not state.isEmpty():
             self.restoreState(state)
@@ -390,6 +389,47 @@ class MainWindow(QtWidgets.QMainWindow):
             # The frame (title bar, borders) is known only now: fit it, not just the inside.
             self._shown_once = True
             QtCore.QTimer.singleShot(0, self.fit_to_screen)
+            if self._first_run_docks:
+                QtCore.QTimer.singleShot(0, self._first_dock_sizes)
+
+    def _first_dock_sizes(self) -> None:
+        """Dock sizes of a first run, in proportion to the window: the grid gets about
+        half the width and two thirds of the height; the Images list a few lines."""
+        width, height = self.width(), self.height()
+        horizontal = QtCore.Qt.Orientation.Horizontal
+        self.resizeDocks([self._docks["settings"], self._docks["inspector"]],
+                         [min(340, int(width * 0.25)), min(400, int(width * 0.24))], horizontal)
+        self.resizeDocks([self._docks["metrics"]], [min(200, int(height * 0.2))], QtCore.Qt.Orientation.Vertical)
+        self.resizeDocks([self._docks["settings"], self._docks["images"]],
+                         [int(height * 0.5), 5 * self.fontMetrics().lineSpacing()], QtCore.Qt.Orientation.Vertical)
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        smaller = event.size().width() < event.oldSize().width() or event.size().height() < event.oldSize().height()
+        if self._shown_once and smaller:
+            # After Qt has laid the docks out for the new size.
+            QtCore.QTimer.singleShot(0, self._keep_grid_room)
+
+    def _keep_grid_room(self) -> None:
+        """When the window is made smaller, the docks give way too: Qt would shrink only
+        the grid, down to nothing. The side docks shrink to leave the grid at least 40% of
+        the width, the metrics dock to leave it half the height."""
+        central = self.centralWidget()
+        width, height = self.width(), self.height()
+        sides = [d for d in self._docks.values() if self.dockWidgetArea(d) in (
+            QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
+            and d.isVisible() and not d.isFloating()]
+        if sides and central.width() < 0.4 * width:
+            excess = 0.4 * width - central.width()
+            total = sum(d.width() for d in sides) or 1
+            self.resizeDocks(sides, [max(120, int(d.width() - excess * d.width() / total)) for d in sides],
+                             QtCore.Qt.Orientation.Horizontal)
+        bottoms = [d for d in self._docks.values() if self.dockWidgetArea(d) in (
+            QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, QtCore.Qt.DockWidgetArea.TopDockWidgetArea)
+            and d.isVisible() and not d.isFloating()]
+        if bottoms and central.height() < 0.5 * height:
+            excess = 0.5 * height - central.height()
+            self.resizeDocks(bottoms, [max(80, int(d.height() - excess)) for d in bottoms], QtCore.Qt.Orientation.Vertical)
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802
         self.save_state()

@@ -8,7 +8,11 @@ the File menu makes (comparison PNG, current view with differences and metrics, 
 figure) into the same folder. Last, it picks the OpenCL backend from the Compute menu
 (set ``OPENCV_OPENCL_DEVICE=":CPU:"`` where the only device is POCL) and shows the menu
 and the status bar; ``--only-backend`` takes just that shot. ``--only-learned`` shows
-bicubic against the learned upsamplers on a held-out photograph.
+bicubic against the learned upsamplers on a held-out photograph. ``--only-screen`` shows the
+window as a newcomer meets it on the current screen (first-run size, maximised with every
+method, shrunk to 1000x640); run it under a window manager, e.g.::
+
+    xvfb-run -s "-screen 0 1366x768x24" sh -c 'openbox & sleep 1; python3 scripts/screenshots.py docs/ --only-screen'
 """
 
 from __future__ import annotations
@@ -24,12 +28,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from gui import MainWindow  # noqa: E402
 
 
-def main(out: Path, only_backend: bool = False, only_learned: bool = False) -> int:
+def main(out: Path, only_backend: bool = False, only_learned: bool = False, only_screen: bool = False) -> int:
     out.mkdir(parents=True, exist_ok=True)
     app = QtWidgets.QApplication(sys.argv[:1])
     store = QtCore.QSettings(str(Path(tempfile.mkdtemp()) / "upscope.ini"), QtCore.QSettings.Format.IniFormat)
     window = MainWindow(store)
-    window.setGeometry(0, 0, 1600, 1000)
+    if not only_screen:
+        window.setGeometry(0, 0, 1600, 1000)
     window.show()
     screen = app.primaryScreen()
 
@@ -53,6 +58,8 @@ def main(out: Path, only_backend: bool = False, only_learned: bool = False) -> i
         screen.grabWindow(0).save(str(out / name))
         print("wrote", out / name)
 
+    if only_screen:
+        return screen_shots(window, app, settle, wait_for_results, shoot)
     if only_learned:
         return learned_shot(window, settle, wait_for_results, shoot)
     if only_backend:
@@ -106,6 +113,37 @@ def main(out: Path, only_backend: bool = False, only_learned: bool = False) -> i
     return backend_shot(window, settle, wait_for_results, shoot)
 
 
+def screen_shots(window, app, settle, wait_for_results, shoot) -> int:  # noqa: ANN001
+    """The window as a newcomer meets it on this screen (run under a window manager):
+    its first-run size, then maximised with every method and difference maps, then shrunk
+    to 1000x640. Files are named after the screen, e.g. ``viewer-1366x768.png``."""
+    screen = app.primaryScreen().geometry()
+    name = f"viewer-{screen.width()}x{screen.height()}"
+    window.open_chart("test-chart")
+    wait_for_results()
+    print("first run:", window.frameGeometry().getRect(), "screen", screen.getRect())
+    shoot(f"{name}.png")
+    panel = window.settings_panel
+    data = panel.to_dict()
+    data["methods"] = [spec.id for spec in __import__("core").list_methods()]
+    panel.from_dict(data)
+    panel.show_diff.setChecked(True)
+    window.recompute()
+    window.showMaximized()
+    wait_for_results()
+    settle(1500)
+    print("maximised:", window.frameGeometry().getRect())
+    shoot(f"{name}-maximised-all-methods.png")
+    window.showNormal()
+    settle(500)
+    window.resize(1000, 640)
+    settle(1500)
+    print("shrunk:", window.frameGeometry().getRect())
+    shoot(f"{name}-shrunk-1000x640.png")
+    window.close()
+    return 0
+
+
 def learned_shot(window, settle, wait_for_results, shoot) -> int:  # noqa: ANN001
     """Bicubic against the two learned upsamplers on a held-out photograph, zoomed in,
     with difference maps."""
@@ -155,4 +193,4 @@ def backend_shot(window, settle, wait_for_results, shoot) -> int:  # noqa: ANN00
 if __name__ == "__main__":
     arguments = [a for a in sys.argv[1:] if not a.startswith("--only-")]
     sys.exit(main(Path(arguments[0] if arguments else "docs"), only_backend="--only-backend" in sys.argv,
-                  only_learned="--only-learned" in sys.argv))
+                  only_learned="--only-learned" in sys.argv, only_screen="--only-screen" in sys.argv))
