@@ -4,24 +4,32 @@ Thin entry point: parse arguments, then run the command line or the window.
 
 Exit codes of the command line: 0 success, 2 a usage error (bad option, unknown method,
 bad scale, an output that exists without ``--force``), 1 an input that cannot be read or
-an output that cannot be written, and 1 when the window is asked for where there is no
-display. Messages go to stderr and name the file or value.
+an output that cannot be written, 1 when the window is asked for where there is no
+display, and 128 + the signal's number when stopped by SIGINT (130, Ctrl+C), SIGHUP (129)
+or SIGTERM (143), with no partial file left. Messages go to stderr, one line each, and
+name the file or value.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
+import signal
 import sys
 import textwrap
-from typing import TYPE_CHECKING
+import threading
+from typing import TYPE_CHECKING, Iterator
 
 if TYPE_CHECKING:
     import core
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
 EXIT_NO_DISPLAY = 1
+
+#: Signals that end an export cleanly: temporary files removed, workers stopped.
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
 class WholeWordsHelpFormatter(argparse.HelpFormatter):
@@ -48,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
         "neural-network layers and learned upsamplers. With --export, no window opens.",
         epilog="Exit codes of --export: 0 success; 1 an input that cannot be read or an output that cannot be "
         "written; 2 a usage error (a bad option or value, an output that exists without --force). Without "
-        "--export the window opens; with no display it exits with 1.",
+        "--export the window opens; with no display it exits with 1. Stopped by Ctrl+C, SIGTERM or SIGHUP: "
+        "128 + the signal's number (130, 143, 129), files already complete are kept and no partial file is left.",
         allow_abbrev=False,  # a mistyped option is an error, not a guess (--result is not --results)
     )
     parser.add_argument("images", nargs="*", help="image files, or folders (the images directly inside them)")
@@ -96,12 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a region of interest in output pixels; give it once or twice to make a paper figure")
     export.add_argument("--paper", action="store_true", help="make the paper figure from the session's regions")
     export.add_argument("--metrics", metavar="OUT.csv",
-                        help="write every image's metrics to this CSV (several images: OUT/metrics.csv unless given); "
-                        "no file when nothing was measured")
+                        help="write every image's metrics to this CSV file (several images: OUT/metrics.csv unless "
+                        "given); no file when nothing was measured")
     export.add_argument("--results", metavar="DIR",
                         help="also write each result, difference map, metrics.csv and metrics.json into DIR "
                         "(several images: a sub-folder per image, named after its file)")
-    export.add_argument("--jobs", metavar="N", type=int, help="images compared in parallel, at least 1 (default: one per core)")
+    export.add_argument("--jobs", metavar="N", type=int,
+                        help="images compared in parallel, from 1 to 4 per core (default: one per core)")
     export.add_argument("--force", action="store_true", help="overwrite existing figures, metrics and results")
     return parser
 
@@ -147,7 +157,7 @@ def export_request(args: argparse.Namespace, session=None):  # noqa: ANN001, ANN
     if args.scale is not None:
         changes["scale"] = parse_scale_text(args.scale)
     if args.methods is not None:
-        changes["methods"] = tuple(m.strip() for m in args.methods.split(",") if m.strip())
+        changes["methods"] = parse_methods_text(args.methods)
     for option, key in (("mode", "mode"), ("downsample", "downsampler"), ("reference", "reference"), ("convention", "convention")):
         if getattr(args, option) is not None:
             changes[key] = getattr(args, option)
@@ -169,7 +179,7 @@ def export_request(args: argparse.Namespace, session=None):  # noqa: ANN001, ANN
     )
     if not 1 <= args.gain <= 64:
         raise core.ParameterError(f"--gain must be from 1 to 64; got {args.gain}")
-    for option, value in (("--magnify", args.magnify), ("--columns", args.columns), ("--jobs", args.jobs)):
+    for option, value in (("--magnify", args.magnify), ("--columns", args.columns)):
         if value is not None and value < 1:
             raise core.ParameterError(f"{option} must be at least 1; got {value}")
     return core.ExportRequest(
@@ -180,6 +190,20 @@ def export_request(args: argparse.Namespace, session=None):  # noqa: ANN001, ANN
         results_dir=Path(args.results) if args.results else None,
         force=args.force,
     )
+
+
+def parse_methods_text(text: str) -> tuple[str, ...]:
+    """``"nearest, bicubic"`` -> ``("nearest", "bicubic")``; an empty list or an id given
+    twice is refused (the core checks that the ids exist)."""
+    import core
+
+    methods = tuple(m.strip() for m in text.split(",") if m.strip())
+    if not methods:
+        raise core.ParameterError(f"--methods needs at least one method id (see --list-methods); got {text!r}")
+    twice = sorted({m for m in methods if methods.count(m) > 1})
+    if twice:
+        raise core.ParameterError(f"--methods names {', '.join(twice)} more than once; give each method once")
+    return methods
 
 
 def parse_scale_text(text: str) -> float | tuple[float, float]:
@@ -201,7 +225,7 @@ def run_export(args: argparse.Namespace) -> int:
     """The headless command line: make the figures, report, return the exit code."""
     import core
 
-    session = core.load_session(args.session) if args.session else None
+    session = read_session(args.session) if args.session else None
     inputs = list(args.images)
     if not inputs and session is not None and session.image is not None:
         inputs = [session.image]
@@ -214,16 +238,134 @@ def run_export(args: argparse.Namespace) -> int:
     report = core.export_images(
         inputs, args.export, request, metrics_path=metrics, jobs=args.jobs, progress=core.TerminalProgress(sys.stderr)
     )
-    for outcome in report.failed:
-        print(f"upscope: {outcome.error}", file=sys.stderr)
-    done = len(report.outcomes) - len(report.failed)
-    print(f"upscope: wrote {done} figure(s) in {report.seconds:.1f} s" + (f", metrics in {report.metrics_path}" if report.metrics_path else ""), file=sys.stderr)
+    for line in report_lines(report):
+        print(f"upscope: {one_line(line)}", file=sys.stderr)
     if any(outcome.usage for outcome in report.failed):
         return EXIT_USAGE
-    return EXIT_INPUT if report.failed else EXIT_OK
+    return EXIT_INPUT if report.failed or report.metrics_error else EXIT_OK
+
+
+def read_session(path: str):  # noqa: ANN201
+    """`core.load_session`, with what the JSON reader itself cannot take (nesting too
+    deep, a number too long) reported as `core.ImageError` naming the file."""
+    import core
+
+    try:
+        return core.load_session(path)
+    except core.UpscopeError:
+        raise
+    except OSError as exc:  # a folder on the way that may not be searched, say
+        raise core.ImageError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    except RecursionError:
+        raise core.ImageError(f"{path}: not a session file (nested too deeply to read)") from None
+    except (ValueError, TypeError) as exc:
+        # Python's own words, up to its advice about interpreter settings
+        raise core.ImageError(f"{path}: not a session file ({one_line(exc).split('; ')[0]})") from None
+
+
+def report_lines(report: core.BatchReport) -> list[str]:
+    """What an export did, for stderr: each failure, the files written for a failed image
+    before its failure, then one summary line (figures and other files written, the
+    metrics file, the images that failed)."""
+    lines = []
+    for outcome in report.failed:
+        lines.append(one_line(outcome.error))
+        if outcome.written:
+            lines.append(f"{outcome.image}: written before that: {', '.join(str(p) for p in outcome.written)}; "
+                         "its other files were not written")
+    if report.metrics_error:
+        lines.append(one_line(report.metrics_error))
+    figures = len(report.figures)
+    others = sum(len(o.written) for o in report.outcomes) - figures
+    summary = f"wrote {figures} figure(s)" + (f" and {others} results file(s)" if others else "")
+    summary += f" in {report.seconds:.1f} s"
+    if report.metrics_path:
+        summary += f", metrics in {report.metrics_path}"
+    if report.failed:
+        summary += f"; {len(report.failed)} of {len(report.outcomes)} image(s) failed"
+    lines.append(summary)
+    return lines
+
+
+def one_line(message: object) -> str:
+    """``message`` on one line: a newline (in a file name, say) is written ``\\n``."""
+    return str(message).replace("\r", "\\r").replace("\n", "\\n") or type(message).__name__
+
+
+@contextlib.contextmanager
+def stop_signals_raise_interrupt() -> Iterator[list[int]]:
+    """While inside, SIGINT, SIGTERM and SIGHUP raise `KeyboardInterrupt` in the main
+    thread, so the paths that remove temporary files and stop worker processes run; the
+    list yielded gets the signal's number. Once one arrived the others are ignored, so the
+    clean-up is not cut short. The previous handlers come back on leaving."""
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        yield received
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        for other in STOP_SIGNALS:
+            signal.signal(other, signal.SIG_IGN)
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    previous = {signum: signal.signal(signum, stop) for signum in STOP_SIGNALS}
+    try:
+        yield received
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def export_with_messages(args: argparse.Namespace) -> int:
+    """`run_export` with every failure as one line on stderr and its exit code: usage
+    errors 2; unreadable inputs, unwritable outputs and anything unexpected 1; a stop
+    signal 128 + its number."""
+    import core
+
+    logging.basicConfig(format="upscope: %(message)s", level=logging.WARNING)  # a backend failure is told
+    with stop_signals_raise_interrupt() as received:
+        try:
+            if args.backend:
+                core.set_backend(args.backend)
+            return run_export(args)
+        except KeyboardInterrupt:
+            signum = received[0] if received else signal.SIGINT
+            said = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
+            after_bar = "\n" if getattr(sys.stderr, "isatty", lambda: False)() else ""  # off the progress bar's line
+            print(f"{after_bar}upscope: {said}; files already complete are kept, no partial file is left", file=sys.stderr)
+            return 128 + signum
+        except core.BackendError as exc:  # asked for by name and cannot run here
+            print(f"upscope: backend {args.backend}: {one_line(exc)}", file=sys.stderr)
+            return EXIT_USAGE
+        except core.ParameterError as exc:
+            print(f"upscope: {one_line(exc)}", file=sys.stderr)
+            return EXIT_USAGE
+        except core.UpscopeError as exc:
+            print(f"upscope: {one_line(exc)}", file=sys.stderr)
+            return EXIT_INPUT
+        except MemoryError:
+            print("upscope: not enough memory; try fewer methods, a smaller scale or fewer --jobs", file=sys.stderr)
+            return EXIT_INPUT
+        except OSError as exc:  # the system refused something no check foresaw
+            where = f"{exc.filename}: " if exc.filename else ""
+            print(f"upscope: {one_line(where + (exc.strerror or str(exc)))}", file=sys.stderr)
+            return EXIT_INPUT
+        except Exception as exc:  # a bug: still one line, and the exit code of a failure
+            print(f"upscope: internal error ({type(exc).__name__}: {one_line(exc)}); please report it", file=sys.stderr)
+            return EXIT_INPUT
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return run(argv)
+    except KeyboardInterrupt:  # Ctrl+C while the core loads, or while a list is printed
+        print("upscope: interrupted", file=sys.stderr)
+        return 128 + signal.SIGINT
+
+
+def run(argv: list[str] | None) -> int:
+    """What the arguments ask for: a list, an export, or the window."""
     args = build_parser().parse_args(argv)
     if args.list_methods:
         print(list_methods_text())
@@ -235,22 +377,7 @@ def main(argv: list[str] | None = None) -> int:
         print(list_backends_text())
         return EXIT_OK
     if args.export:
-        import core
-
-        logging.basicConfig(format="upscope: %(message)s", level=logging.WARNING)  # a backend failure is told
-        try:
-            if args.backend:
-                core.set_backend(args.backend)
-            return run_export(args)
-        except core.BackendError as exc:  # asked for by name and cannot run here
-            print(f"upscope: backend {args.backend}: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-        except core.ParameterError as exc:
-            print(f"upscope: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-        except core.UpscopeError as exc:
-            print(f"upscope: {exc}", file=sys.stderr)
-            return EXIT_INPUT
+        return export_with_messages(args)
     missing = missing_display()
     if missing:
         print(f"upscope: no display: {missing}; run under a desktop session, set QT_QPA_PLATFORM=offscreen for "

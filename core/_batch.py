@@ -2,17 +2,18 @@
 
 `export_images` is what ``app.py --export`` runs: it reads each image, runs the
 comparison, draws the figure (`comparison_figure` or `paper_figure`) and writes it, and
-gathers every image's metrics into one CSV. Several images run in parallel processes.
+gathers every image's metrics into one CSV. Several images run in parallel processes
+(`run_in_processes`), and one whose process is killed costs only that image.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
-import multiprocessing
+import contextlib
 import os
 import sys
 import time
 from dataclasses import replace, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable, Sequence, TextIO
 
@@ -20,11 +21,14 @@ import numpy as np
 
 from ._errors import ImageError, ParameterError, UpscopeError
 from ._export import export_results, make_folder, metrics_csv, metrics_rows, safe_stem, write_text
-from ._figure import GridOptions, Region, comparison_figure, paper_figure
-from ._imageio import load_image, save_image
+from ._figure import GridOptions, Region, comparison_figure, grid_layout, paper_figure
+from ._imageio import load_image, save_image, unfinished_writes
+from ._limits import limits
 from ._metrics import Convention
 from ._backend import resolve_backend
 from ._pipeline import Comparison, ComparisonSettings, check_settings
+from ._registry import get_method
+from ._workers import run_in_processes
 
 #: File name endings read from a folder.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
@@ -53,8 +57,10 @@ class ExportRequest:
 class ImageOutcome:
     """One image's export: the figure written, its metrics rows, or the error.
 
-    ``usage`` is True when the error came from the options rather than the file (a scale
-    this image is too small for, say).
+    ``output`` is the figure when it was written (also when a results file failed after
+    it); ``written`` every file written for this image, in order, so a failure partway
+    (a full disk) says exactly what is on disk. ``usage`` is True when the error came from
+    the options rather than the file (a scale this image is too small for, say).
     """
 
     image: Path
@@ -62,32 +68,59 @@ class ImageOutcome:
     rows: list[dict]
     error: str | None = None
     usage: bool = False
+    written: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)
 class BatchReport:
+    """What `export_images` did: each image's outcome, the metrics CSV written (None
+    when there was nothing to measure, or ``metrics_error`` says why it could not be
+    written) and the seconds taken."""
+
     outcomes: list[ImageOutcome]
     metrics_path: Path | None
     seconds: float
+    metrics_error: str | None = None
 
     @property
     def failed(self) -> list[ImageOutcome]:
         return [o for o in self.outcomes if o.error is not None]
 
+    @property
+    def figures(self) -> list[Path]:
+        """The figures written, failed images' included when their figure was written."""
+        return [o.output for o in self.outcomes if o.output is not None]
+
+
+#: Worker processes allowed per core: more only compete for memory and the same cores.
+MAX_JOBS_PER_CORE = 4
+
+
+def max_jobs() -> int:
+    """The most images `export_images` compares at once on this machine."""
+    return MAX_JOBS_PER_CORE * (os.cpu_count() or 1)
+
 
 def image_files(inputs: Sequence[str | os.PathLike]) -> list[Path]:
     """The images named by ``inputs``: files as given, folders expanded to the image
-    files directly inside them (sorted by name). A folder with no image is an error;
-    a missing file is kept, so its export reports it."""
+    files directly inside them (sorted by name). A folder with no image, or one that
+    cannot be listed, is an error; a missing file is kept, so its export reports it."""
     found: list[Path] = []
     for item in map(Path, inputs):
-        if item.is_dir():
-            inside = sorted(p for p in item.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-            if not inside:
-                raise ImageError(f"{item}: the folder holds no image files ({', '.join(IMAGE_SUFFIXES)})")
-            found.extend(inside)
-        else:
+        try:
+            is_folder = item.is_dir()
+        except OSError:  # no permission to look, a name too long: reading the file reports it
+            is_folder = False
+        if not is_folder:
             found.append(item)
+            continue
+        try:
+            inside = sorted(p for p in item.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+        except OSError as exc:  # a folder that cannot be listed or searched
+            raise ImageError(f"{item}: cannot be read ({exc.strerror or exc})") from None
+        if not inside:
+            raise ImageError(f"{item}: the folder holds no image files ({', '.join(IMAGE_SUFFIXES)})")
+        found.extend(inside)
     if not found:
         raise ParameterError("no input image given")
     return found
@@ -104,16 +137,16 @@ def plan_outputs(images: Sequence[Path], out: Path, *, single: bool) -> list[Pat
     """Where each image's figure goes: ``out`` itself for a single image, else
     ``out/<file name>.png`` (see `figure_name`). Raises `ParameterError` when ``out``
     cannot hold them, or two images (same file name, different folders) would share one.
-    Whether the files exist is `refuse_existing`'s question."""
+    Whether the files exist or can be written is `check_outputs`'s question."""
     if single:
-        if out.is_dir():
+        if _output_test(out, Path.is_dir):
             raise ParameterError(f"{out}: is a folder; give a file name ending in .png")
         if out.suffix.lower() != ".png":
             raise ParameterError(f"{out}: the figure is a PNG; give a file name ending in .png")
-        if not out.parent.is_dir():
+        if not _output_test(out.parent, Path.is_dir):
             raise ParameterError(f"{out}: the folder {out.parent} does not exist")
         return [out]
-    if out.exists() and not out.is_dir():
+    if _output_test(out, Path.exists) and not _output_test(out, Path.is_dir):
         raise ParameterError(f"{out}: several images need an output folder, and this is a file")
     targets = [out / figure_name(image) for image in images]
     seen: dict[Path, Path] = {}
@@ -126,17 +159,72 @@ def plan_outputs(images: Sequence[Path], out: Path, *, single: bool) -> list[Pat
 
 def refuse_existing(paths: Iterable[Path]) -> None:
     """Raise `ParameterError` naming the first few of ``paths`` that exist."""
-    existing = [p for p in paths if p.exists()]
+    existing = [p for p in paths if _output_test(p, Path.exists)]
     if existing:
         names = ", ".join(str(p) for p in existing[:3]) + (" ..." if len(existing) > 3 else "")
         raise ParameterError(f"{names}: already exists; add --force to overwrite")
 
 
+def check_outputs(paths: Sequence[Path], *, made: Sequence[Path] = ()) -> None:
+    """Check, before any work, that every file of ``paths`` can be written.
+
+    A path's folder must exist, unless it is one of the folders ``made`` (created when
+    the work starts) or lies inside one; then its nearest existing folder must be a folder.
+    The folder (or that nearest one) must be writable. Raises `ParameterError` for a
+    missing folder or a folder where a file is meant, `ImageError` for what the system
+    refuses: a read-only file system, no permission, a name too long.
+    """
+    made = [Path(folder) for folder in made]
+    checked: set[Path] = set()
+    for path in paths:
+        if _output_test(path, Path.is_dir):
+            raise ParameterError(f"{path}: is a folder; give a file name")
+        folder = path.parent
+        if folder in checked:
+            continue
+        checked.add(folder)
+        if any(folder == m or m in folder.parents for m in made):
+            existing = folder
+            while not _output_test(existing, Path.exists) and existing != existing.parent:
+                existing = existing.parent
+            if not _output_test(existing, Path.is_dir):
+                raise ParameterError(f"{path}: cannot make the folder {folder}: {existing} is a file")
+        elif not _output_test(folder, Path.is_dir):
+            raise ParameterError(f"{path}: the folder {folder} does not exist")
+        else:
+            existing = folder
+        why = _unwritable(existing)
+        if why:
+            raise ImageError(f"{path}: cannot write into {existing} ({why})")
+
+
+def _output_test(path: Path, test: Callable[[Path], bool]) -> bool:
+    """``test(path)``; what the system refuses (no permission to search a folder on the
+    way, a name too long) is an `ImageError` naming the output."""
+    try:
+        return test(path)
+    except OSError as exc:
+        raise ImageError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
+def _unwritable(folder: Path) -> str | None:
+    """Why no file can be made in ``folder``, or None."""
+    if os.access(folder, os.W_OK | os.X_OK):
+        return None
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return "read-only file system"
+    except (OSError, AttributeError):  # statvfs is POSIX only
+        pass
+    return "permission denied"
+
+
 def results_files(folder: Path, settings: ComparisonSettings) -> list[Path]:
     """Every file `export_results` may write into ``folder`` for ``settings``."""
-    stems = ["reference"] + [safe_stem(choice.id) for choice in settings.method_choices()]
+    methods = [safe_stem(choice.id) for choice in settings.method_choices()]
+    stems = ["input", "reference", "ground-truth"] + methods
     names = [f"{stem}.{suffix}" for stem in stems for suffix in ("png", "tif")]
-    names += [f"{stem}-diff.png" for stem in stems[1:]] + ["metrics.csv", "metrics.json"]
+    names += [f"{stem}-diff.png" for stem in methods] + ["metrics.csv", "metrics.json"]
     return [folder / name for name in names]
 
 
@@ -154,20 +242,36 @@ def export_images(
 
     With one input file, ``out`` is the PNG to write; with several, or a folder, it is
     the folder to write ``<file name>.png`` into (see `figure_name`). Images run in up to
-    ``jobs`` processes (default: one per core).
+    ``jobs`` processes (default: one per core; at most `max_jobs`).
 
-    Inputs are checked first: a single image is read before anything else, so one that
-    cannot be read is reported as such even when its output exists; in a batch, each
-    file is opened (not decoded) and those that cannot be are reported. Then usage
-    problems (bad options, existing outputs without ``force``) raise `ParameterError`
-    before any work. An image that cannot be read or compared is reported in its
-    `ImageOutcome` and the others go on. No metrics file is written when no image was
-    measured (``metrics_path`` of the report is then None).
+    Options are checked first (settings, method parameters, ``jobs``, the metrics path),
+    then inputs: a single image is read before anything else, so one that cannot be read
+    is reported as such even when its output exists; in a batch, each file is opened (not
+    decoded) and those that cannot be are reported. Then the outputs: existing ones
+    without ``force`` raise `ParameterError`, and every folder must be writable
+    (`check_outputs`), all before any work. Each image's crop or regions and figure size
+    are checked as soon as its output size is known, before its methods run.
+
+    An image that cannot be read, compared or written is reported in its `ImageOutcome`
+    (with the files written for it before the failure) and the others go on, also when
+    the worker process comparing it is killed. No metrics file is written when no image
+    was measured (``metrics_path`` of the report is then None). An interruption
+    (``KeyboardInterrupt``) stops every worker and leaves no partial file.
     """
     started = time.perf_counter()
     _check_request(request)
+    if jobs is not None and not 1 <= jobs <= max_jobs():
+        raise ParameterError(
+            f"jobs must be from 1 to {max_jobs()} ({MAX_JOBS_PER_CORE} per core, {os.cpu_count() or 1} "
+            f"core(s) here); got {jobs}"
+        )
+    metrics_target = Path(metrics_path) if metrics_path is not None else None
+    if metrics_target is not None and _output_test(metrics_target, Path.is_dir):
+        raise ParameterError(
+            f"{metrics_target}: is a folder; the metrics need a file name, such as {metrics_target / 'metrics.csv'}"
+        )
     images = image_files(inputs)
-    single = len(images) == 1 and not Path(inputs[0]).is_dir() and len(inputs) == 1
+    single = len(images) == 1 and len(inputs) == 1 and images[0] == Path(inputs[0])
     out = Path(out)
     outcomes: list[ImageOutcome] = []
 
@@ -184,6 +288,8 @@ def export_images(
             report(ImageOutcome(images[0], None, [], str(exc)))
         except MemoryError:
             report(ImageOutcome(images[0], None, [], f"{images[0]}: not enough memory to read this image"))
+        except OSError as exc:
+            report(ImageOutcome(images[0], None, [], f"{images[0]}: cannot be read ({exc.strerror or exc})"))
     else:
         for image in images:
             reason = _unopenable(image)
@@ -191,7 +297,6 @@ def export_images(
                 report(ImageOutcome(image, None, [], reason))
     unreadable = {outcome.image for outcome in outcomes}
     readable = [image for image in images if image not in unreadable]
-    metrics_target = Path(metrics_path) if metrics_path is not None else None
     if not readable:
         return BatchReport(outcomes, None, time.perf_counter() - started)
 
@@ -199,11 +304,13 @@ def export_images(
     results_dirs: list[Path | None] = [None] * len(readable)
     if request.results_dir is not None:
         results_dirs = [request.results_dir if single else request.results_dir / image.name for image in readable]
+    planned = list(targets) + ([metrics_target] if metrics_target is not None else [])
+    for folder in results_dirs:
+        planned += results_files(folder, request.settings) if folder is not None else []
     if not request.force:
-        planned = list(targets) + ([metrics_target] if metrics_target is not None else [])
-        for folder in results_dirs:
-            planned += results_files(folder, request.settings) if folder is not None else []
         refuse_existing(planned)
+    made = ([] if single else [out]) + ([request.results_dir] if request.results_dir is not None else [])
+    check_outputs(planned, made=made)
     made_folder = not single and not out.exists()
     if not single:
         make_folder(out)
@@ -215,24 +322,45 @@ def export_images(
     request = replace(request, settings=replace(request.settings, backend=backend.name))
     if backend.name != "cpu":
         workers = 1  # one device: processes would only queue on it, each with its own context
-    if workers == 1:
-        for item in work:
-            report(_export_one(item, request, loaded))
-    else:
-        context = multiprocessing.get_context("spawn")  # no fork: OpenCV's threads do not survive one
-        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_quiet_worker) as pool:
-            futures = [pool.submit(_export_one, item, request) for item in work]
-            for future in concurrent.futures.as_completed(futures):
-                report(future.result())
+
+    def lost(index: int, outcome: ImageOutcome | None, why: str | None) -> None:
+        if outcome is None:  # its worker raised or ended: no partial file of it stays
+            _remove_unfinished_writes(work[index], request.settings)
+            outcome = ImageOutcome(work[index][0], None, [], f"{work[index][0]}: {why}")
+        report(outcome)
+
+    try:
+        if workers == 1:
+            for item in work:
+                report(_export_one(item, request, loaded))
+        else:
+            run_in_processes(partial(_export_one, request=request), work, workers, lost, initializer=_quiet_worker)
+    finally:
+        if made_folder and not any(outcome.written for outcome in outcomes):
+            _remove_if_empty(out)  # a folder of nothing would look like a finished export
     order = {image: i for i, image in enumerate(images)}
     outcomes.sort(key=lambda o: order[o.image])
-    if made_folder and all(outcome.error for outcome in outcomes):
-        _remove_if_empty(out)  # a folder of nothing would look like a finished export
     rows = [row for outcome in outcomes for row in outcome.rows]
+    seconds = time.perf_counter() - started
     if metrics_target is None or not rows:
-        return BatchReport(outcomes, None, time.perf_counter() - started)
-    write_text(metrics_target, metrics_csv(rows), overwrite=request.force)
+        return BatchReport(outcomes, None, seconds)
+    try:
+        write_text(metrics_target, metrics_csv(rows), overwrite=request.force)
+    except ImageError as exc:
+        return BatchReport(outcomes, None, time.perf_counter() - started, metrics_error=str(exc))
     return BatchReport(outcomes, metrics_target, time.perf_counter() - started)
+
+
+def _remove_unfinished_writes(item: tuple[Path, Path, Path | None], settings: ComparisonSettings) -> None:
+    """Remove the temporary files of ``item``'s outputs that a worker killed outright
+    (it could not clean up) left; each output belongs to one image, so no other
+    worker's file is touched."""
+    _, target, results_dir = item
+    outputs = [target] + (results_files(results_dir, settings) if results_dir is not None else [])
+    for output in outputs:
+        for leftover in unfinished_writes(output):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
 
 
 def _remove_if_empty(folder: Path) -> None:
@@ -256,15 +384,40 @@ def _unopenable(image: Path) -> str | None:
         load_image(image)  # fails fast, with the message every other reader gives
     except UpscopeError as exc:
         return str(exc)
+    except OSError as exc:
+        return f"{image}: cannot be read ({exc.strerror or exc})"
     return None
 
 
 def _check_request(request: ExportRequest) -> None:
-    """Settings errors (unknown method, bad scale) are usage errors: find them before
-    any image is read."""
+    """Settings errors (unknown method, bad scale, a method parameter out of its range)
+    are usage errors: find them before any image is read."""
     check_settings(request.settings)
+    choices = request.settings.method_choices()
+    if not choices:
+        raise ParameterError("no method to compare: give at least one method id")
+    for choice in choices:
+        get_method(choice.id).resolve_params(dict(choice.params))
     if len(request.regions) > 2:
         raise ParameterError(f"a paper figure takes one or two regions; got {len(request.regions)}")
+
+
+def _check_figure_options(comparison: Comparison, request: ExportRequest) -> None:
+    """The crop or regions against the output size, and the grid's size against
+    ``core.limits.max_output_pixels``, before any method runs (the figure's own check
+    comes after them all). Raises `ParameterError`."""
+    height, width = comparison.output_size
+    if request.regions:
+        for index, region in enumerate(request.regions):
+            region.within((height, width), f"region {index + 1}")
+        return
+    crop = (request.figure.crop or Region(0, 0, width, height)).within((height, width), "crop")
+    layout = grid_layout(len(comparison.choices) + 1, (crop.height, crop.width), request.figure)
+    if layout.width * layout.height > limits.max_output_pixels:
+        raise ParameterError(
+            f"the figure would be at least {layout.width}x{layout.height} pixels ({layout.width * layout.height:,}), "
+            f"over the limit of {limits.max_output_pixels:,} pixels; choose a smaller magnification or a crop"
+        )
 
 
 def render_figure(comparison: Comparison, request: ExportRequest, title: str = ""):  # noqa: ANN201
@@ -285,23 +438,35 @@ def render_figure(comparison: Comparison, request: ExportRequest, title: str = "
 def _export_one(
     item: tuple[Path, Path, Path | None], request: ExportRequest, image: np.ndarray | None = None
 ) -> ImageOutcome:
-    """One image's figure (and results folder); ``image`` is its pixels when already read."""
+    """One image's figure (and results folder); ``image`` is its pixels when already read.
+    The outcome lists every file written, also when a later one failed."""
     image_path, target, results_dir = item
+    written: list[Path] = []
+
+    def failed(message: str, usage: bool = False) -> ImageOutcome:
+        figure = target if target in written else None
+        return ImageOutcome(image_path, figure, [], message, usage=usage, written=tuple(written))
+
     try:
         if image is None:
             image = load_image(image_path)
         comparison = Comparison(image, request.settings)
+        _check_figure_options(comparison, request)
         figure, results = render_figure(comparison, request, title=image_path.name)
         save_image(target, figure, overwrite=request.force)
+        written.append(target)
         if results_dir is not None:
-            export_results(results_dir, comparison, results, overwrite=request.force, image_name=str(image_path))
-        return ImageOutcome(image_path, target, metrics_rows(results, str(image_path)))
+            export_results(results_dir, comparison, results, overwrite=request.force, image_name=str(image_path),
+                           record=written)
+        return ImageOutcome(image_path, target, metrics_rows(results, str(image_path)), written=tuple(written))
     except ParameterError as exc:
-        return ImageOutcome(image_path, None, [], str(exc), usage=True)
+        return failed(str(exc), usage=True)
     except UpscopeError as exc:
-        return ImageOutcome(image_path, None, [], str(exc))
+        return failed(str(exc))
     except MemoryError:
-        return ImageOutcome(image_path, None, [], f"{image_path}: not enough memory to compare this image")
+        return failed(f"{image_path}: not enough memory to compare this image")
+    except OSError as exc:  # from the system, not from a check: name the file it concerns
+        return failed(f"{exc.filename or image_path}: {exc.strerror or exc}")
 
 
 def _quiet_worker() -> None:
@@ -322,12 +487,15 @@ class TerminalProgress:
 
     def __call__(self, done: int, total: int, outcome: ImageOutcome) -> None:
         status = "failed" if outcome.error else "done"
+        # A line per image: a newline in a file name is shown as \n, not obeyed.
+        image = str(outcome.image).replace("\r", "\\r").replace("\n", "\\n")
         if self.tty:
             filled = round(self.width * done / total)
             bar = "#" * filled + "-" * (self.width - filled)
-            self.stream.write(f"\r[{bar}] {done}/{total} {outcome.image.name[:40]:<40}")
+            name = Path(image).name
+            self.stream.write(f"\r[{bar}] {done}/{total} {name[:40]:<40}")
             if done == total:
                 self.stream.write("\n")
         else:
-            self.stream.write(f"{done}/{total} {outcome.image}: {status}\n")
+            self.stream.write(f"{done}/{total} {image}: {status}\n")
         self.stream.flush()

@@ -98,6 +98,7 @@ def export_results(
     diff_gain: float = 1.0,
     overwrite: bool = False,
     image_name: str = "",
+    record: list[Path] | None = None,
 ) -> list[Path]:
     """Write everything of a comparison into ``folder`` (created if needed):
 
@@ -115,11 +116,15 @@ def export_results(
 
     Returns the paths written. Raises `ImageError` (naming the file) when one cannot be
     written; with ``overwrite`` False an existing file is an error and is left as it was.
+    Each file is complete or absent, never partial; ``record``, when given, gets each path
+    appended as soon as its file is written, so a caller knows what is on disk when a
+    later file fails (a full disk).
     """
     if image_format not in ("png", "tif"):
         raise ParameterError(f"image format must be 'png' or 'tif'; got {image_format!r}")
     folder = make_folder(folder)
-    written = []
+    written = record if record is not None else []
+    start = len(written)
     reference = comparison.reference
     named = [("input", comparison.input), ("reference", reference)]
     if comparison.ground_truth is not None and reference is not comparison.ground_truth:
@@ -138,7 +143,7 @@ def export_results(
     rows = metrics_rows(results, image_name)
     written.append(write_text(folder / "metrics.csv", metrics_csv(rows), overwrite=overwrite))
     written.append(write_text(folder / "metrics.json", metrics_json(rows), overwrite=overwrite))
-    return written
+    return written[start:]
 
 
 def make_folder(folder: str | Path) -> Path:

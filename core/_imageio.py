@@ -9,6 +9,7 @@ and to find the EXIF orientation.
 
 from __future__ import annotations
 
+import glob
 import io
 import os
 import tempfile
@@ -138,12 +139,15 @@ def save_image(path: str | os.PathLike, image: np.ndarray, *, overwrite: bool = 
         )
     image = np.asarray(image)
     _check_writable_array(path, image, suffix)
-    if path.is_dir():
-        raise ImageError(f"{path}: is a folder, not a file name")
-    if not overwrite and path.exists():
-        raise ImageError(f"{path}: already exists (not overwritten)")
-    if not path.parent.is_dir():
-        raise ImageError(f"{path}: the folder {path.parent} does not exist")
+    try:  # a name too long, or a folder on the way that may not be searched, raises here
+        if path.is_dir():
+            raise ImageError(f"{path}: is a folder, not a file name")
+        if not overwrite and path.exists():
+            raise ImageError(f"{path}: already exists (not overwritten)")
+        if not path.parent.is_dir():
+            raise ImageError(f"{path}: the folder {path.parent} does not exist")
+    except OSError as exc:
+        raise ImageError(f"{path}: cannot write ({exc.strerror or exc})") from None
     bgr = _to_bgr_order(image)
     try:
         ok, encoded = cv2.imencode(".png" if suffix == ".png" else ".tiff", bgr)
@@ -164,17 +168,27 @@ def _process_umask() -> int:
 _UMASK = _process_umask()
 
 
-def write_bytes_atomically(path: Path, data: bytes, *, overwrite: bool = True) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename.
+#: Characters of the destination's name kept in its temporary file's name, so that the
+#: temporary name (a dot, this, a random part and ".part") fits wherever the name itself fits.
+_TEMPORARY_NAME_CHARS = 100
 
-    Raises `ImageError` naming the file when the folder is not writable or the disk is
-    full; the temporary file is removed in every failure.
+
+def write_bytes_atomically(path: Path, data: bytes, *, overwrite: bool = True) -> None:
+    """Write ``data`` to ``path`` through a temporary file (``.<name>.<random>.part`` in
+    the same folder) and a rename.
+
+    Raises `ImageError` naming the file when the folder is missing or not writable (a
+    read-only file system, no permission), the name is too long, or the disk is full.
+    The temporary file is removed in every failure, including an exception that is not an
+    error (``KeyboardInterrupt``, or one a signal handler raises): nothing partial is left.
     """
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    path = Path(path)
+    tmp_name = None
     try:
-        # mkstemp makes the file private (0600); a saved image gets the usual permissions.
-        os.chmod(tmp_name, 0o666 & ~_UMASK)
+        fd, tmp_name = tempfile.mkstemp(prefix=_temporary_prefix(path), suffix=".part", dir=path.parent)
         with os.fdopen(fd, "wb") as handle:
+            # mkstemp makes the file private (0600); a saved image gets the usual permissions.
+            os.chmod(tmp_name, 0o666 & ~_UMASK)
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
@@ -187,12 +201,30 @@ def write_bytes_atomically(path: Path, data: bytes, *, overwrite: bool = True) -
     except FileExistsError:
         _remove_quietly(tmp_name)
         raise ImageError(f"{path}: already exists (not overwritten)") from None
+    except FileNotFoundError:
+        _remove_quietly(tmp_name)
+        raise ImageError(f"{path}: the folder {path.parent} does not exist") from None
     except OSError as exc:
         _remove_quietly(tmp_name)
         raise ImageError(f"{path}: cannot write ({exc.strerror or exc})") from None
     except BaseException:
         _remove_quietly(tmp_name)
         raise
+
+
+def unfinished_writes(path: Path) -> list[Path]:
+    """The temporary files that writes of ``path`` left behind when their process was
+    killed outright (SIGKILL, a crash) before it could remove them; a process that
+    outlives such a worker removes them."""
+    path = Path(path)
+    try:
+        return sorted(path.parent.glob(glob.escape(_temporary_prefix(path)) + "*.part"))
+    except OSError:
+        return []
+
+
+def _temporary_prefix(path: Path) -> str:
+    return f".{path.name[:_TEMPORARY_NAME_CHARS]}."
 
 
 def _imdecode_quietly(data: bytes) -> np.ndarray | None:
@@ -343,7 +375,9 @@ def _first_line(exc: BaseException) -> str:
     return text[-1] if text else type(exc).__name__
 
 
-def _remove_quietly(name: str) -> None:
+def _remove_quietly(name: str | None) -> None:
+    if name is None:
+        return
     try:
         os.unlink(name)
     except OSError:

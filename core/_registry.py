@@ -49,37 +49,37 @@ class Param:
             raise ParameterError(f"{method_id}: parameter '{self.name}' cannot be None")
         where = f"{method_id}: parameter '{self.name}'"
         if self.kind == "float":
-            number = as_real(where, value)
+            number = _finite_number(where, value)
             self._check_range(where, number)
             return number
         if self.kind == "int":
-            number = as_real(where, value)
+            number = _finite_number(where, value)
             if number != int(number):
-                raise ParameterError(f"{where} must be a whole number, got {value!r}")
+                raise ParameterError(f"{where} must be a whole number, got {_short_repr(value)}")
             self._check_range(where, number)
             return int(number)
         if self.kind == "choice":
             if value not in self.choices:
-                raise ParameterError(f"{where} must be one of {', '.join(self.choices)}; got {value!r}")
+                raise ParameterError(f"{where} must be one of {', '.join(self.choices)}; got {_short_repr(value)}")
             return value
         if self.kind == "kernel":
             if isinstance(value, str):
                 if value not in self.choices:
                     raise ParameterError(
                         f"{where} must be {' or '.join(repr(c) for c in self.choices)} "
-                        f"or a 2-D array; got {value!r}"
+                        f"or a 2-D array; got {_short_repr(value)}"
                     )
                 return value
-            kernel = np.asarray(value, dtype=np.float64)
+            kernel = _kernel_array(where, value)
             if kernel.ndim != 2 or kernel.size == 0:
                 raise ParameterError(f"{where} must be a non-empty 2-D array; got shape {kernel.shape}")
             if not np.all(np.isfinite(kernel)):
                 raise ParameterError(f"{where} has NaN or infinite taps")
             return kernel
         if self.kind == "size":
-            if len(value) != 2:
-                raise ParameterError(f"{where} must be (height, width); got {value!r}")
-            return tuple(int(as_real(where, v)) for v in value)
+            if not isinstance(value, (list, tuple)) or len(value) != 2:
+                raise ParameterError(f"{where} must be (height, width); got {_short_repr(value)}")
+            return tuple(int(_finite_number(where, v)) for v in value)
         return value  # "array": checked by the method, which knows the shape it needs
 
     def _check_range(self, where: str, number: float) -> None:
@@ -87,6 +87,51 @@ class Param:
             raise ParameterError(f"{where} must be at least {self.minimum}; got {number}")
         if self.maximum is not None and number > self.maximum:
             raise ParameterError(f"{where} must be at most {self.maximum}; got {number}")
+
+
+def _finite_number(where: str, value: Any) -> float:
+    """`as_real` with short messages: a long list or text given is cut, and a whole
+    number beyond float64's range is refused as such."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ParameterError(f"{where} must be a number; got {_short_repr(value)}")
+    try:
+        return as_real(where, value)
+    except OverflowError:
+        raise ParameterError(f"{where} is too large; got a number of {len(str(abs(value)))} digits") from None
+
+
+def _kernel_array(where: str, value: Any) -> np.ndarray:
+    """``value`` (an array, or rows of numbers) as float64 taps; `ParameterError` naming
+    the problem for rows of different lengths or entries that are not numbers (a string
+    is not read as a number, nor is true or false)."""
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "iuf":
+            raise ParameterError(f"{where} must hold numbers; got an array of {value.dtype}")
+        return value.astype(np.float64)
+    if not isinstance(value, (list, tuple)):
+        raise ParameterError(f"{where} must be a 2-D array of numbers; got {_short_repr(value)}")
+    rows = [row.tolist() if isinstance(row, np.ndarray) else row for row in value]
+    nested = [isinstance(row, (list, tuple)) for row in rows]
+    if any(nested) and not all(nested):
+        bad = nested.index(False)
+        raise ParameterError(f"{where}: row {bad + 1} is {_short_repr(rows[bad])}, not a list of numbers")
+    if all(nested) and len({len(row) for row in rows}) > 1:
+        lengths = ", ".join(str(len(row)) for row in rows[:8]) + (", ..." if len(rows) > 8 else "")
+        raise ParameterError(f"{where} has rows of different lengths ({lengths}); a kernel is a rectangle of numbers")
+    entries = [item for row in rows for item in row] if all(nested) else rows
+    for item in entries:
+        if isinstance(item, (bool, np.bool_)) or not isinstance(item, (int, float, np.integer, np.floating)):
+            raise ParameterError(f"{where} must hold numbers only; got {_short_repr(item)}")
+    try:
+        return np.asarray(rows, dtype=np.float64)
+    except OverflowError:  # a whole number beyond float64's range
+        raise ParameterError(f"{where} has a tap too large for a 64-bit float") from None
+
+
+def _short_repr(value: Any, limit: int = 60) -> str:
+    """``repr(value)``, cut to ``limit`` characters for a message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 @dataclass(frozen=True)

@@ -104,7 +104,7 @@ def test_list_methods_and_a_session_replay(tmp_path: Path, images: Path) -> None
         (["--scale", "2,17", "IMG"], 2, "scale 2,17 is over the limit of 16"),
         (["--magnify", "0", "IMG"], 2, "--magnify must be at least 1; got 0"),
         (["--columns", "0", "IMG"], 2, "--columns must be at least 1; got 0"),
-        (["--jobs", "0", "IMG"], 2, "--jobs must be at least 1; got 0"),
+        (["--jobs", "0", "IMG"], 2, "jobs must be from 1 to [0-9]+ \\(4 per core, [0-9]+ core\\(s\\) here\\); got 0"),
         (["--result", "r", "IMG"], 2, "unrecognized arguments: --result"),
         (["--meth", "nearest", "IMG"], 2, "unrecognized arguments: --meth"),
         (["--scale", "abc", "IMG"], 2, "--scale must be a number or Y,X; got 'abc'"),
