@@ -22,6 +22,7 @@ import numpy as np
 from ._errors import ImageError, ParameterError, UpscopeError
 from ._export import export_results, make_folder, metrics_csv, metrics_rows, safe_stem, write_text
 from ._figure import GridOptions, Region, comparison_figure, grid_layout, paper_figure
+from ._files import open_regular_file
 from ._imageio import load_image, save_image, unfinished_writes
 from ._limits import limits
 from ._metrics import Convention
@@ -375,11 +376,12 @@ def _unopenable(image: Path) -> str | None:
     `load_image`'s words; None when its first byte can be read. Decodes nothing unless
     the file cannot be opened."""
     try:
-        with open(image, "rb") as handle:
-            if handle.read(1):
-                return None
-    except OSError:
-        pass
+        handle, size = open_regular_file(image)  # never blocks: a named pipe is refused at once
+    except UpscopeError as exc:
+        return str(exc)
+    with handle:
+        if size > 0:
+            return None
     try:
         load_image(image)  # fails fast, with the message every other reader gives
     except UpscopeError as exc:

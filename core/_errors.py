@@ -36,3 +36,28 @@ class ParameterError(UpscopeError, ValueError):
 
 class UnsupportedScaleError(ParameterError):
     """A method or downsampler cannot take the requested scale (e.g. pooling at x2.5)."""
+
+
+def shown_path(path: object) -> str:
+    """A file name as a message shows it: as typed, except that control characters (a
+    newline, a tab, an escape) are written as in a Python string literal (``\\n``,
+    ``\\t``, ``\\x1b``) and bytes that are not valid in the file system's encoding as
+    ``\\xNN``, so a message stays on one line and can always be printed."""
+    text = path.decode("utf-8", "surrogateescape") if isinstance(path, bytes) else str(path)
+    return "".join(_shown_char(c) for c in text)
+
+
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _shown_char(char: str) -> str:
+    if char.isprintable():
+        return char
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte, kept by surrogateescape
+        return f"\\x{code - 0xDC00:02x}"
+    if char in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[char]
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"

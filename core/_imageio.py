@@ -1,10 +1,17 @@
 """Reading and writing image files.
 
 `load_image` returns arrays in the layout every other `core` function takes: ``(H, W)``
-for grey, ``(H, W, 3)`` RGB or ``(H, W, 4)`` RGBA, dtype ``uint8``, ``uint16`` or
-``float32``. OpenCV decodes the pixels (it reads 16-bit and float TIFF, which Pillow does
-not); Pillow reads only the header, to refuse oversized images before any pixel is decoded
-and to find the EXIF orientation.
+for grey, ``(H, W, 2)`` grey+alpha, ``(H, W, 3)`` RGB or ``(H, W, 4)`` RGBA, dtype
+``uint8``, ``uint16`` or ``float32``.
+
+Reading is bounded before any pixel is decoded: only regular files are opened (`_files`);
+the format is recognised from its magic bytes and its header read from the first bytes
+(`_headers`); the declared pixel count is checked against the input limit, and the file's
+size against what such an image can take up (`max_file_bytes`), before the rest is read.
+OpenCV decodes the pixels (it reads 16-bit and float TIFF, which Pillow does not), except
+the TIFF layouts it would change: 8-bit RGBA with unassociated alpha and 8-bit grey+alpha
+(Pillow decodes them exactly), 16-bit and float grey+alpha (`_tiff_grey_alpha`). The
+libraries' console messages are captured (`_quiet`) and replaced by Upscope's own.
 """
 
 from __future__ import annotations
@@ -14,44 +21,44 @@ import io
 import os
 import tempfile
 import warnings
-from dataclasses import dataclass
+import zlib
 from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import BmpImagePlugin, Image, JpegImagePlugin, PngImagePlugin, TiffImagePlugin, WebPImagePlugin
+from PIL import TiffImagePlugin
 
 from ._arrays import SUPPORTED_DTYPES
-from ._errors import ImageError, ImageTooLargeError
+from ._errors import ImageError, ImageTooLargeError, shown_path
+from ._files import open_regular_file, read_at, read_exactly
+from ._headers import (
+    HEAD_BYTES,
+    SUPPORTED_FORMATS,
+    HeaderProblem,
+    ImageHeader,
+    complete_header,
+    name_of_other_format,
+    read_header,
+)
 from ._limits import limits
+from ._quiet import library_output_captured
+from ._tiff_grey_alpha import decode_grey_alpha_tiff, encode_grey_alpha_tiff
 
 READABLE_SUFFIXES = (".png", ".jpg", ".jpeg", ".jpe", ".tif", ".tiff", ".bmp", ".webp")
 WRITABLE_SUFFIXES = (".png", ".tif", ".tiff")
 
-_EXIF_ORIENTATION_TAG = 0x0112
-_TIFF_EXTRA_SAMPLES_TAG = 338
+FILE_SIZE_MARGIN = 256 * 1024 * 1024
+"""Bytes a file may hold beyond four times its pixels uncompressed (see `max_file_bytes`)."""
+
 _UNASSOCIATED_ALPHA = 2
 
-# Pillow's format classes read a header without Image.open's own size check, so an
-# oversized image reaches our check (and its message) with its real size.
-_HEADER_READERS = (
-    PngImagePlugin.PngImageFile,
-    JpegImagePlugin.JpegImageFile,
-    TiffImagePlugin.TiffImageFile,
-    BmpImagePlugin.BmpImageFile,
-    WebPImagePlugin.WebPImageFile,
-)
 
-
-@dataclass(frozen=True)
-class _Header:
-    width: int
-    height: int
-    orientation: int
-    format: str
-    # OpenCV premultiplies 8-bit RGBA TIFFs whose alpha is unassociated (libtiff's RGBA
-    # reader); Pillow decodes those exactly.
-    needs_pillow_pixels: bool = False
+def max_file_bytes(header: ImageHeader) -> int:
+    """The largest file accepted for ``header``: 256 MiB plus four times the pixels
+    uncompressed. Compressed pixels are smaller than that, and the margin holds metadata
+    (colour profiles, thumbnails) and the further pages of a TIFF; anything larger is data
+    the image does not need, refused before it is read."""
+    return FILE_SIZE_MARGIN + 4 * header.stored_bytes
 
 
 def load_image(path: str | os.PathLike, *, max_pixels: int | None = None) -> np.ndarray:
@@ -60,7 +67,8 @@ def load_image(path: str | os.PathLike, *, max_pixels: int | None = None) -> np.
     Parameters
     ----------
     path:
-        PNG, JPEG, TIFF, BMP or WebP file. Any characters are allowed in the path.
+        A PNG, JPEG, TIFF, BMP or WebP file, recognised from its content whatever its
+        extension. Any characters are allowed in the path.
     max_pixels:
         Refuse images with more than this many pixels (height x width), checked from the
         header before decoding. Defaults to ``core.limits.max_input_pixels``.
@@ -68,44 +76,160 @@ def load_image(path: str | os.PathLike, *, max_pixels: int | None = None) -> np.
     Returns
     -------
     numpy.ndarray
-        ``(H, W)`` grey, ``(H, W, 3)`` RGB or ``(H, W, 4)`` RGBA; dtype ``uint8``,
-        ``uint16`` or ``float32`` as stored (float64 TIFFs become float32). EXIF
+        ``(H, W)`` grey, ``(H, W, 2)`` grey+alpha, ``(H, W, 3)`` RGB or ``(H, W, 4)``
+        RGBA; dtype ``uint8``, ``uint16`` or ``float32`` as stored (float64 TIFFs become
+        float32), the samples exactly as stored (alpha is never premultiplied). EXIF
         orientation is applied, so the array is upright as a viewer shows it.
 
     Raises
     ------
     ImageError
-        The message names the file and the reason: missing, a folder, empty, not an
-        image, corrupt or truncated, too large, an unsupported sample type, or float
-        samples that are NaN or infinite.
+        The message names the file (control characters escaped) and the reason: missing,
+        a symbolic link loop, no permission, a folder, a named pipe, a device or a socket
+        (all refused without reading), empty, another format, corrupt or truncated, too
+        many pixels (`ImageTooLargeError`), a file far larger than its image, an
+        unsupported sample type or layout, or float samples that are NaN or infinite.
+        Bytes read are bounded by `max_file_bytes` of the declared header.
     """
-    path = Path(path)
+    shown = shown_path(path)
     limit = limits.max_input_pixels if max_pixels is None else int(max_pixels)
-    data = _read_bytes(path)
-    header = _read_header(path, data)
-    if header is not None:
-        _check_pixel_count(path, header.width, header.height, limit)
+    header, data = _read_checked(path, shown, limit)
     try:
-        if header is not None and header.needs_pillow_pixels:
-            decoded = _decode_rgba_with_pillow(data)
-        else:
-            decoded = _to_rgb_order(_imdecode_quietly(data))
-    except cv2.error as exc:
-        raise ImageError(f"{path}: cannot be decoded ({_first_line(exc)})") from None
+        decoded, messages = _decode(header, data)
+    except HeaderProblem as problem:
+        raise ImageError(f"{shown}: {problem}") from None
     except MemoryError:
-        raise ImageError(f"{path}: not enough memory to decode this image") from None
-    if decoded is None:
-        if header is None:
-            raise ImageError(
-                f"{path}: not a readable image (Upscope reads PNG, JPEG, TIFF, BMP and "
-                "WebP), or the file is corrupt or truncated"
-            )
-        raise ImageError(f"{path}: the {header.format} file is corrupt or truncated")
-    _check_pixel_count(path, decoded.shape[1], decoded.shape[0], limit)
-    image = _to_supported_dtype(path, decoded)
-    if header is not None and header.orientation != 1:
+        raise ImageError(
+            f"{shown}: not enough memory to decode this {header.width}x{header.height} image"
+        ) from None
+    del data
+    if decoded is None or _truncation_reported(header, messages):
+        raise ImageError(f"{shown}: the {header.format} file is corrupt or truncated{_detail(messages)}")
+    if decoded.shape[:2] != (header.height, header.width):
+        raise ImageError(
+            f"{shown}: the {header.format} file is corrupt (its header says {header.width}x{header.height} "
+            f"pixels, its data {decoded.shape[1]}x{decoded.shape[0]})"
+        )
+    image = _to_supported_dtype(shown, decoded)
+    if header.orientation not in (None, 1):
         image = _apply_orientation(image, header.orientation)
     return np.ascontiguousarray(image)
+
+
+def _read_checked(path: str | os.PathLike, shown: str, limit: int) -> tuple[ImageHeader, bytearray]:
+    """The header and the whole file, after every check a header allows."""
+    handle, size = open_regular_file(path, "image file")
+    with handle:
+        if size == 0:
+            raise ImageError(f"{shown}: the file is empty (0 bytes)")
+        head = read_at(handle, 0, HEAD_BYTES)
+        try:
+            header = read_header(head, lambda offset, length: read_at(handle, offset, length))
+        except HeaderProblem as problem:
+            raise ImageError(f"{shown}: {problem}") from None
+        except OSError as exc:
+            raise ImageError(f"{shown}: cannot be read ({exc.strerror or exc})") from None
+        if header is None:
+            raise ImageError(f"{shown}: {_not_supported(head)}")
+        if header.pixels > limit:
+            raise ImageTooLargeError(shown, header.width, header.height, limit)
+        if size > max_file_bytes(header):
+            raise ImageError(
+                f"{shown}: the file is {size:,} bytes, more than a {header.width}x{header.height} "
+                f"{header.format} image can take up ({max_file_bytes(header):,} bytes at most); it "
+                "holds something else besides the image"
+            )
+        handle.seek(0)
+        try:
+            data = read_exactly(handle, size, path)
+        except MemoryError:
+            raise ImageError(f"{shown}: not enough memory to read this file ({size:,} bytes)") from None
+    try:
+        return complete_header(header, data), data
+    except HeaderProblem as problem:
+        raise ImageError(f"{shown}: {problem}") from None
+
+
+def _not_supported(head: bytes) -> str:
+    other = name_of_other_format(head)
+    if other is not None:
+        article = "an" if other[0] in "AEIOU" else "a"
+        return f"is {article} {other} image; Upscope reads {SUPPORTED_FORMATS} (convert it to PNG first)"
+    return f"not an image Upscope can read (it reads {SUPPORTED_FORMATS})"
+
+
+def _decode(header: ImageHeader, data: bytearray) -> tuple[np.ndarray | None, list[str]]:
+    """Pixels in RGB(A) order (grey+alpha as 2 channels), or None, and what the libraries
+    printed meanwhile."""
+    if header.tiff is not None and header.tiff.orientation_offset is not None:
+        # OpenCV applies a TIFF's orientation itself (other formats' not); neutralised here
+        # so that every format is turned upright once, below, the same way.
+        at, size = header.tiff.orientation_offset, header.tiff.orientation_size
+        data[at:at + size] = (1).to_bytes(size, "little" if data[:2] == b"II" else "big")
+    if header.grey_alpha and header.tiff is not None and header.bits > 8:
+        return decode_grey_alpha_tiff(data, header), []
+    with library_output_captured() as messages:
+        try:
+            if _needs_pillow(header):
+                decoded = _decode_with_pillow(data)
+            else:
+                decoded = _to_rgb_order(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED))
+        except cv2.error as exc:
+            if "Insufficient memory" in str(exc):
+                raise MemoryError from None
+            messages.append(_first_line(exc))
+            decoded = None
+    if decoded is not None and header.grey_alpha and decoded.ndim == 3 and decoded.shape[2] == 4:
+        decoded = decoded[:, :, [0, 3]]  # OpenCV repeats grey over R, G and B
+    return decoded, messages
+
+
+def _needs_pillow(header: ImageHeader) -> bool:
+    """OpenCV premultiplies 8-bit RGBA TIFFs whose alpha is unassociated (libtiff's RGBA
+    reader) and drops the alpha of grey+alpha TIFFs; Pillow decodes both exactly at 8 bits.
+    16-bit RGBA comes from OpenCV as stored; 16-bit and float grey+alpha from
+    `decode_grey_alpha_tiff`."""
+    layout = header.tiff
+    if layout is None or header.bits != 8:
+        return False
+    unassociated_rgba = header.channels == 4 and layout.photometric == 2 and layout.extra_samples[:1] == (_UNASSOCIATED_ALPHA,)
+    return unassociated_rgba or header.grey_alpha
+
+
+def _decode_with_pillow(data: bytearray) -> np.ndarray | None:
+    """The pixels as Pillow decodes them, or None (as ``cv2.imdecode``) if it cannot.
+    The format's class reads the file without `Image.open`'s own size check, which would
+    warn about images our limit allows."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            with TiffImagePlugin.TiffImageFile(io.BytesIO(data)) as img:
+                img.load()
+                return np.asarray(img)
+        except MemoryError:
+            raise
+        except Exception:
+            return None
+
+
+def _truncation_reported(header: ImageHeader, messages: list[str]) -> bool:
+    """libjpeg decodes a scan that ends early into grey rows and only warns ("premature end
+    of data segment"); that image is not the file's, so it is refused as truncated."""
+    return header.format == "JPEG" and any("premature end" in line.lower() for line in messages)
+
+
+def _detail(messages: list[str]) -> str:
+    """The first line a library printed, as a parenthesised detail (OpenCV's log lines,
+    which name its own source files, are left out)."""
+    for line in messages:
+        text = line.strip()
+        if text.startswith(("[", ">")) or not text:
+            continue
+        for prefix in ("libpng error: ", "libpng warning: "):
+            text = text.removeprefix(prefix)
+        text = shown_path(text)
+        return f" ({text[:117] + '...' if len(text) > 120 else text})"
+    return ""
 
 
 def save_image(path: str | os.PathLike, image: np.ndarray, *, overwrite: bool = True) -> Path:
@@ -121,7 +245,9 @@ def save_image(path: str | os.PathLike, image: np.ndarray, *, overwrite: bool = 
         Destination ending in ``.png`` (``uint8`` or ``uint16``) or ``.tif``/``.tiff``
         (``uint8``, ``uint16`` or ``float32``).
     image:
-        ``(H, W)``, ``(H, W, 3)`` RGB or ``(H, W, 4)`` RGBA.
+        ``(H, W)`` grey, ``(H, W, 2)`` grey+alpha, ``(H, W, 3)`` RGB or ``(H, W, 4)``
+        RGBA. Grey+alpha is written as PNG (8/16-bit) or as 8-bit TIFF, the layouts
+        `load_image` reads back exactly.
     overwrite:
         When false, an existing destination raises `ImageError` and is left untouched.
 
@@ -148,6 +274,13 @@ def save_image(path: str | os.PathLike, image: np.ndarray, *, overwrite: bool = 
             raise ImageError(f"{path}: the folder {path.parent} does not exist")
     except OSError as exc:
         raise ImageError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    if image.ndim == 3 and image.shape[2] == 2:
+        try:
+            encoded_grey_alpha = _encode_grey_alpha(image, suffix)
+        except ValueError as exc:
+            raise ImageError(f"{path}: {exc}") from None
+        write_bytes_atomically(path, encoded_grey_alpha, overwrite=overwrite)
+        return path
     bgr = _to_bgr_order(image)
     try:
         ok, encoded = cv2.imencode(".png" if suffix == ".png" else ".tiff", bgr)
@@ -157,6 +290,32 @@ def save_image(path: str | os.PathLike, image: np.ndarray, *, overwrite: bool = 
         raise ImageError(f"{path}: cannot encode this image as {suffix}")
     write_bytes_atomically(path, encoded.tobytes(), overwrite=overwrite)
     return path
+
+
+def _encode_grey_alpha(image: np.ndarray, suffix: str) -> bytes:
+    """``(H, W, 2)`` grey+alpha as a PNG (colour type 4, 8 or 16 bits) or a TIFF (8/16-bit
+    or float32, unassociated alpha). OpenCV writes neither; the PNG is assembled here with
+    zlib, compressed band by band so that no second copy of a large image is held."""
+    if suffix != ".png":
+        return encode_grey_alpha_tiff(image)
+    height, width = image.shape[:2]
+    depth = 8 if image.dtype == np.uint8 else 16
+    samples = np.ascontiguousarray(image, dtype=">u2" if depth == 16 else np.uint8)
+    compressor = zlib.compressobj(6)
+    parts = []
+    band = max(1, (4 * 1024 * 1024) // samples[0].nbytes)
+    for top in range(0, height, band):
+        rows = samples[top:top + band].reshape(-1, width * 2).view(np.uint8)
+        filtered = np.zeros((rows.shape[0], rows.shape[1] + 1), np.uint8)  # filter type 0 per row
+        filtered[:, 1:] = rows
+        parts.append(compressor.compress(filtered.tobytes()))
+    parts.append(compressor.flush())
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return len(body).to_bytes(4, "big") + kind + body + zlib.crc32(kind + body).to_bytes(4, "big")
+
+    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes((depth, 4, 0, 0, 0))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", b"".join(parts)) + chunk(b"IEND", b"")
 
 
 def _process_umask() -> int:
@@ -227,87 +386,6 @@ def _temporary_prefix(path: Path) -> str:
     return f".{path.name[:_TEMPORARY_NAME_CHARS]}."
 
 
-def _imdecode_quietly(data: bytes) -> np.ndarray | None:
-    """``cv2.imdecode`` without OpenCV's own console warnings about a damaged file: the
-    `ImageError` raised for it already names the file and the reason."""
-    level = cv2.utils.logging.getLogLevel()
-    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
-    try:
-        return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
-    finally:
-        cv2.utils.logging.setLogLevel(level)
-
-
-def _read_bytes(path: Path) -> bytes:
-    if not path.exists():
-        raise ImageError(f"{path}: no such file")
-    if path.is_dir():
-        raise ImageError(f"{path}: is a folder, not an image file")
-    try:
-        data = path.read_bytes()
-    except PermissionError:
-        raise ImageError(f"{path}: permission denied") from None
-    except MemoryError:
-        raise ImageError(f"{path}: not enough memory to read this file") from None
-    except OSError as exc:
-        raise ImageError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    if not data:
-        raise ImageError(f"{path}: the file is empty (0 bytes)")
-    return data
-
-
-def _read_header(path: Path, data: bytes) -> _Header | None:
-    """Size and EXIF orientation from the header, or None if Pillow cannot parse it."""
-    with warnings.catch_warnings():
-        # Pillow warns about odd EXIF blocks; that is no reason to refuse the pixels.
-        warnings.simplefilter("ignore")
-        for reader in _HEADER_READERS:
-            try:
-                img = reader(io.BytesIO(data))
-            except Exception:
-                continue
-            with img:
-                try:
-                    orientation = int(img.getexif().get(_EXIF_ORIENTATION_TAG, 1))
-                except Exception:  # a damaged EXIF block: show the pixels as stored
-                    orientation = 1
-                unassociated = (
-                    img.format == "TIFF"
-                    and img.mode == "RGBA"
-                    and _UNASSOCIATED_ALPHA in _as_tuple(img.tag_v2.get(_TIFF_EXTRA_SAMPLES_TAG))
-                )
-                return _Header(
-                    img.size[0],
-                    img.size[1],
-                    orientation if orientation in range(1, 9) else 1,
-                    img.format or "image",
-                    needs_pillow_pixels=unassociated,
-                )
-    return None
-
-
-def _as_tuple(value: object) -> tuple:
-    if value is None:
-        return ()
-    return tuple(value) if isinstance(value, (tuple, list)) else (value,)
-
-
-def _decode_rgba_with_pillow(data: bytes) -> np.ndarray | None:
-    """RGBA pixels as Pillow decodes them, or None (as ``cv2.imdecode``) if it cannot."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            with Image.open(io.BytesIO(data)) as img:
-                return np.asarray(img)
-        except Exception:
-            return None
-
-
-def _check_pixel_count(path: Path, width: int, height: int, limit: int) -> None:
-    if width * height > limit:
-        raise ImageTooLargeError(path, width, height, limit)
-
-
 def _to_rgb_order(decoded: np.ndarray | None) -> np.ndarray | None:
     if decoded is None:
         return None
@@ -330,7 +408,7 @@ def _to_bgr_order(image: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(image)
 
 
-def _to_supported_dtype(path: Path, image: np.ndarray) -> np.ndarray:
+def _to_supported_dtype(path: str, image: np.ndarray) -> np.ndarray:
     if image.dtype == np.float64:
         image = image.astype(np.float32)
     if image.dtype not in SUPPORTED_DTYPES:
@@ -360,7 +438,7 @@ def _apply_orientation(image: np.ndarray, orientation: int) -> np.ndarray:
 
 
 def _check_writable_array(path: Path, image: np.ndarray, suffix: str) -> None:
-    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (1, 3, 4)):
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (1, 2, 3, 4)):
         raise ImageError(f"{path}: cannot write an array of shape {image.shape} as an image")
     if image.size == 0:
         raise ImageError(f"{path}: cannot write an empty image of shape {image.shape}")

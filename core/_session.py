@@ -15,13 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._errors import ImageError, ParameterError
+from ._errors import ImageError, ParameterError, shown_path
 from ._export import write_text
+from ._files import read_regular_file
 from ._figure import Region
 from ._pipeline import ComparisonSettings, MethodChoice
 
 SESSION_FORMAT = "upscope-session"
 SESSION_VERSION = 1
+MAX_SESSION_BYTES = 16 * 1024 * 1024
+"""A session file is a few kilobytes; a larger file is refused before it is read."""
 
 
 @dataclass(frozen=True)
@@ -119,17 +122,16 @@ def save_session(path: str | os.PathLike, session: Session, *, overwrite: bool =
 
 
 def load_session(path: str | os.PathLike) -> Session:
-    """Read a session file. Raises `ImageError` when the file cannot be read or is not
-    JSON, `ParameterError` naming the file and key for a value of the wrong kind."""
+    """Read a session file. Raises `ImageError` when the file cannot be read (missing, not
+    a regular file: a named pipe or a device is refused without reading; over
+    `MAX_SESSION_BYTES`) or is not JSON, `ParameterError` naming the file and key for a
+    value of the wrong kind."""
     path = Path(path)
-    if path.is_dir():
-        raise ImageError(f"{path}: is a folder, not a session file")
+    raw = read_regular_file(path, "session file", MAX_SESSION_BYTES)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ImageError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ImageError(f"{path}: cannot be read as a session file ({getattr(exc, 'strerror', None) or exc})") from None
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ImageError(f"{shown_path(path)}: not a session file (not UTF-8 text: {exc.reason} at byte {exc.start:,})") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

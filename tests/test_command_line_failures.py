@@ -142,7 +142,7 @@ def test_files_in_a_folder_that_cannot_be_searched(tmp_path: Path, image: Path) 
     locked.chmod(0)
     try:
         reading = upscope("--export", "out.png", "--methods", "nearest", "locked/photo.png", cwd=tmp_path, prefix=prefix)
-        assert_one_line(reading, 1, "locked/photo.png: cannot be read (Permission denied)")
+        assert_one_line(reading, 1, "locked/photo.png: permission denied")
         writing = upscope("--export", "locked/out.png", "--methods", "nearest", str(image), cwd=tmp_path, prefix=prefix)
         assert_one_line(writing, 1, "locked/out.png: cannot write (Permission denied)")
         metrics = upscope("--export", "out.png", "--metrics", "locked/m.csv", "--methods", "nearest", str(image),
@@ -150,10 +150,10 @@ def test_files_in_a_folder_that_cannot_be_searched(tmp_path: Path, image: Path) 
         assert_one_line(metrics, 1, "locked/m.csv: cannot write (Permission denied)")
         assert not (tmp_path / "out.png").exists()
         session = upscope("--export", "out.png", "--session", "locked/s.json", cwd=tmp_path, prefix=prefix)
-        assert_one_line(session, 1, "locked/s.json: cannot be read (Permission denied)")
+        assert_one_line(session, 1, "locked/s.json: permission denied")
         batch = upscope("--export", "figures", "--methods", "nearest", str(image), "locked/photo.png", cwd=tmp_path,
                         prefix=prefix)
-        assert_one_line(batch, 1, "locked/photo.png: cannot be read (Permission denied)")
+        assert_one_line(batch, 1, "locked/photo.png: permission denied")
         assert "wrote 1 figure(s)" in batch.stderr and "1 of 2 image(s) failed" in batch.stderr
         assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == ["metrics.csv", "photo.png.png"]
     finally:
