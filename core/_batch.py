@@ -460,7 +460,7 @@ def _export_one(
         if results_dir is not None:
             export_results(results_dir, comparison, results, overwrite=request.force, image_name=str(image_path),
                            record=written)
-        return ImageOutcome(image_path, target, metrics_rows(results, str(image_path)), written=tuple(written))
+        return ImageOutcome(image_path, target, metrics_rows(results, str(image_path), comparison.settings), written=tuple(written))
     except ParameterError as exc:
         return failed(str(exc), usage=True)
     except UpscopeError as exc:

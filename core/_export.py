@@ -20,27 +20,41 @@ from ._display import difference_picture
 from ._errors import ImageError, ParameterError
 from ._imageio import save_image, write_bytes_atomically
 from ._metrics import DiffKind
-from ._pipeline import Comparison, MethodResult
+from ._arrays import parse_scale
+from ._pipeline import Comparison, ComparisonSettings, MethodResult
 
 ImageFormat = Literal["png", "tif"]
 
 #: Columns of the metrics CSV, in order (JSON uses the same keys).
 METRIC_COLUMNS = (
-    "image", "method", "label", "params", "time_ms", "psnr", "ssim", "mae", "mse", "max_error",
+    "image", "mode", "scale_y", "scale_x", "downsampler", "reference",
+    "method", "label", "params", "time_ms", "psnr", "ssim", "mae", "mse", "max_error",
     "convention", "shave", "width", "height", "reason", "note",
 )
 
 
-def metrics_rows(results: Iterable[MethodResult], image: str = "") -> list[dict[str, Any]]:
+def metrics_rows(
+    results: Iterable[MethodResult], image: str = "", settings: ComparisonSettings | None = None
+) -> list[dict[str, Any]]:
     """One dict per result with the keys of `METRIC_COLUMNS`; numbers as floats (None
     where a metric does not exist, ``inf`` PSNR for identical images); ``params`` as a
-    dict of plain JSON values (NumPy scalars as Python numbers)."""
+    dict of plain JSON values (NumPy scalars as Python numbers). ``settings`` fill the
+    columns that tell runs apart (mode, scale, downsampler, reference); without them
+    those are empty."""
+    context: dict[str, Any] = dict.fromkeys(("mode", "scale_y", "scale_x", "downsampler", "reference"))
+    if settings is not None:
+        scale_y, scale_x = parse_scale(settings.scale)
+        context.update(
+            mode=settings.mode, scale_y=scale_y, scale_x=scale_x, reference=settings.reference,
+            downsampler=settings.downsampler if settings.mode == "degrade" else None,
+        )
     rows = []
     for result in results:
         m = result.metrics
         shape = result.image.shape if result.image is not None else (None, None)
         rows.append({
             "image": image,
+            **context,
             "method": result.method_id,
             "label": result.label,
             "params": json.loads(_params_text(result.params)),
@@ -140,7 +154,7 @@ def export_results(
         if diff_kind is not None and reference is not None and reference.shape == result.image.shape:
             _, shown = difference_picture(result.image, reference, diff_kind, gain=diff_gain)
             written.append(save_image(folder / f"{stem}-diff.png", shown.rgb, overwrite=overwrite))
-    rows = metrics_rows(results, image_name)
+    rows = metrics_rows(results, image_name, comparison.settings)
     written.append(write_text(folder / "metrics.csv", metrics_csv(rows), overwrite=overwrite))
     written.append(write_text(folder / "metrics.json", metrics_json(rows), overwrite=overwrite))
     return written[start:]

@@ -206,6 +206,14 @@ def test_metrics_csv_and_json_hold_cores_numbers(tmp_path):
         assert float(row["ssim"]) == item["ssim"] == metrics.ssim
         assert float(row["mae"]) == metrics.mae and float(row["max_error"]) == metrics.max_abs
         assert row["image"] == "photo.png"
+    # Rows of different runs can be told apart: the settings travel with them.
+    rows = core.metrics_rows(results, "photo.png", comparison.settings)
+    assert {(r["mode"], r["scale_y"], r["scale_x"], r["downsampler"], r["reference"]) for r in rows} == {
+        ("degrade", 2.0, 2.0, "bicubic-aa", None)
+    }
+    upscaled, upscale_results = run(photo(8), mode="upscale", scale=(3, 2), reference="bicubic")
+    row = core.metrics_rows(upscale_results, "p", upscaled.settings)[0]
+    assert (row["mode"], row["scale_y"], row["scale_x"], row["downsampler"], row["reference"]) == ("upscale", 3.0, 2.0, None, "bicubic")
 
 
 def test_parameters_are_an_object_in_json_and_json_text_in_the_csv(tmp_path):
