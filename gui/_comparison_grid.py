@@ -25,6 +25,14 @@ METHOD_COLOURS = [
 REFERENCE_KEY = "reference"
 
 
+def method_colour(method_id: str) -> QtGui.QColor:
+    """The colour of a method's swatch and curve: fixed by its place among all registered
+    methods, so a method keeps its colour whichever others are ticked."""
+    ids = [spec.id for spec in core.list_methods()]
+    index = ids.index(method_id) if method_id in ids else sum(map(ord, method_id))
+    return QtGui.QColor(METHOD_COLOURS[index % len(METHOD_COLOURS)])
+
+
 def choose_columns(count: int, width: float, height: float, aspect: float) -> int:
     """The number of columns that shows ``count`` panels of image aspect ``aspect``
     (width / height) largest in a ``width x height`` area."""
@@ -75,16 +83,17 @@ class ComparisonGrid(QtWidgets.QWidget):
     def set_panels(self, entries: list[tuple[str, str]], image_size: tuple[int, int]) -> None:
         """Show panels for ``entries`` (key, label) in order, for images of
         ``image_size`` (height, width). Panels whose key and label are unchanged are
-        kept (building a view costs several milliseconds of the GUI thread); the view is
-        kept when the size is unchanged."""
+        kept (building a view costs several milliseconds of the GUI thread). The view,
+        the profile line and the marked regions are kept when the size is unchanged, and
+        cleared otherwise."""
         wanted = dict(entries)
         for key in [k for k, p in self.panels.items() if wanted.get(k) != p.label]:
             panel = self.panels.pop(key)
             panel.hide()
             panel.deleteLater()
         order = [key for key, _ in entries]
-        for index, (key, label) in enumerate(entries):
-            colour = QtGui.QColor("#ffffff") if key == REFERENCE_KEY else QtGui.QColor(METHOD_COLOURS[(index - 1) % len(METHOD_COLOURS)])
+        for key, label in entries:
+            colour = QtGui.QColor("#ffffff") if key == REFERENCE_KEY else method_colour(key)
             panel = self.panels.get(key)
             if panel is None:
                 panel = self._new_panel(key, label)
@@ -97,6 +106,12 @@ class ComparisonGrid(QtWidgets.QWidget):
         self.panels = {key: self.panels[key] for key in order}
         self._order = order
         self._maximised = None
+        if (image_size[1], image_size[0]) != (self.state.image_width, self.state.image_height):
+            # Marks are in pixels of the old grid: on another image they would mark
+            # something else (and a figure would crop the wrong place).
+            self._line = None
+            if self.regions:
+                self.set_regions([])
         self.state.set_image_size(image_size[1], image_size[0])
         self._relayout(force=True)
         self.set_line(*(self._line or (None, None)))
@@ -113,7 +128,6 @@ class ComparisonGrid(QtWidgets.QWidget):
         panel.view_box.sigResized.connect(lambda _vb, p=panel: self._apply_view_to(p))
         panel.image_item.level_wanted.connect(lambda source, window, k=key: self.level_needed.emit(k, source, window))
         panel.hovered.connect(self._on_hover)
-        panel.left.connect(self._on_leave)
         panel.maximise_requested.connect(lambda k=key: self.maximise_requested.emit(k))
         panel.title_lines_wanted_changed.connect(self._sync_title_lines)
         return panel
@@ -277,16 +291,14 @@ class ComparisonGrid(QtWidgets.QWidget):
     # Crosshair ------------------------------------------------------------------------
 
     def _on_hover(self, x: float, y: float) -> None:
+        # Only a move inside a panel changes the pixel: when the cursor leaves the panels,
+        # the crosshair and the inspector stay on the last one, so the inspector can be read
+        # (and scrolled) with the mouse over it.
         column, row = math.floor(x), math.floor(y)
         inside = 0 <= column < self.state.image_width and 0 <= row < self.state.image_height
         for panel in self.panels.values():
             panel.set_crosshair(column + 0.5 if inside else None, row + 0.5 if inside else None)
         self.hovered.emit(row if inside else -1, column if inside else -1)
-
-    def _on_leave(self) -> None:
-        for panel in self.panels.values():
-            panel.set_crosshair(None, None)
-        self.hovered.emit(-1, -1)
 
     # Profile line ---------------------------------------------------------------------
 

@@ -66,18 +66,26 @@ class PanelTitle(QtWidgets.QWidget):
         self.colour = QtGui.QColor("white")
         self.label = ""
         self.details: tuple[str, ...] = ()
+        self._short: tuple[str, ...] = ()
         self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed)
         self._bold = QtGui.QFont(self.font())
         self._bold.setBold(True)
+        #: A sentence added to the tooltip under the title (what a gesture does).
+        self.hint = ""
         self._wanted = 1
         self._count = 1
         self.setFixedHeight(self._line_height())
 
-    def set_title(self, label: str, details: Sequence[str] = (), colour: QtGui.QColor | None = None) -> None:
-        self.label, self.details = label, tuple(d for d in details if d)
+    def set_title(self, label: str, details: Sequence[str | tuple[str, str]] = (), colour: QtGui.QColor | None = None) -> None:
+        """``details`` are texts, or ``(text, short text)`` pairs whose short form is shown
+        when the text does not fit ("PSNR 31.82 dB", "31.82 dB")."""
+        given = [d if isinstance(d, tuple) else (d, d) for d in details if d]
+        self.label = label
+        self.details = tuple(long for long, _ in given)
+        self._short = tuple(short for _, short in given)
         if colour is not None:
             self.colour = colour
-        self.setToolTip(self.full_text())
+        self.setToolTip("\n".join(t for t in (self.full_text(), self.hint) if t))
         self._fit_lines()
         self.update()
 
@@ -111,6 +119,8 @@ class PanelTitle(QtWidgets.QWidget):
             for keep in range(len(self.details), 0, -1):
                 if plain.horizontalAdvance(prefix + ", ".join(self.details[:keep])) <= space:
                     return self.details[:keep]
+            if self._short and plain.horizontalAdvance(prefix + self._short[0]) <= space:
+                return self._short[:1]  # the most important detail, in its short form
             return ()
 
         one_line = details_fitting(room - bold.horizontalAdvance(self.label), " ")
@@ -123,7 +133,7 @@ class PanelTitle(QtWidgets.QWidget):
             return [(label, ())]
         second = details_fitting(width - 4, "")
         if not second:
-            second = (plain.elidedText(self.details[0], QtCore.Qt.TextElideMode.ElideRight, max(width - 4, 0)),)
+            second = (plain.elidedText(self._short[0], QtCore.Qt.TextElideMode.ElideRight, max(width - 4, 0)),)
         return [(label, ()), ("", second)]
 
     def shown_text(self) -> str:

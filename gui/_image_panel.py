@@ -16,6 +16,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 import core
 
 from ._elided_text import PanelTitle
+from ._help import PANEL_TOOLTIP
 from ._pixel_items import PixelImageItem, PixelOverlayItem
 from ._view_state import ZOOM_STEP
 
@@ -66,7 +67,6 @@ class ImagePanel(QtWidgets.QFrame):
     """A titled pixel view of one image (the reference or one method's result)."""
 
     hovered = QtCore.Signal(float, float)  # image x, y under the cursor
-    left = QtCore.Signal()  # the cursor left the view
     maximise_requested = QtCore.Signal()  # the user double-clicked the panel
 
     def __init__(self, key: str, label: str, colour: QtGui.QColor, parent: QtWidgets.QWidget | None = None) -> None:
@@ -77,6 +77,7 @@ class ImagePanel(QtWidgets.QFrame):
         self.setFrameShape(QtWidgets.QFrame.Shape.StyledPanel)
         self.setObjectName(f"panel-{key}")
         self._title = PanelTitle()
+        self._title.hint = PANEL_TOOLTIP
         self.view = pg.GraphicsView()
         self.view.setBackground(QtGui.QColor(32, 32, 32))
         self.view_box = PanelViewBox()
@@ -216,9 +217,7 @@ class ImagePanel(QtWidgets.QFrame):
             self.hovered.emit(point.x(), point.y())
 
     def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802
-        if event.type() == QtCore.QEvent.Type.Leave:
-            self.left.emit()
-        elif event.type() == QtCore.QEvent.Type.MouseButtonDblClick:
+        if event.type() == QtCore.QEvent.Type.MouseButtonDblClick:
             self.maximise_requested.emit()
             return True
         return super().eventFilter(watched, event)

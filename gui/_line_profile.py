@@ -29,6 +29,8 @@ def _swatch(colour: QtGui.QColor, dashed: bool) -> QtGui.QIcon:
     pen = QtGui.QPen(colour, 2.5)
     if dashed:
         pen.setStyle(QtCore.Qt.PenStyle.DashLine)
+    painter.setPen(QtGui.QPen(QtGui.QColor(0, 0, 0, 120), 4.5))  # a dark edge: white stays visible
+    painter.drawLine(1, 5, 21, 5)
     painter.setPen(pen)
     painter.drawLine(1, 5, 21, 5)
     painter.end()
@@ -43,7 +45,8 @@ class LineProfilePlot(QtWidgets.QWidget):
         super().__init__(parent)
         self.plot = pg.PlotWidget()
         self.plot.setLabel("bottom", "distance along the line", units="px")
-        self.plot.setLabel("left", "intensity (mean of colour channels)")
+        self.plot.setLabel("left", "intensity")
+        self.plot.setMinimumHeight(120)  # shorter, its axis labels would overlap
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.hint = QtWidgets.QLabel("Turn on the line tool (L) and drag across any panel.")
         self.hint.setWordWrap(True)
@@ -110,7 +113,9 @@ class LineProfilePlot(QtWidgets.QWidget):
                 curve.setPen(pen)
             curve.setVisible(key not in self.hidden)
             entries.append((key, labels.get(key, key), QtGui.QColor(colour).name()))
-        self.plot.setLabel("left", f"intensity, mean of channels ({image_units(next(iter(images.values())).dtype)})")
+        units = image_units(next(iter(images.values())).dtype)
+        self.plot.setLabel("left", f"intensity ({units})")
+        self.plot.getAxis("left").setToolTip(f"Mean of the colour channels at each pixel, in {units}.")
         self._show_legend(entries)
         self.plot.enableAutoRange()
 

@@ -8,6 +8,7 @@ the image's type: levels of 0-255 or 0-65535 for 8- and 16-bit images on all cha
 from __future__ import annotations
 
 import math
+from typing import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -134,14 +135,22 @@ class MetricsTable(QtWidgets.QTableWidget):
         self.horizontalHeader().setSortIndicator(-1, QtCore.Qt.SortOrder.AscendingOrder)
         self.setSortingEnabled(True)
         self._results: dict[str, MethodResult] = {}
+        self._order: list[str] = []
+        self.reference: str | None = None
         self.units: ErrorUnits | None = None
         self._show_headers()
         self.cellClicked.connect(self._on_cell_clicked)
 
-    def clear_results(self) -> None:
+    def clear_results(self, order: Sequence[str] = (), reference: str | None = None) -> None:
+        """Empty the table for a new comparison whose methods are ``order`` (rows keep
+        that order as results arrive) and whose reference method is ``reference`` (its
+        row is marked as such and never counted as best: it scores perfectly by
+        definition)."""
         self._results.clear()
         self.setRowCount(0)
         self.units = None
+        self._order = list(order)
+        self.reference = reference
         self._show_headers()
 
     def header_texts(self) -> list[str]:
@@ -170,11 +179,20 @@ class MetricsTable(QtWidgets.QTableWidget):
                     self._fill_row(row, self._results[self.item(row, 0).data(KEY_ROLE)])
         row = self._row_of(result.method_id)
         if row is None:
-            row = self.rowCount()
+            row = self._place_for(result.method_id)
             self.insertRow(row)
         self._fill_row(row, result)
         self.setSortingEnabled(sorting)
         self._mark_best()
+
+    def _place_for(self, method_id: str) -> int:
+        """Where a new row goes: after the rows of methods that come before it in the
+        comparison's order (the panels' order), whatever order results arrive in."""
+        if method_id not in self._order:
+            return self.rowCount()
+        rank = self._order.index(method_id)
+        shown = [self.item(r, 0).data(KEY_ROLE) for r in range(self.rowCount())]
+        return sum(1 for key in shown if key in self._order and self._order.index(key) < rank)
 
     def _fill_row(self, row: int, result: MethodResult) -> None:
         for column, (_, read, _) in enumerate(COLUMNS):
@@ -183,6 +201,8 @@ class MetricsTable(QtWidgets.QTableWidget):
                 changed = changed_params_text(result.method_id, result.params)
                 if changed:
                     title = f"{title} ({changed})"
+                if result.method_id == self.reference and not changed:
+                    title = f"{title} (reference)"
                 item = _SortableItem(title)
                 item.setData(SORT_ROLE, title)
                 item.setToolTip(self._method_tooltip(result))
@@ -223,7 +243,10 @@ class MetricsTable(QtWidgets.QTableWidget):
 
     def _mark_best(self) -> None:
         for column in range(1, len(COLUMNS)):
-            keys = [self.item(r, column).data(SORT_ROLE) for r in range(self.rowCount())]
+            keys = [
+                None if column >= 2 and self._is_reference_row(r) else self.item(r, column).data(SORT_ROLE)
+                for r in range(self.rowCount())
+            ]
             present = [k for k in keys if k is not None]
             best = min(present) if present else None
             for row, key in enumerate(keys):
@@ -235,6 +258,10 @@ class MetricsTable(QtWidgets.QTableWidget):
                 item.setData(BEST_ROLE, is_best)
                 item.setBackground(QtGui.QColor(60, 140, 60, 90) if is_best else QtGui.QBrush())
                 item.setToolTip("Best in this column" if is_best else item.data(NOTE_ROLE) or "")
+
+    def _is_reference_row(self, row: int) -> bool:
+        result = self._results.get(self.item(row, 0).data(KEY_ROLE))
+        return result is not None and result.method_id == self.reference and not result.params
 
     def column_texts(self, column: int) -> list[str]:
         return [self.item(r, column).text() for r in range(self.rowCount())]

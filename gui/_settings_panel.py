@@ -16,6 +16,7 @@ from core import ComparisonSettings, MethodChoice, Param
 
 from ._help import rich_tooltip
 from ._runner import DiffOptions
+from ._wheel_guard import guard_wheel
 
 #: Ticked when the app starts for the first time: the core's default methods, the same
 #: set the command line and `core.ComparisonSettings()` run.
@@ -182,12 +183,12 @@ class SettingsPanel(QtWidgets.QWidget):
         for gain in GAINS:
             self.gain.addItem(f"x{gain}", gain)
 
+        guard_wheel(self.mode, self.scale, self.scale_x, self.downsampler, self.reference, self.convention,
+                    self.diff_kind, self.gain)
         form = QtWidgets.QFormLayout()
         form.addRow("Mode", self.mode)
-        scale_row = QtWidgets.QHBoxLayout()
-        scale_row.addWidget(self.scale)
-        scale_row.addWidget(self.separate_xy)
-        form.addRow(self.scale_label, scale_row)
+        form.addRow(self.scale_label, self.scale)
+        form.addRow("", self.separate_xy)
         form.addRow(self.scale_x_label, self.scale_x)
         form.addRow(self.scale_error)
         form.addRow(self.downsampler_label, self.downsampler)
@@ -202,7 +203,9 @@ class SettingsPanel(QtWidgets.QWidget):
         diff_box.setLayout(diff_form)
         layout = QtWidgets.QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(QtWidgets.QLabel("Methods (tick to compare; select to edit parameters)"))
+        methods_label = QtWidgets.QLabel("Methods (tick to compare; select to edit parameters)")
+        methods_label.setWordWrap(True)
+        layout.addWidget(methods_label)
         layout.addWidget(self.methods, 1)
         layout.addWidget(self.param_box)
         layout.addWidget(diff_box)
@@ -483,6 +486,7 @@ class SettingsPanel(QtWidgets.QWidget):
         current = self._params.get(method_id, {}).get(param.name, param.default)
         if param.kind in ("choice", "kernel"):
             combo = QtWidgets.QComboBox()
+            guard_wheel(combo)
             for choice in param.choices:
                 combo.addItem(choice, choice)
             combo.setCurrentIndex(max(combo.findData(current), 0))
@@ -490,10 +494,12 @@ class SettingsPanel(QtWidgets.QWidget):
             return combo
         if param.kind == "int":
             spin: QtWidgets.QAbstractSpinBox = AutoSpinBox()
+            guard_wheel(spin)
             low = int(param.minimum if param.minimum is not None else 0)
             spin.setRange(low - 1 if param.default is None else low, int(param.maximum or 1024))
         else:
             spin = AutoDoubleSpinBox()
+            guard_wheel(spin)
             spin.setDecimals(3)
             spin.setSingleStep(0.05)
             spin.setRange(param.minimum if param.minimum is not None else -1e6, param.maximum if param.maximum is not None else 1e6)

@@ -221,3 +221,39 @@ def test_method_descriptions_are_rich_text_tooltips(panel: SettingsPanel) -> Non
         assert QtGui.Qt.mightBeRichText(panel.downsampler.itemData(index, QtCore.Qt.ItemDataRole.ToolTipRole))
     panel.methods.setCurrentItem(panel.method_item("bicubic"))
     assert QtGui.Qt.mightBeRichText(panel.param_editors["a"].toolTip())
+
+
+def wheel(widget: QtWidgets.QWidget, notches: int) -> None:
+    position = QtCore.QPointF(widget.rect().center())
+    event = QtGui.QWheelEvent(
+        position, QtCore.QPointF(widget.mapToGlobal(position.toPoint())), QtCore.QPoint(0, 0),
+        QtCore.QPoint(0, -120 * notches), QtCore.Qt.MouseButton.NoButton, QtCore.Qt.KeyboardModifier.NoModifier,
+        QtCore.Qt.ScrollPhase.NoScrollPhase, False,
+    )
+    QtWidgets.QApplication.sendEvent(widget, event)
+
+
+def test_the_wheel_scrolls_the_panel_and_never_changes_a_setting_by_accident(qtbot) -> None:
+    panel = SettingsPanel()
+    area = QtWidgets.QScrollArea()
+    area.setWidget(panel)
+    area.setWidgetResizable(True)
+    area.resize(320, 220)  # short: the panel scrolls
+    qtbot.addWidget(area)
+    area.show()
+    qtbot.waitExposed(area)
+    bar = area.verticalScrollBar()
+    assert bar.maximum() > 0
+    before = (panel.downsampler.currentData(), panel.mode.currentData(), panel.diff_kind.currentData(),
+              panel.gain.currentData(), panel.scale.value())
+    for widget in (panel.downsampler, panel.mode, panel.diff_kind, panel.gain, panel.scale):
+        wheel(widget, 2)
+    after = (panel.downsampler.currentData(), panel.mode.currentData(), panel.diff_kind.currentData(),
+             panel.gain.currentData(), panel.scale.value())
+    assert after == before
+    assert bar.value() > 0  # the wheel scrolled the panel instead
+    # A field the user clicked (focused) takes the wheel as usual.
+    panel.downsampler.setFocus()
+    qtbot.waitUntil(panel.downsampler.hasFocus, timeout=2000)
+    wheel(panel.downsampler, 1)
+    assert panel.downsampler.currentData() != before[0]
