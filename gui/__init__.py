@@ -22,10 +22,11 @@ def run_viewer(images: Sequence[str] = (), session: str | None = None) -> int:
     """Open the window on ``images`` (or a saved ``session``, or the built-in test
     chart) and run until it closes; returns the exit status.
 
-    Closing the window cancels the comparison and waits briefly for it (an export being
-    written is finished). A cancelled step that still runs after that (one long library
-    call cannot be interrupted) would keep the process alive for nothing: the process
-    then ends at once, without waiting for it.
+    Closing the window cancels the comparison and waits for it at most a second (an
+    export being written gets up to 30 s to finish: `_runner.TASK_CLOSE_WAIT_MS`). A
+    cancelled step that still runs after that (one long library call cannot be
+    interrupted) would keep the process alive for nothing: the process then ends at once,
+    without waiting for it.
     """
     from PySide6 import QtWidgets
 
