@@ -2,7 +2,10 @@
 
     python3 bench/bench_viewer.py [--out docs/BENCHMARKS.md]
 
-Runs offscreen unless a display is set (under Xvfb it paints through X). Measures:
+Runs offscreen unless a display is set (under Xvfb it paints through X). Every figure is
+measured twice, in fresh processes: as installed, and with PyTorch hidden (an import hook
+refuses ``import torch``, as on a machine without it), so what PyTorch's presence costs
+the window shows side by side. Measures:
 
 - process start to the first painted window (a fresh child process, cold imports);
 - a 1024x1024 image opened at x4 (degrade mode, then upscale mode): time to the first
@@ -11,12 +14,14 @@ Runs offscreen unless a display is set (under Xvfb it paints through X). Measure
 - the same stall probe while a 2048x2048 image is compared at x4;
 - redraw time after a zoom or pan with 9 panels of 4096x4096 output (8 methods and the
   original), at fit, 1:1 and 40x, painting every panel's viewport synchronously;
-- peak memory (max RSS) against the bytes of the images shown.
+- peak memory (max RSS) against the bytes of the images shown;
+- whether the window's process imported PyTorch.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import resource
@@ -26,6 +31,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -39,8 +45,20 @@ from bench._report import cpu_name, write_section  # noqa: E402
 CLASSIC = ("nearest", "bilinear", "bicubic", "lanczos4", "area")
 GOALS = {"window": 1.5, "first": 0.3, "all": 2.0, "stall": 0.050, "redraw": 0.016, "memory": 1.5}
 
+#: Code that makes ``import torch`` fail in the process that runs it (``--hide-torch``).
+_HIDE_TORCH = """
+import importlib.abc, sys
+class _HideTorch(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" or name.startswith("torch."):
+            raise ModuleNotFoundError(f"No module named {name!r} (hidden by bench_viewer.py)", name=name)
+        return None
+sys.meta_path.insert(0, _HideTorch())
+"""
+
 _CHILD = """
 import os, sys, time
+{hide}
 sys.path.insert(0, {root!r})
 from PySide6 import QtCore, QtWidgets
 from gui import MainWindow
@@ -81,11 +99,16 @@ def resident_bytes() -> int:
     return 0
 
 
-def startup_seconds(repeats: int) -> list[float]:
+def hide_torch() -> None:
+    """Make ``import torch`` fail in this process, as where PyTorch is not installed."""
+    exec(_HIDE_TORCH, {"__name__": "hide_torch"})  # the same code the start-up child runs
+
+
+def startup_seconds(repeats: int, hidden: bool) -> list[float]:
     """Wall time from spawning a Python process to its window's first paint."""
     times = []
     with tempfile.TemporaryDirectory() as tmp:
-        code = _CHILD.format(root=str(ROOT), ini=str(Path(tmp) / "s.ini"))
+        code = _CHILD.format(root=str(ROOT), ini=str(Path(tmp) / "s.ini"), hide=_HIDE_TORCH if hidden else "")
         for _ in range(repeats):
             start = time.time()
             out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
@@ -221,18 +244,10 @@ def verdict(value: float, goal: float) -> str:
     return "meets" if value <= goal else "misses"
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "BENCHMARKS.md")
-    parser.add_argument("--startup-repeats", type=int, default=5)
-    parser.add_argument("--nine", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.nine:
-        print(json.dumps(nine_panels(args.nine)))
-        return 0
-
-    startup = startup_seconds(args.startup_repeats)
-    print(f"start to first paint: median {statistics.median(startup):.2f} s over {len(startup)}")
+def measure(startup_repeats: int, hidden: bool) -> dict:
+    """Every figure of the report, in this process (and the children it starts)."""
+    startup = startup_seconds(startup_repeats, hidden)
+    print(f"start to first paint: median {statistics.median(startup):.2f} s over {len(startup)}", file=sys.stderr)
 
     import core
 
@@ -251,56 +266,127 @@ def main() -> int:
     run_open(app, window, photo(256), "degrade")  # warm-up: first calls into OpenCV and Qt
     opened = {mode: run_open(app, window, image1k, mode) for mode in ("degrade", "upscale")}
     for mode, figures in opened.items():
-        print(mode, {k: round(v, 3) for k, v in figures.items()})
+        print(mode, {k: round(v, 3) for k, v in figures.items()}, file=sys.stderr)
     big = run_open(app, window, image2k, "degrade")
-    print("2048 degrade", {k: round(v, 3) for k, v in big.items()})
+    print("2048 degrade", {k: round(v, 3) for k, v in big.items()}, file=sys.stderr)
+    torch_imported = "torch" in sys.modules
+    window_peak = max_rss_bytes()
 
     window.close()
+    nine_command = [sys.executable, __file__, "--nine", str(image1k)] + (["--hide-torch"] if hidden else [])
     nine = json.loads(subprocess.run(
-        [sys.executable, __file__, "--nine", str(image1k)], capture_output=True, text=True, timeout=300, check=True
+        nine_command, capture_output=True, text=True, timeout=300, check=True
     ).stdout.strip().splitlines()[-1])
-    redraw, peak, rss_before, shown_bytes = nine["redraw"], nine["peak"], nine["before"], nine["shown"]
-    print("9 x 4096 redraw", {k: round(v * 1000, 2) for k, v in redraw.items()}, "ms")
-    print(f"memory: peak {peak / 2**20:.0f} MiB, before {rss_before / 2**20:.0f} MiB, shown {shown_bytes / 2**20:.0f} MiB")
+    print("9 x 4096", nine, file=sys.stderr)
+    return {"startup": startup, "opened": opened, "big": big, "nine": nine, "torch": torch_imported,
+            "window_peak": window_peak, "machine": machine()}
 
-    start_median = statistics.median(startup)
+
+def measured_in_a_child(startup_repeats: int, hidden: bool) -> dict:
+    """`measure` in a fresh process, with PyTorch hidden or as installed."""
+    command = [sys.executable, __file__, "--measure", "--startup-repeats", str(startup_repeats)]
+    run = subprocess.run(command + (["--hide-torch"] if hidden else []), capture_output=True, text=True, timeout=1800)
+    if run.returncode != 0:
+        raise RuntimeError(f"measuring failed:\n{run.stderr[-2000:]}")
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def report(variants: dict[str, dict]) -> str:
+    """The viewer section of docs/BENCHMARKS.md: one figure column per variant."""
+    names = list(variants)
+    first = variants[names[0]]
+    rows: list[tuple[str, list[str], str, list[float] | None, float | None]] = []
+
+    def row(
+        measure: str,
+        figure: Callable[[dict], str],
+        goal: float | None = None,
+        unit: str = "ms",
+        value: Callable[[dict], float] | None = None,
+    ) -> None:
+        """``figure(v)`` is the text for variant ``v``; ``value(v)`` the number judged
+        against ``goal`` (in ``unit``)."""
+        texts = [figure(variants[n]) for n in names]
+        values = [value(variants[n]) for n in names] if value is not None else None
+        goal_text = "" if goal is None else (f"{goal:g} s" if unit == "s" else f"{goal * 1000:.0f} ms" if unit == "ms" else f"{goal}x")
+        rows.append((measure, texts, goal_text, values, goal))
+
+    row("process start to first painted window (cold)",
+        lambda v: f"{statistics.median(v['startup']):.2f} s (min {min(v['startup']):.2f})", GOALS["window"], "s",
+        lambda v: statistics.median(v["startup"]))
+    for mode in ("degrade", "upscale"):
+        what = "outputs 1024x1024" if mode == "degrade" else "outputs 4096x4096"
+        row(f"1024x1024 at x4, {mode} ({what}): first panel", lambda v, m=mode: f"{v['opened'][m]['first'] * 1000:.0f} ms",
+            GOALS["first"], value=lambda v, m=mode: v["opened"][m]["first"])
+        row("same: all classic methods", lambda v, m=mode: f"{v['opened'][m]['classic'] * 1000:.0f} ms",
+            GOALS["all"], value=lambda v, m=mode: v["opened"][m]["classic"])
+        row("same: all 9 default methods", lambda v, m=mode: f"{v['opened'][m]['every'] * 1000:.0f} ms")
+        row("same: longest event-loop stall", lambda v, m=mode: f"{v['opened'][m]['stall'] * 1000:.0f} ms",
+            GOALS["stall"], value=lambda v, m=mode: v["opened"][m]["stall"])
+    row("2048x2048 at x4, degrade: longest event-loop stall", lambda v: f"{v['big']['stall'] * 1000:.0f} ms",
+        GOALS["stall"], value=lambda v: v["big"]["stall"])
+    row("2048x2048 at x4, degrade: all 9 default methods", lambda v: f"{v['big']['every'] * 1000:.0f} ms")
+    for zoom in first["nine"]["redraw"]:
+        row(f"redraw of 9 panels of 4096x4096 after zoom/pan, {zoom}", lambda v, z=zoom: f"{v['nine']['redraw'][z] * 1000:.1f} ms",
+            GOALS["redraw"], value=lambda v, z=zoom: v["nine"]["redraw"][z])
+
+    def ratio(v: dict) -> float:
+        return v["nine"]["peak"] / v["nine"]["shown"]
+
+    row("9 panels of 4096x4096: peak memory / bytes shown",
+        lambda v: f"{ratio(v):.2f}x ({v['nine']['peak'] / 2**20:.0f} MiB for {v['nine']['shown'] / 2**20:.0f} MiB)",
+        GOALS["memory"], "x", ratio)
+    row("same, peak above the memory in use before the comparison",
+        lambda v: f"{(v['nine']['peak'] - v['nine']['before']) / v['nine']['shown']:.2f}x")
+    row("same, resident once all results are shown, above that baseline",
+        lambda v: f"{(v['nine']['now'] - v['nine']['before']) / v['nine']['shown']:.2f}x")
+    row("peak memory of the window that ran the 1024 and 2048 comparisons",
+        lambda v: f"{v['window_peak'] / 2**20:.0f} MiB")
+    row("PyTorch imported by the window", lambda v: "yes" if v["torch"] else "no")
+
+    header = "| measure | " + " | ".join(names) + " | goal | |"
     lines = [
         "## Viewer",
         "",
-        f"Machine: {machine()}.",
+        f"Machine: {first['machine']}.",
         "`python3 bench/bench_viewer.py`; goals from the viewer issue. Times are single runs",
-        "(start-up: the median of several) on a shared 2-core machine.",
+        "(start-up: the median of several) on a shared 2-core machine. Each column is a fresh",
+        "set of processes: PyTorch as installed, and hidden (an import hook refuses it, as on a",
+        "machine without it). The verdict is the worst of the columns.",
         "",
-        "| measure | figure | goal | |",
-        "|---|---|---|---|",
-        f"| process start to first painted window (cold) | {start_median:.2f} s (min {min(startup):.2f}) | {GOALS['window']} s | {verdict(start_median, GOALS['window'])} |",
+        header,
+        "|---|" + "---|" * len(names) + "---|---|",
     ]
-    for mode, figures in opened.items():
-        what = "outputs 1024x1024" if mode == "degrade" else "outputs 4096x4096"
-        lines += [
-            f"| 1024x1024 at x4, {mode} ({what}): first panel | {figures['first'] * 1000:.0f} ms | {GOALS['first'] * 1000:.0f} ms | {verdict(figures['first'], GOALS['first'])} |",
-            f"| same: all classic methods | {figures['classic'] * 1000:.0f} ms | {GOALS['all'] * 1000:.0f} ms | {verdict(figures['classic'], GOALS['all'])} |",
-            f"| same: all 9 default methods | {figures['every'] * 1000:.0f} ms | | |",
-            f"| same: longest event-loop stall | {figures['stall'] * 1000:.0f} ms | {GOALS['stall'] * 1000:.0f} ms | {verdict(figures['stall'], GOALS['stall'])} |",
-        ]
-    lines += [
-        f"| 2048x2048 at x4, degrade: longest event-loop stall | {big['stall'] * 1000:.0f} ms | {GOALS['stall'] * 1000:.0f} ms | {verdict(big['stall'], GOALS['stall'])} |",
-        f"| 2048x2048 at x4, degrade: all 9 default methods | {big['every'] * 1000:.0f} ms | | |",
-    ]
-    for name, seconds in redraw.items():
-        lines.append(
-            f"| redraw of 9 panels of 4096x4096 after zoom/pan, {name} | {seconds * 1000:.1f} ms | {GOALS['redraw'] * 1000:.0f} ms | {verdict(seconds, GOALS['redraw'])} |"
-        )
-    ratio = peak / shown_bytes
-    above = (peak - rss_before) / shown_bytes
-    lines += [
-        f"| 9 panels of 4096x4096: peak memory / bytes shown | {ratio:.2f}x ({peak / 2**20:.0f} MiB for {shown_bytes / 2**20:.0f} MiB) | {GOALS['memory']}x | {verdict(ratio, GOALS['memory'])} |",
-        f"| same, peak above the memory in use before the comparison | {above:.2f}x | | |",
-        f"| same, resident once all results are shown, above that baseline | {(nine['now'] - rss_before) / shown_bytes:.2f}x | | |",
-    ]
-    report = "\n".join(lines)
-    print(report)
-    write_section(args.out, "viewer", report)
+    for measure, texts, goal_text, values, goal in rows:
+        judged = "" if values is None or goal is None else verdict(max(values), goal)
+        lines.append(f"| {measure} | " + " | ".join(texts) + f" | {goal_text} | {judged} |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "BENCHMARKS.md")
+    parser.add_argument("--startup-repeats", type=int, default=5)
+    parser.add_argument("--hide-torch", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--nine", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.hide_torch:
+        hide_torch()
+    if args.nine:
+        print(json.dumps(nine_panels(args.nine)))
+        return 0
+    if args.measure:
+        print(json.dumps(measure(args.startup_repeats, args.hide_torch)))
+        return 0
+
+    variants = {"PyTorch installed": measured_in_a_child(args.startup_repeats, hidden=False)}
+    variants["PyTorch hidden"] = measured_in_a_child(args.startup_repeats, hidden=True)
+    if importlib.util.find_spec("torch") is None:  # both columns measured the same thing
+        variants = {"without PyTorch": variants["PyTorch hidden"]}
+    text = report(variants)
+    print(text)
+    write_section(args.out, "viewer", text)
     return 0
 
 

@@ -14,7 +14,9 @@ is counted in `Backend.traffic`.
 The backend of a call is chosen, in order, by the call (``backend=``), the session
 (`set_backend`), the ``UPSCOPE_BACKEND`` environment variable, and otherwise automatically
 (`auto_backend`): a GPU through PyTorch, else a real OpenCL GPU that passes a self-test,
-else the CPU. OpenCL on a CPU device (POCL) is never chosen automatically.
+else the CPU. OpenCL on a CPU device (POCL) is never chosen automatically, and PyTorch is
+imported only when it is chosen or a GPU driver makes it a candidate: `unavailable_backends`
+answers whether each backend can run without importing it.
 
 A backend that fails at run time (kernel refused, device lost, out of memory) is marked
 unusable for the rest of the session by `report_failure`; the step reruns on the CPU.
@@ -22,6 +24,7 @@ unusable for the rest of the session by `report_failure`; the step reruns on the
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import threading
@@ -207,6 +210,8 @@ def processor_name() -> str:
 _lock = threading.RLock()
 _instances: dict[str, Backend] = {}
 _unusable: dict[str, str] = {}
+#: Backends that could not be constructed here, with why (not retried until `reset_backends`).
+_unconstructible: dict[str, str] = {}
 _session_choice: str | None = None
 _auto_choice: str | None = None
 
@@ -229,21 +234,32 @@ def get_backend(name: str) -> Backend:
     """The backend ``name`` (``"cpu"``, ``"opencl"`` or ``"torch"``), ready to run.
 
     Raises `ParameterError` for an unknown name and `BackendError` (with the reason) when
-    the backend cannot run here: no OpenCL device, PyTorch not installed, or marked
-    unusable earlier in this session.
+    the backend cannot run here: no OpenCL device, PyTorch not installed or failing to
+    start, or marked unusable earlier in this session. A backend that cannot be
+    constructed is not tried again until `reset_backends`.
     """
     if name not in BACKEND_NAMES:
         raise ParameterError(f"unknown backend {name!r}; known backends: {', '.join(BACKEND_NAMES)} (or 'auto')")
     with _lock:
         if name in _unusable:
             raise BackendError(f"{name} is off for this session: {_unusable[name]}")
+        if name in _unconstructible:
+            raise BackendError(_unconstructible[name])
         if name not in _instances:
-            _instances[name] = _make(name)
+            try:
+                _instances[name] = _make(name)
+            except BackendError as exc:
+                _unconstructible[name] = str(exc)
+                raise
+            except Exception as exc:  # a broken install must not stop the app
+                _unconstructible[name] = f"{name} cannot start here ({type(exc).__name__}: {exc})"
+                raise BackendError(_unconstructible[name]) from exc
         return _instances[name]
 
 
 def available_backends() -> list[BackendInfo]:
-    """Every backend that can run here, CPU first."""
+    """Every backend that can run here, CPU first. Constructs each one (this imports
+    PyTorch when it is installed); `unavailable_backends` answers without that."""
     found = []
     for name in BACKEND_NAMES:
         try:
@@ -253,14 +269,54 @@ def available_backends() -> list[BackendInfo]:
     return found
 
 
+#: What `backend_refusal` says when the ``torch`` package is not installed.
+TORCH_MISSING = "PyTorch is not installed (pip install -e \".[torch]\")"
+
+
+def _torch_installed() -> bool:
+    """Whether the ``torch`` package can be found, without importing it."""
+    try:
+        return importlib.util.find_spec("torch") is not None
+    except (ImportError, ValueError):  # a finder that refuses it, or a broken module entry
+        return False
+
+
+def backend_refusal(name: str) -> str | None:
+    """Why backend ``name`` cannot run here, or None when it can, as far as a cheap check
+    tells.
+
+    PyTorch is not imported for this (an import takes seconds and hundreds of megabytes):
+    its package being installed is enough until it is chosen, and a failure to start then
+    is reported by `get_backend` and, from then on, here. OpenCL is constructed, which
+    only queries OpenCV's OpenCL runtime (milliseconds). Unknown names raise
+    `ParameterError`.
+    """
+    if name not in BACKEND_NAMES:
+        raise ParameterError(f"unknown backend {name!r}; known backends: {', '.join(BACKEND_NAMES)} (or 'auto')")
+    with _lock:
+        if name in _unusable:
+            return f"{name} is off for this session: {_unusable[name]}"
+        if name in _unconstructible:
+            return _unconstructible[name]
+        if name in _instances:
+            return None
+    if name == "torch":
+        return None if _torch_installed() else TORCH_MISSING
+    try:
+        get_backend(name)
+    except BackendError as exc:
+        return str(exc)
+    return None
+
+
 def unavailable_backends() -> dict[str, str]:
-    """Backend name to the reason it cannot run here (for the viewer and ``--backend``)."""
+    """Backend name to the reason it cannot run here (for the viewer and ``--backend``),
+    from `backend_refusal`: PyTorch is not imported to answer."""
     reasons = {}
     for name in BACKEND_NAMES:
-        try:
-            get_backend(name)
-        except BackendError as exc:
-            reasons[name] = str(exc)
+        reason = backend_refusal(name)
+        if reason is not None:
+            reasons[name] = reason
     return reasons
 
 
@@ -383,6 +439,7 @@ def reset_backends() -> None:
     with _lock:
         _instances.clear()
         _unusable.clear()
+        _unconstructible.clear()
         _session_choice = None
         _auto_choice = None
 

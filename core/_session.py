@@ -4,6 +4,10 @@ A session holds the image path, the `ComparisonSettings`, the regions of interes
 view (centre and zoom) and how difference maps are shown. The image path is stored
 relative to the session file when the image lies in the same folder tree, so a folder
 of images and sessions can be moved as a whole.
+
+A session file is input like any other: `load_session` checks every value (kinds, ranges,
+method ids and their parameters) and names the file and key of the first bad one; nothing
+out of range is clamped silently.
 """
 
 from __future__ import annotations
@@ -15,16 +19,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._downsample import get_downsampler
 from ._errors import ImageError, ParameterError, shown_path
 from ._export import write_text
 from ._files import read_regular_file
 from ._figure import Region
+from ._limits import limits
 from ._pipeline import ComparisonSettings, MethodChoice
+from ._registry import get_method
 
 SESSION_FORMAT = "upscope-session"
 SESSION_VERSION = 1
 MAX_SESSION_BYTES = 16 * 1024 * 1024
 """A session file is a few kilobytes; a larger file is refused before it is read."""
+#: The zooms a session's view may hold, in screen pixels per image pixel.
+VIEW_ZOOM_RANGE = (1 / 1024, 1024.0)
 
 
 @dataclass(frozen=True)
@@ -66,15 +75,20 @@ def settings_to_dict(settings: ComparisonSettings) -> dict[str, Any]:
 
 def settings_from_dict(data: Any, where: str = "settings") -> ComparisonSettings:
     """The inverse of `settings_to_dict`; missing keys take their defaults. Raises
-    `ParameterError` naming the key for values of the wrong kind."""
+    `ParameterError` naming the key for a value of the wrong kind or out of range (a
+    scale outside 1 to ``core.limits.max_scale``, NaN), an unknown mode, convention,
+    downsampler or method id, a method listed twice, or a parameter its method refuses."""
     if not isinstance(data, dict):
-        raise ParameterError(f"{where} must be an object; got {type(data).__name__}")
+        raise ParameterError(f"{where} must be an object; got {_shown(data)}")
     defaults = ComparisonSettings()
     scale = data.get("scale", defaults.scale)
     if isinstance(scale, list) and len(scale) == 2:
         scale = (scale[0], scale[1])
+    wanted = f"{where}.scale must be a number from 1 to {limits.max_scale:g}, or [y, x] of two"
     if not (_is_number(scale) or (isinstance(scale, tuple) and all(_is_number(s) for s in scale))):
-        raise ParameterError(f"{where}.scale must be a number or [y, x]; got {scale!r}")
+        raise ParameterError(f"{wanted}; got {_shown(scale)}")
+    if not all(1 <= value <= limits.max_scale for value in (scale if isinstance(scale, tuple) else (scale,))):
+        raise ParameterError(f"{wanted}; got {_shown(scale)}")
     methods = data.get("methods")
     if methods is None:
         choices = defaults.method_choices()
@@ -82,15 +96,32 @@ def settings_from_dict(data: Any, where: str = "settings") -> ComparisonSettings
         choices = tuple(_choice(m, f"{where}.methods[{i}]") for i, m in enumerate(methods))
     else:
         raise ParameterError(f"{where}.methods must be a list; got {type(methods).__name__}")
+    ids = [c.id for c in choices]
+    twice = next((i for i in ids if ids.count(i) > 1), None)
+    if twice is not None:
+        raise ParameterError(f"{where}.methods lists {twice!r} more than once")
     text = {}
     for key in ("mode", "downsampler", "convention"):
         value = data.get(key, getattr(defaults, key))
         if not isinstance(value, str):
-            raise ParameterError(f"{where}.{key} must be a string; got {value!r}")
+            raise ParameterError(f"{where}.{key} must be a string; got {_shown(value)}")
         text[key] = value
+    if text["mode"] not in ("upscale", "degrade"):
+        raise ParameterError(f"{where}.mode must be 'upscale' or 'degrade'; got {_shown(text['mode'])}")
+    if text["convention"] not in ("all", "paper"):
+        raise ParameterError(f"{where}.convention must be 'all' or 'paper'; got {_shown(text['convention'])}")
+    try:
+        get_downsampler(text["downsampler"])
+    except ParameterError as exc:
+        raise ParameterError(f"{where}.downsampler: {exc}") from None
     reference = data.get("reference")
     if reference is not None and not isinstance(reference, str):
-        raise ParameterError(f"{where}.reference must be a method id or null; got {reference!r}")
+        raise ParameterError(f"{where}.reference must be a method id or null; got {_shown(reference)}")
+    if reference is not None:
+        try:
+            get_method(reference)
+        except ParameterError as exc:
+            raise ParameterError(f"{where}.reference: {exc}") from None
     return ComparisonSettings(
         mode=text["mode"],  # type: ignore[arg-type]
         scale=scale,
@@ -135,34 +166,54 @@ def load_session(path: str | os.PathLike) -> Session:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ImageError(f"{path}: not a session file (invalid JSON at line {exc.lineno}: {exc.msg})") from None
+        raise ImageError(f"{shown_path(path)}: not a session file (invalid JSON at line {exc.lineno}: {exc.msg})") from None
+    except RecursionError:
+        raise ImageError(f"{shown_path(path)}: not a session file (its JSON is nested too deeply to read)") from None
+    except ValueError:  # Python refuses integers of more than 4300 digits
+        raise ImageError(f"{shown_path(path)}: not a session file (it holds a number too long to read)") from None
     if not isinstance(data, dict) or data.get("format") != SESSION_FORMAT:
-        raise ImageError(f"{path}: not an Upscope session file (no \"format\": \"{SESSION_FORMAT}\")")
+        raise ImageError(f"{shown_path(path)}: not an Upscope session file (no \"format\": \"{SESSION_FORMAT}\")")
     if data.get("version") != SESSION_VERSION:
-        raise ImageError(f"{path}: session version {data.get('version')!r} is not supported (this Upscope reads {SESSION_VERSION})")
-    where = str(path)
+        raise ImageError(f"{shown_path(path)}: session version {data.get('version')!r} is not supported (this Upscope reads {SESSION_VERSION})")
+    where = shown_path(path)
     image = data.get("image")
     if image is not None and not isinstance(image, str):
-        raise ParameterError(f"{where}: image must be a path or null; got {image!r}")
+        raise ParameterError(f"{where}: image must be a path or null; got {_shown(image)}")
+    if image is not None and (not image or "\0" in image):
+        raise ParameterError(f"{where}: image must be a path (not empty, no NUL character); got {_shown(image)}")
     if image is not None and not os.path.isabs(image):
         image = str((path.resolve().parent / image).resolve())
     regions = data.get("regions") or []
-    if not isinstance(regions, list) or not all(isinstance(r, list) and len(r) == 4 and all(isinstance(v, int) for v in r) for r in regions):
-        raise ParameterError(f"{where}: regions must be a list of [x, y, width, height] whole numbers; got {regions!r}")
+    if not isinstance(regions, list) or not all(
+        isinstance(r, list) and len(r) == 4 and all(isinstance(v, int) and not isinstance(v, bool) for v in r) for r in regions
+    ):
+        raise ParameterError(f"{where}: regions must be a list of [x, y, width, height] whole numbers; got {_shown(regions)}")
+    largest = limits.max_output_pixels  # no side of an image can be longer
+    for index, region in enumerate(regions):
+        if any(abs(v) > largest for v in region):
+            raise ParameterError(f"{where}: regions[{index}] has a value over {largest}; got {_shown(region)}")
     view = data.get("view")
     if view is not None:
-        if not (isinstance(view, dict) and all(_is_number(view.get(k)) for k in ("cx", "cy", "zoom")) and view["zoom"] > 0):
-            raise ParameterError(f"{where}: view must be {{cx, cy, zoom > 0}} or null; got {view!r}")
+        if not (isinstance(view, dict) and all(_is_number(view.get(k)) for k in ("cx", "cy", "zoom"))):
+            raise ParameterError(f"{where}: view must be {{cx, cy, zoom}} (finite numbers) or null; got {_shown(view)}")
+        for key in ("cx", "cy"):
+            if not 0 <= view[key] <= largest:
+                raise ParameterError(f"{where}: view.{key} must be from 0 to {largest} (a point of the image); got {_shown(view[key])}")
+        low, high = VIEW_ZOOM_RANGE
+        if not low <= view["zoom"] <= high:
+            raise ParameterError(
+                f"{where}: view.zoom must be from 1/{1 / low:g} to {high:g} screen pixels per image pixel; got {_shown(view['zoom'])}"
+            )
         view = View(float(view["cx"]), float(view["cy"]), float(view["zoom"]))
     diff = data.get("difference") or {}
     if not isinstance(diff, dict):
-        raise ParameterError(f"{where}: difference must be an object; got {diff!r}")
+        raise ParameterError(f"{where}: difference must be an object; got {_shown(diff)}")
     gain = diff.get("gain", 1.0)
     if not _is_number(gain) or not 1 <= gain <= 64:
-        raise ParameterError(f"{where}: difference.gain must be a number from 1 to 64; got {gain!r}")
+        raise ParameterError(f"{where}: difference.gain must be a number from 1 to 64; got {_shown(gain)}")
     kind = diff.get("kind", "abs")
-    if kind not in ("abs", "signed", "squared"):
-        raise ParameterError(f"{where}: difference.kind must be abs, signed or squared; got {kind!r}")
+    if not isinstance(kind, str) or kind not in ("abs", "signed", "squared"):
+        raise ParameterError(f"{where}: difference.kind must be abs, signed or squared; got {_shown(kind)}")
     return Session(
         image=image,
         settings=settings_from_dict(data.get("settings", {}), f"{where}: settings"),
@@ -175,15 +226,51 @@ def load_session(path: str | os.PathLike) -> Session:
 
 
 def _choice(item: Any, where: str) -> MethodChoice:
+    """A method of a session: a known id, with parameters its method accepts."""
     if isinstance(item, str):
-        return MethodChoice(item)
-    if isinstance(item, dict) and isinstance(item.get("id"), str) and isinstance(item.get("params", {}), dict):
-        return MethodChoice(item["id"], dict(item.get("params", {})))
-    raise ParameterError(f"{where} must be a method id or {{\"id\": ..., \"params\": {{...}}}}; got {item!r}")
+        method_id, params = item, {}
+    elif isinstance(item, dict) and isinstance(item.get("id"), str) and isinstance(item.get("params", {}), dict):
+        method_id, params = item["id"], dict(item.get("params", {}))
+    else:
+        raise ParameterError(f"{where} must be a method id or {{\"id\": ..., \"params\": {{...}}}}; got {_shown(item)}")
+    try:
+        spec = get_method(method_id)
+        spec.resolve_params(params)
+    except ParameterError as exc:
+        raise ParameterError(f"{where}: {exc}") from None
+    except (ValueError, TypeError, OverflowError):  # e.g. a ragged or non-numeric kernel
+        for param in spec.params:
+            try:
+                param.validate(method_id, params.get(param.name, param.default))
+            except (ValueError, TypeError, OverflowError) as exc:
+                what = "a rectangular array of numbers" if param.kind in ("kernel", "array") else f"a valid {param.kind}"
+                raise ParameterError(
+                    f"{where}: {method_id}: parameter '{param.name}' must be {what}; got {_shown(params.get(param.name))}"
+                ) from exc
+        raise
+    return MethodChoice(method_id, params)
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """Whether ``value`` is a finite JSON number (an integer too large for a float is not)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
+def _shown(value: Any, most: int = 80) -> str:
+    """``repr(value)`` cut to ``most`` characters, for messages (a session may hold a list
+    of a million entries or a number of thousands of digits)."""
+    try:
+        text = repr(value)
+    except ValueError:  # an integer too long to write out
+        return "a number too long to show"
+    except RecursionError:
+        return "a value nested too deeply to show"
+    return text if len(text) <= most else text[: most - 3] + "..."
 
 
 def _relative(image: str, base: Path | None) -> str:

@@ -6,6 +6,8 @@ thread except the pool tasks of `ComparisonRunner`, which call only `core`.
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
 from typing import Sequence
 
@@ -18,7 +20,14 @@ __all__ = ["ComparisonGrid", "ComparisonRunner", "DiffOptions", "MainWindow", "r
 
 def run_viewer(images: Sequence[str] = (), session: str | None = None) -> int:
     """Open the window on ``images`` (or a saved ``session``, or the built-in test
-    chart) and run until it closes; returns the exit status."""
+    chart) and run until it closes; returns the exit status.
+
+    Closing the window cancels the comparison and waits for it at most a second (an
+    export being written gets up to 30 s to finish: `_runner.TASK_CLOSE_WAIT_MS`). A
+    cancelled step that still runs after that (one long library call cannot be
+    interrupted) would keep the process alive for nothing: the process then ends at once,
+    without waiting for it.
+    """
     from PySide6 import QtWidgets
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
@@ -26,12 +35,11 @@ def run_viewer(images: Sequence[str] = (), session: str | None = None) -> int:
     app.setOrganizationName("Upscope")
     window = MainWindow()
     window.show()
-    if session is not None:
-        window.exporter.open_session(session)
-        if images:
-            window.open_paths(list(images))
-    elif images:
-        window.open_paths(list(images))
-    else:
-        window.open_chart("test-chart")
-    return app.exec()
+    window.open_at_start(images, session)
+    status = app.exec()
+    if not window.runner.idle:
+        logging.getLogger(__name__).info("exiting with a cancelled step still running")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    return status

@@ -1,8 +1,9 @@
 """The Compute menu and the status-bar line that says where pixels are computed.
 
-Choosing a backend, probing which ones run here and reading the device's name may import
-PyTorch or run a backend's self-test, so all of it happens in the runner's task pool; the
-menu and the label only show the answers.
+Which backends can run is answered without importing PyTorch (`core.unavailable_backends`:
+its package being installed is enough). Choosing a backend constructs it, which for PyTorch
+means importing it (seconds), and the automatic choice may run a backend's self-test, so
+all of it happens in the runner's task pool; the menu and the label only show the answers.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ class ComputeMenu(QtCore.QObject):
         self.actions.get(saved, self.actions["auto"]).setChecked(True)
         self.group.triggered.connect(lambda action: self.choose(action.data()))
         runner.task_done.connect(self._on_done)
+        runner.task_failed.connect(self._on_failed)
         self.refresh(saved)
 
     def choose(self, name: str) -> None:
@@ -76,6 +78,10 @@ class ComputeMenu(QtCore.QObject):
         """Probe again (after a choice, or after a backend failed)."""
         self.label.setText("Compute: checking...")
         self._task = self.runner.run_task(lambda: probe(choice))
+
+    def _on_failed(self, task_id: int, message: str) -> None:
+        if task_id == self._task:
+            self.label.setText(f"Compute: cannot tell ({message})")
 
     def _on_done(self, task_id: int, value: object) -> None:
         if task_id != self._task or not isinstance(value, BackendState):

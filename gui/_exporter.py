@@ -121,7 +121,8 @@ class Exporter(QtCore.QObject):
         self.window = window
         self.choice = ComparisonExportChoice()
         self.results_format = "png"
-        self._pending: dict[int, Callable[[object], str]] = {}
+        # Exports running: task id to (success sentence from the task's value, target).
+        self._pending: dict[int, tuple[Callable[[object], str], str]] = {}
         window.runner.task_done.connect(self._on_done)
         window.runner.task_failed.connect(self._on_failed)
         keys = QtGui.QKeySequence
@@ -263,7 +264,7 @@ class Exporter(QtCore.QObject):
             )
             return len(written)
 
-        return self._start(work, lambda count: f"Wrote {count} files into {folder}.")
+        return self._start(work, lambda count: f"Wrote {count} files into {folder}.", folder)
 
     # Sessions ------------------------------------------------------------------------------
 
@@ -317,6 +318,12 @@ class Exporter(QtCore.QObject):
         except core.UpscopeError as exc:
             self.failed.emit(str(exc))
             return False
+        self.apply_session(session)
+        return True
+
+    def apply_session(self, session: core.Session) -> None:
+        """Show ``session``'s settings, regions and view now; its image (if any) is read,
+        and its view applied, when it arrives."""
         window = self.window
         window.settings_panel.apply_session(session)
         window.grid.set_regions(session.regions)
@@ -325,7 +332,6 @@ class Exporter(QtCore.QObject):
             window.open_paths([session.image])
         else:
             window.recompute()
-        return True
 
     # Plumbing ------------------------------------------------------------------------------
 
@@ -338,24 +344,36 @@ class Exporter(QtCore.QObject):
             core.save_image(path, figure)  # type: ignore[arg-type]
             return figure.shape[1], figure.shape[0]  # type: ignore[attr-defined]
 
-        return self._start(work, lambda size: f"{verb} {path} ({size[0]}x{size[1]} pixels).")
+        return self._start(work, lambda size: f"{verb} {path} ({size[0]}x{size[1]} pixels).", path)
 
-    def _start(self, work: Callable[[], object], describe: Callable[[object], str]) -> int:
+    def _start(self, work: Callable[[], object], describe: Callable[[object], str], target: str | Path) -> int:
+        """Run an export writing ``target`` (a file or a folder) in the export pool;
+        ``describe`` turns what ``work`` returns into the sentence of success."""
         task_id = self.window.runner.run_task(work)
-        self._pending[task_id] = describe
-        self.window.statusBar().showMessage("Exporting...")
+        self._pending[task_id] = (describe, str(target))
+        self.window.statusBar().showMessage(f"Exporting {target}...")
         return task_id
 
-    def _on_done(self, task_id: int, value: object) -> None:
-        describe = self._pending.pop(task_id, None)
-        if describe is not None:
+    def _settle_status(self) -> None:
+        """The status bar's "Exporting..." goes once no export is left running."""
+        if not self._pending:
             self.window.statusBar().clearMessage()
+
+    def _on_done(self, task_id: int, value: object) -> None:
+        pending = self._pending.pop(task_id, None)
+        if pending is not None:
+            self._settle_status()
+            describe, _target = pending
             self.finished.emit(describe(value))
 
     def _on_failed(self, task_id: int, message: str) -> None:
-        if self._pending.pop(task_id, None) is not None:
-            self.window.statusBar().clearMessage()
-            self.failed.emit(f"Export failed: {message}")
+        """Say which file failed and why: ``"Export failed: <file>: <reason>"`` (the
+        reason alone when it names that file already)."""
+        pending = self._pending.pop(task_id, None)
+        if pending is not None:
+            self._settle_status()
+            _describe, target = pending
+            self.failed.emit(f"Export failed: {message}" if target in message else f"Export failed: {target}: {message}")
 
     def _suggest(self, name: str) -> str:
         image = self._image_name()

@@ -314,12 +314,7 @@ class MainWindow(QtWidgets.QMainWindow):
     # Persistence ----------------------------------------------------------------------
 
     def _restore(self) -> None:
-        text = self.store.value("settings", "")
-        if text:
-            try:
-                self.settings_panel.from_dict(json.loads(str(text)))
-            except (ValueError, TypeError):
-                log.warning("ignoring unreadable saved settings")
+        self._restore_settings()
         geometry = self.store.value("geometry")
         if isinstance(geometry, QtCore.QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
@@ -332,6 +327,39 @@ class MainWindow(QtWidgets.QMainWindow):
             self.restoreState(state)
         self.diff_action.setChecked(self.settings_panel.show_diff.isChecked())
         self._update_recent_menu()
+
+    def _restore_settings(self) -> None:
+        """Show the saved settings. Saved settings that are not a JSON object, or values
+        the panel cannot take as saved (a scale of 1000, NaN, an unknown mode), are named
+        once in the message bar and replaced by the defaults in the store, so the next
+        launch starts clean."""
+        text = self.store.value("settings", "")
+        if not text:
+            return
+        panel = self.settings_panel
+        defaults = panel.to_dict()
+        problem = None
+        try:
+            data = json.loads(str(text))
+        except (ValueError, RecursionError):
+            data, problem = None, "not valid JSON; the defaults are used instead"
+        if problem is None and not isinstance(data, dict):
+            problem = f"{_json_kind(data)} instead of an object of settings; the defaults are used instead"
+        if problem is None:
+            try:
+                panel.from_dict(data)
+                refused = _values_not_taken(data, panel.to_dict())
+                if refused:
+                    named = ", ".join(f"{key} {data[key]!r}"[:80] for key in refused)
+                    problem = f"{named} cannot be used; {'its default is' if len(refused) == 1 else 'their defaults are'} used instead"
+                    panel.from_dict({**data, **{key: defaults[key] for key in refused}})
+            except Exception as exc:  # whatever is in the file, the window must open
+                log.warning("saved settings refused: %s", exc)
+                problem = f"values of the wrong kind ({type(exc).__name__}: {exc}); the defaults are used instead"
+                panel.from_dict(defaults)
+        if problem is not None:
+            self.store.setValue("settings", json.dumps(panel.to_dict()))
+            self.message_bar.show_message(f"Saved settings ({self.store.fileName()}): {problem}.", keep=True)
 
     def _available_geometry(self) -> QtCore.QRect:
         screen = self.screen() or QtGui.QGuiApplication.primaryScreen()
@@ -365,9 +393,9 @@ class MainWindow(QtWidgets.QMainWindow):
         value = self.store.value("recent", "[]")
         try:
             recent = json.loads(str(value))
-        except ValueError:
+        except (ValueError, RecursionError):
             return []
-        return [str(p) for p in recent if isinstance(p, str)]
+        return [p for p in recent if isinstance(p, str)] if isinstance(recent, list) else []
 
     def _remember(self, paths: Sequence[str]) -> None:
         recent = [p for p in paths if not p.startswith("chart:")] + self.recent_files()
@@ -432,9 +460,38 @@ class MainWindow(QtWidgets.QMainWindow):
             self.resizeDocks(bottoms, [max(80, int(d.height() - excess)) for d in bottoms], QtCore.Qt.Orientation.Vertical)
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802
+        """Save the settings, cancel the comparison and wait briefly for the workers (an
+        export being written is finished); the window is hidden meanwhile."""
         self.save_state()
-        self.runner.shutdown()
+        self._recompute_timer.stop()
+        self.hide()
+        if not self.runner.shutdown():
+            log.info("closed with a cancelled step still running; it delivers nothing")
         super().closeEvent(event)
+
+    def open_at_start(self, images: Sequence[str] = (), session: str | None = None) -> None:
+        """What the window shows first: a ``session`` (then ``images``, if any), else
+        ``images``, else the built-in test chart. A session that cannot be opened is named
+        with the reason in the message bar, and the window goes on without it."""
+        if session is not None:
+            try:
+                loaded = core.load_session(session)
+            except core.UpscopeError as exc:
+                problem = str(exc)
+            except Exception as exc:  # whatever the file holds, the window must open
+                log.exception("session %s refused", session)
+                problem = f"{session}: cannot be opened as a session ({type(exc).__name__}: {exc})"
+            else:
+                self.exporter.apply_session(loaded)
+                if images:
+                    self.open_paths(list(images))
+                return
+            kept = "" if images else "\nShowing the built-in test chart instead."
+            self.message_bar.show_message(f"Could not open the session {problem}{kept}", keep=True)
+        if images:
+            self.open_paths(list(images))
+        else:
+            self.open_chart("test-chart")
 
     # Opening images ---------------------------------------------------------------------
 
@@ -687,7 +744,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._on_line_changed(*(self.grid.line or (None, None)))
         if self.pending_view is not None:  # a session's saved view, once its image is shown
             view, self.pending_view = self.pending_view, None
-            self.grid.look_at(view.cx, view.cy, view.zoom)
+            # A view saved on a larger image is kept on this one, as a pan would keep it.
+            self.grid.look_at(min(max(view.cx, 0.0), float(width)), min(max(view.cy, 0.0), float(height)), view.zoom)
 
     def _on_result(self, payload: ResultPayload) -> None:
         result = payload.result
@@ -854,3 +912,26 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _on_view_changed(self) -> None:
         self.zoom_label.setText(f"zoom {self.grid.zoom() * 100:.0f}%")
+
+
+#: Saved settings whose value must be taken exactly as saved (else it is named and replaced).
+_REFUSED_KEYS = ("mode", "scale", "scale_x", "downsampler", "convention", "diff_kind", "gain")
+
+
+def _values_not_taken(saved: dict[str, Any], applied: dict[str, Any]) -> list[str]:
+    """The keys of `_REFUSED_KEYS` whose saved value the settings panel did not take as
+    saved (out of range, unknown, NaN)."""
+    return [key for key in _REFUSED_KEYS if key in saved and saved[key] != applied[key]]  # NaN != NaN
+
+
+def _json_kind(value: Any) -> str:
+    """How a person names a JSON value's kind: "a list", "a number", "null"..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "a list" if isinstance(value, list) else type(value).__name__

@@ -2,8 +2,13 @@
 
 Every payload carries the id of the job that made it; the window drops any whose id is
 not the current one, so a late result of an old image or old settings is never shown.
+Difference maps follow the display options current when a result is delivered, not those
+of when its job started (see `ComparisonRunner._on_result`).
+
 Worker tasks call only `core` and never touch a Qt object other than emitting signals of
-the runner's signal hub, which Qt delivers on the main thread.
+the runner's signal hub, which Qt delivers on the main thread. A hub is never deleted (see
+`_HUBS`), so a task still running after its window closed emits into a live object whose
+receivers are gone, and nothing happens.
 """
 
 from __future__ import annotations
@@ -11,12 +16,12 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
-import shiboken6
 from PySide6 import QtCore
 
 import core
@@ -26,6 +31,12 @@ log = logging.getLogger(__name__)
 
 #: How a person raises the input limit in the window (named in the too-large message).
 LIMIT_HINT = "raise the limit under File > Largest image to open"
+#: How long closing the window waits for comparison work and loads to stop after they
+#: are cancelled; what still runs then is abandoned (`ComparisonRunner.shutdown`).
+CLOSE_WAIT_MS = 1000
+#: How long closing the window waits for one-off tasks (an export being written, the
+#: Compute menu's probe importing PyTorch): an export the user asked for is finished.
+TASK_CLOSE_WAIT_MS = 30_000
 
 
 @dataclass(frozen=True)
@@ -77,6 +88,8 @@ class ResultPayload:
     display: np.ndarray | None
     diff: DiffPayload | None
     measured: bool = True
+    #: The options ``diff`` was made with (None: no map was asked for).
+    diff_options: DiffOptions | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +109,12 @@ class _Hub(QtCore.QObject):
     load_checked = QtCore.Signal(int, object, object)  # request id, good paths, [(path, message)]
     task_done = QtCore.Signal(int, object)  # task id, value
     task_failed = QtCore.Signal(int, str)  # task id, message
+
+
+#: Every hub ever made. Hubs are tiny, one per window, and deleting one while a worker
+#: task that outlived its window may still emit into it (or from the worker thread, when
+#: that task drops the last reference) is what must never happen.
+_HUBS: list[_Hub] = []
 
 
 def make_difference(result_image: np.ndarray, reference: np.ndarray, options: DiffOptions) -> DiffPayload:
@@ -125,6 +144,7 @@ class ComparisonRunner(QtCore.QObject):
         # scheduler leaves the event loop waiting for tens of milliseconds at a time.
         self.pool.setMaxThreadCount(max(QtCore.QThread.idealThreadCount() - 1, 1))
         self._hub = _Hub()
+        _HUBS.append(self._hub)
         self._hub.prepared.connect(self._on_prepared)
         self._hub.result_ready.connect(self._on_result)
         self._hub.diff_ready.connect(self._on_diff)
@@ -151,6 +171,9 @@ class ComparisonRunner(QtCore.QObject):
         self._load_request = 0
         self._cancel = threading.Event()
         self._comparison: Comparison | None = None
+        self._job_name = ""
+        # The display options now: read by workers when they make a map, and checked on
+        # the main thread when a result is delivered.
         self._diff_options: DiffOptions | None = None
         # Results (and their displays) of jobs that only measure again, until prepared.
         self._remeasuring: dict[int, tuple[list[MethodResult], dict[str, np.ndarray]]] = {}
@@ -174,9 +197,10 @@ class ComparisonRunner(QtCore.QObject):
         self._cancel = threading.Event()
         self._comparison = None
         self._diff_options = diff
+        self._job_name = name
         job_id, cancel = self.job_id, self._cancel
         settings = ComparisonSettings(**{**settings.__dict__, "diff_kind": None})
-        self._submit(lambda: self._prepare(job_id, cancel, image, settings, name, key))
+        self._submit(lambda: self._prepare(job_id, cancel, image, settings, name, key), what=name)
         return job_id
 
     def remeasure(
@@ -196,6 +220,7 @@ class ComparisonRunner(QtCore.QObject):
         self._cancel = threading.Event()
         self._comparison = None
         self._diff_options = diff
+        self._job_name = job.image_name
         job_id, cancel = self.job_id, self._cancel
         self._remeasuring[job_id] = ([r for r in results], dict(displays))
         previous = job.comparison
@@ -209,12 +234,12 @@ class ComparisonRunner(QtCore.QObject):
                 )
                 comparison.reference  # a method reference is computed here, off the GUI thread
             except UpscopeError as exc:
-                self._hub.failed.emit(job_id, f"{job.image_name}: {exc}" if job.image_name else str(exc))
+                self._hub.failed.emit(job_id, _about(job.image_name, str(exc)))
                 return
             if not cancel.is_set():
                 self._hub.prepared.emit(replace(job, job_id=job_id, comparison=comparison))
 
-        self._submit(prepare)
+        self._submit(prepare, what=job.image_name)
         return job_id
 
     def cancel(self) -> None:
@@ -228,28 +253,49 @@ class ComparisonRunner(QtCore.QObject):
         self._levels_running.clear()
         self._levels_waiting.clear()
 
-    def shutdown(self, timeout_ms: int = 10000) -> bool:
-        """Cancel everything and wait for running tasks; True when none is left."""
+    def shutdown(self, timeout_ms: int = CLOSE_WAIT_MS, task_timeout_ms: int = TASK_CLOSE_WAIT_MS) -> bool:
+        """Cancel the comparison (`Comparison.cancel`, which long steps check), drop all
+        comparison work and loads, and wait at most ``timeout_ms`` for running comparison
+        and load tasks, and ``task_timeout_ms`` for one-off tasks (exports); True when
+        nothing is left running. What still runs afterwards can deliver nothing (its job
+        is cancelled) and touches no deleted Qt object; a process about to exit need not
+        wait for it (see `gui.run_viewer`)."""
         self.cancel()
         self._load_request += 1
-        done = self.pool.waitForDone(timeout_ms) and self.task_pool.waitForDone(timeout_ms)
-        return done and self.load_pool.waitForDone(timeout_ms)
+        self.load_pool.clear()
+        deadline = time.monotonic() + timeout_ms / 1000
+        tasks_done = self.task_pool.waitForDone(task_timeout_ms)
+        left_ms = max(int((deadline - time.monotonic()) * 1000), 0)
+        done = self.pool.waitForDone(left_ms)
+        left_ms = max(int((deadline - time.monotonic()) * 1000), 0)
+        return self.load_pool.waitForDone(left_ms) and done and tasks_done
 
     @property
     def busy(self) -> bool:
         return self.pool.activeThreadCount() > 0
 
-    def _submit(self, fn: Callable[[], None], pool: QtCore.QThreadPool | None = None, priority: int = 0) -> None:
+    @property
+    def idle(self) -> bool:
+        """Whether no task of any pool is running."""
+        return all(p.activeThreadCount() == 0 for p in (self.pool, self.task_pool, self.load_pool))
+
+    def _submit(
+        self, fn: Callable[[], None], pool: QtCore.QThreadPool | None = None, priority: int = 0, *, what: str = ""
+    ) -> None:
+        """Run ``fn`` in ``pool`` (default: the comparison pool) at ``priority``. An
+        exception it lets out is a bug: it is logged and reported through `failed`
+        against the job current at submission, naming ``what`` (the image it was about)
+        when given."""
+        job_id, hub = self.job_id, self._hub
+
         def guarded() -> None:
-            if not shiboken6.isValid(self._hub):
-                return  # the window was destroyed without shutdown(): nobody is left to tell
             try:
                 fn()
+            except MemoryError as exc:
+                hub.failed.emit(job_id, _about(what, f"not enough memory ({exc or 'MemoryError'})"))
             except Exception as exc:  # a bug must not kill the pool thread silently
-                if not shiboken6.isValid(self._hub):
-                    return
                 log.exception("worker task failed")
-                self._hub.failed.emit(self.job_id, f"Internal error: {type(exc).__name__}: {exc}")
+                hub.failed.emit(job_id, _about(what, f"Internal error: {type(exc).__name__}: {exc}"))
 
         (pool or self.pool).start(guarded, priority)
 
@@ -263,7 +309,7 @@ class ComparisonRunner(QtCore.QObject):
             comparison.reference  # computes a method reference once, here, off the GUI thread
             display = core.to_display(reference)
         except UpscopeError as exc:
-            self._hub.failed.emit(job_id, f"{name}: {exc}" if name else str(exc))
+            self._hub.failed.emit(job_id, _about(name, str(exc)))
             return
         if not cancel.is_set():
             self._hub.prepared.emit(PreparedJob(job_id, comparison, label, reference, display, name, key))
@@ -273,7 +319,7 @@ class ComparisonRunner(QtCore.QObject):
             return
         self._comparison = job.comparison
         self.prepared.emit(job)
-        cancel, diff = self._cancel, self._diff_options
+        cancel, name = self._cancel, job.image_name
         remeasuring = self._remeasuring.pop(job.job_id, None)
         if remeasuring is not None:
             results, displays = remeasuring
@@ -282,14 +328,12 @@ class ComparisonRunner(QtCore.QObject):
                 unmeasured = replace(result, job_id=job.job_id, metrics=None, difference=None)
                 self.result_ready.emit(ResultPayload(job.job_id, unmeasured, display, None, measured=not result.ok))
                 if result.ok:
-                    self._submit(lambda r=unmeasured, d=display: self._measure(job.job_id, job.comparison, cancel, r, d, diff))
+                    self._submit(lambda r=unmeasured, d=display: self._measure(job.job_id, job.comparison, cancel, r, d), what=name)
             return
         for choice in job.comparison.choices:
-            self._submit(lambda c=choice: self._run_method(job.job_id, job.comparison, cancel, c, diff))
+            self._submit(lambda c=choice: self._run_method(job.job_id, job.comparison, cancel, c), what=name)
 
-    def _run_method(
-        self, job_id: int, comparison: Comparison, cancel: threading.Event, choice: MethodChoice, diff: DiffOptions | None
-    ) -> None:
+    def _run_method(self, job_id: int, comparison: Comparison, cancel: threading.Event, choice: MethodChoice) -> None:
         if cancel.is_set():
             return
         # The image first (a panel can show it at once), then its metrics.
@@ -302,27 +346,37 @@ class ComparisonRunner(QtCore.QObject):
             self._hub.result_ready.emit(ResultPayload(job_id, result, display, None, measured=True))
             return
         self._hub.result_ready.emit(ResultPayload(job_id, result, display, None, measured=False))
-        self._measure(job_id, comparison, cancel, result, display, diff)
+        self._measure(job_id, comparison, cancel, result, display)
 
     def _measure(
         self, job_id: int, comparison: Comparison, cancel: threading.Event, result: MethodResult,
-        display: np.ndarray | None, diff: DiffOptions | None,
+        display: np.ndarray | None,
     ) -> None:
-        """Measure ``result`` (and make its difference map when asked) and deliver it."""
+        """Measure ``result``, make its difference map with the display options of now
+        (when maps are shown) and deliver both."""
         if cancel.is_set():
             return
         reference = comparison.reference
         measured = comparison.measure(result)
         if cancel.is_set():
             return
+        diff = self._diff_options
         payload_diff = None
         if diff is not None and reference is not None and result.image.shape == reference.shape:
             payload_diff = make_difference(result.image, reference, diff)
-        self._hub.result_ready.emit(ResultPayload(job_id, measured, display, payload_diff, measured=True))
+        self._hub.result_ready.emit(ResultPayload(job_id, measured, display, payload_diff, measured=True, diff_options=diff))
 
     def _on_result(self, payload: ResultPayload) -> None:
-        if payload.job_id == self.job_id:
-            self.result_ready.emit(payload)
+        """Pass on a result of the current job. A map made with options that changed
+        since (another kind or gain, maps turned on or off while it was measured) is
+        dropped, and one with the current options is asked for (`diff_ready`)."""
+        if payload.job_id != self.job_id:
+            return
+        wanted = self._diff_options
+        if payload.measured and payload.result.ok and payload.diff_options != wanted:
+            payload = replace(payload, diff=None, diff_options=wanted)
+            self._make_differences([payload.result], wanted)
+        self.result_ready.emit(payload)
 
     # Difference maps of results already shown -----------------------------------------
 
@@ -331,6 +385,11 @@ class ComparisonRunner(QtCore.QObject):
         each arrives through `diff_ready`. None only records that maps are off."""
         self._diff_options = options
         self._display_generation += 1
+        self._make_differences(results, options)
+
+    def _make_differences(self, results: Sequence[MethodResult], options: DiffOptions | None) -> None:
+        """Ask for the maps of ``results`` (of the current job) with ``options``, for the
+        current display generation."""
         comparison = self._comparison
         if options is None or comparison is None:
             return
@@ -343,7 +402,8 @@ class ComparisonRunner(QtCore.QObject):
                 self._submit(
                     lambda r=result: self._hub.diff_ready.emit(
                         job_id, generation, r.method_id, make_difference(r.image, reference, options)
-                    )
+                    ),
+                    what=self._job_name,
                 )
 
     def _on_diff(self, job_id: int, generation: int, method_id: str, payload: DiffPayload) -> None:
@@ -353,20 +413,30 @@ class ComparisonRunner(QtCore.QObject):
     # One-off tasks (exports) ----------------------------------------------------------
 
     def run_task(self, work: Callable[[], object]) -> int:
-        """Run ``work`` in the pool, whatever job is current; its return value arrives
-        through `task_done`, an `UpscopeError` it raises through `task_failed` (with the
-        error's message). Returns the task id both signals carry."""
+        """Run ``work`` in the task pool, whatever job is current; its return value
+        arrives through `task_done`. Whatever it raises ends the task through
+        `task_failed` with a one-line reason: an `UpscopeError`'s message, the system's
+        reason for an `OSError` (a name too long, a read-only folder), "not enough
+        memory", or the type and text of any other exception (also logged). Returns the
+        task id both signals carry."""
         task_id = next(self._task_ids)
+        hub = self._hub
 
         def task() -> None:
             try:
                 value = work()
             except UpscopeError as exc:
-                self._hub.task_failed.emit(task_id, str(exc))
+                hub.task_failed.emit(task_id, str(exc))
             except MemoryError:
-                self._hub.task_failed.emit(task_id, "not enough memory for this export")
+                hub.task_failed.emit(task_id, "not enough memory")
+            except OSError as exc:
+                log.warning("task %d failed: %s", task_id, exc)
+                hub.task_failed.emit(task_id, exc.strerror or f"{type(exc).__name__}: {exc}")
+            except Exception as exc:  # a bug, but the task must still end with a message
+                log.exception("task %d failed", task_id)
+                hub.task_failed.emit(task_id, f"{type(exc).__name__}: {exc}")
             else:
-                self._hub.task_done.emit(task_id, value)
+                hub.task_done.emit(task_id, value)
 
         self._submit(task, self.task_pool)
         return task_id
@@ -436,7 +506,7 @@ class ComparisonRunner(QtCore.QObject):
             if request == self._load_request:
                 self._hub.loaded.emit(LoadedImage(request, f"chart:{chart_id}", image))
 
-        self._submit(draw, self.load_pool)
+        self._submit(draw, self.load_pool, what=f"chart:{chart_id}")
         return request
 
     def _load(self, request: int, paths: list[str]) -> None:
@@ -452,6 +522,13 @@ class ComparisonRunner(QtCore.QObject):
             except UpscopeError as exc:
                 bad.append((path, str(exc)))
                 continue
+            except MemoryError:
+                bad.append((path, f"{path}: not enough memory to read it"))
+                continue
+            except Exception as exc:  # a reader's bug names the file, never the image shown
+                log.exception("reading %s failed", path)
+                bad.append((path, f"{path}: cannot be read ({type(exc).__name__}: {exc})"))
+                continue
             if not good and request == self._load_request:
                 self._hub.loaded.emit(LoadedImage(request, path, image))
             good.append(path)
@@ -464,3 +541,9 @@ class ComparisonRunner(QtCore.QObject):
 
     def _on_load_checked(self, request: int, good: list[str], bad: list[tuple[str, str]]) -> None:
         self.load_checked.emit(good, bad, request == self._load_request)
+
+
+def _about(name: str, message: str) -> str:
+    """``message`` about the image called ``name``: ``"name: message"`` (just
+    ``message`` without a name)."""
+    return f"{name}: {message}" if name else message

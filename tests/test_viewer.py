@@ -3,6 +3,7 @@ difference maps, metrics table, line profile, settings and stale results."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -127,6 +128,7 @@ def test_drop_of_a_bad_file_keeps_the_comparison(qtbot, window: MainWindow, tmp_
         drop(window, [bad])
     message = window.message_bar.text()
     assert str(bad) in message and "unchanged" in message
+    assert str(good) not in message  # the failing file is named, not the image on screen
     assert window.runner.job_id == job
     assert window.grid.panel("bilinear").shown_array is shown
     assert window.image_list.count() == 1
@@ -428,8 +430,14 @@ def test_inspector_rows_describe_the_hovered_pixel_while_results_arrive(qtbot, w
     window.runner.result_ready.connect(lambda _payload: QtCore.QTimer.singleShot(0, check_rows))
     for step in range(80):
         column, row = positions[step % len(positions)]
-        qtbot.mouseMove(panel.view.viewport(), screen_point(panel, column + 0.5, row + 0.5))
-        qtbot.waitUntil(lambda: window.inspector.position_label.text() == f"Pixel x={column}, y={row}", timeout=5000)
+
+        def hovering(column: int = column, row: int = row) -> bool:
+            # Move again each time: a panel laid out anew (a title line settling as
+            # results arrive) moves the image under a resting cursor.
+            qtbot.mouseMove(panel.view.viewport(), screen_point(panel, column + 0.5, row + 0.5))
+            return window.inspector.position_label.text() == f"Pixel x={column}, y={row}"
+
+        qtbot.waitUntil(hovering, timeout=5000)
         check_rows()
         if window.comparison_complete:
             break
@@ -536,3 +544,103 @@ def test_errors_go_away_after_a_later_success(qtbot, window: MainWindow, tmp_pat
     monkeypatch.setattr(type(window.message_bar), "ERROR_MS", 50)
     window.message_bar.show_message("transient")
     qtbot.waitUntil(lambda: window.message_bar.text() == "", timeout=2000)
+
+
+def expected_map(result: np.ndarray, truth: np.ndarray, kind: str, gain: int) -> tuple[np.ndarray, np.ndarray]:
+    """A grey result's difference map (values) and its colours, from the definitions:
+    signed ``result - truth`` with zero at the diverging map's middle entry and
+    +-255/gain at its ends; abs ``|result - truth|`` over magma from 0 to 255/gain."""
+    signed = result.astype(np.int32) - truth.astype(np.int32)
+    if kind == "signed":
+        index = np.clip(np.rint(signed * gain / 2 + 128), 0, 255).astype(int)
+        return signed.astype(np.float32), core.colormap_lut("diverging")[index]
+    index = np.clip(np.floor(np.abs(signed) * gain + 0.5), 0, 255).astype(int)
+    return np.abs(signed).astype(np.float32), core.colormap_lut("magma")[index]
+
+
+def set_maps(win: MainWindow, kind: str, gain: int, shown: bool = True) -> None:
+    panel = win.settings_panel
+    panel.diff_kind.setCurrentIndex(panel.diff_kind.findData(kind))
+    panel.gain.setCurrentIndex(panel.gain.findData(gain))
+    panel.show_diff.setChecked(shown)
+
+
+def assert_every_panel_shows(win: MainWindow, truth: np.ndarray, kind: str, gain: int) -> None:
+    for key in SHOWN:
+        panel = win.grid.panel(key)
+        values, colours = expected_map(win.results[key].image, truth, kind, gain)
+        assert np.array_equal(panel.overlay_item._values, values), key
+        assert np.array_equal(panel.shown_array, colours), key
+        assert panel.status_text() is None, (key, panel.status_text())
+
+
+def test_map_kind_and_gain_changed_while_a_result_is_measured_apply_to_every_panel(
+    qtbot, window: MainWindow, tmp_path: Path, monkeypatch
+) -> None:
+    import gui._runner as runner_module
+
+    image = photo(40, 64, channels=None)
+    set_maps(window, "abs", 1)
+    # The first map is made with abs x1; the settings change before it is delivered.
+    made, go = threading.Event(), threading.Event()
+    original = runner_module.make_difference
+
+    def held(result_image, reference, options):  # noqa: ANN001, ANN202
+        payload = original(result_image, reference, options)
+        if not made.is_set():
+            made.set()
+            go.wait(20)
+        return payload
+
+    monkeypatch.setattr(runner_module, "make_difference", held)
+    drop(window, [image_file(tmp_path, "grey.png", image)])
+    qtbot.waitUntil(made.is_set, timeout=TIMEOUT_MS)
+    set_maps(window, "signed", 8)
+    go.set()
+    qtbot.waitUntil(lambda: window.comparison_complete and len(window.diffs) == len(SHOWN), timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=TIMEOUT_MS)
+    assert_every_panel_shows(window, image, "signed", 8)
+    assert window.colour_bar.levels() == pytest.approx((-255 / 8, 255 / 8))
+
+
+def test_maps_turned_on_while_a_comparison_runs_fill_every_panel(qtbot, window: MainWindow, tmp_path: Path, monkeypatch) -> None:
+    image = photo(41, 64, channels=None)
+    set_maps(window, "abs", 2, shown=False)
+    measuring, go = threading.Event(), threading.Event()
+    original = core.Comparison.measure
+
+    def held(self, result, *args, **kwargs):  # noqa: ANN001, ANN202
+        if not measuring.is_set():
+            measuring.set()
+            go.wait(20)
+        return original(self, result, *args, **kwargs)
+
+    monkeypatch.setattr(core.Comparison, "measure", held)
+    drop(window, [image_file(tmp_path, "grey.png", image)])
+    qtbot.waitUntil(measuring.is_set, timeout=TIMEOUT_MS)
+    window.settings_panel.show_diff.setChecked(True)
+    go.set()
+    qtbot.waitUntil(lambda: window.comparison_complete and len(window.diffs) == len(SHOWN), timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=TIMEOUT_MS)
+    assert_every_panel_shows(window, image, "abs", 2)
+    # And off again mid-comparison: the results themselves, no map, nothing pending.
+    window.settings_panel.show_diff.setChecked(False)
+    for key in SHOWN:
+        assert np.array_equal(window.grid.panel(key).shown_array, window.results[key].image), key
+        assert window.grid.panel(key).status_text() is None
+
+
+def test_a_failure_while_comparing_names_the_image_it_was_about(qtbot, window: MainWindow, tmp_path: Path, monkeypatch) -> None:
+    first = image_file(tmp_path, "a.png", photo(42))
+    finish(qtbot, window, lambda: drop(window, [first]))
+    second = image_file(tmp_path, "b.png", photo(43))
+
+    def broken(self, result, *args, **kwargs):  # noqa: ANN001, ANN202
+        raise RuntimeError("measuring broke")
+
+    monkeypatch.setattr(core.Comparison, "measure", broken)
+    with qtbot.waitSignal(window.runner.failed, timeout=TIMEOUT_MS):
+        drop(window, [second])
+    message = window.message_bar.text()
+    assert message.startswith(f"{second}: ") and "measuring broke" in message, message
+    assert str(first) not in message
