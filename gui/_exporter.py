@@ -326,7 +326,7 @@ class Exporter(QtCore.QObject):
         and its view applied, when it arrives."""
         window = self.window
         window.settings_panel.apply_session(session)
-        window.grid.set_regions(session.regions)
+        window.pending_regions = session.regions
         window.pending_view = session.view
         if session.image is not None:
             window.open_paths([session.image])

@@ -158,6 +158,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._expected = 0
         self._measured: set[str] = set()
         self.pending_view: core.View | None = None
+        #: A session's regions, marked once its image is shown (they are pixels of it).
+        self.pending_regions: tuple[core.Region, ...] | None = None
 
         self.grid = ComparisonGrid()
         self.message_bar = MessageBar()
@@ -593,7 +595,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self.image_list.add(path, Path(path).name, path)
         self._remember(good)
         if not good and latest:
-            self.pending_view = None  # a session's view belongs to its image only
+            self.pending_view = None  # a session's view and regions belong to its image only
+            self.pending_regions = None
             # The Images list goes back to the image on screen.
             self.image_list.select(self.job.image_key if self.job else None)
         if bad:
@@ -742,6 +745,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.statusBar().showMessage(notes)
         self._refresh_colour_bar()
         self._on_line_changed(*(self.grid.line or (None, None)))
+        if self.pending_regions is not None:
+            regions, self.pending_regions = self.pending_regions, None
+            self.grid.set_regions(regions)
         if self.pending_view is not None:  # a session's saved view, once its image is shown
             view, self.pending_view = self.pending_view, None
             # A view saved on a larger image is kept on this one, as a pan would keep it.

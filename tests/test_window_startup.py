@@ -227,7 +227,7 @@ BAD_SESSIONS = {
     "deep": ('{"format": "upscope-session", "version": 1, "settings": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply"),
     "digits": ('{"format": "upscope-session", "version": 1, "regions": [[' + "7" * 5000 + ", 1, 1, 1]]}", "number too long"),
     "ragged": (json.dumps({**BASE, "settings": {"methods": [{"id": "transposed-conv", "params": {"kernel": [[1, 2], [3]]}}]}}),
-               "settings.methods[0]: transposed-conv: parameter 'kernel' must be a rectangular array of numbers"),
+               "settings.methods[0]: transposed-conv: parameter 'kernel' has rows of different lengths"),
     "scale": (json.dumps({**BASE, "settings": {"scale": 1000}}), "settings.scale must be a number from 1 to 16"),
     "nan": ('{"format": "upscope-session", "version": 1, "settings": {"scale": [2, NaN]}}', "settings.scale"),
     "method": (json.dumps({**BASE, "settings": {"methods": ["bicubic", "magic"]}}), "settings.methods[1]: unknown method 'magic'"),
