@@ -20,8 +20,9 @@ import numpy as np
 
 from ._errors import ImageError, ParameterError, UpscopeError
 from ._export import export_results, make_folder, metrics_csv, metrics_rows, safe_stem, write_text
-from ._figure import GridOptions, Region, comparison_figure, paper_figure
+from ._figure import GridOptions, Region, check_figure, comparison_figure, paper_figure
 from ._imageio import load_image, save_image
+from ._memory import available_memory
 from ._metrics import Convention
 from ._backend import resolve_backend
 from ._pipeline import Comparison, ComparisonSettings, check_settings
@@ -220,8 +221,9 @@ def export_images(
             report(_export_one(item, request, loaded))
     else:
         context = multiprocessing.get_context("spawn")  # no fork: OpenCV's threads do not survive one
+        budget = available_memory()  # before the workers start: they share it equally
         with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_quiet_worker) as pool:
-            futures = [pool.submit(_export_one, item, request) for item in work]
+            futures = [pool.submit(_export_one, item, request, None, budget, workers) for item in work]
             for future in concurrent.futures.as_completed(futures):
                 report(future.result())
     order = {image: i for i, image in enumerate(images)}
@@ -269,7 +271,9 @@ def _check_request(request: ExportRequest) -> None:
 
 def render_figure(comparison: Comparison, request: ExportRequest, title: str = ""):  # noqa: ANN201
     """Run every method of ``comparison`` and draw the requested figure; returns
-    ``(figure, results)``."""
+    ``(figure, results)``. A figure that cannot be drawn is refused before any method
+    runs."""
+    check_figure(comparison, request.figure, request.regions)
     results = list(comparison)
     if request.regions:
         figure = paper_figure(
@@ -283,14 +287,16 @@ def render_figure(comparison: Comparison, request: ExportRequest, title: str = "
 
 
 def _export_one(
-    item: tuple[Path, Path, Path | None], request: ExportRequest, image: np.ndarray | None = None
+    item: tuple[Path, Path, Path | None], request: ExportRequest, image: np.ndarray | None = None,
+    memory_budget: int | None = None, jobs: int = 1,
 ) -> ImageOutcome:
-    """One image's figure (and results folder); ``image`` is its pixels when already read."""
+    """One image's figure (and results folder); ``image`` is its pixels when already read.
+    ``memory_budget``: the memory available to the ``jobs`` images compared at once."""
     image_path, target, results_dir = item
     try:
         if image is None:
             image = load_image(image_path)
-        comparison = Comparison(image, request.settings)
+        comparison = Comparison(image, request.settings, memory_budget=memory_budget, jobs=jobs)
         figure, results = render_figure(comparison, request, title=image_path.name)
         save_image(target, figure, overwrite=request.force)
         if results_dir is not None:
