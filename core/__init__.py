@@ -51,8 +51,9 @@ from ._figure import REGION_COLOURS, GridLayout, GridOptions, Region, comparison
 from ._errors import ImageError, ImageTooLargeError, ParameterError, UnsupportedScaleError, UpscopeError
 from ._imageio import load_image, save_image
 from ._limits import limits
+from ._memory import NotEnoughMemoryError, available_memory, check_memory, estimate_memory
 from ._metrics import Metrics, compute_metrics, difference, mae, max_abs_error, mse, paper_view, psnr, ssim
-from ._pipeline import Comparison, ComparisonSettings, MethodChoice, MethodResult, compare, default_methods
+from ._pipeline import Comparison, ComparisonSettings, MethodChoice, MethodResult, check_settings, compare, default_methods
 from ._session import Session, View, load_session, save_session, settings_from_dict, settings_to_dict
 from ._registry import (
     MethodSpec,
@@ -72,6 +73,7 @@ __all__ = [
     "BackendInfo",
     "ENVIRONMENT_VARIABLE",
     "available_backends",
+    "available_memory",
     "backends_sentence",
     "current_backend",
     "method_backends",
@@ -96,6 +98,7 @@ __all__ = [
     "MethodResult",
     "MethodSpec",
     "Metrics",
+    "NotEnoughMemoryError",
     "Param",
     "ParameterError",
     "PixelReport",
@@ -107,6 +110,8 @@ __all__ = [
     "UpscopeError",
     "View",
     "changed_params_text",
+    "check_memory",
+    "check_settings",
     "colorize_difference",
     "colormap_lut",
     "compare",
@@ -122,6 +127,7 @@ __all__ = [
     "display_size",
     "display_window",
     "downsample",
+    "estimate_memory",
     "export_images",
     "export_results",
     "get_downsampler",

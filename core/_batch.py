@@ -21,10 +21,10 @@ import numpy as np
 
 from ._errors import ImageError, ParameterError, UpscopeError
 from ._export import export_results, make_folder, metrics_csv, metrics_rows, safe_stem, write_text
-from ._figure import GridOptions, Region, comparison_figure, grid_layout, paper_figure
+from ._figure import GridOptions, Region, check_figure, comparison_figure, paper_figure
 from ._files import open_regular_file
 from ._imageio import load_image, save_image, unfinished_writes
-from ._limits import limits
+from ._memory import available_memory
 from ._metrics import Convention
 from ._backend import resolve_backend
 from ._pipeline import Comparison, ComparisonSettings, check_settings
@@ -335,7 +335,9 @@ def export_images(
             for item in work:
                 report(_export_one(item, request, loaded))
         else:
-            run_in_processes(partial(_export_one, request=request), work, workers, lost, initializer=_quiet_worker)
+            budget = available_memory()  # before the workers start: they share it equally
+            one = partial(_export_one, request=request, memory_budget=budget, jobs=workers)
+            run_in_processes(one, work, workers, lost, initializer=_quiet_worker)
     finally:
         if made_folder and not any(outcome.written for outcome in outcomes):
             _remove_if_empty(out)  # a folder of nothing would look like a finished export
@@ -404,27 +406,11 @@ def _check_request(request: ExportRequest) -> None:
         raise ParameterError(f"a paper figure takes one or two regions; got {len(request.regions)}")
 
 
-def _check_figure_options(comparison: Comparison, request: ExportRequest) -> None:
-    """The crop or regions against the output size, and the grid's size against
-    ``core.limits.max_output_pixels``, before any method runs (the figure's own check
-    comes after them all). Raises `ParameterError`."""
-    height, width = comparison.output_size
-    if request.regions:
-        for index, region in enumerate(request.regions):
-            region.within((height, width), f"region {index + 1}")
-        return
-    crop = (request.figure.crop or Region(0, 0, width, height)).within((height, width), "crop")
-    layout = grid_layout(len(comparison.choices) + 1, (crop.height, crop.width), request.figure)
-    if layout.width * layout.height > limits.max_output_pixels:
-        raise ParameterError(
-            f"the figure would be at least {layout.width}x{layout.height} pixels ({layout.width * layout.height:,}), "
-            f"over the limit of {limits.max_output_pixels:,} pixels; choose a smaller magnification or a crop"
-        )
-
-
 def render_figure(comparison: Comparison, request: ExportRequest, title: str = ""):  # noqa: ANN201
     """Run every method of ``comparison`` and draw the requested figure; returns
-    ``(figure, results)``."""
+    ``(figure, results)``. A figure that cannot be drawn is refused before any method
+    runs."""
+    check_figure(comparison, request.figure, request.regions)
     results = list(comparison)
     if request.regions:
         figure = paper_figure(
@@ -438,10 +424,12 @@ def render_figure(comparison: Comparison, request: ExportRequest, title: str = "
 
 
 def _export_one(
-    item: tuple[Path, Path, Path | None], request: ExportRequest, image: np.ndarray | None = None
+    item: tuple[Path, Path, Path | None], request: ExportRequest, image: np.ndarray | None = None,
+    memory_budget: int | None = None, jobs: int = 1,
 ) -> ImageOutcome:
     """One image's figure (and results folder); ``image`` is its pixels when already read.
-    The outcome lists every file written, also when a later one failed."""
+    The outcome lists every file written, also when a later one failed.
+    ``memory_budget``: the memory available to the ``jobs`` images compared at once."""
     image_path, target, results_dir = item
     written: list[Path] = []
 
@@ -452,8 +440,7 @@ def _export_one(
     try:
         if image is None:
             image = load_image(image_path)
-        comparison = Comparison(image, request.settings)
-        _check_figure_options(comparison, request)
+        comparison = Comparison(image, request.settings, memory_budget=memory_budget, jobs=jobs)
         figure, results = render_figure(comparison, request, title=image_path.name)
         save_image(target, figure, overwrite=request.force)
         written.append(target)

@@ -16,7 +16,8 @@ import numpy as np
 
 from ._arrays import as_hwc, data_range
 from ._errors import ParameterError
-from ._metrics import DiffKind, difference
+from ._cancel import check_cancelled
+from ._metrics import DiffKind, band_rows, difference
 from ._resample import apply_taps, area_taps, cv2_resize, opencv_is_exact, opencv_is_exact_for
 
 ColormapName = Literal["magma", "viridis", "diverging"]
@@ -164,15 +165,21 @@ def colorize_difference(
         raise ParameterError(f"difference map must have shape (H, W); got {diff.shape}")
     colormap = colormap or default_colormap(kind)
     low, high = (bound / gain for bound in difference_range(kind, dtype))
-    if kind == "signed":
-        # Zero sits at the middle entry; the sign must survive, so no absolute value.
-        shifted = diff.astype(np.float32) * np.float32(255.0 / (high - low)) + np.float32(128.0)
-        index = np.clip(np.rint(shifted), 0, 255).astype(np.uint8)
-    else:
-        # Non-negative maps: OpenCV scales, rounds and saturates in one pass.
-        index = cv2.convertScaleAbs(diff, alpha=255.0 / high)
     lut = colormap_lut(colormap)
-    rgb = lut[index]
+    rgb = np.empty(diff.shape + (3,), np.uint8)
+    # In bands of rows: whole-image temporaries would cost several times the picture.
+    step = band_rows(diff.shape[1] * 4)
+    for top in range(0, diff.shape[0], step):
+        check_cancelled()
+        band = slice(top, top + step)
+        if kind == "signed":
+            # Zero sits at the middle entry; the sign must survive, so no absolute value.
+            shifted = diff[band].astype(np.float32) * np.float32(255.0 / (high - low)) + np.float32(128.0)
+            index = np.clip(np.rint(shifted), 0, 255).astype(np.uint8)
+        else:
+            # Non-negative maps: OpenCV scales, rounds and saturates in one pass.
+            index = cv2.convertScaleAbs(diff[band], alpha=255.0 / high)
+        rgb[band] = lut[index]
     return DifferenceDisplay(rgb=rgb, low=low, high=high, colormap=colormap)
 
 
@@ -186,7 +193,10 @@ def difference_picture(
 ) -> tuple[np.ndarray, DifferenceDisplay]:
     """What a viewer or a figure shows of ``test`` against ``reference``: the unscaled
     difference averaged over channels, ``(H, W)`` float32 in image units, and its
-    coloured picture (`colorize_difference` with ``gain`` and ``colormap``)."""
+    coloured picture (`colorize_difference` with ``gain`` and ``colormap``).
+
+    Both are made in bands of rows: beyond the 7 bytes per pixel they hold, a few
+    megabytes."""
     values = difference(test, reference, kind=kind, per_channel=False)
     return values, colorize_difference(values, kind, reference.dtype, gain=gain, colormap=colormap)
 

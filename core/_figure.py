@@ -279,13 +279,15 @@ def comparison_figure(
         _paste(canvas, layout.tile_origin(index), tile.pixels, region, layout.magnification)
     diffs: list[DifferenceDisplay | None] = []
     if options.include_diff:
+        whole_crop = Region(0, 0, region.width, region.height)
         for index, result in enumerate(results, start=1):
-            shown = _coloured_difference(result, reference_values, options)
+            shown = _coloured_difference(result, reference_values, options, region)
             diffs.append(shown)
             if shown is not None:
-                _paste(canvas, layout.tile_origin(index, 1), shown.rgb, region, layout.magnification)
+                _paste(canvas, layout.tile_origin(index, 1), shown.rgb, whole_crop, layout.magnification)
 
     picture = Image.fromarray(canvas)
+    del canvas  # the picture holds its own copy
     draw = ImageDraw.Draw(picture)
     heading = "; ".join(t for t in (title, _default_title(comparison, region)) if t)
     _text(draw, (layout.pad, layout.pad // 2), heading, font, theme.text, layout.width - 2 * layout.pad)
@@ -297,7 +299,7 @@ def comparison_figure(
             _label(draw, layout, index, 1, _difference_tile(result, shown, options), font, theme)
     if table is not None:
         table.draw(draw, ((layout.width - table.width) // 2, layout.table_top), theme)
-    return np.asarray(picture).copy()
+    return np.array(picture)
 
 
 def paper_figure(
@@ -329,26 +331,12 @@ def paper_figure(
     pad = max(8, font_size * 3 // 4)
     first = reference_tile(comparison)
     shape = first.pixels.shape
-    regions = [r.within(shape, f"region {i + 1}") for i, r in enumerate(regions)]
+    layout = _paper_layout(shape, regions, 1 + len(results), magnification, columns, font_size)
+    per_region, width, height, overview_w, overview_h = layout
     scores = [_paper_scores(comparison, r, convention) for r in results]
     crops = [Tile(first.label, first.pixels, ("reference",))]
     crops += [Tile(r.label, r.image, (score,)) for r, score in zip(results, scores)]  # type: ignore[arg-type]
-    frame = 3
-    per_region = []
-    for region in regions:
-        m = magnification or auto_magnification(region.height, region.width, CROP_TARGET)
-        cols = min(columns or math.ceil(len(crops) / math.ceil(len(crops) / 7)), len(crops))
-        cell_w = max(region.width * m + 2 * frame, MIN_CELL_WIDTH)
-        cell_h = region.height * m + 2 * frame + 2 * line + 4
-        rows = math.ceil(len(crops) / cols)
-        per_region.append((region, m, cols, rows, cell_w, cell_h))
-    crops_width = max(cols * cell_w + (cols + 1) * pad for _, _, cols, _, cell_w, _ in per_region)
-    # As wide as the crops below, but no taller than 640 pixels (nor wider than 1400).
-    overview_w = max(min(crops_width - 2 * pad, round(640 * shape[1] / shape[0]), 1400), 320)
-    overview_h = max(1, round(shape[0] * overview_w / shape[1]))
-    width = max(crops_width, overview_w + 2 * pad)
-    height = pad + overview_h + pad + line + sum(line + pad + rows * (cell_h + pad) for *_, rows, _, cell_h in per_region) + pad
-    _check_size(height, width)
+    frame = _FRAME
 
     canvas = np.empty((height, width, 3), np.uint8)
     canvas[:] = theme.background
@@ -357,9 +345,10 @@ def paper_figure(
     ox = (width - overview_w) // 2
     canvas[pad:pad + overview_h, ox:ox + overview_w] = cv2.resize(overview, (overview_w, overview_h), interpolation=flag)
     picture = Image.fromarray(canvas)
+    del canvas, overview  # the picture holds its own copy
     draw = ImageDraw.Draw(picture)
     factor = overview_w / shape[1]
-    for colour, region in zip(REGION_COLOURS, regions):
+    for colour, (region, *_) in zip(REGION_COLOURS, per_region):
         box = [ox + region.x * factor, pad + region.y * factor, ox + (region.x + region.width) * factor - 1, pad + (region.y + region.height) * factor - 1]
         draw.rectangle(box, outline=colour, width=max(2, overview_w // 300))
     y = pad + overview_h + pad
@@ -382,7 +371,64 @@ def paper_figure(
             _text(draw, (cx, label_y), crop.label, font, theme.text, cell_w, centre=True)
             _text(draw, (cx, label_y + line), crop.lines[0] if crop.lines else "", font, theme.muted, cell_w, centre=True)
         y += rows * (cell_h + pad)
-    return np.asarray(picture).copy()
+    return np.array(picture)
+
+
+_FRAME = 3  # pixels of the coloured frame around a crop of a paper figure
+
+
+def _paper_layout(
+    shape: Sequence[int], regions: Sequence[Region], count: int, magnification: int | None, columns: int | None,
+    font_size: int,
+) -> tuple[list[tuple[Region, int, int, int, int, int]], int, int, int, int]:
+    """Where a paper figure of ``count`` crops of an image of ``shape`` puts things:
+    per region ``(region, magnification, columns, rows, cell width, cell height)``, then
+    the figure's width and height and the overview's width and height. Raises
+    `ParameterError` when a region lies outside the image or the figure would be over
+    the output limit."""
+    line = line_height(font_size)
+    pad = max(8, font_size * 3 // 4)
+    regions = [r.within(shape, f"region {i + 1}") for i, r in enumerate(regions)]
+    per_region = []
+    for region in regions:
+        m = magnification or auto_magnification(region.height, region.width, CROP_TARGET)
+        if m < 1 or m != int(m):
+            raise ParameterError(f"magnification must be a whole number of at least 1; got {magnification!r}")
+        cols = min(columns or math.ceil(count / math.ceil(count / 7)), count)
+        if cols < 1:
+            raise ParameterError(f"columns must be at least 1; got {columns!r}")
+        cell_w = max(region.width * m + 2 * _FRAME, MIN_CELL_WIDTH)
+        cell_h = region.height * m + 2 * _FRAME + 2 * line + 4
+        rows = math.ceil(count / cols)
+        per_region.append((region, m, cols, rows, cell_w, cell_h))
+    crops_width = max(cols * cell_w + (cols + 1) * pad for _, _, cols, _, cell_w, _ in per_region)
+    # As wide as the crops below, but no taller than 640 pixels (nor wider than 1400).
+    overview_w = max(min(crops_width - 2 * pad, round(640 * shape[1] / shape[0]), 1400), 320)
+    overview_h = max(1, round(shape[0] * overview_w / shape[1]))
+    width = max(crops_width, overview_w + 2 * pad)
+    height = pad + overview_h + pad + line + sum(line + pad + rows * (cell_h + pad) for *_, rows, _, cell_h in per_region) + pad
+    _check_size(height, width)
+    return per_region, width, height, overview_w, overview_h
+
+
+def check_figure(
+    comparison: Comparison, options: GridOptions = GridOptions(), regions: Sequence[Region] = ()
+) -> None:
+    """Refuse, before any method runs, a figure of ``comparison`` that could not be
+    drawn: a crop or region outside the results, a bad magnification or column count,
+    or a figure over ``core.limits.max_output_pixels`` (a whole 96-megapixel image in a
+    grid of ten tiles, say). ``regions`` non-empty means a paper figure (which takes its
+    magnification, columns and font size from ``options``), else a comparison grid."""
+    count = 1 + len(comparison.choices)
+    shape = tuple(comparison.output_size)
+    if regions:
+        if not 1 <= len(regions) <= len(REGION_COLOURS):
+            raise ParameterError(f"a paper figure needs one or two regions; got {len(regions)}")
+        _paper_layout(shape, regions, count, options.magnification, options.columns, options.font_size)
+        return
+    region = (options.crop or Region(0, 0, shape[1], shape[0])).within(shape, "crop")
+    layout = grid_layout(count, (region.height, region.width), options)
+    _check_size(layout.height, layout.width)
 
 
 def _paper_scores(comparison: Comparison, result: MethodResult, convention: Convention) -> str:
@@ -436,10 +482,15 @@ def _difference_tile(result: MethodResult, shown: DifferenceDisplay | None, opti
     return Tile(f"{result.label}: {options.diff_kind} difference", None, (detail,))  # type: ignore[arg-type]
 
 
-def _coloured_difference(result: MethodResult, reference: np.ndarray | None, options: GridOptions) -> DifferenceDisplay | None:
+def _coloured_difference(
+    result: MethodResult, reference: np.ndarray | None, options: GridOptions, region: Region
+) -> DifferenceDisplay | None:
+    """The coloured difference of ``region`` only (a pixel's colour depends on that
+    pixel alone), so a crop of a large image costs the crop's memory."""
     if result.image is None or reference is None or result.image.shape != reference.shape:
         return None
-    return difference_picture(result.image, reference, options.diff_kind, gain=options.diff_gain, colormap=options.diff_colormap)[1]  # type: ignore[arg-type]
+    return difference_picture(region.take(result.image), region.take(reference), options.diff_kind,  # type: ignore[arg-type]
+                              gain=options.diff_gain, colormap=options.diff_colormap)[1]
 
 
 def _colour_bar(draw, layout: GridLayout, comparison: Comparison, options: GridOptions, diffs, font, theme: Theme) -> None:  # noqa: ANN001
@@ -605,8 +656,9 @@ def _default_title(comparison: Comparison, region: Region) -> str:
 def _check_size(height: int, width: int) -> None:
     if height * width > limits.max_output_pixels:
         raise ParameterError(
-            f"the figure would be {width}x{height} pixels ({height * width / 1e6:.0f} megapixels), over the "
-            f"limit of {limits.max_output_pixels / 1e6:.0f}; export the current view or a crop instead"
+            f"the figure would be {width}x{height} = {height * width:,} pixels, over the limit of "
+            f"{limits.max_output_pixels:,} output pixels (core.limits.max_output_pixels); export a crop instead "
+            "(the current view, or --crop X,Y,W,H) or a smaller magnification"
         )
 
 

@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from ._arrays import as_hwc, data_range as default_range, size_text
+from ._cancel import check_cancelled
 from ._errors import ParameterError
 
 Convention = Literal["all", "paper"]
@@ -73,20 +74,17 @@ def _range(reference: np.ndarray, given: float | None) -> float:
 
 def mse(reference: np.ndarray, test: np.ndarray) -> float:
     """Mean squared error over all pixels and channels, in the images' units squared."""
-    ref, tst = _pair(reference, test)
-    return float(np.mean(np.square(tst.astype(np.float64) - ref)))
+    return _scan(_Rows(*_pair(reference, test))).mse
 
 
 def mae(reference: np.ndarray, test: np.ndarray) -> float:
     """Mean absolute error over all pixels and channels."""
-    ref, tst = _pair(reference, test)
-    return float(np.mean(np.abs(tst.astype(np.float64) - ref)))
+    return _scan(_Rows(*_pair(reference, test))).mae
 
 
 def max_abs_error(reference: np.ndarray, test: np.ndarray) -> float:
     """Largest absolute difference over all pixels and channels."""
-    ref, tst = _pair(reference, test)
-    return float(np.max(np.abs(tst.astype(np.float64) - ref)))
+    return _scan(_Rows(*_pair(reference, test))).max_abs
 
 
 def psnr(reference: np.ndarray, test: np.ndarray, *, data_range: float | None = None) -> float:
@@ -96,8 +94,7 @@ def psnr(reference: np.ndarray, test: np.ndarray, *, data_range: float | None = 
     ``inf``. Matches ``skimage.metrics.peak_signal_noise_ratio``.
     """
     peak = _range(reference, data_range)
-    error = mse(reference, test)
-    return math.inf if error == 0 else 10.0 * math.log10(peak * peak / error)
+    return _psnr(peak, mse(reference, test))
 
 
 def ssim(reference: np.ndarray, test: np.ndarray, *, data_range: float | None = None) -> float:
@@ -107,21 +104,119 @@ def ssim(reference: np.ndarray, test: np.ndarray, *, data_range: float | None = 
     map's 5-pixel border is left out of the mean. Matches
     ``skimage.metrics.structural_similarity(gaussian_weights=True, sigma=1.5,
     use_sample_covariance=False, data_range=R, channel_axis=-1)`` to 1e-4, computed with
-    OpenCV's separable Gaussian blur in float32 for speed.
+    OpenCV's separable Gaussian blur in float32 for speed. It runs in bands of rows
+    (`band_rows`), each read with the window's 5 rows of context above and below, so it
+    equals the whole-image computation while its working memory stays a few dozen
+    megabytes whatever the image size.
 
     Raises `ParameterError` for images smaller than 11x11.
     """
-    ref, tst = _pair(reference, test)
-    window = 2 * _SSIM_RADIUS + 1
-    if ref.shape[0] < window or ref.shape[1] < window:
-        raise ParameterError(f"SSIM needs at least {window}x{window} pixels; the images are {size_text(*ref.shape[:2])}")
+    rows = _Rows(*_pair(reference, test))
+    _check_ssim_size(rows.shape)
     peak = _range(reference, data_range)
+    return _ssim(rows, peak, rows.reference.mean(dtype=np.float64))
+
+
+#: Metrics and difference maps work in bands of rows sized so that one float32 working
+#: array of a band holds about this many bytes (SSIM keeps about a dozen alive at once).
+BAND_BYTES = 8 * 2**20
+#: ...and at least this many rows, so the 10 rows of context SSIM reads around a band
+#: stay a small part of its work.
+MIN_BAND_ROWS = 64
+
+
+def band_rows(row_bytes: int) -> int:
+    """Rows per band for rows of ``row_bytes`` bytes (see `BAND_BYTES`)."""
+    return max(MIN_BAND_ROWS, BAND_BYTES // max(row_bytes, 1), 1)
+
+
+class _Rows:
+    """Two ``(H, W, C)`` images of one shape as a metric measures them, read a band of
+    rows at a time: the arrays themselves, or (``paper``) the float32 BT.601 luma of
+    their view with ``shave`` border pixels cut, ``(H - 2 shave, W - 2 shave, 1)``."""
+
+    def __init__(self, reference: np.ndarray, test: np.ndarray, *, paper: bool = False, shave: int = 0) -> None:
+        self.reference, self.test, self.paper, self.shave = reference, test, paper, shave
+        height, width, channels = reference.shape
+        self.shape = (height - 2 * shave, width - 2 * shave, 1) if paper else (height, width, channels)
+
+    def take(self, top: int, bottom: int) -> tuple[np.ndarray, np.ndarray]:
+        """Rows ``top:bottom`` of both images as measured (views where possible)."""
+        if not self.paper:
+            return self.reference[top:bottom], self.test[top:bottom]
+        s, width = self.shave, self.reference.shape[1]
+        window = (slice(top + s, bottom + s), slice(s, width - s))
+        pair = (self.reference[window], self.test[window])
+        return tuple(_luma(block).astype(np.float32)[:, :, None] for block in pair)  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class _Scan:
+    mse: float
+    mae: float
+    max_abs: float
+    reference_mean: float
+
+
+def _scan(rows: _Rows) -> _Scan:
+    """The error sums of `mse`, `mae` and `max_abs_error` and the reference's mean, in
+    one pass of float64 bands."""
+    height, width, channels = rows.shape
+    squares = absolute = reference_sum = 0.0
+    largest = 0.0
+    step = band_rows(width * channels * 8)
+    for top in range(0, height, step):
+        check_cancelled()
+        ref, tst = rows.take(top, min(top + step, height))
+        error = tst.astype(np.float64)
+        error -= ref
+        flat = error.reshape(-1)
+        squares += float(flat @ flat)
+        np.abs(flat, out=flat)
+        absolute += float(flat.sum())
+        largest = max(largest, float(flat.max()))
+        reference_sum += float(ref.sum(dtype=np.float64))
+    count = height * width * channels
+    return _Scan(squares / count, absolute / count, largest, reference_sum / count)
+
+
+def _psnr(peak: float, error: float) -> float:
+    return math.inf if error == 0 else 10.0 * math.log10(peak * peak / error)
+
+
+def _check_ssim_size(shape: tuple[int, ...]) -> None:
+    window = 2 * _SSIM_RADIUS + 1
+    if shape[0] < window or shape[1] < window:
+        raise ParameterError(f"SSIM needs at least {window}x{window} pixels; the images are {size_text(*shape[:2])}")
+
+
+def _ssim(rows: _Rows, peak: float, reference_mean: float) -> float:
+    """Mean SSIM of ``rows`` (at least 11x11), band by band. ``reference_mean`` is the
+    reference's mean in its own units."""
+    height, width, channels = rows.shape
+    r = _SSIM_RADIUS
+    # Only rows and columns at least r from the border are averaged, so a band of those
+    # rows needs r real rows above and below it and never the blur's border rule: the
+    # band's result is the whole image's, row for row.
     # float32 halves the memory traffic of float64. Centring both images on one common
     # value keeps E[x^2] - E[x]^2 from cancelling catastrophically (measured: 2e-6 from
     # scikit-image's float64, against 6e-5 uncentred).
-    centre = np.float32(ref.mean(dtype=np.float64) / peak)
-    x = _unit_centred(ref, peak, centre)
-    y = _unit_centred(tst, peak, centre)
+    centre = np.float32(reference_mean / peak)
+    total = 0.0
+    step = band_rows(width * channels * 4)
+    for top in range(r, height - r, step):
+        check_cancelled()
+        bottom = min(top + step, height - r)
+        ref, tst = rows.take(top - r, bottom + r)
+        ssim_map = _ssim_map(_unit_centred(ref, peak, centre), _unit_centred(tst, peak, centre), centre)
+        total += float(ssim_map[r:-r, r:width - r].sum(dtype=np.float64))
+    return total / ((height - 2 * r) * (width - 2 * r) * channels)
+
+
+def _ssim_map(x: np.ndarray, y: np.ndarray, centre: np.float32) -> np.ndarray:
+    """The SSIM map of two float32 images in units of the data range, centred on
+    ``centre``; rows and columns within 5 of the edges use reflected neighbours."""
+    window = 2 * _SSIM_RADIUS + 1
 
     def blur(a: np.ndarray) -> np.ndarray:
         return cv2.GaussianBlur(a, (window, window), _SSIM_SIGMA, borderType=cv2.BORDER_REFLECT)
@@ -135,9 +230,7 @@ def ssim(reference: np.ndarray, test: np.ndarray, *, data_range: float | None = 
     c1, c2 = _SSIM_K1**2, _SSIM_K2**2  # the data range is 1 after scaling
     numerator = (2 * mu_x * mu_y + c1) * (2 * cov + c2)
     denominator = (mu_x * mu_x + mu_y * mu_y + c1) * (var_x + var_y + c2)
-    ssim_map = numerator / denominator
-    r = _SSIM_RADIUS
-    return float(ssim_map[r:-r, r:-r].mean(dtype=np.float64))
+    return numerator / denominator
 
 
 def _unit_centred(image: np.ndarray, peak: float, centre: np.float32) -> np.ndarray:
@@ -148,21 +241,30 @@ def _unit_centred(image: np.ndarray, peak: float, centre: np.float32) -> np.ndar
     return out
 
 
+def _luma(block: np.ndarray) -> np.ndarray:
+    """Float64 ``(h, w)`` of an ``(h, w, C)`` block: BT.601 luma in [0, 1] of RGB(A),
+    the one channel scaled to [0, 1] of grey (alpha ignored)."""
+    unit = block.astype(np.float64) / default_range(block.dtype)
+    return unit[:, :, :3] @ _LUMA_WEIGHTS + _LUMA_OFFSET if block.shape[2] >= 3 else unit[:, :, 0]
+
+
+def _check_shave(shape: tuple[int, ...], shave: int) -> None:
+    if shave and 2 * shave >= min(shape[:2]):
+        raise ParameterError(f"cannot shave {shave} pixels from each side of a {size_text(*shape[:2])} image")
+
+
 def paper_view(image: np.ndarray, shave: int) -> np.ndarray:
     """What super-resolution papers measure: luma in [0, 1] with ``shave`` border pixels cut.
 
     RGB(A) images become BT.601 luma ``Y = (16 + 65.481 R + 128.553 G + 24.966 B) / 255``
     for R, G, B in [0, 1] (MATLAB's ``rgb2ycbcr``; alpha is ignored); grey images keep
     their one channel, scaled to [0, 1]. Returns float64 ``(H - 2 shave, W - 2 shave)``.
+    (`compute_metrics` reads the same view band by band, without making it whole.)
     """
     hwc = as_hwc(image)
-    unit = hwc.astype(np.float64) / default_range(hwc.dtype)
-    luma = unit[:, :, :3] @ _LUMA_WEIGHTS + _LUMA_OFFSET if hwc.shape[2] >= 3 else unit[:, :, 0]
-    if shave:
-        if 2 * shave >= min(luma.shape):
-            raise ParameterError(f"cannot shave {shave} pixels from each side of a {size_text(*luma.shape[:2])} image")
-        luma = luma[shave:-shave, shave:-shave]
-    return luma
+    _check_shave(hwc.shape, shave)
+    height, width = hwc.shape[:2]
+    return _luma(hwc[shave:height - shave, shave:width - shave])
 
 
 def compute_metrics(
@@ -171,26 +273,33 @@ def compute_metrics(
     """Every metric of ``test`` against ``reference``.
 
     ``convention="all"`` measures every pixel and channel in the images' own units;
-    ``"paper"`` measures `paper_view` of both (luma, ``shave`` pixels of border removed,
-    range 1.0). SSIM is None when the measured image is smaller than 11x11.
+    ``"paper"`` measures `paper_view` of both, rounded to float32 (luma, ``shave``
+    pixels of border removed, range 1.0). SSIM is None when the measured image is
+    smaller than 11x11.
+
+    Works in bands of rows (`band_rows`): two passes over the images, the errors and
+    the reference's mean in float64 sums, then SSIM; beyond the two images it needs a
+    few dozen megabytes whatever their size.
     """
     check_convention(convention)
+    ref, tst = _pair(reference, test)
     if convention == "paper":
-        _pair(reference, test)
-        reference, test = paper_view(reference, shave), paper_view(test, shave)
-        peak: float | None = 1.0
-        reference, test = reference.astype(np.float32), test.astype(np.float32)
+        _check_shave(ref.shape, shave)
+        rows = _Rows(ref, tst, paper=True, shave=shave)
+        peak = 1.0
     else:
-        peak, shave = None, 0
+        rows, peak, shave = _Rows(ref, tst), default_range(ref.dtype), 0
+    scan = _scan(rows)
     try:
-        structural: float | None = ssim(reference, test, data_range=peak)
+        _check_ssim_size(rows.shape)
+        structural: float | None = _ssim(rows, peak, scan.reference_mean)
     except ParameterError:
         structural = None
     return Metrics(
-        mse=mse(reference, test),
-        mae=mae(reference, test),
-        max_abs=max_abs_error(reference, test),
-        psnr=psnr(reference, test, data_range=peak),
+        mse=scan.mse,
+        mae=scan.mae,
+        max_abs=scan.max_abs,
+        psnr=_psnr(peak, scan.mse),
         ssim=structural,
         convention=convention,
         shave=shave,
@@ -209,16 +318,25 @@ def difference(
     per_channel:
         True keeps the channels: ``(H, W, C)`` (``(H, W)`` for grey); False averages the
         map over channels: ``(H, W)``.
+
+    Computed in bands of rows (`band_rows`): beyond the map it returns, a few megabytes.
     """
     check_diff_kind(kind)
     ref, tst = _pair(reference, test)
-    signed = tst.astype(np.float32) - ref.astype(np.float32)
-    if kind == "signed":
-        result = signed
-    elif kind == "abs":
-        result = np.abs(signed)
-    else:
-        result = np.square(signed)
-    if not per_channel:
-        return result.mean(axis=2)
-    return result if test.ndim == 3 else result[:, :, 0]
+    height, width, channels = ref.shape
+    out = np.empty((height, width, channels) if per_channel else (height, width), np.float32)
+    step = band_rows(width * channels * 4)
+    for top in range(0, height, step):
+        check_cancelled()
+        band = slice(top, min(top + step, height))
+        signed = tst[band].astype(np.float32)
+        np.subtract(signed, ref[band], out=signed, dtype=np.float32)
+        if kind == "abs":
+            np.abs(signed, out=signed)
+        elif kind == "squared":
+            np.square(signed, out=signed)
+        if per_channel:
+            out[band] = signed
+        else:
+            np.mean(signed, axis=2, out=out[band])
+    return out if not per_channel or test.ndim == 3 else out[:, :, 0]

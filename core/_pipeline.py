@@ -3,7 +3,8 @@
 A `Comparison` is built from an image and `ComparisonSettings`; building it prepares the
 inputs (in degrade mode: crop and shrink the original). Iterating it runs one method per
 step and yields a `MethodResult`, so a caller can show results as they come and stop (or
-call `Comparison.cancel` from another thread) between methods.
+call `Comparison.cancel` from another thread, which the long steps see between their
+bands, tiles and phases).
 """
 
 from __future__ import annotations
@@ -17,13 +18,15 @@ from typing import Any, Hashable, Iterator, Literal, Mapping
 
 import numpy as np
 
+from . import _memory
 from ._arrays import as_hwc, parse_scale, scaled_size, size_text
 from ._backend import Backend, BackendError, Placed, cpu_backend, place, resolve_backend
+from ._cancel import Cancelled, cancel_scope
 from ._downsample import crop_to_multiple, downsample, get_downsampler, unpool_extras
 from ._errors import ParameterError, UnsupportedScaleError, UpscopeError
 from ._limits import limits
 from ._metrics import Convention, DiffKind, Metrics
-from ._registry import MethodSpec, get_method, is_whole, list_methods
+from ._registry import MethodSpec, get_method, is_whole, list_methods, method_title
 from ._upsample import run_on_cpu
 
 Mode = Literal["upscale", "degrade"]
@@ -124,10 +127,14 @@ class MethodResult:
         return self.image is not None
 
 
-def check_settings(settings: ComparisonSettings) -> tuple[float, float]:
-    """Check everything in ``settings`` that does not depend on an image (method and
-    reference ids, scale, mode, downsampler); returns the ``(y, x)`` scale. Raises
-    `ParameterError` naming the bad value."""
+def check_settings(settings: ComparisonSettings, image_shape: tuple[int, ...] | None = None) -> tuple[float, float]:
+    """Check ``settings`` (method and reference ids, scale, mode, downsampler, backend);
+    returns the ``(y, x)`` scale. Raises `ParameterError` naming the bad value.
+
+    With ``image_shape`` (``(H, W)`` or ``(H, W, C)``) it also checks, before anything
+    is allocated, that the comparison's results and every method's own result (a
+    transposed convolution with its own kernel and padding) fit
+    ``core.limits.max_output_pixels`` (see `check_output_sizes`)."""
     for choice in settings.method_choices():
         get_method(choice.id)
     if settings.reference is not None:
@@ -148,7 +155,68 @@ def check_settings(settings: ComparisonSettings) -> tuple[float, float]:
         resolve_backend(settings.backend)
     except BackendError as exc:
         raise ParameterError(f"backend {settings.backend!r} cannot run here: {exc}") from None
+    if image_shape is not None:
+        check_output_sizes(image_shape, settings, scale)
     return scale
+
+
+def check_output_sizes(image_shape: tuple[int, ...], settings: ComparisonSettings, scale: tuple[float, float]) -> tuple[int, int]:
+    """Refuse a comparison whose results, or one method's own result, would have more
+    than ``core.limits.max_output_pixels``; the message names the size, the limit and
+    what to change. Returns the results' ``(h, w)``. A method that cannot run with these
+    settings for another reason is left to say so when it runs."""
+    height, width = int(image_shape[0]), int(image_shape[1])
+    size = _memory.planned_output_size((height, width), settings.mode, scale)
+    if size[0] * size[1] > limits.max_output_pixels:
+        if settings.mode == "upscale":
+            largest = _largest_fitting_scale((height, width), scale)
+            ratio = scale[1] / scale[0]
+            fitting = (f"a scale of at most {largest:g}" if ratio == 1
+                       else f"scales of at most {largest:g},{largest * ratio:.3g} (y,x)")
+            change = f"choose {fitting} for this image, or a crop of it" if largest >= 1 else "choose a smaller image"
+            what = f"upscaling {size_text(height, width)} by x{_scale_text(scale)} gives"
+        else:
+            change, what = "choose a crop of the image", "the results would be"
+        raise ParameterError(f"{what} {_pixels_text(size)}, over the limit of "
+                             f"{limits.max_output_pixels:,} output pixels (core.limits.max_output_pixels); {change}")
+    if settings.mode == "degrade":
+        whole = all(is_whole(s) for s in scale)
+        in_size = ((size[0] // round(scale[0]), size[1] // round(scale[1])) if whole
+                   else scaled_size((height, width), (1 / scale[0], 1 / scale[1])))
+    else:
+        in_size = (height, width)
+    for choice in settings.method_choices():
+        spec = get_method(choice.id)
+        if spec.size_rule is None or spec.refusal(scale) or min(in_size) < 1:
+            continue
+        try:
+            own = spec.result_size(in_size, size, spec.resolve_params(dict(choice.params)))
+        except UpscopeError:
+            continue  # bad parameters: the method's result says why when it runs
+        if own[0] * own[1] > limits.max_output_pixels:
+            raise ParameterError(
+                f"{method_title(spec.id, choice.params)} would return {_pixels_text(own)}, over the limit of "
+                f"{limits.max_output_pixels:,} output pixels (core.limits.max_output_pixels); choose a smaller scale or "
+                "other parameters for it"
+            )
+    return size
+
+
+def _largest_fitting_scale(in_size: tuple[int, int], scale: tuple[float, float]) -> float:
+    """The largest scale with two decimals, applied to both axes in ``scale``'s
+    proportions, whose output fits the output limit (less than 1 when none does)."""
+    ratio = scale[1] / scale[0]
+    best = math.floor(100 * math.sqrt(limits.max_output_pixels / (in_size[0] * in_size[1] * ratio))) / 100
+    while best >= 0.01:
+        h, w = scaled_size(in_size, (best, best * ratio))
+        if h * w <= limits.max_output_pixels:
+            break
+        best = round(best - 0.01, 2)
+    return best
+
+
+def _pixels_text(size: tuple[int, int]) -> str:
+    return f"{size_text(*size)} = {size[0] * size[1]:,} pixels"
 
 
 def paper_shave(scale: tuple[float, float]) -> int:
@@ -166,17 +234,46 @@ class Comparison:
     methods that backend lacks run on the CPU and their results say so).
     """
 
-    def __init__(self, image: np.ndarray, settings: ComparisonSettings, *, job_id: Hashable = 0) -> None:
+    def __init__(
+        self,
+        image: np.ndarray,
+        settings: ComparisonSettings,
+        *,
+        job_id: Hashable = 0,
+        cancel: threading.Event | None = None,
+        workers: int = 1,
+        shown: bool = False,
+        check_memory: bool = True,
+        memory_budget: int | None = None,
+        jobs: int = 1,
+    ) -> None:
+        """Check ``settings`` against ``image`` (every output within
+        ``core.limits.max_output_pixels``; the memory it needs within what the machine
+        has) and prepare the inputs; raises `ParameterError` naming what to change.
+
+        ``cancel``: a flag that `cancel` sets (give your own to cancel the preparation
+        too). ``workers``: how many of its methods run at once (a viewer's pool
+        threads), ``shown``: whether a viewer keeps display copies and difference maps
+        of each result; both count in the memory estimate (`core.estimate_memory`).
+        ``memory_budget``: the bytes available to ``jobs`` comparisons running side by
+        side in separate processes (measured before they started; each may use its
+        equal share); None compares what this one needs beyond the image with what the
+        machine has available now. ``check_memory=False`` skips that check.
+        """
         as_hwc(image)
         self.settings = settings
         self.job_id = job_id
         self.original = image
         self.notes: list[str] = []
-        self._cancelled = threading.Event()
+        self._cancelled = cancel if cancel is not None else threading.Event()
         self._reference_lock = threading.Lock()
         self._reference_result: MethodResult | None = None
         self._choices = settings.method_choices()
-        self.scale = check_settings(settings)
+        self.scale = check_settings(settings, image.shape)
+        if check_memory:
+            held = 0 if memory_budget is not None else image.nbytes
+            _memory.check_memory(image.shape, image.dtype, settings, workers=workers, shown=shown, held=held,
+                                 budget=memory_budget, jobs=jobs)
         self._extras: dict[str, Any] = {}
         self.backend: Backend = resolve_backend(settings.backend)
         self._device_lock = threading.Lock()
@@ -187,7 +284,8 @@ class Comparison:
         if settings.mode == "degrade":
             self.ground_truth: np.ndarray | None = crop_to_multiple(image, self.scale)
             self.output_size = self.ground_truth.shape[:2]
-            self.input, self._extras = self._downsample(image)
+            with cancel_scope(self._cancelled):
+                self.input, self._extras = self._downsample(image)
             if self.ground_truth.shape[:2] != image.shape[:2]:
                 self.notes.append(
                     f"The original was cropped from {size_text(*image.shape[:2])} to "
@@ -208,18 +306,20 @@ class Comparison:
         convention: Convention,
         job_id: Hashable,
         reference_result: MethodResult | None = None,
+        cancel: threading.Event | None = None,
     ) -> Comparison:
         """The same inputs and results measured another way: against another
         ``reference`` (a method id, or None for the ground truth) or by another metric
         ``convention``. No downsampling is redone; `measure` the results of this
         comparison with the new one. ``reference_result`` is this comparison's result of
-        the reference method, when there is one, so it is not computed again."""
+        the reference method, when there is one, so it is not computed again. ``cancel``
+        is the new comparison's cancel flag (see `Comparison`)."""
         settings = replace(self.settings, reference=reference, convention=convention)
         check_settings(settings)
         other = copy.copy(self)
         other.settings, other.job_id = settings, job_id
         other.notes = list(self.notes)
-        other._cancelled = threading.Event()
+        other._cancelled = cancel if cancel is not None else threading.Event()
         other._reference_lock = threading.Lock()
         other._device_lock = threading.Lock()
         other._device_reference = self._device_reference if reference is None and self.settings.reference is None else None
@@ -233,7 +333,9 @@ class Comparison:
         return other
 
     def cancel(self) -> None:
-        """Stop after the method now running (safe to call from any thread)."""
+        """Stop as soon as the step now running reaches its next band, tile or phase
+        (safe to call from any thread): `run` then returns a result whose ``reason``
+        says it was cancelled, and iteration ends."""
         self._cancelled.set()
 
     @property
@@ -255,7 +357,8 @@ class Comparison:
             return self.ground_truth
         with self._reference_lock:
             if self._reference_result is None:
-                self._reference_result = self._run(MethodChoice(self.settings.reference), reference=None)
+                with cancel_scope(self._cancelled):
+                    self._reference_result = self._run(MethodChoice(self.settings.reference), reference=None)
                 if not self._reference_result.ok:
                     self.notes.append(f"No reference: {self._reference_result.reason}")
         return self._reference_result.image
@@ -271,16 +374,19 @@ class Comparison:
         """
         if isinstance(choice, str):
             choice = MethodChoice(choice)
-        reference = self.reference
-        cached = self._reference_result
-        if cached is not None and choice.id == cached.method_id and not choice.params:
-            return self._measured(cached, reference) if measure else cached
-        return self._run(choice, reference if measure else None)
+        with cancel_scope(self._cancelled):
+            reference = self.reference
+            cached = self._reference_result
+            if cached is not None and choice.id == cached.method_id and not choice.params:
+                return self._measured(cached, reference) if measure else cached
+            return self._run(choice, reference if measure else None)
 
     def measure(self, result: MethodResult) -> MethodResult:
         """``result`` with its metrics and difference map against this comparison's
-        reference (unchanged when there is no reference or the sizes differ)."""
-        return self._measured(result, self.reference)
+        reference (unchanged when there is no reference or the sizes differ, or when
+        the comparison is cancelled meanwhile)."""
+        with cancel_scope(self._cancelled):
+            return self._measured(result, self.reference)
 
     def __iter__(self) -> Iterator[MethodResult]:
         if self.backend.batches:
@@ -290,9 +396,13 @@ class Comparison:
                 return
             prefetched = self._prefetched.pop(index, None)
             if prefetched is None:
-                yield self.run(choice)
+                result = self.run(choice)
             else:
-                yield self._run(choice, self.reference, prefetched)
+                with cancel_scope(self._cancelled):
+                    result = self._run(choice, self.reference, prefetched)
+            if self._cancelled.is_set():
+                return  # cut short: not a result
+            yield result
 
     def _downsample(self, image: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
         """The low-resolution input and the downsampler's extras. A backend that has the
@@ -448,7 +558,10 @@ class Comparison:
                 diff = diff[:, :, 0]
             return metrics, diff
 
-        placed = place(backend, "metrics", measure, lambda: measure(cpu_backend()))
+        try:
+            placed = place(backend, "metrics", measure, lambda: measure(cpu_backend()))
+        except Cancelled:
+            return result
         metrics, diff = placed.handle
         notice = result.backend_notice or placed.notice
         return replace(result, metrics=metrics, difference=diff, backend_notice=notice)

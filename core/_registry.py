@@ -149,6 +149,16 @@ class MethodSpec:
     reference: str = ""
     #: For methods trained per scale: the only factors they take, the same on both axes.
     trained_scales: tuple[int, ...] = ()
+    #: For methods whose result is not always the size asked for (a transposed
+    #: convolution with its own kernel and padding): ``(in_size, size, params) -> (h, w)``.
+    size_rule: Callable[[tuple[int, int], tuple[int, int], dict[str, Any]], tuple[int, int]] | None = field(
+        default=None, repr=False
+    )
+
+    def result_size(self, in_size: tuple[int, int], size: tuple[int, int], params: dict[str, Any]) -> tuple[int, int]:
+        """The ``(h, w)`` this method returns for an ``in_size`` input asked for ``size``
+        with validated ``params`` (``size`` itself unless the method has a `size_rule`)."""
+        return size if self.size_rule is None else self.size_rule(in_size, size, params)
 
     def defaults(self) -> dict[str, Any]:
         """Default value of every user parameter."""
@@ -211,6 +221,7 @@ def register_method(
     also_called: tuple[str, ...] = (),
     reference: str = "",
     trained_scales: tuple[int, ...] = (),
+    size_rule: Callable[[tuple[int, int], tuple[int, int], dict[str, Any]], tuple[int, int]] | None = None,
 ) -> Callable[[Callable[..., np.ndarray]], Callable[..., np.ndarray]]:
     """Decorator that registers ``function`` as the method ``id``."""
 
@@ -228,6 +239,7 @@ def register_method(
             also_called=also_called,
             reference=reference,
             trained_scales=trained_scales,
+            size_rule=size_rule,
         )
         return function
 

@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from ._arrays import cast_float
+from ._cancel import check_cancelled
 
 Taps = tuple[np.ndarray, np.ndarray]
 
@@ -118,7 +119,8 @@ def apply_taps(image: np.ndarray, rows: Taps, cols: Taps, dtype: np.dtype | type
     and clipped to the dtype's range (as `like_input` does). The work runs in bands of
     output rows (about ``BAND_BYTES`` of float32 each), so memory beyond the result stays
     bounded: a 4096x4096x3 uint8 result needs its 48 MiB and a few megabytes more, not
-    the 400 MiB of whole-image float temporaries.
+    the 400 MiB of whole-image float temporaries. A cancelled comparison stops between
+    bands (`core._cancel`).
 
     Within a band, columns go first: gathering along axis 1 is the slow, element-wise
     gather, so it runs on the smaller array (the band's source rows); gathering whole rows
@@ -129,6 +131,7 @@ def apply_taps(image: np.ndarray, rows: Taps, cols: Taps, dtype: np.dtype | type
     out = np.empty((h, w, c), dtype=dtype)
     band = max(1, BAND_BYTES // (w * c * 4))
     for top in range(0, h, band):
+        check_cancelled()
         index = row_index[top:top + band]
         first, last = int(index.min()), int(index.max()) + 1
         across = _apply_axis(image[first:last], cols, axis=1)

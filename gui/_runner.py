@@ -230,7 +230,7 @@ class ComparisonRunner(QtCore.QObject):
             try:
                 comparison = previous.remeasured(
                     reference=settings.reference, convention=settings.convention, job_id=job_id,
-                    reference_result=reference_result,
+                    reference_result=reference_result, cancel=cancel,
                 )
                 comparison.reference  # a method reference is computed here, off the GUI thread
             except UpscopeError as exc:
@@ -303,7 +303,10 @@ class ComparisonRunner(QtCore.QObject):
         self, job_id: int, cancel: threading.Event, image: np.ndarray, settings: ComparisonSettings, name: str, key: str
     ) -> None:
         try:
-            comparison = Comparison(image, settings, job_id=job_id)
+            # Its methods run on every pool thread at once, and the window keeps display
+            # copies and difference maps: all counted in the memory it checks for.
+            comparison = Comparison(image, settings, job_id=job_id, cancel=cancel,
+                                    workers=self.pool.maxThreadCount(), shown=True)
             reference = comparison.ground_truth if comparison.ground_truth is not None else comparison.input
             label = "Ground truth" if comparison.ground_truth is not None else "Original"
             comparison.reference  # computes a method reference once, here, off the GUI thread

@@ -10,7 +10,10 @@ import cv2
 import numpy as np
 
 from .._registry import Param, register_method
+from .._arrays import cast_float
+from .._cancel import check_cancelled
 from .._resample import (
+    BAND_BYTES,
     aligned_coords,
     apply_taps,
     area_taps,
@@ -91,15 +94,23 @@ def bilinear_numpy(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
         linear_taps(half_pixel_coords(image.shape[0], size[0]), image.shape[0]),
         linear_taps(half_pixel_coords(image.shape[1], size[1]), image.shape[1]),
     )
-    y0, y1 = ys[:, 0, None], ys[:, 1, None]  # (h, 1): broadcast against columns
     x0, x1 = xs[None, :, 0], xs[None, :, 1]  # (1, w)
-    dy = wy[:, 1, None, None].astype(np.float32)  # (h, 1, 1): fractional row offset
     dx = wx[None, :, 1, None].astype(np.float32)  # (1, w, 1): fractional column offset
-    q11 = image[y0, x0].astype(np.float32)  # (y0, x0)
-    q21 = image[y0, x1].astype(np.float32)  # (y0, x1)
-    q12 = image[y1, x0].astype(np.float32)  # (y1, x0)
-    q22 = image[y1, x1].astype(np.float32)  # (y1, x1)
-    return (1 - dy) * ((1 - dx) * q11 + dx * q21) + dy * ((1 - dx) * q12 + dx * q22)
+    out = np.empty((size[0], size[1], image.shape[2]), image.dtype)
+    # Bands of output rows keep the formula's float32 temporaries to a few megabytes.
+    step = max(1, BAND_BYTES // (size[1] * image.shape[2] * 4))
+    for top in range(0, size[0], step):
+        check_cancelled()
+        rows = slice(top, top + step)
+        y0, y1 = ys[rows, 0, None], ys[rows, 1, None]  # (band, 1): broadcast against columns
+        dy = wy[rows, 1, None, None].astype(np.float32)  # (band, 1, 1): fractional row offset
+        q11 = image[y0, x0].astype(np.float32)  # (y0, x0)
+        q21 = image[y0, x1].astype(np.float32)  # (y0, x1)
+        q12 = image[y1, x0].astype(np.float32)  # (y1, x0)
+        q22 = image[y1, x1].astype(np.float32)  # (y1, x1)
+        f = (1 - dy) * ((1 - dx) * q11 + dx * q21) + dy * ((1 - dx) * q12 + dx * q22)
+        out[rows] = cast_float(f, image.dtype)
+    return out
 
 
 OPENCV_CUBIC_A = -0.75

@@ -12,7 +12,8 @@ luma back to RGB (with chroma left as bicubic made it, each of R, G and B moves 
 ``255/219`` times the luma change). Grey images are their own luma. Alpha is bicubic.
 
 Large inputs run in tiles whose halo covers the network's reach, so memory stays bounded
-and the tiles join without seams: the result equals the untiled one.
+and the tiles join without seams: the result equals the untiled one. A cancelled
+comparison stops between tiles.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from .._arrays import data_range
 from .._errors import ParameterError
 from .._metrics import _LUMA_OFFSET, _LUMA_WEIGHTS
 from .._registry import Param, register_method
-from .._resample import cv2_resize
+from .._cancel import check_cancelled
+from .._resample import BAND_BYTES, cv2_resize
 
 MODELS_DIR = Path(__file__).resolve().parents[2] / "resources" / "models"
 SCALES = (2, 3, 4)
@@ -93,6 +95,7 @@ def correction(luma: np.ndarray, family: str, scale: int, tile: int = DEFAULT_TI
     out = np.empty((h * scale, w * scale), dtype=np.float32)
     for top in range(0, h, tile):
         for left in range(0, w, tile):
+            check_cancelled()
             y0, x0 = max(top - HALO, 0), max(left - HALO, 0)
             y1, x1 = min(top + tile + HALO, h), min(left + tile + HALO, w)
             net.setInput(np.ascontiguousarray(luma[y0:y1, x0:x1])[None, None])
@@ -114,7 +117,9 @@ def learned_upsample(image: np.ndarray, size: tuple[int, int], family: str, tile
     if image.shape[2] >= 3:
         luma = unit[:, :, :3] @ _LUMA_WEIGHTS.astype(np.float32) + np.float32(_LUMA_OFFSET)
         fix = correction(np.ascontiguousarray(luma, dtype=np.float32), family, scale, tile)
-        base[:, :, :3] += fix[:, :, None] * _RGB_PER_LUMA
+        step = max(1, BAND_BYTES // (fix.shape[1] * 12))  # bands: no whole (h, w, 3) temporary
+        for top in range(0, fix.shape[0], step):
+            base[top:top + step, :, :3] += fix[top:top + step, :, None] * _RGB_PER_LUMA
     else:
         base[:, :, 0] += correction(np.ascontiguousarray(unit[:, :, 0]), family, scale, tile)
     base *= np.float32(peak)

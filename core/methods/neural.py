@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .._arrays import check_output_size
+from .._arrays import cast_float, check_output_size
+from .._cancel import check_cancelled
 from .._errors import ParameterError
 from .._registry import Param, register_method
 from .._resample import resize_nearest
@@ -68,6 +69,7 @@ def avg_unpool(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     ),
     also_called=("max unpooling", "MaxUnpool2d", "bed of nails", "switch unpooling"),
     reference="torch max_pool2d(return_indices=True) then max_unpool2d",
+    size_rule=lambda in_size, size, params: tuple(params["output_size"] or size),
 )
 def max_unpool(
     image: np.ndarray,
@@ -135,6 +137,7 @@ KERNELS = ("bilinear", "box")
     ),
     also_called=("deconvolution", "fractionally strided convolution", "ConvTranspose2d", "Conv2DTranspose"),
     reference="torch conv_transpose2d(stride=s, padding=p, output_padding=op, groups=C)",
+    size_rule=lambda in_size, size, params: transposed_conv_plan(in_size, size, **params, check_size=False).out_size,
 )
 def transposed_conv(
     image: np.ndarray,
@@ -146,7 +149,8 @@ def transposed_conv(
     output_padding: int | None,
 ) -> np.ndarray:
     plan = transposed_conv_plan(image.shape[:2], size, kernel, kernel_size, padding, output_padding)
-    return conv_transpose2d(image.astype(np.float32), plan.kernel, plan.strides, plan.padding, plan.out_size)
+    return conv_transpose2d(image.astype(np.float32), plan.kernel, plan.strides, plan.padding, plan.out_size,
+                            dtype=image.dtype)
 
 
 @dataclass(frozen=True)
@@ -170,8 +174,12 @@ def transposed_conv_plan(
     kernel_size: int | None,
     padding: int | None,
     output_padding: int | None,
+    *,
+    check_size: bool = True,
 ) -> TransposedConvPlan:
-    """The `TransposedConvPlan` for an ``in_size`` input asked to reach ``size``."""
+    """The `TransposedConvPlan` for an ``in_size`` input asked to reach ``size``; an
+    output over ``core.limits.max_output_pixels`` raises `ParameterError` (unless
+    ``check_size`` is False: a comparison checks every method's size itself, first)."""
     strides = (size[0] // in_size[0], size[1] // in_size[1])
     taps = transposed_conv_kernel(kernel, kernel_size, strides)
     pads, extras = [], []
@@ -194,7 +202,8 @@ def transposed_conv_plan(
             f"transposed-conv: kernel {taps.shape[0]}x{taps.shape[1]} with padding {pads[0]} "
             f"gives an empty output for a {in_size[1]}x{in_size[0]} input"
         )
-    check_output_size(out_size)
+    if check_size:
+        check_output_size(out_size)
     return TransposedConvPlan(taps, strides, (pads[0], pads[1]), (extras[0], extras[1]), (out_size[0], out_size[1]))
 
 
@@ -228,8 +237,11 @@ def conv_transpose2d(
     strides: tuple[int, int],
     padding: tuple[int, int],
     out_size: tuple[int, int],
+    dtype: np.dtype | type = np.float32,
 ) -> np.ndarray:
-    """Depthwise transposed convolution of a float32 ``(H, W, C)`` array.
+    """Depthwise transposed convolution of a float32 ``(H, W, C)`` array, returned in
+    ``dtype`` (an integer dtype is rounded half to even and clipped, phase by phase, so
+    no float32 copy of the whole output is ever made).
 
     ``out[t] = sum over y, i with y*s + i = t + p of image[y] * kernel[i]`` per axis, which
     is ``torch.nn.functional.conv_transpose2d`` with the same kernel on every channel. It is
@@ -239,7 +251,7 @@ def conv_transpose2d(
     """
     h, w, c = image.shape
     (sy, sx), (py, px), (oh, ow) = strides, padding, out_size
-    out = np.zeros((oh, ow, c), dtype=np.float32)
+    out = np.zeros((oh, ow, c), dtype=dtype)
     for phase_y in range(sy):
         sub_y = kernel[phase_y::sy]
         if sub_y.shape[0] == 0:
@@ -250,12 +262,13 @@ def conv_transpose2d(
             sub = sub_y[:, phase_x::sx]
             if sub.shape[1] == 0:
                 continue
+            check_cancelled()
             t0x = (phase_x - px) % sx
             q0x = (t0x + px) // sx
             full = _full_convolution(image, sub)
             target = out[t0y::sy, t0x::sx]
             piece = full[q0y : q0y + target.shape[0], q0x : q0x + target.shape[1]]
-            target[: piece.shape[0], : piece.shape[1]] = piece
+            target[: piece.shape[0], : piece.shape[1]] = cast_float(piece, out.dtype)
     return out
 
 
