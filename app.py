@@ -67,27 +67,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--backend", choices=("auto", "cpu", "opencl", "torch"),
                         help="where pixels are computed (default: UPSCOPE_BACKEND, else auto: a GPU when there is one)")
     parser.add_argument("--session", metavar="FILE", help="a saved session: its image and settings (options given here override them)")
+    comparison = parser.add_argument_group("the comparison (the window's settings, or what --export compares)")
+    comparison.add_argument("--scale", metavar="S",
+                        help=f"scale from 1 to {core.limits.max_scale:g}, e.g. 4 or 2.5, or Y,X for separate scales "
+                        f"(default {defaults.scale:g})")
+    comparison.add_argument("--methods", metavar="ID,ID",
+                        help="method ids in display order, see --list-methods (default: "
+                        + ", ".join(choice.id for choice in core.default_methods()) + ")")
+    comparison.add_argument("--mode", choices=("upscale", "degrade"),
+                        help=f"upscale the image as it is, or shrink it first and measure (default {defaults.mode})")
+    comparison.add_argument("--downsample", metavar="ID",
+                        help=f"downsampler of degrade mode: {', '.join(spec.id for spec in downsamplers)} "
+                        f"({whole_only}: whole-number scales only; default {defaults.downsampler})")
+    comparison.add_argument("--reference", metavar="ID",
+                        help="a method id whose result is the reference of metrics and difference maps "
+                        "(default: the original in degrade mode, none in upscale mode)")
+    comparison.add_argument("--convention", choices=("all", "paper"),
+                        help="metrics on all channels, or on luma with a border of the scale shaved "
+                        "(default: all; paper for a paper figure)")
     export = parser.add_argument_group("export (no window)")
     export.add_argument("--export", metavar="OUT",
                         help="write the comparison figure: OUT.png for one image; a folder for several, with one "
                         "figure per image named after its file (photo.jpg gives OUT/photo.jpg.png)")
-    export.add_argument("--scale", metavar="S",
-                        help=f"scale from 1 to {core.limits.max_scale:g}, e.g. 4 or 2.5, or Y,X for separate scales "
-                        f"(default {defaults.scale:g})")
-    export.add_argument("--methods", metavar="ID,ID",
-                        help="method ids in display order, see --list-methods (default: "
-                        + ", ".join(choice.id for choice in core.default_methods()) + ")")
-    export.add_argument("--mode", choices=("upscale", "degrade"),
-                        help=f"upscale the image as it is, or shrink it first and measure (default {defaults.mode})")
-    export.add_argument("--downsample", metavar="ID",
-                        help=f"downsampler of degrade mode: {', '.join(spec.id for spec in downsamplers)} "
-                        f"({whole_only}: whole-number scales only; default {defaults.downsampler})")
-    export.add_argument("--reference", metavar="ID",
-                        help="a method id whose result is the reference of metrics and difference maps "
-                        "(default: the original in degrade mode, none in upscale mode)")
-    export.add_argument("--convention", choices=("all", "paper"),
-                        help="metrics on all channels, or on luma with a border of the scale shaved "
-                        "(default: all; paper for a paper figure)")
     export.add_argument("--crop", metavar="X,Y,W,H",
                         help="show this rectangle of the output (pixels: left, top, width, height), magnified, "
                         "instead of the whole image")
@@ -145,14 +146,17 @@ def list_backends_text() -> str:
     return "\n".join(lines)
 
 
-def export_request(args: argparse.Namespace, session=None):  # noqa: ANN001, ANN201
-    """The `core.ExportRequest` the options describe, over a session's settings."""
+#: Options that describe the comparison itself (the window takes them too).
+COMPARISON_OPTIONS = ("scale", "methods", "mode", "downsample", "reference", "convention")
+#: Options of the exported files only.
+FIGURE_OPTIONS = ("crop", "magnify", "columns", "diff", "table", "region", "paper", "metrics", "results", "jobs", "force")
+
+
+def comparison_settings(args: argparse.Namespace, base):  # noqa: ANN001, ANN201
+    """``base`` (`core.ComparisonSettings`) with the comparison options given on the
+    command line; None values leave ``base``'s."""
     import dataclasses
-    from pathlib import Path
 
-    import core
-
-    settings = session.settings if session is not None else core.ComparisonSettings()
     changes = {}
     if args.scale is not None:
         changes["scale"] = parse_scale_text(args.scale)
@@ -161,7 +165,16 @@ def export_request(args: argparse.Namespace, session=None):  # noqa: ANN001, ANN
     for option, key in (("mode", "mode"), ("downsample", "downsampler"), ("reference", "reference"), ("convention", "convention")):
         if getattr(args, option) is not None:
             changes[key] = getattr(args, option)
-    settings = dataclasses.replace(settings, **changes)
+    return dataclasses.replace(base, **changes)
+
+
+def export_request(args: argparse.Namespace, session=None):  # noqa: ANN001, ANN201
+    """The `core.ExportRequest` the options describe, over a session's settings."""
+    from pathlib import Path
+
+    import core
+
+    settings = comparison_settings(args, session.settings if session is not None else core.ComparisonSettings())
     regions = tuple(core.Region.parse(r, "--region") for r in args.region or ())
     if not regions and args.paper:
         if session is None or not session.regions:
@@ -383,9 +396,31 @@ def run(argv: list[str] | None) -> int:
         print(f"upscope: no display: {missing}; run under a desktop session, set QT_QPA_PLATFORM=offscreen for "
               "tests, or use --export for figures without a window", file=sys.stderr)
         return EXIT_NO_DISPLAY
+    settings = window_settings(args)
+    if isinstance(settings, int):
+        return settings
     from gui import run_viewer
 
-    return run_viewer(args.images, session=args.session)
+    return run_viewer(args.images, session=args.session, settings=settings)
+
+
+def window_settings(args: argparse.Namespace):  # noqa: ANN201
+    """The comparison options given for the window, checked (None when none was given),
+    or the exit code of a usage error. Options of exported files are named as ignored."""
+    ignored = [f"--{name}" for name in FIGURE_OPTIONS if getattr(args, name) not in (None, False, [])]
+    if ignored:
+        print(f"upscope: {', '.join(ignored)} apply to --export only; ignored in the window", file=sys.stderr)
+    if all(getattr(args, name) is None for name in COMPARISON_OPTIONS):
+        return None
+    import core
+
+    try:
+        settings = comparison_settings(args, core.ComparisonSettings())
+        core.check_settings(settings)
+    except core.ParameterError as exc:
+        print(f"upscope: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return settings
 
 
 def missing_display() -> str | None:

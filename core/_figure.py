@@ -364,9 +364,14 @@ def paper_figure(
             cy = y + row * (cell_h + pad)
             tx = cx + (cell_w - region.width * m - 2 * frame) // 2
             draw.rectangle([tx, cy, tx + region.width * m + 2 * frame - 1, cy + region.height * m + 2 * frame - 1], fill=colour)
+            inner = (tx + frame, cy + frame, tx + frame + region.width * m - 1, cy + frame + region.height * m - 1)
             if crop.pixels is not None and crop.pixels.shape[:2] == shape[:2]:
                 block = _magnify(_rgb(region.take(crop.pixels), (region.y, region.x)), m)
-                picture.paste(Image.fromarray(block), (tx + frame, cy + frame))
+                picture.paste(Image.fromarray(block), inner[:2])
+            else:  # nothing to show: an empty frame, not a block of the region's colour
+                draw.rectangle(list(inner), fill=theme.background)
+                draw.line([inner[0], inner[1], inner[2], inner[3]], fill=theme.rule, width=1)
+                draw.line([inner[0], inner[3], inner[2], inner[1]], fill=theme.rule, width=1)
             label_y = cy + region.height * m + 2 * frame + 2
             _text(draw, (cx, label_y), crop.label, font, theme.text, cell_w, centre=True)
             _text(draw, (cx, label_y + line), crop.lines[0] if crop.lines else "", font, theme.muted, cell_w, centre=True)

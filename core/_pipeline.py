@@ -299,37 +299,44 @@ class Comparison:
             self.output_size = scaled_size(image.shape[:2], self.scale)
         self.shave = paper_shave(self.scale) if settings.convention == "paper" else 0
 
-    def remeasured(
+    def derived(
         self,
+        settings: ComparisonSettings,
         *,
-        reference: str | None,
-        convention: Convention,
         job_id: Hashable,
         reference_result: MethodResult | None = None,
         cancel: threading.Event | None = None,
     ) -> Comparison:
-        """The same inputs and results measured another way: against another
-        ``reference`` (a method id, or None for the ground truth) or by another metric
-        ``convention``. No downsampling is redone; `measure` the results of this
-        comparison with the new one. ``reference_result`` is this comparison's result of
-        the reference method, when there is one, so it is not computed again. ``cancel``
-        is the new comparison's cancel flag (see `Comparison`)."""
-        settings = replace(self.settings, reference=reference, convention=convention)
-        check_settings(settings)
+        """A comparison of the same inputs with other ``settings`` that differ from this
+        one's only in the methods, the reference or the metric convention: nothing is
+        downsampled again, and the results of this comparison stay valid for every
+        method and parameters both share (`measure` them with the new one when the
+        reference or convention changed). ``reference_result`` is this comparison's
+        result of the new reference method, when there is one, so it is not computed
+        again. ``cancel`` is the new comparison's cancel flag (see `Comparison`).
+        Raises `ParameterError` when anything else changed."""
+        old = self.settings
+        if (settings.mode, settings.scale, settings.downsampler, settings.backend) != (
+            old.mode, old.scale, old.downsampler, old.backend
+        ):
+            raise ParameterError("a derived comparison keeps the mode, scale, downsampler and backend")
+        check_settings(settings, self.original.shape)
         other = copy.copy(self)
         other.settings, other.job_id = settings, job_id
+        other._choices = settings.method_choices()
         other.notes = list(self.notes)
         other._cancelled = cancel if cancel is not None else threading.Event()
         other._reference_lock = threading.Lock()
         other._device_lock = threading.Lock()
-        other._device_reference = self._device_reference if reference is None and self.settings.reference is None else None
         other._handles, other._prefetched = {}, {}
-        usable = (
-            reference_result is not None and reference_result.ok and reference_result.method_id == reference
-            and not reference_result.params
-        )
-        other._reference_result = replace(reference_result, metrics=None, difference=None) if usable else None
-        other.shave = paper_shave(self.scale) if convention == "paper" else 0
+        if settings.reference != old.reference:
+            other._device_reference = None
+            usable = (
+                reference_result is not None and reference_result.ok
+                and reference_result.method_id == settings.reference and not reference_result.params
+            )
+            other._reference_result = replace(reference_result, metrics=None, difference=None) if usable else None
+        other.shave = paper_shave(self.scale) if settings.convention == "paper" else 0
         return other
 
     def cancel(self) -> None:

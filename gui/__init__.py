@@ -11,6 +11,8 @@ import os
 import sys
 from typing import Sequence
 
+import core
+
 from ._comparison_grid import ComparisonGrid
 from ._main_window import MainWindow
 from ._runner import ComparisonRunner, DiffOptions
@@ -18,9 +20,12 @@ from ._runner import ComparisonRunner, DiffOptions
 __all__ = ["ComparisonGrid", "ComparisonRunner", "DiffOptions", "MainWindow", "run_viewer"]
 
 
-def run_viewer(images: Sequence[str] = (), session: str | None = None) -> int:
+def run_viewer(
+    images: Sequence[str] = (), session: str | None = None, settings: core.ComparisonSettings | None = None
+) -> int:
     """Open the window on ``images`` (or a saved ``session``, or the built-in test
-    chart) and run until it closes; returns the exit status.
+    chart), with ``settings`` over the saved ones when given, and run until it closes;
+    returns the exit status.
 
     Closing the window cancels the comparison and waits for it at most a second (an
     export being written gets up to 30 s to finish: `_runner.TASK_CLOSE_WAIT_MS`). A
@@ -35,7 +40,7 @@ def run_viewer(images: Sequence[str] = (), session: str | None = None) -> int:
     app.setOrganizationName("Upscope")
     window = MainWindow()
     window.show()
-    window.open_at_start(images, session)
+    window.open_at_start(images, session, settings)
     status = app.exec()
     if not window.runner.idle:
         logging.getLogger(__name__).info("exiting with a cancelled step still running")

@@ -203,10 +203,22 @@ class Exporter(QtCore.QObject):
         if not self.window.grid.regions:
             self.failed.emit("Mark one or two regions first: View > Mark regions (R), then drag on any panel.")
             return
-        convention, ok = QtWidgets.QInputDialog.getItem(
-            self.window, "Export paper figure", "PSNR/SSIM under each crop:",
-            ["paper (luma, border shaved)", "all channels"], 0, False,
-        )
+        ready = self._ready()
+        if ready is not None:
+            height, width = ready[0].output_size
+            try:
+                for index, region in enumerate(self.window.grid.regions):
+                    region.within((height, width), f"region {index + 1}")
+            except core.ParameterError as exc:  # before any dialog: the regions are the problem
+                self.failed.emit(f"{exc}. Mark the regions again on this image.")
+                return
+        dialog = QtWidgets.QInputDialog(self.window)
+        dialog.setWindowTitle("Export paper figure")
+        dialog.setLabelText("PSNR/SSIM under each crop:")
+        dialog.setComboBoxItems(["paper (luma, border shaved)", "all channels"])
+        dialog.setMinimumWidth(360)  # else the title is cut
+        ok = dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted
+        convention = dialog.textValue()
         self.window.grid.setFocus()
         if not ok:
             return

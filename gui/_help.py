@@ -46,11 +46,13 @@ PANEL_TOOLTIP = "Double-click to show this panel alone; double-click again to br
 GUIDE_HTML = """
 <h2>How to read this window</h2>
 <h3>Panels</h3>
-<p>The first panel is the <b>reference</b>. In <i>degrade, then restore</i> mode it is the
-ground truth: the original image (cropped to a multiple of a whole-number scale), which
-was shrunk with the chosen downsampler and given to every method to enlarge back. In
-<i>upscale</i> mode it is the original itself, drawn on the output grid so that a point
-sits at the same place in every panel. Then comes one panel per ticked method, in the
+<p>The first panel shows what the methods start from. In <i>degrade, then restore</i> mode
+it is the ground truth: the original image (cropped to a multiple of a whole-number
+scale), which was shrunk with the chosen downsampler and given to every method to enlarge
+back; it is also the reference the metrics measure against, unless a method is picked as
+the reference. In <i>upscale</i> mode it is the original itself, drawn on the output grid so
+that a point sits at the same place in every panel; there is no reference unless a method
+is picked. Then comes one panel per ticked method, in the
 method's colour. Its title gives the method, its time and, once measured, its PSNR and
 SSIM. A method that cannot take the settings says why in its panel.</p>
 <p>Every panel follows one shared view: the wheel zooms about the cursor, a drag pans.

@@ -119,7 +119,7 @@ class ImagePanel(QtWidgets.QFrame):
 
     # What the panel shows -------------------------------------------------------------
 
-    def set_title(self, label: str, details: Sequence[str] = ()) -> None:
+    def set_title(self, label: str, details: Sequence[str | tuple[str, str]] = ()) -> None:
         """The method's name and details, most important first (see `PanelTitle`)."""
         self._title.set_title(label, details, self.colour)
 
@@ -153,6 +153,9 @@ class ImagePanel(QtWidgets.QFrame):
         units; ``values`` (same size as ``display``) are the numbers written at high zoom."""
         self.image_item.set_array(display, width, height)
         self.overlay_item.set_values(values, display, width, height)
+        if display is None:
+            # An item with no area repaints nothing: the old picture must not linger.
+            self.view.viewport().update()
 
     def set_status(self, text: str | None) -> None:
         """A message over the view ("computing...", or why the method cannot run); None

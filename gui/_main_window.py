@@ -6,6 +6,7 @@ and asks `ComparisonRunner` for everything that needs computing.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from pathlib import Path
@@ -139,6 +140,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def __init__(self, settings: QtCore.QSettings | None = None) -> None:
         super().__init__()
         self.setWindowTitle("Upscope")
+        # Below this the grid and the docks cannot all be used; the README promises 1000x640.
+        self.setMinimumSize(900, 560)
         self.setAcceptDrops(True)
         self.store = settings if settings is not None else QtCore.QSettings("Upscope", "Upscope")
         self.runner = ComparisonRunner(self)
@@ -427,8 +430,16 @@ class MainWindow(QtWidgets.QMainWindow):
         half the width and two thirds of the height; the Images list a few lines."""
         width, height = self.width(), self.height()
         horizontal = QtCore.Qt.Orientation.Horizontal
+        if height < 900:
+            # Stacked, the inspector and the profile would each get a few rows: tabs give
+            # each the whole height (the inspector in front).
+            self.tabifyDockWidget(self._docks["inspector"], self._docks["profile"])
+            self._docks["inspector"].raise_()
+        settings_width = self.settings_panel.minimumSizeHint().width() + self.style().pixelMetric(
+            QtWidgets.QStyle.PixelMetric.PM_ScrollBarExtent) + 8
         self.resizeDocks([self._docks["settings"], self._docks["inspector"]],
-                         [min(340, int(width * 0.25)), min(400, int(width * 0.24))], horizontal)
+                         [min(max(settings_width, int(width * 0.22)), int(width * 0.3)), min(400, int(width * 0.24))],
+                         horizontal)
         self.resizeDocks([self._docks["metrics"]], [min(200, int(height * 0.2))], QtCore.Qt.Orientation.Vertical)
         self.resizeDocks([self._docks["settings"], self._docks["images"]],
                          [int(height * 0.5), 5 * self.fontMetrics().lineSpacing()], QtCore.Qt.Orientation.Vertical)
@@ -442,24 +453,28 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _keep_grid_room(self) -> None:
         """When the window is made smaller, the docks give way too: Qt would shrink only
-        the grid, down to nothing. The side docks shrink to leave the grid at least 40% of
-        the width, the metrics dock to leave it half the height."""
+        the grid, down to nothing. The side dock areas shrink to leave the grid at least
+        45% of the width, the bottom area to leave it half the height."""
         central = self.centralWidget()
         width, height = self.width(), self.height()
-        sides = [d for d in self._docks.values() if self.dockWidgetArea(d) in (
-            QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
-            and d.isVisible() and not d.isFloating()]
-        if sides and central.width() < 0.4 * width:
-            excess = 0.4 * width - central.width()
+        area = QtCore.Qt.DockWidgetArea
+
+        def first_in(where: QtCore.Qt.DockWidgetArea) -> QtWidgets.QDockWidget | None:
+            """One visible dock of an area stands for its column or row."""
+            return next((d for d in self._docks.values()
+                         if self.dockWidgetArea(d) == where and d.isVisible() and not d.isFloating()), None)
+
+        sides = [d for d in (first_in(area.LeftDockWidgetArea), first_in(area.RightDockWidgetArea)) if d is not None]
+        if sides and central.width() < 0.45 * width:
+            excess = 0.45 * width - central.width()
             total = sum(d.width() for d in sides) or 1
-            self.resizeDocks(sides, [max(120, int(d.width() - excess * d.width() / total)) for d in sides],
+            self.resizeDocks(sides, [max(150, int(d.width() - excess * d.width() / total)) for d in sides],
                              QtCore.Qt.Orientation.Horizontal)
-        bottoms = [d for d in self._docks.values() if self.dockWidgetArea(d) in (
-            QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, QtCore.Qt.DockWidgetArea.TopDockWidgetArea)
-            and d.isVisible() and not d.isFloating()]
+        bottoms = [d for d in (first_in(area.BottomDockWidgetArea), first_in(area.TopDockWidgetArea)) if d is not None]
         if bottoms and central.height() < 0.5 * height:
             excess = 0.5 * height - central.height()
-            self.resizeDocks(bottoms, [max(80, int(d.height() - excess)) for d in bottoms], QtCore.Qt.Orientation.Vertical)
+            self.resizeDocks(bottoms, [max(80, int(d.height() - excess / len(bottoms))) for d in bottoms],
+                             QtCore.Qt.Orientation.Vertical)
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802
         """Save the settings, cancel the comparison and wait briefly for the workers (an
@@ -471,10 +486,15 @@ class MainWindow(QtWidgets.QMainWindow):
             log.info("closed with a cancelled step still running; it delivers nothing")
         super().closeEvent(event)
 
-    def open_at_start(self, images: Sequence[str] = (), session: str | None = None) -> None:
+    def open_at_start(
+        self, images: Sequence[str] = (), session: str | None = None, settings: core.ComparisonSettings | None = None
+    ) -> None:
         """What the window shows first: a ``session`` (then ``images``, if any), else
-        ``images``, else the built-in test chart. A session that cannot be opened is named
+        ``images``, else the built-in test chart; ``settings`` (the command line's) apply
+        over the saved ones and the session's. A session that cannot be opened is named
         with the reason in the message bar, and the window goes on without it."""
+        if settings is not None and session is None:
+            self.settings_panel.apply_settings(settings)
         if session is not None:
             try:
                 loaded = core.load_session(session)
@@ -484,6 +504,8 @@ class MainWindow(QtWidgets.QMainWindow):
                 log.exception("session %s refused", session)
                 problem = f"{session}: cannot be opened as a session ({type(exc).__name__}: {exc})"
             else:
+                if settings is not None:
+                    loaded = dataclasses.replace(loaded, settings=settings)
                 self.exporter.apply_session(loaded)
                 if images:
                     self.open_paths(list(images))
@@ -662,10 +684,9 @@ class MainWindow(QtWidgets.QMainWindow):
             self.message_bar.show_message("No method is ticked in Settings: tick at least one to compare.")
             return
         diff = self.settings_panel.diff_options()
-        if self._only_measurement_changed(settings):
-            job = self.job
-            results = [self.results[c.id] for c in job.comparison.choices]
-            self.runner.remeasure(job, results, dict(self.displays), settings, diff)
+        reused = self._reusable_results(settings)
+        if reused is not None:
+            self.runner.derive(self.job, reused, dict(self.displays), settings, diff)
         else:
             self.runner.start(self.image, settings, diff, name=self.image_name, key=self.image_key)
         self._messages_at_start = self.message_bar.generation
@@ -675,22 +696,21 @@ class MainWindow(QtWidgets.QMainWindow):
             if panel.key != REFERENCE_KEY:
                 panel.set_status("Computing...")
 
-    def _only_measurement_changed(self, settings: core.ComparisonSettings) -> bool:
-        """Whether ``settings`` differ from the finished comparison on screen only in how
-        it is measured (the reference or the metric convention), so its results can be
-        measured again instead of computed again."""
+    def _reusable_results(self, settings: core.ComparisonSettings) -> list[MethodResult] | None:
+        """The results of the finished comparison on screen that ``settings`` would
+        compute again unchanged, when ``settings`` differ from it only in the methods (or
+        their parameters), the reference or the metric convention; None when anything
+        else changed (the image, mode, scale, downsampler, backend), which needs a new
+        comparison."""
         job = self.job
         if job is None or not self.comparison_complete or self.image is not job.comparison.original:
-            return False
+            return None
         old = job.comparison.settings
-        same_methods = [(c.id, dict(c.params)) for c in old.method_choices()] == [
-            (c.id, dict(c.params)) for c in settings.method_choices()
-        ]
-        measuring = (old.reference, old.convention) != (settings.reference, settings.convention)
-        unchanged = (old.mode, old.scale, old.downsampler, old.backend) == (
-            settings.mode, settings.scale, settings.downsampler, settings.backend
-        )
-        return measuring and unchanged and same_methods and all(c.id in self.results for c in job.comparison.choices)
+        if (old.mode, old.scale, old.downsampler, old.backend) != (settings.mode, settings.scale, settings.downsampler, settings.backend):
+            return None
+        before = {c.id: dict(c.params) for c in old.method_choices()}
+        kept = [c.id for c in settings.method_choices() if c.id in before and before[c.id] == dict(c.params)]
+        return [self.results[key] for key in kept if key in self.results]
 
     def _on_failed(self, job_id: int, message: str) -> None:
         if job_id == self.runner.job_id:
@@ -714,8 +734,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.displays.clear()
         self.diffs.clear()
         self._measured.clear()
-        self.metrics_table.clear_results()
         comparison = job.comparison
+        self.metrics_table.clear_results([c.id for c in comparison.choices], comparison.settings.reference)
         height, width = comparison.output_size
         entries = [(REFERENCE_KEY, job.reference_label)]
         entries += [(c.id, core.method_title(c.id, c.params)) for c in comparison.choices]
@@ -801,12 +821,13 @@ class MainWindow(QtWidgets.QMainWindow):
             panel.setToolTip(result.note)
         self.grid.request_levels()
 
-    def _title_details(self, result: MethodResult) -> list[str]:
-        """A result panel's details, most important first: PSNR, SSIM, time, backend."""
-        details = []
+    def _title_details(self, result: MethodResult) -> list[str | tuple[str, str]]:
+        """A result panel's details, most important first: PSNR (with its short form for a
+        narrow panel), SSIM, time, backend."""
+        details: list[str | tuple[str, str]] = []
         if result.metrics is not None:
             psnr = "\u221e" if result.metrics.psnr == float("inf") else f"{result.metrics.psnr:.2f}"
-            details.append(f"PSNR {psnr} dB")
+            details.append((f"PSNR {psnr} dB", f"{psnr} dB"))
             if result.metrics.ssim is not None:
                 details.append(f"SSIM {result.metrics.ssim:.4f}")
         elif result.method_id not in self._measured:

@@ -175,8 +175,9 @@ class ComparisonRunner(QtCore.QObject):
         # The display options now: read by workers when they make a map, and checked on
         # the main thread when a result is delivered.
         self._diff_options: DiffOptions | None = None
-        # Results (and their displays) of jobs that only measure again, until prepared.
-        self._remeasuring: dict[int, tuple[list[MethodResult], dict[str, np.ndarray]]] = {}
+        # Results (and their displays) a derived job keeps, until it is prepared, and
+        # whether they must be measured again.
+        self._reusing: dict[int, tuple[dict[str, MethodResult], dict[str, np.ndarray], bool]] = {}
         # Zoomed-out copies, per panel key: the latest request, the one in the pool, and
         # the one waiting for it (a newer request replaces it). Workers read
         # _levels_latest to skip a request that was overtaken before it started.
@@ -203,18 +204,19 @@ class ComparisonRunner(QtCore.QObject):
         self._submit(lambda: self._prepare(job_id, cancel, image, settings, name, key), what=name)
         return job_id
 
-    def remeasure(
+    def derive(
         self,
         job: PreparedJob,
-        results: Sequence[MethodResult],
+        reused: Sequence[MethodResult],
         displays: dict[str, np.ndarray],
         settings: ComparisonSettings,
         diff: DiffOptions | None,
     ) -> int:
-        """Start a job that measures ``job``'s finished ``results`` against another
-        reference or by another convention (``settings`` differ from the job's in
-        nothing else): no method runs again. Results arrive as in `start`, first with
-        their old ``displays`` (unmeasured), then measured. Returns the new job id."""
+        """Start a job on ``job``'s inputs with ``settings`` that differ from its own only
+        in the methods, the reference or the metric convention. The ``reused`` results
+        (methods whose parameters did not change) are not computed again: they arrive at
+        once with their ``displays``, measured again only when the reference or the
+        convention changed; the other methods run as in `start`. Returns the new job id."""
         self.cancel()
         self.job_id = next(self._ids)
         self._cancel = threading.Event()
@@ -222,16 +224,15 @@ class ComparisonRunner(QtCore.QObject):
         self._diff_options = diff
         self._job_name = job.image_name
         job_id, cancel = self.job_id, self._cancel
-        self._remeasuring[job_id] = ([r for r in results], dict(displays))
+        old = job.comparison.settings
+        remeasure = (old.reference, old.convention) != (settings.reference, settings.convention)
+        self._reusing[job_id] = ({r.method_id: r for r in reused}, dict(displays), remeasure)
         previous = job.comparison
-        reference_result = next((r for r in results if r.method_id == settings.reference), None)
+        reference_result = next((r for r in reused if r.method_id == settings.reference), None)
 
         def prepare() -> None:
             try:
-                comparison = previous.remeasured(
-                    reference=settings.reference, convention=settings.convention, job_id=job_id,
-                    reference_result=reference_result, cancel=cancel,
-                )
+                comparison = previous.derived(settings, job_id=job_id, reference_result=reference_result, cancel=cancel)
                 comparison.reference  # a method reference is computed here, off the GUI thread
             except UpscopeError as exc:
                 self._hub.failed.emit(job_id, _about(job.image_name, str(exc)))
@@ -323,18 +324,20 @@ class ComparisonRunner(QtCore.QObject):
         self._comparison = job.comparison
         self.prepared.emit(job)
         cancel, name = self._cancel, job.image_name
-        remeasuring = self._remeasuring.pop(job.job_id, None)
-        if remeasuring is not None:
-            results, displays = remeasuring
-            for result in results:
-                display = displays.get(result.method_id)
-                unmeasured = replace(result, job_id=job.job_id, metrics=None, difference=None)
-                self.result_ready.emit(ResultPayload(job.job_id, unmeasured, display, None, measured=not result.ok))
-                if result.ok:
-                    self._submit(lambda r=unmeasured, d=display: self._measure(job.job_id, job.comparison, cancel, r, d), what=name)
-            return
+        reused, displays, remeasure = self._reusing.pop(job.job_id, ({}, {}, False))
         for choice in job.comparison.choices:
-            self._submit(lambda c=choice: self._run_method(job.job_id, job.comparison, cancel, c), what=name)
+            result = reused.get(choice.id)
+            if result is None:
+                self._submit(lambda c=choice: self._run_method(job.job_id, job.comparison, cancel, c), what=name)
+                continue
+            display = displays.get(result.method_id)
+            if not remeasure or not result.ok:
+                # Delivered as a worker's result is: its map is asked for when maps are shown.
+                self._on_result(ResultPayload(job.job_id, replace(result, job_id=job.job_id), display, None))
+                continue
+            unmeasured = replace(result, job_id=job.job_id, metrics=None, difference=None)
+            self._on_result(ResultPayload(job.job_id, unmeasured, display, None, measured=False))
+            self._submit(lambda r=unmeasured, d=display: self._measure(job.job_id, job.comparison, cancel, r, d), what=name)
 
     def _run_method(self, job_id: int, comparison: Comparison, cancel: threading.Event, choice: MethodChoice) -> None:
         if cancel.is_set():

@@ -232,7 +232,7 @@ class SettingsPanel(QtWidgets.QWidget):
     @staticmethod
     def _scale_box() -> QtWidgets.QDoubleSpinBox:
         box = ScaleSpinBox()
-        box.setRange(1.1, core.limits.max_scale)
+        box.setRange(1.0, core.limits.max_scale)
         box.setDecimals(2)
         box.setSingleStep(0.5)
         box.setValue(4.0)
@@ -546,11 +546,24 @@ class SettingsPanel(QtWidgets.QWidget):
     def apply_session(self, session: core.Session) -> None:
         """Show a session's settings (methods the panel lists in its own order). Its
         reference becomes that of its mode; the other mode keeps its own."""
-        settings = session.settings
+        self.from_dict({
+            **self._settings_dict(session.settings),
+            "show_diff": session.show_difference,
+            "diff_kind": session.diff_kind,
+            "gain": int(session.diff_gain) if float(session.diff_gain).is_integer() else session.diff_gain,
+        })
+
+    def apply_settings(self, settings: ComparisonSettings) -> None:
+        """Show ``settings`` (from the command line, say); the difference-map display
+        stays as it is."""
+        self.from_dict({**self.to_dict(), **self._settings_dict(settings), "references": None})
+
+    @staticmethod
+    def _settings_dict(settings: ComparisonSettings) -> dict[str, Any]:
         scale = settings.scale
         sy, sx = (scale, None) if isinstance(scale, (int, float)) else (scale[0], scale[1] if scale[1] != scale[0] else None)
         choices = settings.method_choices()
-        self.from_dict({
+        return {
             "mode": settings.mode,
             "scale": sy,
             "scale_x": sx,
@@ -559,10 +572,7 @@ class SettingsPanel(QtWidgets.QWidget):
             "params": {c.id: dict(c.params) for c in choices if c.params},
             "reference": settings.reference,
             "convention": settings.convention,
-            "show_diff": session.show_difference,
-            "diff_kind": session.diff_kind,
-            "gain": int(session.diff_gain) if float(session.diff_gain).is_integer() else session.diff_gain,
-        })
+        }
 
     def from_dict(self, data: dict[str, Any]) -> None:
         """Restore `to_dict` output; unknown or invalid entries keep their defaults. With

@@ -332,3 +332,9 @@ def test_without_a_display_the_window_is_refused_with_one_clear_line(tmp_path: P
     exported = subprocess.run([sys.executable, str(ROOT / "app.py"), "--export", "out.png", "--methods", "nearest",
                                str(images / "a.png")], cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env)
     assert exported.returncode == 0, exported.stderr  # the command line needs no display
+
+
+def test_window_options_are_checked_before_the_window_opens(tmp_path: Path) -> None:
+    done = upscope("--scale", "40", "--methods", "bicubic", cwd=tmp_path)
+    assert done.returncode == 2 and "scale 40" in done.stderr and "16" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -180,6 +180,20 @@ def test_paper_figure_outlines_the_regions_and_shows_every_crop():
             assert np.array_equal(found, block), region  # the crop appears, pixel for pixel
 
 
+def test_a_method_that_cannot_run_leaves_an_empty_frame_in_the_paper_figure():
+    image = photo(7, 96)
+    comparison, results = run(image, scale=2.5, methods=("bicubic", "transposed-conv"))
+    assert not results[1].ok
+    region = core.Region(10, 10, 30, 20)
+    figure = core.paper_figure(comparison, results, [region], magnification=4)
+    red = np.all(figure == np.array(core.REGION_COLOURS[0], np.uint8), axis=-1)
+    # Three frames of 3 pixels around 120x80 crops (reference, bicubic, the empty one), the
+    # overview's outline and the caption: no solid 120x80 block of the region's colour
+    # stands for the method that could not run.
+    frame = 126 * 86 - 120 * 80
+    assert red.sum() < 3 * frame + 2000 < 120 * 80
+
+
 def test_paper_figure_needs_one_or_two_regions_inside_the_image():
     comparison, results = run(photo(7))
     with pytest.raises(core.ParameterError, match="one or two regions"):

@@ -644,3 +644,55 @@ def test_a_failure_while_comparing_names_the_image_it_was_about(qtbot, window: M
     message = window.message_bar.text()
     assert message.startswith(f"{second}: ") and "measuring broke" in message, message
     assert str(first) not in message
+
+
+def test_changing_one_methods_parameter_runs_only_that_method(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    finish(qtbot, window, lambda: drop(window, [image_file(tmp_path, "p.png", photo(17, 96))]))
+    before = {key: result.image for key, result in window.results.items()}
+    ran: list[str] = []
+    original_run = core.Comparison.run
+
+    def counting_run(self, choice, *, measure=True):  # noqa: ANN001, ANN202
+        ran.append(getattr(choice, "id", choice))
+        return original_run(self, choice, measure=measure)
+
+    core.Comparison.run = counting_run
+    try:
+        with qtbot.waitSignal(window.comparison_finished, timeout=TIMEOUT_MS):
+            window.settings_panel.set_param("bicubic", "a", -0.5)
+            window.recompute()
+    finally:
+        core.Comparison.run = original_run
+    assert ran == ["bicubic"]
+    expected = core.upsample(window.job.comparison.input, "bicubic", scale=4, a=-0.5)
+    assert np.array_equal(window.results["bicubic"].image, expected)
+    for key, result in window.results.items():
+        if key != "bicubic":
+            assert result.image is before[key], key
+            assert result.metrics is not None
+    assert "a=-0.5" in window.grid.panel("bicubic").title_text()
+    assert window.metrics_table.method_order() == [c.id for c in window.job.comparison.choices]
+
+
+def test_the_reference_method_is_marked_and_never_best(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    panel = window.settings_panel
+    panel.mode.setCurrentIndex(panel.mode.findData("upscale"))
+    finish(qtbot, window, lambda: drop(window, [image_file(tmp_path, "p.png", photo(18, 40))]))
+    with qtbot.waitSignal(window.comparison_finished, timeout=TIMEOUT_MS):
+        panel.reference.setCurrentIndex(panel.reference.findData("lanczos4"))
+    table = window.metrics_table
+    row = table.method_order().index("lanczos4")
+    assert table.item(row, 0).text().endswith("(reference)")
+    for column in range(2, 6):
+        assert "lanczos4" not in table.best_methods(column), column
+    assert table.method_order() == [c.id for c in window.job.comparison.choices]
+
+
+def test_command_line_settings_apply_to_the_window(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    path = image_file(tmp_path, "p.png", photo(19, 60))
+    settings = core.ComparisonSettings(scale=3, methods=("nearest", "bicubic"), mode="degrade")
+    with qtbot.waitSignal(window.comparison_finished, timeout=TIMEOUT_MS):
+        window.open_at_start([str(path)], None, settings)
+    assert window.job.comparison.scale == (3.0, 3.0)
+    assert [c.id for c in window.job.comparison.choices] == ["nearest", "bicubic"]
+    assert window.settings_panel.checked_methods() == ["nearest", "bicubic"]

@@ -93,7 +93,7 @@ def test_the_window_shrinks_to_a_small_screen_with_panels_inside(qtbot, window: 
     assert (window.width(), window.height()) == SMALL
     grid = window.grid
     # The docks gave way: the grid keeps a fair share of the window.
-    qtbot.waitUntil(lambda: grid.width() >= 0.38 * window.width() and grid.height() >= 0.45 * window.height(), timeout=3000)
+    qtbot.waitUntil(lambda: grid.width() >= 0.42 * window.width() and grid.height() >= 0.45 * window.height(), timeout=3000)
     for panel in grid.visible_panels():
         geometry = panel.geometry()
         assert grid.rect().contains(geometry), panel.key
