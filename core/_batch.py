@@ -145,7 +145,7 @@ def plan_outputs(images: Sequence[Path], out: Path, *, single: bool) -> list[Pat
         if out.suffix.lower() != ".png":
             raise ParameterError(f"{out}: the figure is a PNG; give a file name ending in .png")
         if not _output_test(out.parent, Path.is_dir):
-            raise ParameterError(f"{out}: the folder {out.parent} does not exist")
+            raise ImageError(f"{out}: the folder {out.parent} does not exist")
         return [out]
     if _output_test(out, Path.exists) and not _output_test(out, Path.is_dir):
         raise ParameterError(f"{out}: several images need an output folder, and this is a file")
@@ -189,9 +189,9 @@ def check_outputs(paths: Sequence[Path], *, made: Sequence[Path] = ()) -> None:
             while not _output_test(existing, Path.exists) and existing != existing.parent:
                 existing = existing.parent
             if not _output_test(existing, Path.is_dir):
-                raise ParameterError(f"{path}: cannot make the folder {folder}: {existing} is a file")
+                raise ImageError(f"{path}: cannot make the folder {folder}: {existing} is a file")
         elif not _output_test(folder, Path.is_dir):
-            raise ParameterError(f"{path}: the folder {folder} does not exist")
+            raise ImageError(f"{path}: the folder {folder} does not exist")
         else:
             existing = folder
         why = _unwritable(existing)

@@ -92,9 +92,11 @@ def test_a_read_only_file_system_is_refused_before_any_work(tmp_path: Path, imag
     assert "done" not in run.stderr and "failed" not in run.stderr
 
 
-def test_metrics_into_a_missing_folder_or_a_folder_are_usage_errors(tmp_path: Path, image: Path) -> None:
+def test_metrics_into_a_missing_folder_or_a_folder_are_refused_first(tmp_path: Path, image: Path) -> None:
+    # A folder that is not there is an output that cannot be written (exit 1); a folder
+    # given where a file name belongs is a usage error (exit 2).
     missing = upscope("--export", "out.png", "--methods", "nearest", "--metrics", "nowhere/m.csv", str(image), cwd=tmp_path)
-    assert_one_line(missing, 2, "nowhere/m.csv: the folder nowhere does not exist")
+    assert_one_line(missing, 1, "nowhere/m.csv: the folder nowhere does not exist")
     assert not (tmp_path / "out.png").exists()
     (tmp_path / "tables").mkdir()
     for force in ([], ["--force"]):
