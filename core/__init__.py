@@ -9,8 +9,8 @@ Plain Python and NumPy, no Qt: usable from a notebook as it is::
         print(result.method_id, result.metrics)
 """
 
-from ._arrays import data_range, size_text
-from ._backend import (
+from core.common.arrays import data_range, size_text
+from core.backends.base import (
     Backend,
     BackendError,
     BackendInfo,
@@ -23,9 +23,9 @@ from ._backend import (
     set_backend,
     unavailable_backends,
 )
-from ._batch import BatchReport, ExportRequest, ImageOutcome, TerminalProgress, export_images, image_files, render_figure
-from ._charts import ChartSpec, list_charts, make_chart
-from ._display import (
+from core.report.batch import BatchReport, ExportRequest, ImageOutcome, TerminalProgress, export_images, image_files, render_figure
+from core.io.charts import ChartSpec, list_charts, make_chart
+from core.display.screen import (
     DifferenceDisplay,
     DisplayWindow,
     LineSamples,
@@ -45,17 +45,17 @@ from ._display import (
     source_pixel,
     to_display,
 )
-from ._downsample import DownsamplerSpec, crop_to_multiple, downsample, get_downsampler, list_downsamplers
-from ._export import export_results, metrics_csv, metrics_json, metrics_rows, write_text
-from ._figure import REGION_COLOURS, GridLayout, GridOptions, Region, comparison_figure, grid_layout, paper_figure
-from ._errors import ImageError, ImageTooLargeError, ParameterError, UnsupportedScaleError, UpscopeError
-from ._imageio import load_image, save_image
-from ._limits import limits
-from ._memory import NotEnoughMemoryError, available_memory, check_memory, estimate_memory
-from ._metrics import Metrics, compute_metrics, difference, mae, max_abs_error, mse, paper_view, psnr, ssim
-from ._pipeline import Comparison, ComparisonSettings, MethodChoice, MethodResult, check_settings, compare, default_methods
-from ._session import Session, View, load_session, save_session, settings_from_dict, settings_to_dict
-from ._registry import (
+from core.methods.downsamplers import DownsamplerSpec, crop_to_multiple, downsample, get_downsampler, list_downsamplers
+from core.report.files import export_results, metrics_csv, metrics_json, metrics_rows, write_text
+from core.report.figures import REGION_COLOURS, GridLayout, GridOptions, Region, comparison_figure, grid_layout, paper_figure
+from core.common.errors import ImageError, ImageTooLargeError, ParameterError, UnsupportedScaleError, UpscopeError
+from core.io.imageio import load_image, save_image
+from core.common.limits import limits
+from core.comparison.memory import NotEnoughMemoryError, available_memory, check_memory, estimate_memory
+from core.metrics.measures import Metrics, compute_metrics, difference, mae, max_abs_error, mse, paper_view, psnr, ssim
+from core.comparison.comparison import Comparison, ComparisonSettings, MethodChoice, MethodResult, check_settings, compare, default_methods
+from core.report.session import Session, View, load_session, save_session, settings_from_dict, settings_to_dict
+from core.methods.registry import (
     MethodSpec,
     Param,
     changed_params_text,
@@ -65,7 +65,7 @@ from ._registry import (
     param_value_text,
     register_method,
 )
-from ._upsample import upsample
+from core.backends.run import upsample
 
 __all__ = [
     "Backend",

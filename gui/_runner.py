@@ -43,7 +43,7 @@ TASK_CLOSE_WAIT_MS = 30_000
 class DiffOptions:
     """How difference maps are drawn: ``kind`` abs/signed/squared and a display ``gain``."""
 
-    kind: core._metrics.DiffKind = "abs"
+    kind: core.metrics.measures.DiffKind = "abs"
     gain: float = 1.0
 
 

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import core
-import core._metrics
-import core._resample
+import core.metrics.measures
+import core.methods.taps
 import core.methods.classic
 import core.methods.learned
 import core.methods.neural
@@ -74,7 +74,7 @@ def photo(height: int, width: int) -> np.ndarray:
 @pytest.mark.parametrize(
     "method, scale, module, bands",
     [
-        ("bilinear-aligned", 4, core._resample, 40),  # tap tables applied in bands of rows
+        ("bilinear-aligned", 4, core.methods.taps, 40),  # tap tables applied in bands of rows
         ("bilinear-numpy", 4, core.methods.classic, 40),  # the textbook formula, in bands
         ("transposed-conv", 4, core.methods.neural, 16),  # sixteen phases
         ("espcn", 2, core.methods.learned, 20),  # tiles of 256 pixels
@@ -96,8 +96,8 @@ def test_measuring_stops_within_a_band_of_ssim(monkeypatch) -> None:
     comparison = core.Comparison(image, core.ComparisonSettings(scale=2, methods=("nearest",)))
     unmeasured = comparison.run("nearest", measure=False)
     height, width, channels = image.shape
-    error_bands = -(-height // core._metrics.band_rows(width * channels * 8))
-    checkpoints = Checkpoints(monkeypatch, core._metrics, after=error_bands + 3)  # past the error sums, into SSIM
+    error_bands = -(-height // core.metrics.measures.band_rows(width * channels * 8))
+    checkpoints = Checkpoints(monkeypatch, core.metrics.measures, after=error_bands + 3)  # past the error sums, into SSIM
     late, _, result = cancel_when_reached(comparison.cancel, lambda: comparison.measure(unmeasured), checkpoints)
     assert result is unmeasured and result.metrics is None
     assert late < PROMPT
@@ -107,7 +107,7 @@ def test_preparing_stops_within_a_band_of_the_downsampling(monkeypatch) -> None:
     image = photo(4000, 3000)
     flag = threading.Event()
     settings = core.ComparisonSettings(scale=2, downsampler="bicubic-aa", methods=("nearest",))
-    checkpoints = Checkpoints(monkeypatch, core._resample)
+    checkpoints = Checkpoints(monkeypatch, core.methods.taps)
     late, _, raised = cancel_when_reached(flag.set, lambda: core.Comparison(image, settings, cancel=flag), checkpoints)
     assert isinstance(raised, core.UpscopeError) and "cancelled" in str(raised)
     assert late < PROMPT
@@ -118,7 +118,7 @@ def test_iteration_ends_with_the_method_it_cut_short(monkeypatch) -> None:
     comparison = core.Comparison(
         image, core.ComparisonSettings(mode="upscale", scale=4, methods=("nearest", "bilinear-aligned", "bicubic"))
     )
-    checkpoints = Checkpoints(monkeypatch, core._resample)
+    checkpoints = Checkpoints(monkeypatch, core.methods.taps)
     late, _, results = cancel_when_reached(comparison.cancel, lambda: list(comparison), checkpoints)
     assert [r.method_id for r in results] == ["nearest"]
     assert late < PROMPT

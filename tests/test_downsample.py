@@ -58,7 +58,7 @@ def test_bicubic_aa_agrees_with_pillow_on_photographs(photo, factor):
     import skimage.data
     from PIL import Image
 
-    from core._resample import _apply_axis, antialias_taps, keys_cubic
+    from core.methods.taps import _apply_axis, antialias_taps, keys_cubic
 
     image = getattr(skimage.data, photo)()
     low, _ = core.downsample(image, factor, "bicubic-aa")

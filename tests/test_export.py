@@ -67,7 +67,7 @@ def test_whole_image_grid_has_the_documented_size_and_exact_tiles():
     for index, pixels in enumerate(tiles):
         y, x = layout.tile_origin(index)
         assert np.array_equal(figure[y:y + 320, x:x + 320], magnified(pixels, 5)), index
-        assert inked(strip(figure, layout, index), core._figure.THEMES["light"].background) > 200, index
+        assert inked(strip(figure, layout, index), core.report.figures.THEMES["light"].background) > 200, index
     assert inked(figure[:layout.header_height], (255, 255, 255)) > 200  # the heading line
 
 
@@ -86,7 +86,7 @@ def test_current_view_is_the_crop_magnified_as_sharp_pixels():
         y, x = layout.tile_origin(index)
         expected = magnified(pixels[20:50, 10:50], 8)
         assert np.array_equal(figure[y:y + 240, x:x + 320], expected), index
-        assert inked(strip(figure, layout, index), core._figure.THEMES["dark"].background) > 200
+        assert inked(strip(figure, layout, index), core.report.figures.THEMES["dark"].background) > 200
 
 
 def test_transparent_pixels_show_the_same_checkerboard_as_the_window():
@@ -113,7 +113,7 @@ def test_difference_row_shows_abs_differences_and_a_colour_bar():
     comparison, results = run(image)
     options = core.GridOptions(include_diff=True, include_metrics=True, magnification=1, diff_gain=4)
     figure = core.comparison_figure(comparison, results, options)
-    table_width = core._figure._metrics_table(results, core._figure._font(15)).width
+    table_width = core.report.figures._metrics_table(results, core.report.figures._font(15)).width
     layout = core.grid_layout(4, (64, 64), options, table_width)
     assert figure.shape[:2] == (layout.height, layout.width)
     assert layout.sections == 2 and layout.table_height == 4 * (20 + 6)

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image, ImageOps
 
 import core
-import core._files
+import core.io.files
 from crafted_images import exif_block, jpeg_claiming, png_bytes, tiff_bytes
 
 
@@ -427,7 +427,7 @@ def test_permission_denied_while_looking_up_the_file(tmp_path, monkeypatch):
     def refuse(path, *args, **kwargs):
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(core._files.os, "stat", refuse)
+    monkeypatch.setattr(core.io.files.os, "stat", refuse)
     with pytest.raises(core.ImageError, match=r"inside\.png: permission denied \(a folder on its path cannot be searched\)"):
         core.load_image(tmp_path / "locked" / "inside.png")
 

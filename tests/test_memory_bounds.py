@@ -18,8 +18,8 @@ from hypothesis import given, settings, strategies as st
 from skimage.metrics import structural_similarity
 
 import core
-import core._memory
-import core._metrics
+import core.comparison.memory
+import core.metrics.measures
 from conftest import random_image
 from measured_run import HAS_PEAK, PEAK_FUNCTION, run_measured
 
@@ -29,12 +29,12 @@ MB = 2**20
 @contextlib.contextmanager
 def bands_of(rows: int | None):
     """Metrics and maps computed in bands of ``rows`` rows (None: the whole image in one)."""
-    saved = core._metrics.BAND_BYTES, core._metrics.MIN_BAND_ROWS
-    core._metrics.BAND_BYTES, core._metrics.MIN_BAND_ROWS = (1, rows) if rows else (2**62, 1)
+    saved = core.metrics.measures.BAND_BYTES, core.metrics.measures.MIN_BAND_ROWS
+    core.metrics.measures.BAND_BYTES, core.metrics.measures.MIN_BAND_ROWS = (1, rows) if rows else (2**62, 1)
     try:
         yield
     finally:
-        core._metrics.BAND_BYTES, core._metrics.MIN_BAND_ROWS = saved
+        core.metrics.measures.BAND_BYTES, core.metrics.measures.MIN_BAND_ROWS = saved
 
 
 def noisy_pair(seed: int, shape: tuple[int, ...], dtype) -> tuple[np.ndarray, np.ndarray]:
@@ -166,7 +166,7 @@ def test_a_comparison_holds_little_more_than_its_results_and_its_estimate_is_an_
 
 def test_the_estimate_adds_up_what_a_comparison_keeps() -> None:
     shape, settings = (8000, 12000, 3), core.ComparisonSettings(scale=4)
-    parts = core._memory.memory_breakdown(shape, np.uint8, settings)
+    parts = core.comparison.memory.memory_breakdown(shape, np.uint8, settings)
     pixels = 8000 * 12000
     assert parts.inputs == pixels * 3 + pixels * 3 // 16
     assert parts.results == 9 * (pixels * 3 + pixels * 4)  # results and their abs maps
@@ -176,7 +176,7 @@ def test_the_estimate_adds_up_what_a_comparison_keeps() -> None:
     no_maps = core.estimate_memory(shape, np.uint8, core.ComparisonSettings(scale=4, diff_kind=None))
     assert parts.total - no_maps == 9 * pixels * 4
     # Steps running at once each need their working memory; a viewer keeps more.
-    assert core._memory.memory_breakdown(shape, np.uint8, settings, workers=3).working == 3 * parts.working
+    assert core.comparison.memory.memory_breakdown(shape, np.uint8, settings, workers=3).working == 3 * parts.working
     assert core.estimate_memory(shape, np.uint8, settings, shown=True) > parts.total
     upscale = core.ComparisonSettings(mode="upscale", scale=1.5)
     bigger = core.ComparisonSettings(mode="upscale", scale=1.6)
@@ -209,7 +209,7 @@ def test_what_the_machine_has_is_read_where_the_system_says_it() -> None:
 def test_the_command_line_names_the_shortfall(tmp_path: Path, monkeypatch) -> None:
     image = tmp_path / "photo.png"
     core.save_image(image, np.zeros((600, 800, 3), np.uint8))
-    monkeypatch.setattr(core._memory, "available_memory", lambda: 10 * MB)
+    monkeypatch.setattr(core.comparison.memory, "available_memory", lambda: 10 * MB)
     report = core.export_images([image], tmp_path / "out.png", core.ExportRequest())
     (outcome,) = report.outcomes
     assert outcome.usage and outcome.output is None

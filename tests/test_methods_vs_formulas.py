@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import core
-import core._resample
+import core.methods.taps
 from conftest import max_error, round_like, seeded_image, tolerance
 
 DTYPES = [np.uint8, np.uint16, np.float32]
@@ -119,7 +119,7 @@ def test_tap_resampling_in_row_bands_matches_the_formula(dtype, shape, sy, sx, b
     """Large images are resampled a band of output rows at a time; with bands of one or a
     few rows the result must still be the whole-image formula (band edges invisible)."""
     image = seeded_image(seed, shape, dtype)
-    with mock.patch.object(core._resample, "BAND_BYTES", band_bytes):
+    with mock.patch.object(core.methods.taps, "BAND_BYTES", band_bytes):
         ours = core.upsample(image, "bicubic", scale=(sy, sx), a=-0.5)
     h, w = ours.shape[:2]
     reference = _separable(image, keys_matrix(image.shape[0], h, -0.5), keys_matrix(image.shape[1], w, -0.5))
@@ -160,7 +160,7 @@ def test_area_keeps_every_pixel_where_opencv_drops_one():
 def test_opencv_is_used_only_where_its_mapping_is_exact():
     import cv2
 
-    from core._resample import area_taps, nearest_index, opencv_is_exact
+    from core.methods.taps import area_taps, nearest_index, opencv_is_exact
 
     assert not opencv_is_exact(21, 27, cv2.INTER_AREA)  # the dropped pixel above
     assert opencv_is_exact(512, 1024, cv2.INTER_AREA) and opencv_is_exact(512, 1792, cv2.INTER_AREA)

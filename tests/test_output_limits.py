@@ -46,7 +46,7 @@ def test_an_x16_upscale_of_a_2000_pixel_photograph_is_refused_up_front() -> None
     assert seconds < 0.5 and allocated < 10 * 2**20
     fits = core.ComparisonSettings(mode="upscale", scale=8.19)
     core.check_settings(fits, photo.shape)
-    assert np.prod(core._memory.planned_output_size(photo.shape, "upscale", (8.19, 8.19))) <= core.limits.max_output_pixels
+    assert np.prod(core.comparison.memory.planned_output_size(photo.shape, "upscale", (8.19, 8.19))) <= core.limits.max_output_pixels
 
 
 def test_upscaling_a_96_megapixel_image_by_two_is_refused_up_front() -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from core._imageio import write_bytes_atomically
-from core._workers import run_in_processes
+from core.io.imageio import write_bytes_atomically
+from core.report.workers import run_in_processes
 
 
 def square_or_die(item: int) -> int:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .._registry import Param, register_method
-from .._arrays import cast_float
-from .._cancel import check_cancelled
-from .._resample import (
+from core.methods.registry import Param, register_method
+from core.common.arrays import cast_float
+from core.common.cancel import check_cancelled
+from core.methods.taps import (
     BAND_BYTES,
     aligned_coords,
     apply_taps,

@@ -28,12 +28,12 @@ from typing import Any
 import cv2
 import numpy as np
 
-from .._arrays import data_range
-from .._errors import ParameterError
-from .._metrics import _LUMA_OFFSET, _LUMA_WEIGHTS
-from .._registry import Param, register_method
-from .._cancel import check_cancelled
-from .._resample import BAND_BYTES, cv2_resize
+from core.common.arrays import data_range
+from core.common.errors import ParameterError
+from core.metrics.measures import _LUMA_OFFSET, _LUMA_WEIGHTS
+from core.methods.registry import Param, register_method
+from core.common.cancel import check_cancelled
+from core.methods.taps import BAND_BYTES, cv2_resize
 
 MODELS_DIR = Path(__file__).resolve().parents[2] / "resources" / "models"
 SCALES = (2, 3, 4)

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .._arrays import cast_float, check_output_size
-from .._cancel import check_cancelled
-from .._errors import ParameterError
-from .._registry import Param, register_method
-from .._resample import resize_nearest
+from core.common.arrays import cast_float, check_output_size
+from core.common.cancel import check_cancelled
+from core.common.errors import ParameterError
+from core.methods.registry import Param, register_method
+from core.methods.taps import resize_nearest
 
 
 def _factors(image: np.ndarray, size: tuple[int, int]) -> tuple[int, int]:

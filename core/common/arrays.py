@@ -7,8 +7,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ._errors import ParameterError
-from ._limits import limits
+from core.common.errors import ParameterError
+from core.common.limits import limits
 
 SUPPORTED_DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.float32))
 

@@ -9,14 +9,15 @@ in floating point (the caller rounds, clips and casts).
 
 from __future__ import annotations
 
+import importlib
 import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal, Mapping
 
 import numpy as np
 
-from ._arrays import as_real
-from ._errors import ParameterError, UnsupportedScaleError
+from core.common.arrays import as_real
+from core.common.errors import ParameterError, UnsupportedScaleError
 
 Family = Literal["classic", "neural", "learned"]
 ScaleKind = Literal["any", "integer"]
@@ -264,7 +265,8 @@ def get_method(method_id: str) -> MethodSpec:
 
 
 def _load_methods() -> None:
-    from . import methods  # noqa: F401  (importing registers every method)
+    """Import every module of `core.methods`, which registers their methods."""
+    importlib.import_module("core.methods")
 
 
 def param_value_text(value: Any) -> str | None:

@@ -16,7 +16,7 @@ import zlib
 
 import numpy as np
 
-from ._headers import HeaderProblem, ImageHeader, read_tiff_tags
+from core.io.headers import HeaderProblem, ImageHeader, read_tiff_tags
 
 _STRIP_TAGS = {
     259: "compression", 273: "offsets", 278: "rows_per_strip", 279: "counts",

@@ -18,16 +18,16 @@ from typing import Any, Hashable, Iterator, Literal, Mapping
 
 import numpy as np
 
-from . import _memory
-from ._arrays import as_hwc, parse_scale, scaled_size, size_text
-from ._backend import Backend, BackendError, Placed, cpu_backend, place, resolve_backend
-from ._cancel import Cancelled, cancel_scope
-from ._downsample import crop_to_multiple, downsample, get_downsampler, unpool_extras
-from ._errors import ParameterError, UnsupportedScaleError, UpscopeError
-from ._limits import limits
-from ._metrics import Convention, DiffKind, Metrics
-from ._registry import MethodSpec, get_method, is_whole, list_methods, method_title
-from ._upsample import run_on_cpu
+from core.comparison import memory as _memory
+from core.common.arrays import as_hwc, parse_scale, scaled_size, size_text
+from core.backends.base import Backend, BackendError, Placed, cpu_backend, place, resolve_backend
+from core.common.cancel import Cancelled, cancel_scope
+from core.methods.downsamplers import crop_to_multiple, downsample, get_downsampler, unpool_extras
+from core.common.errors import ParameterError, UnsupportedScaleError, UpscopeError
+from core.common.limits import limits
+from core.metrics.measures import Convention, DiffKind, Metrics
+from core.methods.registry import MethodSpec, get_method, is_whole, list_methods, method_title
+from core.backends.run import run_on_cpu
 
 Mode = Literal["upscale", "degrade"]
 

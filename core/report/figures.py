@@ -18,12 +18,12 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from ._display import DifferenceDisplay, colormap_lut, difference_picture, to_display
-from ._errors import ParameterError
-from ._limits import limits
-from ._metrics import Convention, DiffKind, Metrics, compute_metrics
-from ._pipeline import Comparison, MethodResult, paper_shave
-from ._upsample import upsample
+from core.display.screen import DifferenceDisplay, colormap_lut, difference_picture, to_display
+from core.common.errors import ParameterError
+from core.common.limits import limits
+from core.metrics.measures import Convention, DiffKind, Metrics, compute_metrics
+from core.comparison.comparison import Comparison, MethodResult, paper_shave
+from core.backends.run import upsample
 
 Background = Literal["light", "dark"]
 

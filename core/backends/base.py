@@ -33,9 +33,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ._arrays import cast_float
-from ._errors import ParameterError, UpscopeError
-from ._metrics import Convention, DiffKind, Metrics, compute_metrics, difference
+from core.common.arrays import cast_float
+from core.common.errors import ParameterError, UpscopeError
+from core.metrics.measures import Convention, DiffKind, Metrics, compute_metrics, difference
 
 BackendName = Literal["cpu", "opencl", "torch"]
 BACKEND_NAMES: tuple[str, ...] = ("cpu", "opencl", "torch")
@@ -140,7 +140,7 @@ class Backend:
     def resample(self, handle: Any, method_id: str, out_size: tuple[int, int], params: dict[str, Any]) -> Any:
         """Run ``method_id`` (validated ``params``) on ``handle``; the result keeps its
         dtype (integers rounded half to even and clipped)."""
-        from ._registry import get_method
+        from core.methods.registry import get_method
 
         image = handle
         return cast_float(get_method(method_id).function(image, out_size, **params), image.dtype)
@@ -220,11 +220,11 @@ def _make(name: str) -> Backend:
     if name == "cpu":
         return _CPU
     if name == "opencl":
-        from ._opencl import OpenCLBackend
+        from core.backends.opencl import OpenCLBackend
 
         return OpenCLBackend()
     if name == "torch":
-        from ._torch import TorchBackend
+        from core.backends.pytorch import TorchBackend
 
         return TorchBackend()
     raise ParameterError(f"unknown backend {name!r}; known backends: {', '.join(BACKEND_NAMES)} (or 'auto')")
@@ -446,8 +446,8 @@ def reset_backends() -> None:
 
 def method_backends(method_id: str) -> tuple[str, ...]:
     """Labels of the backends that implement ``method_id`` (static: no device is probed)."""
-    from ._opencl import OPENCL_METHODS
-    from ._torch import TORCH_METHODS
+    from core.backends.opencl import OPENCL_METHODS
+    from core.backends.pytorch import TORCH_METHODS
 
     labels = ["CPU"]
     if method_id in OPENCL_METHODS:

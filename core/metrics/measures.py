@@ -9,9 +9,9 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from ._arrays import as_hwc, data_range as default_range, size_text
-from ._cancel import check_cancelled
-from ._errors import ParameterError
+from core.common.arrays import as_hwc, data_range as default_range, size_text
+from core.common.cancel import check_cancelled
+from core.common.errors import ParameterError
 
 Convention = Literal["all", "paper"]
 DiffKind = Literal["signed", "abs", "squared"]

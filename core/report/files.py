@@ -16,12 +16,12 @@ from typing import Any, Iterable, Literal, Sequence
 
 import numpy as np
 
-from ._display import difference_picture
-from ._errors import ImageError, ParameterError
-from ._imageio import save_image, write_bytes_atomically
-from ._metrics import DiffKind
-from ._arrays import parse_scale
-from ._pipeline import Comparison, ComparisonSettings, MethodResult
+from core.display.screen import difference_picture
+from core.common.errors import ImageError, ParameterError
+from core.io.imageio import save_image, write_bytes_atomically
+from core.metrics.measures import DiffKind
+from core.common.arrays import parse_scale
+from core.comparison.comparison import Comparison, ComparisonSettings, MethodResult
 
 ImageFormat = Literal["png", "tif"]
 

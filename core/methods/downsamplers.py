@@ -9,10 +9,10 @@ from typing import Any, Callable
 import cv2
 import numpy as np
 
-from ._arrays import ScaleArg, as_hwc, like_input, parse_scale, size_text
-from ._errors import ParameterError, UnsupportedScaleError
-from ._registry import is_whole
-from ._resample import antialias_taps, apply_taps, cv2_resize, keys_cubic, nearest_index
+from core.common.arrays import ScaleArg, as_hwc, like_input, parse_scale, size_text
+from core.common.errors import ParameterError, UnsupportedScaleError
+from core.methods.registry import is_whole
+from core.methods.taps import antialias_taps, apply_taps, cv2_resize, keys_cubic, nearest_index
 
 # Pillow's and PyTorch's anti-aliased bicubic use Catmull-Rom (a = -0.5), support 2.
 _AA_CUBIC_A = -0.5

@@ -15,7 +15,7 @@ import contextvars
 import threading
 from typing import Iterator
 
-from ._errors import UpscopeError
+from core.common.errors import UpscopeError
 
 _current: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar("upscope_cancel", default=None)
 

@@ -28,10 +28,10 @@ import cv2
 import numpy as np
 from PIL import TiffImagePlugin
 
-from ._arrays import SUPPORTED_DTYPES
-from ._errors import ImageError, ImageTooLargeError, shown_path
-from ._files import open_regular_file, read_at, read_exactly
-from ._headers import (
+from core.common.arrays import SUPPORTED_DTYPES
+from core.common.errors import ImageError, ImageTooLargeError, shown_path
+from core.io.files import open_regular_file, read_at, read_exactly
+from core.io.headers import (
     HEAD_BYTES,
     SUPPORTED_FORMATS,
     HeaderProblem,
@@ -40,9 +40,9 @@ from ._headers import (
     name_of_other_format,
     read_header,
 )
-from ._limits import limits
-from ._quiet import library_output_captured
-from ._tiff_grey_alpha import decode_grey_alpha_tiff, encode_grey_alpha_tiff
+from core.common.limits import limits
+from core.io.quiet import library_output_captured
+from core.io.tiff_grey_alpha import decode_grey_alpha_tiff, encode_grey_alpha_tiff
 
 READABLE_SUFFIXES = (".png", ".jpg", ".jpeg", ".jpe", ".tif", ".tiff", ".bmp", ".webp")
 WRITABLE_SUFFIXES = (".png", ".tif", ".tiff")

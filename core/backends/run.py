@@ -6,10 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from ._arrays import ScaleArg, SizeArg, as_hwc, like_input, resolve_size
-from ._backend import Backend, cpu_backend, place, resolve_backend
-from ._errors import ParameterError, UnsupportedScaleError
-from ._registry import get_method
+from core.common.arrays import ScaleArg, SizeArg, as_hwc, like_input, resolve_size
+from core.backends.base import Backend, cpu_backend, place, resolve_backend
+from core.common.errors import ParameterError, UnsupportedScaleError
+from core.methods.registry import get_method
 
 
 def upsample(

@@ -13,7 +13,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from ._errors import ParameterError
+from core.common.errors import ParameterError
 
 #: Patterns are drawn at this many samples per pixel and each axis, then box-averaged,
 #: so edges are anti-aliased the way a camera's pixels would integrate them.

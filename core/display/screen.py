@@ -14,11 +14,11 @@ from typing import Literal, Mapping, Sequence
 import cv2
 import numpy as np
 
-from ._arrays import as_hwc, data_range
-from ._errors import ParameterError
-from ._cancel import check_cancelled
-from ._metrics import DiffKind, band_rows, difference
-from ._resample import apply_taps, area_taps, cv2_resize, opencv_is_exact, opencv_is_exact_for
+from core.common.arrays import as_hwc, data_range
+from core.common.errors import ParameterError
+from core.common.cancel import check_cancelled
+from core.metrics.measures import DiffKind, band_rows, difference
+from core.methods.taps import apply_taps, area_taps, cv2_resize, opencv_is_exact, opencv_is_exact_for
 
 ColormapName = Literal["magma", "viridis", "diverging"]
 

@@ -13,7 +13,7 @@ import io
 import os
 import stat
 
-from ._errors import ImageError, shown_path
+from core.common.errors import ImageError, shown_path
 
 # O_NONBLOCK makes opening a named pipe return at once instead of waiting for a writer;
 # it changes nothing for a regular file. Windows has neither.

@@ -22,11 +22,11 @@ from typing import Any
 import cv2
 import numpy as np
 
-from ._arrays import data_range
-from ._backend import Backend, BackendError, BackendInfo
-from ._errors import ParameterError
-from ._resample import nearest_exact_index, nearest_index
-from ._metrics import _LUMA_OFFSET, _LUMA_WEIGHTS, _SSIM_K1, _SSIM_K2, _SSIM_RADIUS, _SSIM_SIGMA, Convention, DiffKind, Metrics, check_convention, check_diff_kind
+from core.common.arrays import data_range
+from core.backends.base import Backend, BackendError, BackendInfo
+from core.common.errors import ParameterError
+from core.methods.taps import nearest_exact_index, nearest_index
+from core.metrics.measures import _LUMA_OFFSET, _LUMA_WEIGHTS, _SSIM_K1, _SSIM_K2, _SSIM_RADIUS, _SSIM_SIGMA, Convention, DiffKind, Metrics, check_convention, check_diff_kind
 
 TORCH_METHODS = frozenset(
     {"nearest", "nearest-exact", "bilinear", "bilinear-aligned", "bicubic", "repeat", "avg-unpool",
@@ -193,7 +193,7 @@ class TorchBackend(Backend):
         return torch.nn.functional.max_unpool2d(handle.values, indices, kernel_size=(sy, sx), output_size=(out_h, out_w))
 
     def _transposed_conv(self, x: Any, size: tuple[int, int], params: dict[str, Any]) -> Any:
-        from .methods.neural import transposed_conv_plan
+        from core.methods.neural import transposed_conv_plan
 
         torch = self.torch
         c = x.shape[1]

@@ -19,17 +19,17 @@ from typing import Callable, Iterable, Sequence, TextIO
 
 import numpy as np
 
-from ._errors import ImageError, ParameterError, UpscopeError
-from ._export import export_results, make_folder, metrics_csv, metrics_rows, safe_stem, write_text
-from ._figure import GridOptions, Region, check_figure, comparison_figure, paper_figure
-from ._files import open_regular_file
-from ._imageio import load_image, save_image, unfinished_writes
-from ._memory import available_memory
-from ._metrics import Convention
-from ._backend import resolve_backend
-from ._pipeline import Comparison, ComparisonSettings, check_settings
-from ._registry import get_method
-from ._workers import run_in_processes
+from core.common.errors import ImageError, ParameterError, UpscopeError
+from core.report.files import export_results, make_folder, metrics_csv, metrics_rows, safe_stem, write_text
+from core.report.figures import GridOptions, Region, check_figure, comparison_figure, paper_figure
+from core.io.files import open_regular_file
+from core.io.imageio import load_image, save_image, unfinished_writes
+from core.comparison.memory import available_memory
+from core.metrics.measures import Convention
+from core.backends.base import resolve_backend
+from core.comparison.comparison import Comparison, ComparisonSettings, check_settings
+from core.methods.registry import get_method
+from core.report.workers import run_in_processes
 
 #: File name endings read from a folder.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")

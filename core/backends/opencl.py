@@ -30,11 +30,11 @@ from typing import Any
 import cv2
 import numpy as np
 
-from ._backend import Backend, BackendError, BackendInfo
-from ._errors import ParameterError
-from ._metrics import _LUMA_OFFSET, _LUMA_WEIGHTS, _SSIM_K1, _SSIM_K2, _SSIM_RADIUS, _SSIM_SIGMA, Convention, DiffKind, Metrics, check_convention, check_diff_kind
-from ._arrays import data_range
-from ._resample import (
+from core.backends.base import Backend, BackendError, BackendInfo
+from core.common.errors import ParameterError
+from core.metrics.measures import _LUMA_OFFSET, _LUMA_WEIGHTS, _SSIM_K1, _SSIM_K2, _SSIM_RADIUS, _SSIM_SIGMA, Convention, DiffKind, Metrics, check_convention, check_diff_kind
+from core.common.arrays import data_range
+from core.methods.taps import (
     aligned_coords,
     area_taps,
     linear_taps,
@@ -171,7 +171,7 @@ class OpenCLBackend(Backend):
         return self._cast(total, handle.dtype)
 
     def _transposed_conv(self, handle: DeviceImage, size: tuple[int, int], params: dict[str, Any]):
-        from .methods.neural import transposed_conv_plan
+        from core.methods.neural import transposed_conv_plan
 
         h, w, c = handle.shape
         plan = transposed_conv_plan((h, w), size, **params)

@@ -13,8 +13,8 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from ._arrays import cast_float
-from ._cancel import check_cancelled
+from core.common.arrays import cast_float
+from core.common.cancel import check_cancelled
 
 Taps = tuple[np.ndarray, np.ndarray]
 

@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from ._arrays import parse_scale, scaled_size, size_text
-from ._errors import ParameterError
-from ._metrics import MIN_BAND_ROWS, band_rows
-from ._registry import get_method, is_whole
-from ._resample import BAND_BYTES
+from core.common.arrays import parse_scale, scaled_size, size_text
+from core.common.errors import ParameterError
+from core.metrics.measures import MIN_BAND_ROWS, band_rows
+from core.methods.registry import get_method, is_whole
+from core.methods.taps import BAND_BYTES
 
 if TYPE_CHECKING:
-    from ._pipeline import ComparisonSettings
+    from core.comparison.comparison import ComparisonSettings
 
 #: Float32 arrays a band of SSIM keeps alive at once (the images, their blurs, squares,
 #: products and the map), counted generously.

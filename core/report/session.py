@@ -19,14 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._downsample import get_downsampler
-from ._errors import ImageError, ParameterError, shown_path
-from ._export import write_text
-from ._files import read_regular_file
-from ._figure import Region
-from ._limits import limits
-from ._pipeline import ComparisonSettings, MethodChoice
-from ._registry import get_method
+from core.methods.downsamplers import get_downsampler
+from core.common.errors import ImageError, ParameterError, shown_path
+from core.report.files import write_text
+from core.io.files import read_regular_file
+from core.report.figures import Region
+from core.common.limits import limits
+from core.comparison.comparison import ComparisonSettings, MethodChoice
+from core.methods.registry import get_method
 
 SESSION_FORMAT = "upscope-session"
 SESSION_VERSION = 1
