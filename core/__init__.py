@@ -9,12 +9,11 @@ Plain Python and NumPy, no Qt: usable from a notebook as it is::
         print(result.method_id, result.metrics)
 """
 
-from core.common.arrays import data_range, size_text
 from core.backends.base import (
+    ENVIRONMENT_VARIABLE,
     Backend,
     BackendError,
     BackendInfo,
-    ENVIRONMENT_VARIABLE,
     available_backends,
     backends_sentence,
     current_backend,
@@ -23,8 +22,31 @@ from core.backends.base import (
     set_backend,
     unavailable_backends,
 )
-from core.report.batch import BatchReport, ExportRequest, ImageOutcome, TerminalProgress, export_images, image_files, render_figure
-from core.io.charts import ChartSpec, list_charts, make_chart
+from core.backends.run import upsample
+from core.common.arrays import data_range, size_text
+from core.common.errors import (
+    ImageError,
+    ImageTooLargeError,
+    ParameterError,
+    UnsupportedScaleError,
+    UpscopeError,
+)
+from core.common.limits import limits
+from core.comparison.comparison import (
+    Comparison,
+    ComparisonSettings,
+    MethodChoice,
+    MethodResult,
+    check_settings,
+    compare,
+    default_methods,
+)
+from core.comparison.memory import (
+    NotEnoughMemoryError,
+    available_memory,
+    check_memory,
+    estimate_memory,
+)
 from core.display.screen import (
     DifferenceDisplay,
     DisplayWindow,
@@ -45,16 +67,15 @@ from core.display.screen import (
     source_pixel,
     to_display,
 )
-from core.methods.downsamplers import DownsamplerSpec, crop_to_multiple, downsample, get_downsampler, list_downsamplers
-from core.report.files import export_results, metrics_csv, metrics_json, metrics_rows, write_text
-from core.report.figures import REGION_COLOURS, GridLayout, GridOptions, Region, comparison_figure, grid_layout, paper_figure
-from core.common.errors import ImageError, ImageTooLargeError, ParameterError, UnsupportedScaleError, UpscopeError
+from core.io.charts import ChartSpec, list_charts, make_chart
 from core.io.imageio import load_image, save_image
-from core.common.limits import limits
-from core.comparison.memory import NotEnoughMemoryError, available_memory, check_memory, estimate_memory
-from core.metrics.measures import Metrics, compute_metrics, difference, mae, max_abs_error, mse, paper_view, psnr, ssim
-from core.comparison.comparison import Comparison, ComparisonSettings, MethodChoice, MethodResult, check_settings, compare, default_methods
-from core.report.session import Session, View, load_session, save_session, settings_from_dict, settings_to_dict
+from core.methods.downsamplers import (
+    DownsamplerSpec,
+    crop_to_multiple,
+    downsample,
+    get_downsampler,
+    list_downsamplers,
+)
 from core.methods.registry import (
     MethodSpec,
     Param,
@@ -65,7 +86,50 @@ from core.methods.registry import (
     param_value_text,
     register_method,
 )
-from core.backends.run import upsample
+from core.metrics.difference import difference
+from core.metrics.measures import (
+    Metrics,
+    compute_metrics,
+    mae,
+    max_abs_error,
+    mse,
+    paper_view,
+    psnr,
+    ssim,
+)
+from core.report.batch import (
+    BatchReport,
+    ExportRequest,
+    ImageOutcome,
+    TerminalProgress,
+    export_images,
+    image_files,
+    render_figure,
+)
+from core.report.figures import (
+    REGION_COLOURS,
+    GridLayout,
+    GridOptions,
+    Region,
+    comparison_figure,
+    grid_layout,
+    paper_figure,
+)
+from core.report.files import (
+    export_results,
+    metrics_csv,
+    metrics_json,
+    metrics_rows,
+    write_text,
+)
+from core.report.session import (
+    Session,
+    View,
+    load_session,
+    save_session,
+    settings_from_dict,
+    settings_to_dict,
+)
 
 __all__ = [
     "Backend",

@@ -119,7 +119,7 @@ _HUBS: list[_Hub] = []
 
 def make_difference(result_image: np.ndarray, reference: np.ndarray, options: DiffOptions) -> DiffPayload:
     """The difference map a panel shows (mean over channels) and its coloured picture."""
-    values, shown = core.difference_picture(result_image, reference, options.kind, gain=options.gain)
+    values, shown = core.difference_picture(reference, result_image, options.kind, gain=options.gain)
     return DiffPayload(values=values, display=shown)
 
 

@@ -131,8 +131,8 @@ def test_metrics_and_differences_on_each_backend_equal_the_cpu(device, rng, conv
     assert got.ssim == pytest.approx(expected.ssim, abs=1e-5)
     for kind in ("signed", "abs", "squared"):
         for per_channel in (True, False):
-            diff = device.difference(test_h, ref_h, kind=kind, per_channel=per_channel)
-            want = core.difference(hwc(test), hwc(reference), kind=kind, per_channel=per_channel)
+            diff = device.difference(ref_h, test_h, kind=kind, per_channel=per_channel)
+            want = core.difference(hwc(reference), hwc(test), kind=kind, per_channel=per_channel)
             assert diff.shape == want.shape and diff.dtype == np.float32
             np.testing.assert_allclose(diff, want, rtol=1e-6, atol=1e-6)
 
@@ -257,7 +257,7 @@ _TRACE_SCRIPT = textwrap.dedent(
     print("=== metrics", file=sys.stderr, flush=True)
     backend.metrics(reference, test)
     print("=== difference", file=sys.stderr, flush=True)
-    backend.difference(test, reference, kind="abs", per_channel=False)
+    backend.difference(reference, test, kind="abs", per_channel=False)
     print("=== end", file=sys.stderr, flush=True)
     """
 )

@@ -68,9 +68,9 @@ def test_bands_give_the_whole_images_numbers(height, width, channels, dtype, row
                 core.compute_metrics(reference, test),
                 core.compute_metrics(reference, test, convention="paper", shave=shave),
                 core.ssim(reference, test),
-                core.difference(test, reference, kind="signed"),
-                core.difference_picture(test, reference, "squared", gain=4)[1].rgb,
-                core.colorize_difference(core.difference(test, reference, per_channel=False), "signed", dtype).rgb,
+                core.difference(reference, test, kind="signed"),
+                core.difference_picture(reference, test, "squared", gain=4)[1].rgb,
+                core.colorize_difference(core.difference(reference, test, per_channel=False), "signed", dtype).rgb,
             ))
     banded, whole = answers
     for got, expected in zip(banded[:2], whole[:2]):
@@ -106,7 +106,7 @@ CHILD = textwrap.dedent("""
     test += rng.integers(0, 100, reference.shape, dtype=np.uint8)
     step = sys.argv[1]
     core.compute_metrics(reference[:64], test[:64])  # libraries warmed up
-    core.difference_picture(test[:64], reference[:64], "signed")
+    core.difference_picture(reference[:64], test[:64], "signed")
     before = peak()
     if step == "metrics":
         core.compute_metrics(reference, test)
@@ -115,9 +115,9 @@ CHILD = textwrap.dedent("""
         core.compute_metrics(reference, test, convention="paper", shave=4)
         kept = 0
     elif step == "difference":
-        kept = core.difference(test, reference, kind="abs", per_channel=False).nbytes
+        kept = core.difference(reference, test, kind="abs", per_channel=False).nbytes
     else:
-        values, shown = core.difference_picture(test, reference, "signed", gain=8)
+        values, shown = core.difference_picture(reference, test, "signed", gain=8)
         kept = values.nbytes + shown.rgb.nbytes
     print(json.dumps({"growth": peak() - before, "kept": kept}))
 """)

@@ -36,7 +36,7 @@ def test_degrade_mode_restores_and_measures_every_method(photo):
         expected = core.upsample(comparison.input, result.method_id, scale=4)
         np.testing.assert_array_equal(result.image, expected)
         assert result.metrics.psnr == pytest.approx(core.psnr(comparison.ground_truth, result.image))
-        np.testing.assert_allclose(result.difference, core.difference(result.image, comparison.ground_truth, kind="abs", per_channel=False))
+        np.testing.assert_allclose(result.difference, core.difference(comparison.ground_truth, result.image, kind="abs", per_channel=False))
         assert result.seconds > 0
     by_id = {r.method_id: r for r in results}
     assert by_id["bicubic"].metrics.psnr > by_id["nearest"].metrics.psnr

@@ -35,7 +35,9 @@ import numpy as np
 
 from core.common.arrays import cast_float
 from core.common.errors import ParameterError, UpscopeError
-from core.metrics.measures import Convention, DiffKind, Metrics, compute_metrics, difference
+from core.common.vocabulary import Convention, DiffKind
+from core.metrics.difference import difference
+from core.metrics.measures import Metrics, compute_metrics
 
 BackendName = Literal["cpu", "opencl", "torch"]
 BACKEND_NAMES: tuple[str, ...] = ("cpu", "opencl", "torch")
@@ -153,10 +155,10 @@ class Backend:
         """`core.compute_metrics` of two handles of equal shape and dtype."""
         return compute_metrics(reference, test, convention=convention, shave=shave)
 
-    def difference(self, test: Any, reference: Any, *, kind: DiffKind, per_channel: bool) -> np.ndarray:
+    def difference(self, reference: Any, test: Any, *, kind: DiffKind, per_channel: bool) -> np.ndarray:
         """`core.difference` of two handles, as a host float32 ``(H, W, C)`` or ``(H, W)``
         array (``(H, W)`` when ``per_channel`` is False)."""
-        return difference(test, reference, kind=kind, per_channel=per_channel)
+        return difference(reference, test, kind=kind, per_channel=per_channel)
 
     def self_test(self) -> bool:
         """Whether a small bilinear upscale on this backend gives OpenCV's CPU answer

@@ -31,9 +31,15 @@ import cv2
 import numpy as np
 
 from core.backends.base import Backend, BackendError, BackendInfo
-from core.common.errors import ParameterError
-from core.metrics.measures import _LUMA_OFFSET, _LUMA_WEIGHTS, _SSIM_K1, _SSIM_K2, _SSIM_RADIUS, _SSIM_SIGMA, Convention, DiffKind, Metrics, check_convention, check_diff_kind
 from core.common.arrays import data_range
+from core.common.colour import LUMA_OFFSET, LUMA_WEIGHTS
+from core.common.errors import ParameterError
+from core.common.vocabulary import (
+    Convention,
+    DiffKind,
+    check_convention,
+    check_diff_kind,
+)
 from core.methods.taps import (
     aligned_coords,
     area_taps,
@@ -41,6 +47,7 @@ from core.methods.taps import (
     nearest_exact_index,
     nearest_index,
 )
+from core.metrics.measures import SSIM_K1, SSIM_K2, SSIM_RADIUS, SSIM_SIGMA, Metrics
 
 OPENCL_METHODS = frozenset(
     {"nearest", "nearest-exact", "repeat", "avg-unpool", "bilinear", "bilinear-aligned", "area", "transposed-conv"}
@@ -215,8 +222,8 @@ class OpenCLBackend(Backend):
         peak = data_range(handle.dtype)
         planes = cv2.split(self._as_float(handle))
         if c >= 3:
-            luma = cv2.addWeighted(planes[0], _LUMA_WEIGHTS[0] / peak, planes[1], _LUMA_WEIGHTS[1] / peak, _LUMA_OFFSET)
-            luma = cv2.addWeighted(luma, 1.0, planes[2], _LUMA_WEIGHTS[2] / peak, 0.0)
+            luma = cv2.addWeighted(planes[0], LUMA_WEIGHTS[0] / peak, planes[1], LUMA_WEIGHTS[1] / peak, LUMA_OFFSET)
+            luma = cv2.addWeighted(luma, 1.0, planes[2], LUMA_WEIGHTS[2] / peak, 0.0)
         else:
             luma = cv2.multiply(planes[0], 1.0 / peak)
         if shave:
@@ -253,7 +260,7 @@ class OpenCLBackend(Backend):
 
     def _ssim(self, ref: cv2.UMat, tst: cv2.UMat, peak: float, channels: int, h: int, w: int) -> float | None:
         """`core.ssim` on the device (same centring, float32 maps, 11x11 Gaussian)."""
-        window = 2 * _SSIM_RADIUS + 1
+        window = 2 * SSIM_RADIUS + 1
         if h < window or w < window:
             return None
         centre = sum(cv2.sumElems(ref)[:channels]) / (h * w * channels) / peak
@@ -261,7 +268,7 @@ class OpenCLBackend(Backend):
         y = cv2.addWeighted(tst, 1.0 / peak, tst, 0.0, -centre, dtype=cv2.CV_32F)
 
         def blur(a: cv2.UMat) -> cv2.UMat:
-            return cv2.GaussianBlur(a, (window, window), _SSIM_SIGMA, borderType=cv2.BORDER_REFLECT)
+            return cv2.GaussianBlur(a, (window, window), SSIM_SIGMA, borderType=cv2.BORDER_REFLECT)
 
         mu_x, mu_y = blur(x), blur(y)
         mu_xx, mu_yy, mu_xy = cv2.multiply(mu_x, mu_x), cv2.multiply(mu_y, mu_y), cv2.multiply(mu_x, mu_y)
@@ -271,7 +278,7 @@ class OpenCLBackend(Backend):
         # Undo the centring in the means: (mu_x + c)(mu_y + c) etc.
         mu_x = cv2.add(mu_x, (centre,) * 4)
         mu_y = cv2.add(mu_y, (centre,) * 4)
-        c1, c2 = _SSIM_K1**2, _SSIM_K2**2
+        c1, c2 = SSIM_K1**2, SSIM_K2**2
         numerator = cv2.multiply(
             cv2.add(cv2.multiply(cv2.multiply(mu_x, mu_y), (2.0,) * 4), (c1,) * 4),
             cv2.add(cv2.multiply(cov, (2.0,) * 4), (c2,) * 4),
@@ -281,11 +288,11 @@ class OpenCLBackend(Backend):
             cv2.add(cv2.add(var_x, var_y), (c2,) * 4),
         )
         ssim_map = cv2.divide(numerator, denominator)
-        r = _SSIM_RADIUS
+        r = SSIM_RADIUS
         inner = cv2.UMat(ssim_map, (r, h - r), (r, w - r))
         return sum(cv2.sumElems(inner)[:channels]) / ((h - 2 * r) * (w - 2 * r) * channels)
 
-    def difference(self, test: DeviceImage, reference: DeviceImage, *, kind: DiffKind, per_channel: bool) -> np.ndarray:
+    def difference(self, reference: DeviceImage, test: DeviceImage, *, kind: DiffKind, per_channel: bool) -> np.ndarray:
         check_diff_kind(kind)
         signed = cv2.subtract(test.umat, reference.umat, dtype=cv2.CV_32F)
         if kind == "abs":

@@ -22,11 +22,18 @@ from typing import Any
 import cv2
 import numpy as np
 
-from core.common.arrays import data_range
 from core.backends.base import Backend, BackendError, BackendInfo
+from core.common.arrays import data_range
+from core.common.colour import LUMA_OFFSET, LUMA_WEIGHTS
 from core.common.errors import ParameterError
+from core.common.vocabulary import (
+    Convention,
+    DiffKind,
+    check_convention,
+    check_diff_kind,
+)
 from core.methods.taps import nearest_exact_index, nearest_index
-from core.metrics.measures import _LUMA_OFFSET, _LUMA_WEIGHTS, _SSIM_K1, _SSIM_K2, _SSIM_RADIUS, _SSIM_SIGMA, Convention, DiffKind, Metrics, check_convention, check_diff_kind
+from core.metrics.measures import SSIM_K1, SSIM_K2, SSIM_RADIUS, SSIM_SIGMA, Metrics
 
 TORCH_METHODS = frozenset(
     {"nearest", "nearest-exact", "bilinear", "bilinear-aligned", "bicubic", "repeat", "avg-unpool",
@@ -256,8 +263,8 @@ class TorchBackend(Backend):
             return handle.values, peak
         unit = handle.values / peak
         if unit.shape[1] >= 3:
-            weights = self.torch.tensor(_LUMA_WEIGHTS, dtype=self.torch.float32, device=self.device)
-            luma = (unit[:, :3] * weights.view(1, 3, 1, 1)).sum(dim=1, keepdim=True) + _LUMA_OFFSET
+            weights = self.torch.tensor(LUMA_WEIGHTS, dtype=self.torch.float32, device=self.device)
+            luma = (unit[:, :3] * weights.view(1, 3, 1, 1)).sum(dim=1, keepdim=True) + LUMA_OFFSET
         else:
             luma = unit[:, :1]
         h, w = luma.shape[2:]
@@ -295,11 +302,11 @@ class TorchBackend(Backend):
         """`core.ssim` on the device: valid (unpadded) separable Gaussian convolutions give
         exactly the interior that `core.ssim` averages."""
         torch = self.torch
-        window = 2 * _SSIM_RADIUS + 1
+        window = 2 * SSIM_RADIUS + 1
         _, c, h, w = ref.shape
         if h < window or w < window:
             return None
-        taps = cv2.getGaussianKernel(window, _SSIM_SIGMA).astype(np.float32)[:, 0]
+        taps = cv2.getGaussianKernel(window, SSIM_SIGMA).astype(np.float32)[:, 0]
         kernel = torch.from_numpy(taps).to(self.device)
         rows = kernel.view(1, 1, window, 1).expand(c, 1, window, 1)
         cols = kernel.view(1, 1, 1, window).expand(c, 1, 1, window)
@@ -314,11 +321,11 @@ class TorchBackend(Backend):
         var_y = blur(y * y) - mu_y * mu_y
         cov = blur(x * y) - mu_x * mu_y
         mu_x, mu_y = mu_x + centre, mu_y + centre
-        c1, c2 = _SSIM_K1**2, _SSIM_K2**2
+        c1, c2 = SSIM_K1**2, SSIM_K2**2
         ssim_map = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / ((mu_x * mu_x + mu_y * mu_y + c1) * (var_x + var_y + c2))
         return ssim_map.to(self._accumulate).mean()
 
-    def difference(self, test: TensorImage, reference: TensorImage, *, kind: DiffKind, per_channel: bool) -> np.ndarray:
+    def difference(self, reference: TensorImage, test: TensorImage, *, kind: DiffKind, per_channel: bool) -> np.ndarray:
         check_diff_kind(kind)
         signed = self._measured(test, "all", 0)[0] - self._measured(reference, "all", 0)[0]
         result = signed if kind == "signed" else signed.abs() if kind == "abs" else signed.square()

@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from core.common.arrays import ScaleArg, SizeArg, as_hwc, like_input, resolve_size
 from core.backends.base import Backend, cpu_backend, place, resolve_backend
+from core.common.arrays import ScaleArg, SizeArg, as_hwc, like_input, resolve_size
 from core.common.errors import ParameterError, UnsupportedScaleError
 from core.methods.registry import get_method
 

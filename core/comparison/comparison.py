@@ -18,16 +18,35 @@ from typing import Any, Hashable, Iterator, Literal, Mapping
 
 import numpy as np
 
-from core.comparison import memory as _memory
+from core.backends.base import (
+    Backend,
+    BackendError,
+    Placed,
+    cpu_backend,
+    place,
+    resolve_backend,
+)
+from core.backends.run import run_on_cpu
 from core.common.arrays import as_hwc, parse_scale, scaled_size, size_text
-from core.backends.base import Backend, BackendError, Placed, cpu_backend, place, resolve_backend
 from core.common.cancel import Cancelled, cancel_scope
-from core.methods.downsamplers import crop_to_multiple, downsample, get_downsampler, unpool_extras
 from core.common.errors import ParameterError, UnsupportedScaleError, UpscopeError
 from core.common.limits import limits
-from core.metrics.measures import Convention, DiffKind, Metrics
-from core.methods.registry import MethodSpec, get_method, is_whole, list_methods, method_title
-from core.backends.run import run_on_cpu
+from core.common.vocabulary import Convention, DiffKind
+from core.comparison import memory as _memory
+from core.methods.downsamplers import (
+    crop_to_multiple,
+    downsample,
+    get_downsampler,
+    unpool_extras,
+)
+from core.methods.registry import (
+    MethodSpec,
+    get_method,
+    is_whole,
+    list_methods,
+    method_title,
+)
+from core.metrics.measures import Metrics
 
 Mode = Literal["upscale", "degrade"]
 
@@ -560,7 +579,7 @@ class Comparison:
             )
             ref = self._reference_on(device, reference)
             metrics = device.metrics(ref, test, convention=settings.convention, shave=self.shave)
-            diff = None if kind is None else device.difference(test, ref, kind=kind, per_channel=settings.diff_per_channel)
+            diff = None if kind is None else device.difference(ref, test, kind=kind, per_channel=settings.diff_per_channel)
             if diff is not None and diff.ndim == 3 and result.image.ndim == 2:
                 diff = diff[:, :, 0]
             return metrics, diff

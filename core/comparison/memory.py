@@ -18,9 +18,9 @@ import numpy as np
 
 from core.common.arrays import parse_scale, scaled_size, size_text
 from core.common.errors import ParameterError
-from core.metrics.measures import MIN_BAND_ROWS, band_rows
 from core.methods.registry import get_method, is_whole
 from core.methods.taps import BAND_BYTES
+from core.metrics.measures import MIN_BAND_ROWS, band_rows
 
 if TYPE_CHECKING:
     from core.comparison.comparison import ComparisonSettings

@@ -15,10 +15,18 @@ import cv2
 import numpy as np
 
 from core.common.arrays import as_hwc, data_range
-from core.common.errors import ParameterError
 from core.common.cancel import check_cancelled
-from core.metrics.measures import DiffKind, band_rows, difference
-from core.methods.taps import apply_taps, area_taps, cv2_resize, opencv_is_exact, opencv_is_exact_for
+from core.common.errors import ParameterError
+from core.common.vocabulary import DiffKind
+from core.methods.taps import (
+    apply_taps,
+    area_taps,
+    cv2_resize,
+    opencv_is_exact,
+    opencv_is_exact_for,
+)
+from core.metrics.difference import difference
+from core.metrics.measures import band_rows
 
 ColormapName = Literal["magma", "viridis", "diverging"]
 
@@ -184,8 +192,8 @@ def colorize_difference(
 
 
 def difference_picture(
-    test: np.ndarray,
     reference: np.ndarray,
+    test: np.ndarray,
     kind: DiffKind,
     *,
     gain: float = 1.0,
@@ -197,7 +205,7 @@ def difference_picture(
 
     Both are made in bands of rows: beyond the 7 bytes per pixel they hold, a few
     megabytes."""
-    values = difference(test, reference, kind=kind, per_channel=False)
+    values = difference(reference, test, kind=kind, per_channel=False)
     return values, colorize_difference(values, kind, reference.dtype, gain=gain, colormap=colormap)
 
 

@@ -30,6 +30,7 @@ from PIL import TiffImagePlugin
 
 from core.common.arrays import SUPPORTED_DTYPES
 from core.common.errors import ImageError, ImageTooLargeError, shown_path
+from core.common.limits import limits
 from core.io.files import open_regular_file, read_at, read_exactly
 from core.io.headers import (
     HEAD_BYTES,
@@ -40,7 +41,6 @@ from core.io.headers import (
     name_of_other_format,
     read_header,
 )
-from core.common.limits import limits
 from core.io.quiet import library_output_captured
 from core.io.tiff_grey_alpha import decode_grey_alpha_tiff, encode_grey_alpha_tiff
 

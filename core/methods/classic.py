@@ -9,9 +9,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from core.methods.registry import Param, register_method
 from core.common.arrays import cast_float
 from core.common.cancel import check_cancelled
+from core.methods.registry import Param, register_method
 from core.methods.taps import (
     BAND_BYTES,
     aligned_coords,

@@ -12,7 +12,13 @@ import numpy as np
 from core.common.arrays import ScaleArg, as_hwc, like_input, parse_scale, size_text
 from core.common.errors import ParameterError, UnsupportedScaleError
 from core.methods.registry import is_whole
-from core.methods.taps import antialias_taps, apply_taps, cv2_resize, keys_cubic, nearest_index
+from core.methods.taps import (
+    antialias_taps,
+    apply_taps,
+    cv2_resize,
+    keys_cubic,
+    nearest_index,
+)
 
 # Pillow's and PyTorch's anti-aliased bicubic use Catmull-Rom (a = -0.5), support 2.
 _AA_CUBIC_A = -0.5

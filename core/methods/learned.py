@@ -29,10 +29,10 @@ import cv2
 import numpy as np
 
 from core.common.arrays import data_range
-from core.common.errors import ParameterError
-from core.metrics.measures import _LUMA_OFFSET, _LUMA_WEIGHTS
-from core.methods.registry import Param, register_method
 from core.common.cancel import check_cancelled
+from core.common.colour import LUMA_OFFSET, LUMA_WEIGHTS
+from core.common.errors import ParameterError
+from core.methods.registry import Param, register_method
 from core.methods.taps import BAND_BYTES, cv2_resize
 
 MODELS_DIR = Path(__file__).resolve().parents[2] / "resources" / "models"
@@ -43,7 +43,7 @@ HALO = 8
 DEFAULT_TILE = 256
 # How much R, G and B change for a unit change of BT.601 studio-range luma, chroma fixed.
 _RGB_PER_LUMA = np.linalg.inv(
-    np.array([_LUMA_WEIGHTS, [-37.797, -74.203, 112.0], [112.0, -93.786, -18.214]]) / np.array([[1.0], [255.0], [255.0]])
+    np.array([LUMA_WEIGHTS, [-37.797, -74.203, 112.0], [112.0, -93.786, -18.214]]) / np.array([[1.0], [255.0], [255.0]])
 )[:, 0].astype(np.float32)
 
 
@@ -115,7 +115,7 @@ def learned_upsample(image: np.ndarray, size: tuple[int, int], family: str, tile
     unit = image.astype(np.float32) * np.float32(1.0 / peak)
     base = cv2_resize(unit, size, cv2.INTER_CUBIC)  # Upscope's bicubic, a = -0.75
     if image.shape[2] >= 3:
-        luma = unit[:, :, :3] @ _LUMA_WEIGHTS.astype(np.float32) + np.float32(_LUMA_OFFSET)
+        luma = unit[:, :, :3] @ LUMA_WEIGHTS.astype(np.float32) + np.float32(LUMA_OFFSET)
         fix = correction(np.ascontiguousarray(luma, dtype=np.float32), family, scale, tile)
         step = max(1, BAND_BYTES // (fix.shape[1] * 12))  # bands: no whole (h, w, 3) temporary
         for top in range(0, fix.shape[0], step):

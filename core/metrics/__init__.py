@@ -1,0 +1,1 @@
+"""How well: the metrics of a result against its reference, and its difference map."""

@@ -1,29 +1,27 @@
-"""Image-quality metrics and difference maps, as METHODS.md defines them."""
+"""Image-quality metrics: MSE, MAE, max error, PSNR and SSIM, on all channels or by the
+paper convention (docs/METHODS.md#metrics)."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
 
 import cv2
 import numpy as np
 
-from core.common.arrays import as_hwc, data_range as default_range, size_text
+from core.common.arrays import as_hwc, size_text
+from core.common.arrays import data_range as default_range
 from core.common.cancel import check_cancelled
+from core.common.colour import luma
 from core.common.errors import ParameterError
+from core.common.vocabulary import Convention, check_convention
 
-Convention = Literal["all", "paper"]
-DiffKind = Literal["signed", "abs", "squared"]
-
-# SSIM constants of Wang et al. 2004, as scikit-image uses them with gaussian_weights=True.
-_SSIM_SIGMA = 1.5
-_SSIM_RADIUS = 5  # int(3.5 * sigma + 0.5): an 11x11 window
-_SSIM_K1, _SSIM_K2 = 0.01, 0.03
-
-# ITU-R BT.601 luma as MATLAB's rgb2ycbcr computes it, for RGB in [0, 1]: Y in [16, 235]/255.
-_LUMA_WEIGHTS = np.array([65.481, 128.553, 24.966]) / 255.0
-_LUMA_OFFSET = 16.0 / 255.0
+#: SSIM's Gaussian window (docs/METHODS.md#ssim): sigma 1.5, truncated at radius 5
+#: (``int(3.5 sigma + 0.5)``, an 11x11 window), and the constants K1 and K2 of Wang et
+#: al. 2004, as scikit-image uses them with ``gaussian_weights=True``.
+SSIM_SIGMA = 1.5
+SSIM_RADIUS = 5
+SSIM_K1, SSIM_K2 = 0.01, 0.03
 
 
 @dataclass(frozen=True)
@@ -45,19 +43,9 @@ class Metrics:
     shave: int = 0
 
 
-def check_convention(convention: str) -> None:
-    """Raise `ParameterError` unless ``convention`` is ``"all"`` or ``"paper"``."""
-    if convention not in ("all", "paper"):
-        raise ParameterError(f"convention must be 'all' or 'paper'; got {convention!r}")
-
-
-def check_diff_kind(kind: str) -> None:
-    """Raise `ParameterError` unless ``kind`` is ``"signed"``, ``"abs"`` or ``"squared"``."""
-    if kind not in ("signed", "abs", "squared"):
-        raise ParameterError(f"difference kind must be 'signed', 'abs' or 'squared'; got {kind!r}")
-
-
-def _pair(reference: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def checked_pair(reference: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(reference, test)`` as ``(H, W, C)`` views, checked to be images of one shape;
+    `ParameterError` names both shapes otherwise."""
     ref, tst = as_hwc(reference, "reference"), as_hwc(test, "test image")
     if ref.shape != tst.shape:
         raise ParameterError(f"cannot compare images of shapes {reference.shape} and {test.shape}")
@@ -74,17 +62,17 @@ def _range(reference: np.ndarray, given: float | None) -> float:
 
 def mse(reference: np.ndarray, test: np.ndarray) -> float:
     """Mean squared error over all pixels and channels, in the images' units squared."""
-    return _scan(_Rows(*_pair(reference, test))).mse
+    return _scan(_Rows(*checked_pair(reference, test))).mse
 
 
 def mae(reference: np.ndarray, test: np.ndarray) -> float:
     """Mean absolute error over all pixels and channels."""
-    return _scan(_Rows(*_pair(reference, test))).mae
+    return _scan(_Rows(*checked_pair(reference, test))).mae
 
 
 def max_abs_error(reference: np.ndarray, test: np.ndarray) -> float:
     """Largest absolute difference over all pixels and channels."""
-    return _scan(_Rows(*_pair(reference, test))).max_abs
+    return _scan(_Rows(*checked_pair(reference, test))).max_abs
 
 
 def psnr(reference: np.ndarray, test: np.ndarray, *, data_range: float | None = None) -> float:
@@ -111,7 +99,7 @@ def ssim(reference: np.ndarray, test: np.ndarray, *, data_range: float | None = 
 
     Raises `ParameterError` for images smaller than 11x11.
     """
-    rows = _Rows(*_pair(reference, test))
+    rows = _Rows(*checked_pair(reference, test))
     _check_ssim_size(rows.shape)
     peak = _range(reference, data_range)
     return _ssim(rows, peak, rows.reference.mean(dtype=np.float64))
@@ -185,7 +173,7 @@ def _psnr(peak: float, error: float) -> float:
 
 
 def _check_ssim_size(shape: tuple[int, ...]) -> None:
-    window = 2 * _SSIM_RADIUS + 1
+    window = 2 * SSIM_RADIUS + 1
     if shape[0] < window or shape[1] < window:
         raise ParameterError(f"SSIM needs at least {window}x{window} pixels; the images are {size_text(*shape[:2])}")
 
@@ -194,7 +182,7 @@ def _ssim(rows: _Rows, peak: float, reference_mean: float) -> float:
     """Mean SSIM of ``rows`` (at least 11x11), band by band. ``reference_mean`` is the
     reference's mean in its own units."""
     height, width, channels = rows.shape
-    r = _SSIM_RADIUS
+    r = SSIM_RADIUS
     # Only rows and columns at least r from the border are averaged, so a band of those
     # rows needs r real rows above and below it and never the blur's border rule: the
     # band's result is the whole image's, row for row.
@@ -216,10 +204,10 @@ def _ssim(rows: _Rows, peak: float, reference_mean: float) -> float:
 def _ssim_map(x: np.ndarray, y: np.ndarray, centre: np.float32) -> np.ndarray:
     """The SSIM map of two float32 images in units of the data range, centred on
     ``centre``; rows and columns within 5 of the edges use reflected neighbours."""
-    window = 2 * _SSIM_RADIUS + 1
+    window = 2 * SSIM_RADIUS + 1
 
     def blur(a: np.ndarray) -> np.ndarray:
-        return cv2.GaussianBlur(a, (window, window), _SSIM_SIGMA, borderType=cv2.BORDER_REFLECT)
+        return cv2.GaussianBlur(a, (window, window), SSIM_SIGMA, borderType=cv2.BORDER_REFLECT)
 
     mu_x, mu_y = blur(x), blur(y)
     var_x = blur(x * x) - mu_x * mu_x
@@ -227,7 +215,7 @@ def _ssim_map(x: np.ndarray, y: np.ndarray, centre: np.float32) -> np.ndarray:
     cov = blur(x * y) - mu_x * mu_y
     mu_x += centre
     mu_y += centre
-    c1, c2 = _SSIM_K1**2, _SSIM_K2**2  # the data range is 1 after scaling
+    c1, c2 = SSIM_K1**2, SSIM_K2**2  # the data range is 1 after scaling
     numerator = (2 * mu_x * mu_y + c1) * (2 * cov + c2)
     denominator = (mu_x * mu_x + mu_y * mu_y + c1) * (var_x + var_y + c2)
     return numerator / denominator
@@ -245,7 +233,7 @@ def _luma(block: np.ndarray) -> np.ndarray:
     """Float64 ``(h, w)`` of an ``(h, w, C)`` block: BT.601 luma in [0, 1] of RGB(A),
     the one channel scaled to [0, 1] of grey (alpha ignored)."""
     unit = block.astype(np.float64) / default_range(block.dtype)
-    return unit[:, :, :3] @ _LUMA_WEIGHTS + _LUMA_OFFSET if block.shape[2] >= 3 else unit[:, :, 0]
+    return luma(unit[:, :, :3]) if block.shape[2] >= 3 else unit[:, :, 0]
 
 
 def _check_shave(shape: tuple[int, ...], shave: int) -> None:
@@ -282,7 +270,7 @@ def compute_metrics(
     few dozen megabytes whatever their size.
     """
     check_convention(convention)
-    ref, tst = _pair(reference, test)
+    ref, tst = checked_pair(reference, test)
     if convention == "paper":
         _check_shave(ref.shape, shave)
         rows = _Rows(ref, tst, paper=True, shave=shave)
@@ -306,37 +294,3 @@ def compute_metrics(
     )
 
 
-def difference(
-    test: np.ndarray, reference: np.ndarray, *, kind: DiffKind = "signed", per_channel: bool = True
-) -> np.ndarray:
-    """Difference map ``test - reference`` in float32, in the images' own units.
-
-    Parameters
-    ----------
-    kind:
-        ``"signed"`` (``test - reference``), ``"abs"`` or ``"squared"``.
-    per_channel:
-        True keeps the channels: ``(H, W, C)`` (``(H, W)`` for grey); False averages the
-        map over channels: ``(H, W)``.
-
-    Computed in bands of rows (`band_rows`): beyond the map it returns, a few megabytes.
-    """
-    check_diff_kind(kind)
-    ref, tst = _pair(reference, test)
-    height, width, channels = ref.shape
-    out = np.empty((height, width, channels) if per_channel else (height, width), np.float32)
-    step = band_rows(width * channels * 4)
-    for top in range(0, height, step):
-        check_cancelled()
-        band = slice(top, min(top + step, height))
-        signed = tst[band].astype(np.float32)
-        np.subtract(signed, ref[band], out=signed, dtype=np.float32)
-        if kind == "abs":
-            np.abs(signed, out=signed)
-        elif kind == "squared":
-            np.square(signed, out=signed)
-        if per_channel:
-            out[band] = signed
-        else:
-            np.mean(signed, axis=2, out=out[band])
-    return out if not per_channel or test.ndim == 3 else out[:, :, 0]

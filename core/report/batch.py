@@ -12,23 +12,36 @@ import contextlib
 import os
 import sys
 import time
-from dataclasses import replace, dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable, Sequence, TextIO
 
 import numpy as np
 
+from core.backends.base import resolve_backend
 from core.common.errors import ImageError, ParameterError, UpscopeError
-from core.report.files import export_results, make_folder, metrics_csv, metrics_rows, safe_stem, write_text
-from core.report.figures import GridOptions, Region, check_figure, comparison_figure, paper_figure
+from core.common.vocabulary import Convention
+from core.comparison.comparison import Comparison, ComparisonSettings, check_settings
+from core.comparison.memory import available_memory
 from core.io.files import open_regular_file
 from core.io.imageio import load_image, save_image, unfinished_writes
-from core.comparison.memory import available_memory
-from core.metrics.measures import Convention
-from core.backends.base import resolve_backend
-from core.comparison.comparison import Comparison, ComparisonSettings, check_settings
 from core.methods.registry import get_method
+from core.report.figures import (
+    GridOptions,
+    Region,
+    check_figure,
+    comparison_figure,
+    paper_figure,
+)
+from core.report.files import (
+    export_results,
+    make_folder,
+    metrics_csv,
+    metrics_rows,
+    safe_stem,
+    write_text,
+)
 from core.report.workers import run_in_processes
 
 #: File name endings read from a folder.

@@ -18,12 +18,18 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from core.display.screen import DifferenceDisplay, colormap_lut, difference_picture, to_display
+from core.backends.run import upsample
 from core.common.errors import ParameterError
 from core.common.limits import limits
-from core.metrics.measures import Convention, DiffKind, Metrics, compute_metrics
+from core.common.vocabulary import Convention, DiffKind
 from core.comparison.comparison import Comparison, MethodResult, paper_shave
-from core.backends.run import upsample
+from core.display.screen import (
+    DifferenceDisplay,
+    colormap_lut,
+    difference_picture,
+    to_display,
+)
+from core.metrics.measures import Metrics, compute_metrics
 
 Background = Literal["light", "dark"]
 
@@ -494,7 +500,7 @@ def _coloured_difference(
     pixel alone), so a crop of a large image costs the crop's memory."""
     if result.image is None or reference is None or result.image.shape != reference.shape:
         return None
-    return difference_picture(region.take(result.image), region.take(reference), options.diff_kind,  # type: ignore[arg-type]
+    return difference_picture(region.take(reference), region.take(result.image), options.diff_kind,  # type: ignore[arg-type]
                               gain=options.diff_gain, colormap=options.diff_colormap)[1]
 
 

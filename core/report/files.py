@@ -16,12 +16,12 @@ from typing import Any, Iterable, Literal, Sequence
 
 import numpy as np
 
-from core.display.screen import difference_picture
-from core.common.errors import ImageError, ParameterError
-from core.io.imageio import save_image, write_bytes_atomically
-from core.metrics.measures import DiffKind
 from core.common.arrays import parse_scale
+from core.common.errors import ImageError, ParameterError
+from core.common.vocabulary import DiffKind
 from core.comparison.comparison import Comparison, ComparisonSettings, MethodResult
+from core.display.screen import difference_picture
+from core.io.imageio import save_image, write_bytes_atomically
 
 ImageFormat = Literal["png", "tif"]
 
@@ -152,7 +152,7 @@ def export_results(
         stem = safe_stem(result.method_id)
         written.append(save_image(folder / _image_name(stem, result.image, image_format), result.image, overwrite=overwrite))
         if diff_kind is not None and reference is not None and reference.shape == result.image.shape:
-            _, shown = difference_picture(result.image, reference, diff_kind, gain=diff_gain)
+            _, shown = difference_picture(reference, result.image, diff_kind, gain=diff_gain)
             written.append(save_image(folder / f"{stem}-diff.png", shown.rgb, overwrite=overwrite))
     rows = metrics_rows(results, image_name, comparison.settings)
     written.append(write_text(folder / "metrics.csv", metrics_csv(rows), overwrite=overwrite))
