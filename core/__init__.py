@@ -27,6 +27,7 @@ from core.common.arrays import data_range, size_text
 from core.common.errors import (
     ImageError,
     ImageTooLargeError,
+    ModelError,
     ParameterError,
     UnsupportedScaleError,
     UpscopeError,
@@ -47,24 +48,28 @@ from core.comparison.memory import (
     check_memory,
     estimate_memory,
 )
-from core.display.screen import (
+from core.display.colour import (
     DifferenceDisplay,
-    DisplayWindow,
-    LineSamples,
-    PixelReport,
     colorize_difference,
     colormap_lut,
     default_colormap,
     difference_picture,
     difference_range,
-    display_size,
-    display_window,
+)
+from core.display.probe import (
+    LineSamples,
+    PixelReport,
     line_profile,
     line_samples,
     pixel_report,
     pixel_values,
-    reduce_for_display,
     source_pixel,
+)
+from core.display.screen import (
+    DisplayWindow,
+    display_size,
+    display_window,
+    reduce_for_display,
     to_display,
 )
 from core.io.charts import ChartSpec, list_charts, make_chart
@@ -76,14 +81,12 @@ from core.methods.downsamplers import (
     get_downsampler,
     list_downsamplers,
 )
+from core.methods.naming import changed_params_text, method_title, param_value_text
 from core.methods.registry import (
     MethodSpec,
     Param,
-    changed_params_text,
     get_method,
     list_methods,
-    method_title,
-    param_value_text,
     register_method,
 )
 from core.metrics.difference import difference
@@ -161,6 +164,7 @@ __all__ = [
     "MethodChoice",
     "MethodResult",
     "MethodSpec",
+    "ModelError",
     "Metrics",
     "NotEnoughMemoryError",
     "Param",

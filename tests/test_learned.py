@@ -56,7 +56,7 @@ def test_a_damaged_model_file_is_refused_by_its_hash(tmp_path, monkeypatch):
     monkeypatch.setattr(learned, "_nets", learned._Nets())
     learned.model_card.cache_clear()
     try:
-        with pytest.raises(core.ParameterError, match="SHA-256"):
+        with pytest.raises(core.ModelError, match="SHA-256"):  # a file problem, not a usage error
             learned.load_model(family, scale)
     finally:
         learned.model_card.cache_clear()

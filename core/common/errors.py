@@ -30,6 +30,12 @@ class ImageTooLargeError(ImageError):
         )
 
 
+class ModelError(UpscopeError):
+    """A model file is missing, damaged, not a model Upscope can run, or not the model
+    its card describes (the message names the file and the reason). Not a usage error:
+    the command line exits 1 for it, as for an unreadable image."""
+
+
 class ParameterError(UpscopeError, ValueError):
     """A value given to a `core` function is out of its domain (names the value and why)."""
 

@@ -14,7 +14,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any, Hashable, Iterator, Literal, Mapping
+from typing import Any, Hashable, Iterator, Mapping
 
 import numpy as np
 
@@ -31,7 +31,7 @@ from core.common.arrays import as_hwc, parse_scale, scaled_size, size_text
 from core.common.cancel import Cancelled, cancel_scope
 from core.common.errors import ParameterError, UnsupportedScaleError, UpscopeError
 from core.common.limits import limits
-from core.common.vocabulary import Convention, DiffKind
+from core.common.vocabulary import Convention, DiffKind, Mode
 from core.comparison import memory as _memory
 from core.methods.downsamplers import (
     crop_to_multiple,
@@ -39,16 +39,9 @@ from core.methods.downsamplers import (
     get_downsampler,
     unpool_extras,
 )
-from core.methods.registry import (
-    MethodSpec,
-    get_method,
-    is_whole,
-    list_methods,
-    method_title,
-)
+from core.methods.naming import method_title
+from core.methods.registry import MethodSpec, get_method, is_whole, list_methods
 from core.metrics.measures import Metrics
-
-Mode = Literal["upscale", "degrade"]
 
 
 @dataclass(frozen=True)

@@ -1,23 +1,22 @@
-"""What a viewer needs to show results faithfully: 8-bit display copies, coloured
-difference maps, pixel lookups and line profiles.
+"""Pictures a screen can show of an image, faithfully: 8-bit copies (transparency over a
+checkerboard) and, for zoomed-out views, copies reduced by area to exactly their size on
+screen.
 
-Nothing here changes what a method computed; these functions prepare pictures of it and
-read values out of it, so a viewer can stay free of pixel arithmetic.
+Nothing here changes what a method computed; a viewer (or a figure) shows these copies
+instead of doing pixel arithmetic itself.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal, Mapping, Sequence
+from typing import Sequence
 
 import cv2
 import numpy as np
 
 from core.common.arrays import as_hwc, data_range
-from core.common.cancel import check_cancelled
 from core.common.errors import ParameterError
-from core.common.vocabulary import DiffKind
 from core.methods.taps import (
     apply_taps,
     area_taps,
@@ -25,43 +24,6 @@ from core.methods.taps import (
     opencv_is_exact,
     opencv_is_exact_for,
 )
-from core.metrics.difference import difference
-from core.metrics.measures import band_rows
-
-ColormapName = Literal["magma", "viridis", "diverging"]
-
-#: Anchors of the diverging map (blue, white, red; ColorBrewer RdBu's end and middle
-#: colours), interpolated linearly in RGB. Zero difference is white.
-_DIVERGING_ANCHORS = np.array(
-    [[5, 48, 97], [67, 147, 195], [247, 247, 247], [214, 96, 77], [103, 0, 31]], dtype=np.float64
-)
-_CV2_MAPS = {"magma": cv2.COLORMAP_MAGMA, "viridis": cv2.COLORMAP_VIRIDIS}
-
-
-def colormap_lut(name: ColormapName) -> np.ndarray:
-    """The 256-entry lookup table of a colormap, ``(256, 3)`` uint8 RGB.
-
-    ``"magma"`` and ``"viridis"`` are perceptually uniform sequential maps (for abs and
-    squared differences); ``"diverging"`` runs blue, white, red (for signed ones), white
-    at entry 128.
-    """
-    if name in _CV2_MAPS:
-        ramp = np.arange(256, dtype=np.uint8).reshape(256, 1)
-        return np.ascontiguousarray(cv2.applyColorMap(ramp, _CV2_MAPS[name])[:, 0, ::-1])
-    if name == "diverging":
-        positions = np.linspace(0.0, 255.0, len(_DIVERGING_ANCHORS))
-        entries = np.arange(256, dtype=np.float64)
-        channels = [np.interp(entries, positions, _DIVERGING_ANCHORS[:, c]) for c in range(3)]
-        lut = np.rint(np.stack(channels, axis=1)).astype(np.uint8)
-        lut[128] = _DIVERGING_ANCHORS[2]
-        return lut
-    raise ParameterError(f"colormap must be one of magma, viridis, diverging; got {name!r}")
-
-
-def default_colormap(kind: DiffKind) -> ColormapName:
-    """Diverging for signed differences, perceptual (magma) for abs and squared ones."""
-    return "diverging" if kind == "signed" else "magma"
-
 
 #: Transparent pixels are shown over a checkerboard of squares this many image pixels
 #: wide, in these two grey levels (the viewer and the exported figures alike).
@@ -120,186 +82,6 @@ def _over_checkerboard(colour: np.ndarray, alpha: np.ndarray, origin: tuple[int,
         weight, back = weight[:, :, None], back[:, :, None]
     mixed = front * weight + back * (1.0 - weight)
     return np.ascontiguousarray(np.clip(np.rint(mixed), 0, 255).astype(np.uint8))
-
-
-@dataclass(frozen=True)
-class DifferenceDisplay:
-    """A coloured difference map and the scale it was drawn with.
-
-    ``rgb`` is ``(H, W, 3)`` uint8. The colormap's first entry stands for ``low`` and its
-    last for ``high``, in the difference's own units (gain already applied), which is
-    what a colour bar beside the map shows.
-    """
-
-    rgb: np.ndarray
-    low: float
-    high: float
-    colormap: ColormapName
-
-
-def difference_range(kind: DiffKind, dtype: np.dtype) -> tuple[float, float]:
-    """The full span of a difference map of images of ``dtype``, before any gain.
-
-    abs: ``(0, R)``; signed: ``(-R, R)``; squared: ``(0, R^2)``, with ``R`` the dtype's
-    range (255, 65535 or 1.0).
-    """
-    peak = data_range(np.dtype(dtype))
-    if kind == "abs":
-        return 0.0, peak
-    if kind == "signed":
-        return -peak, peak
-    if kind == "squared":
-        return 0.0, peak * peak
-    raise ParameterError(f"difference kind must be 'signed', 'abs' or 'squared'; got {kind!r}")
-
-
-def colorize_difference(
-    diff: np.ndarray,
-    kind: DiffKind,
-    dtype: np.dtype,
-    *,
-    gain: float = 1.0,
-    colormap: ColormapName | None = None,
-) -> DifferenceDisplay:
-    """Colour a ``(H, W)`` difference map for display.
-
-    The map's full span (`difference_range` of ``kind`` and the images' ``dtype``) is
-    divided by ``gain`` (1 to 64) and stretched over the colormap; values beyond it take
-    the end colours. The default colormap follows `default_colormap`.
-    """
-    if not (isinstance(gain, (int, float)) and math.isfinite(gain) and 1 <= gain <= 1024):
-        raise ParameterError(f"gain must be a number from 1 to 1024; got {gain!r}")
-    if diff.ndim != 2:
-        raise ParameterError(f"difference map must have shape (H, W); got {diff.shape}")
-    colormap = colormap or default_colormap(kind)
-    low, high = (bound / gain for bound in difference_range(kind, dtype))
-    lut = colormap_lut(colormap)
-    rgb = np.empty(diff.shape + (3,), np.uint8)
-    # In bands of rows: whole-image temporaries would cost several times the picture.
-    step = band_rows(diff.shape[1] * 4)
-    for top in range(0, diff.shape[0], step):
-        check_cancelled()
-        band = slice(top, top + step)
-        if kind == "signed":
-            # Zero sits at the middle entry; the sign must survive, so no absolute value.
-            shifted = diff[band].astype(np.float32) * np.float32(255.0 / (high - low)) + np.float32(128.0)
-            index = np.clip(np.rint(shifted), 0, 255).astype(np.uint8)
-        else:
-            # Non-negative maps: OpenCV scales, rounds and saturates in one pass.
-            index = cv2.convertScaleAbs(diff[band], alpha=255.0 / high)
-        rgb[band] = lut[index]
-    return DifferenceDisplay(rgb=rgb, low=low, high=high, colormap=colormap)
-
-
-def difference_picture(
-    reference: np.ndarray,
-    test: np.ndarray,
-    kind: DiffKind,
-    *,
-    gain: float = 1.0,
-    colormap: ColormapName | None = None,
-) -> tuple[np.ndarray, DifferenceDisplay]:
-    """What a viewer or a figure shows of ``test`` against ``reference``: the unscaled
-    difference averaged over channels, ``(H, W)`` float32 in image units, and its
-    coloured picture (`colorize_difference` with ``gain`` and ``colormap``).
-
-    Both are made in bands of rows: beyond the 7 bytes per pixel they hold, a few
-    megabytes."""
-    values = difference(reference, test, kind=kind, per_channel=False)
-    return values, colorize_difference(values, kind, reference.dtype, gain=gain, colormap=colormap)
-
-
-def source_pixel(
-    y: int, x: int, output_size: Sequence[int], input_size: Sequence[int]
-) -> tuple[int, int]:
-    """The input pixel whose area holds the centre of output pixel ``(y, x)``.
-
-    Uses the half-pixel mapping of every method in METHODS.md:
-    ``src = floor((dst + 0.5) * in / out)``, clipped to the input.
-    """
-    sy = min(int(math.floor((y + 0.5) * input_size[0] / output_size[0])), input_size[0] - 1)
-    sx = min(int(math.floor((x + 0.5) * input_size[1] / output_size[1])), input_size[1] - 1)
-    return max(sy, 0), max(sx, 0)
-
-
-@dataclass(frozen=True)
-class PixelReport:
-    """Values at one pixel: the reference's and each image's, with its error.
-
-    Values are tuples over channels in the images' own units; ``errors[name]`` is
-    ``value - reference`` per channel, or None without a reference or when shapes differ.
-    """
-
-    y: int
-    x: int
-    reference: tuple[float, ...] | None
-    values: Mapping[str, tuple[float, ...] | None]
-    errors: Mapping[str, tuple[float, ...] | None]
-
-
-def pixel_values(image: np.ndarray, y: int, x: int) -> tuple[float, ...] | None:
-    """The channel values of ``image`` at ``(y, x)``, or None outside it."""
-    if not (0 <= y < image.shape[0] and 0 <= x < image.shape[1]):
-        return None
-    value = image[y, x]
-    return tuple(float(v) for v in np.atleast_1d(value))
-
-
-def pixel_report(
-    images: Mapping[str, np.ndarray], y: int, x: int, reference: np.ndarray | None = None
-) -> PixelReport:
-    """Read every image at ``(y, x)`` and its error against ``reference``."""
-    ref = pixel_values(reference, y, x) if reference is not None else None
-    values: dict[str, tuple[float, ...] | None] = {}
-    errors: dict[str, tuple[float, ...] | None] = {}
-    for name, image in images.items():
-        values[name] = pixel_values(image, y, x)
-        same = reference is not None and image.shape == reference.shape
-        if values[name] is not None and ref is not None and same:
-            errors[name] = tuple(v - r for v, r in zip(values[name], ref))
-        else:
-            errors[name] = None
-    return PixelReport(y=y, x=x, reference=ref, values=values, errors=errors)
-
-
-@dataclass(frozen=True)
-class LineSamples:
-    """Pixel positions along a line and their indices, for reading profiles.
-
-    ``distance`` is in pixels from the start, float64 ``(n,)``; ``rows`` and ``cols`` are
-    the int64 ``(n,)`` indices of the pixel holding each sample.
-    """
-
-    distance: np.ndarray
-    rows: np.ndarray
-    cols: np.ndarray
-
-
-def line_samples(start: Sequence[float], end: Sequence[float], shape: Sequence[int]) -> LineSamples:
-    """One sample per pixel of length along the segment ``start -> end``.
-
-    ``start`` and ``end`` are ``(x, y)`` in image coordinates (pixel ``(r, c)`` covers
-    ``[c, c+1) x [r, r+1)``); samples are evenly spaced, ``ceil(length) + 1`` of them,
-    and each reads the pixel it falls in (no interpolation, so a profile shows the
-    pixels exactly as they are). Samples outside the image are dropped.
-    """
-    (x0, y0), (x1, y1) = (tuple(map(float, start)), tuple(map(float, end)))
-    length = math.hypot(x1 - x0, y1 - y0)
-    count = int(math.ceil(length)) + 1
-    t = np.linspace(0.0, 1.0, count)
-    xs, ys = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
-    cols, rows = np.floor(xs).astype(np.int64), np.floor(ys).astype(np.int64)
-    inside = (rows >= 0) & (rows < shape[0]) & (cols >= 0) & (cols < shape[1])
-    return LineSamples(distance=(t * length)[inside], rows=rows[inside], cols=cols[inside])
-
-
-def line_profile(image: np.ndarray, samples: LineSamples) -> np.ndarray:
-    """The values of ``image`` at ``samples``: float64 ``(n,)`` for grey, else the mean
-    over colour channels (alpha excluded), in the image's own units."""
-    hwc = as_hwc(image)
-    channels = hwc[:, :, :3] if hwc.shape[2] >= 3 else hwc[:, :, :1]
-    picked = channels[samples.rows, samples.cols].astype(np.float64)
-    return picked.mean(axis=1)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,8 @@ from core.methods.taps import (
     reference="torch interpolate(mode='nearest'); cv2.INTER_NEAREST",
 )
 def nearest(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Nearest neighbour by ``src = min(floor(dst * in/out), in - 1)``, computed exactly
+    (docs/METHODS.md#nearest). ``(H, W, C)`` to ``(h, w, C)`` of the same dtype."""
     return resize_nearest(image, size, cv2.INTER_NEAREST)
 
 
@@ -49,6 +51,8 @@ def nearest(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     reference="torch interpolate(mode='nearest-exact')",
 )
 def nearest_exact(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Nearest neighbour by pixel centres, ``src = min(floor((dst + 0.5) * in/out), in - 1)``,
+    computed exactly (docs/METHODS.md#nearest-exact). Same dtype."""
     return resize_nearest(image, size, cv2.INTER_NEAREST_EXACT)
 
 
@@ -62,6 +66,8 @@ def nearest_exact(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     reference="torch interpolate(mode='bilinear', align_corners=False); cv2.INTER_LINEAR",
 )
 def bilinear(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Bilinear interpolation with half-pixel centres (docs/METHODS.md#bilinear), by
+    OpenCV's ``INTER_LINEAR``. Same dtype."""
     return cv2_resize(image, size, cv2.INTER_LINEAR)
 
 
@@ -75,6 +81,8 @@ def bilinear(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     reference="torch interpolate(mode='bilinear', align_corners=True)",
 )
 def bilinear_aligned(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Bilinear interpolation with the corners aligned, ``src = dst * (in-1)/(out-1)``
+    (docs/METHODS.md#bilinear-aligned). Same dtype, rounded half to even."""
     rows = linear_taps(aligned_coords(image.shape[0], size[0]), image.shape[0])
     cols = linear_taps(aligned_coords(image.shape[1], size[1]), image.shape[1])
     return apply_taps(image, rows, cols, image.dtype)
@@ -90,6 +98,9 @@ def bilinear_aligned(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     reference="equals 'bilinear'",
 )
 def bilinear_numpy(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """The four-neighbour bilinear formula written out in NumPy, with ``bilinear``'s
+    mapping and clamping (docs/METHODS.md#bilinear-numpy). Float32 ``(h, w, C)``; the
+    caller rounds to the input's dtype."""
     (ys, wy), (xs, wx) = (
         linear_taps(half_pixel_coords(image.shape[0], size[0]), image.shape[0]),
         linear_taps(half_pixel_coords(image.shape[1], size[1]), image.shape[1]),
@@ -131,6 +142,9 @@ OPENCV_CUBIC_A = -0.75
     reference="torch interpolate(mode='bicubic', align_corners=False) for a=-0.75; cv2.INTER_CUBIC",
 )
 def bicubic(image: np.ndarray, size: tuple[int, int], *, a: float) -> np.ndarray:
+    """Keys cubic convolution with parameter ``a`` over 4x4 neighbours, half-pixel
+    centres, indices clamped to the edge (docs/METHODS.md#bicubic). OpenCV's
+    ``INTER_CUBIC`` for ``a = -0.75``, exact taps otherwise. Same dtype."""
     if a == OPENCV_CUBIC_A:
         return cv2_resize(image, size, cv2.INTER_CUBIC)
     rows = cubic_taps(half_pixel_coords(image.shape[0], size[0]), image.shape[0], a)
@@ -148,6 +162,8 @@ def bicubic(image: np.ndarray, size: tuple[int, int], *, a: float) -> np.ndarray
     reference="cv2.INTER_LANCZOS4",
 )
 def lanczos4(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Lanczos windowed sinc over 8x8 neighbours (docs/METHODS.md#lanczos4), by OpenCV's
+    ``INTER_LANCZOS4``. Same dtype."""
     return cv2_resize(image, size, cv2.INTER_LANCZOS4)
 
 
@@ -161,6 +177,9 @@ def lanczos4(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     reference="cv2.INTER_AREA",
 )
 def area(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Pixel-area relation: each output pixel is the overlap-weighted mean of the input
+    pixels it covers (docs/METHODS.md#area). OpenCV where it is exact for these sizes,
+    exact overlap weights elsewhere. Same dtype."""
     if opencv_is_exact_for(image, size, cv2.INTER_AREA):
         return cv2_resize(image, size, cv2.INTER_AREA)
     # OpenCV's area upscaling finds pixel boundaries in floating point; where a boundary

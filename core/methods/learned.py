@@ -31,7 +31,7 @@ import numpy as np
 from core.common.arrays import data_range
 from core.common.cancel import check_cancelled
 from core.common.colour import LUMA_OFFSET, LUMA_WEIGHTS
-from core.common.errors import ParameterError
+from core.common.errors import ModelError
 from core.methods.registry import Param, register_method
 from core.methods.taps import BAND_BYTES, cv2_resize
 
@@ -58,7 +58,7 @@ def model_card(family: str, scale: int) -> dict[str, Any]:
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError) as exc:
-        raise ParameterError(f"{path}: the model card of {family} x{scale} cannot be read ({exc})") from None
+        raise ModelError(f"{path}: the model card of {family} x{scale} cannot be read ({exc})") from None
 
 
 class _Nets(threading.local):
@@ -79,10 +79,10 @@ def load_model(family: str, scale: int) -> Any:
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise ParameterError(f"{path}: the {family} x{scale} model is missing ({exc.strerror})") from None
+            raise ModelError(f"{path}: the {family} x{scale} model is missing ({exc.strerror})") from None
         expected = model_card(family, scale).get("sha256")
         if hashlib.sha256(data).hexdigest() != expected:
-            raise ParameterError(f"{path}: does not match the SHA-256 in its card; the file is damaged or replaced")
+            raise ModelError(f"{path}: does not match the SHA-256 in its card; the file is damaged or replaced")
         _nets.nets[key] = cv2.dnn.readNetFromONNX(str(path))  # OpenCV's own engine, on the CPU
     return _nets.nets[key]
 
@@ -132,7 +132,7 @@ def _description(family: str, what: str) -> str:
         try:
             card = model_card(family, scale)
             gains.append(f"x{scale} {card['psnr_gain_db']:+.2f} dB")
-        except (ParameterError, KeyError):
+        except (ModelError, KeyError):
             gains.append(f"x{scale} (no card)")
     return (
         f"{what} Trained by Upscope on scikit-image's sample photographs (luma, anti-aliased "
@@ -158,6 +158,8 @@ _TILE = Param("tile", "int", DEFAULT_TILE, "low-resolution tile side for large i
     reference="its PyTorch model (training/models.py), within 1e-4",
 )
 def espcn(image: np.ndarray, size: tuple[int, int], *, tile: int) -> np.ndarray:
+    """Bicubic plus the shipped ESPCN model's luma correction (docs/METHODS.md#learned),
+    in tiles of ``tile`` low-resolution pixels. Float32 ``(h, w, C)`` in the image's units."""
     return learned_upsample(image, size, "espcn", tile)
 
 
@@ -175,4 +177,6 @@ def espcn(image: np.ndarray, size: tuple[int, int], *, tile: int) -> np.ndarray:
     reference="its PyTorch model (training/models.py), within 1e-4",
 )
 def fsrcnn(image: np.ndarray, size: tuple[int, int], *, tile: int) -> np.ndarray:
+    """Bicubic plus the shipped FSRCNN model's luma correction (docs/METHODS.md#learned),
+    in tiles of ``tile`` low-resolution pixels. Float32 ``(h, w, C)`` in the image's units."""
     return learned_upsample(image, size, "fsrcnn", tile)

@@ -35,6 +35,8 @@ def _factors(image: np.ndarray, size: tuple[int, int]) -> tuple[int, int]:
     reference="np.repeat",
 )
 def repeat(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Each pixel repeated ``s`` times along each axis, Keras ``UpSampling2D``
+    (docs/METHODS.md#repeat). Same dtype."""
     # At whole-number scales nearest is exactly np.repeat, and OpenCV runs it 3-6x faster.
     return resize_nearest(image, size, cv2.INTER_NEAREST)
 
@@ -50,6 +52,8 @@ def repeat(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     reference="equals 'repeat'",
 )
 def avg_unpool(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """The inverse of average pooling: each value fills its ``s x s`` window
+    (docs/METHODS.md#avg-unpool); the same pixels as `repeat`. Same dtype."""
     return repeat(image, size)
 
 
@@ -78,6 +82,10 @@ def max_unpool(
     indices: np.ndarray | None,
     output_size: tuple[int, int] | None,
 ) -> np.ndarray:
+    """The inverse of max pooling: each value returns to the position its window's
+    maximum had (``indices``, flat into the output plane), zeros elsewhere; without
+    ``indices`` each value goes to its window's top-left corner ("bed of nails")
+    (docs/METHODS.md#max-unpool). Same dtype; size ``output_size`` when given."""
     h, w, c = image.shape
     sy, sx = _factors(image, size)
     out_h, out_w = output_size if output_size is not None else (h * sy, w * sx)
@@ -148,6 +156,10 @@ def transposed_conv(
     padding: int | None,
     output_padding: int | None,
 ) -> np.ndarray:
+    """Transposed convolution of each channel with one 2-D kernel
+    (docs/METHODS.md#transposed-conv): ``(n - 1) s - 2p + k + output_padding`` per axis,
+    computed in polyphase form. Float32 ``(h, w, C)``; the caller rounds to the
+    input's dtype."""
     plan = transposed_conv_plan(image.shape[:2], size, kernel, kernel_size, padding, output_padding)
     return conv_transpose2d(image.astype(np.float32), plan.kernel, plan.strides, plan.padding, plan.out_size,
                             dtype=image.dtype)

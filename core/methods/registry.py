@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal, Mapping
+from typing import Any, Callable, Literal
 
 import numpy as np
 
@@ -267,52 +267,6 @@ def get_method(method_id: str) -> MethodSpec:
 def _load_methods() -> None:
     """Import every module of `core.methods`, which registers their methods."""
     importlib.import_module("core.methods")
-
-
-def param_value_text(value: Any) -> str | None:
-    """A parameter value as a person writes it (``-0.5``, ``7``, ``box``); None for values
-    that are not one number or word (recorded positions, arrays)."""
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, str):
-        return value
-    return None
-
-
-def changed_params_text(method_id: str, params: Mapping[str, Any]) -> str:
-    """The entries of ``params`` that differ from method ``method_id``'s defaults, as
-    ``"a=-0.5"`` (several joined by ``", "``, in the method's parameter order); ``""``
-    when none differs. Parameters the pipeline fills in (max-unpool's recorded positions)
-    are left out; for an unknown method every plain value given is listed."""
-    try:
-        spec_params = [p for p in get_method(method_id).params if p.user]
-    except ParameterError:
-        parts = (f"{name}={param_value_text(value)}" for name, value in params.items() if param_value_text(value) is not None)
-        return ", ".join(parts)
-    parts = []
-    for param in spec_params:
-        if param.name not in params:
-            continue
-        value = params[param.name]
-        text = param_value_text(value)
-        if text is None or value is None or (param.default is not None and value == param.default):
-            continue
-        parts.append(f"{param.name}={text}")
-    return ", ".join(parts)
-
-
-def method_title(method_id: str, params: Mapping[str, Any]) -> str:
-    """The method's label followed by its changed parameters: ``"Bicubic (a=-0.5)"``."""
-    try:
-        label = get_method(method_id).label
-    except ParameterError:
-        label = method_id
-    changed = changed_params_text(method_id, params)
-    return f"{label} ({changed})" if changed else label
 
 
 def is_whole(value: float) -> bool:

@@ -23,12 +23,8 @@ from core.common.errors import ParameterError
 from core.common.limits import limits
 from core.common.vocabulary import Convention, DiffKind
 from core.comparison.comparison import Comparison, MethodResult, paper_shave
-from core.display.screen import (
-    DifferenceDisplay,
-    colormap_lut,
-    difference_picture,
-    to_display,
-)
+from core.display.colour import DifferenceDisplay, colormap_lut, difference_picture
+from core.display.screen import to_display
 from core.metrics.measures import Metrics, compute_metrics
 
 Background = Literal["light", "dark"]

@@ -20,7 +20,7 @@ from core.common.arrays import parse_scale
 from core.common.errors import ImageError, ParameterError
 from core.common.vocabulary import DiffKind
 from core.comparison.comparison import Comparison, ComparisonSettings, MethodResult
-from core.display.screen import difference_picture
+from core.display.colour import difference_picture
 from core.io.imageio import save_image, write_bytes_atomically
 
 ImageFormat = Literal["png", "tif"]
