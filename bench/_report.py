@@ -8,7 +8,7 @@ from typing import Callable
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "docs" / "BENCHMARKS.md"
 
-from core.backends.base import processor_name as cpu_name  # noqa: F401 (the benchmarks' machine line)
+from core.backends.cpu import processor_name as cpu_name  # noqa: F401 (the benchmarks' machine line)
 
 
 def write_section(path: Path, name: str, text: str) -> None:

@@ -32,7 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import core  # noqa: E402
-from core.backends.base import BackendError, get_backend  # noqa: E402
+from core.backends.base import BackendError  # noqa: E402
+from core.backends.choice import get_backend  # noqa: E402
 from bench._report import run_benchmark  # noqa: E402
 from bench.bench_core import machine  # noqa: E402
 

@@ -9,12 +9,11 @@ Plain Python and NumPy, no Qt: usable from a notebook as it is::
         print(result.method_id, result.metrics)
 """
 
-from core.backends.base import (
+from core.backends.base import Backend, BackendError, BackendInfo
+from core.backends.choice import (
     ENVIRONMENT_VARIABLE,
-    Backend,
-    BackendError,
-    BackendInfo,
     available_backends,
+    backend_refusal,
     backends_sentence,
     current_backend,
     method_backends,
@@ -33,20 +32,20 @@ from core.common.errors import (
     UpscopeError,
 )
 from core.common.limits import limits
-from core.comparison.comparison import (
-    Comparison,
-    ComparisonSettings,
-    MethodChoice,
-    MethodResult,
-    check_settings,
-    compare,
-    default_methods,
-)
+from core.common.region import Region
+from core.comparison.comparison import Comparison, compare
 from core.comparison.memory import (
     NotEnoughMemoryError,
     available_memory,
     check_memory,
     estimate_memory,
+)
+from core.comparison.results import MethodResult
+from core.comparison.settings import (
+    ComparisonSettings,
+    MethodChoice,
+    check_settings,
+    default_methods,
 )
 from core.display.colour import (
     DifferenceDisplay,
@@ -113,7 +112,6 @@ from core.report.figures import (
     REGION_COLOURS,
     GridLayout,
     GridOptions,
-    Region,
     comparison_figure,
     grid_layout,
     paper_figure,
@@ -141,6 +139,7 @@ __all__ = [
     "ENVIRONMENT_VARIABLE",
     "available_backends",
     "available_memory",
+    "backend_refusal",
     "backends_sentence",
     "current_backend",
     "method_backends",

@@ -335,7 +335,7 @@ class ComparisonRunner(QtCore.QObject):
                 # Delivered as a worker's result is: its map is asked for when maps are shown.
                 self._on_result(ResultPayload(job.job_id, replace(result, job_id=job.job_id), display, None))
                 continue
-            unmeasured = replace(result, job_id=job.job_id, metrics=None, difference=None)
+            unmeasured = replace(result, job_id=job.job_id, metrics=None)
             self._on_result(ResultPayload(job.job_id, unmeasured, display, None, measured=False))
             self._submit(lambda r=unmeasured, d=display: self._measure(job.job_id, job.comparison, cancel, r, d), what=name)
 

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import core
-from core.backends.base import BackendError, get_backend, reset_backends
+from core.backends.base import BackendError
+from core.backends.choice import get_backend, reset_backends
 from gui import MainWindow
 from test_viewer import TIMEOUT_MS, drop, finish, image_file, photo, window  # noqa: F401 (fixture)
 

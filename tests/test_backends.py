@@ -19,7 +19,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import core
-from core.backends.base import BackendError, get_backend, reset_backends
+from core.backends.base import BackendError
+from core.backends.choice import get_backend, reset_backends
 from conftest import max_error, random_image, tolerance
 
 SHAPES = st.tuples(st.integers(1, 19), st.integers(1, 19), st.sampled_from([None, 1, 2, 3, 4]))
@@ -240,7 +241,7 @@ _TRACE_SCRIPT = textwrap.dedent(
     """
     import sys
     import numpy as np
-    from core.backends.base import get_backend
+    from core.backends.choice import get_backend
     backend = get_backend("opencl")
     rng = np.random.default_rng(5)
     image = (rng.random((20, 24, 3)) * 255).astype(np.uint8)
@@ -307,7 +308,7 @@ def test_the_automatic_choice_never_takes_a_cpu_device():
 
 
 def test_the_automatic_choice_takes_a_gpu_that_passes_its_self_test(monkeypatch):
-    import core.backends.base as backend_module
+    import core.backends.choice as backend_module
 
     backend = backend_or_skip("torch")
     monkeypatch.setattr(backend_module, "_gpu_driver_present", lambda: True)
@@ -338,16 +339,13 @@ def test_session_choice_environment_variable_and_unknown_names(monkeypatch, capl
 
 
 def test_an_unavailable_backend_asked_for_by_name_says_why(monkeypatch):
-    import core.backends.base as backend_module
+    import core.backends.choice as backend_module
 
-    make = backend_module._make
-
-    def missing(name):
-        if name == "cpu":
-            return make(name)
+    def missing():
         raise BackendError("PyTorch is not installed (pip install -e \".[torch]\")")
 
-    monkeypatch.setattr(backend_module, "_make", missing)
+    for name in ("opencl", "torch"):  # every backend but the CPU is missing
+        monkeypatch.setitem(backend_module._FACTORIES, name, missing)
     with pytest.raises(BackendError, match="not installed"):
         core.set_backend("torch")
     with pytest.raises(core.ParameterError, match="cannot run here: PyTorch is not installed"):

@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 
 import core
-from core.backends.base import processor_name
+from core.backends.cpu import processor_name
 from training.data import HELD_OUT_IMAGES, TRAINING_IMAGES, held_out_scores, pair, sample_luma
 from training.models import build
 

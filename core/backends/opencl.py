@@ -25,12 +25,12 @@ OpenCV uses an OpenCL device only when one is usable: a GPU by default, or a CPU
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Callable
 
 import cv2
 import numpy as np
 
-from core.backends.base import Backend, BackendError, BackendInfo
+from core.backends.base import Backend, BackendError, BackendInfo, Kernel
 from core.common.arrays import data_range
 from core.common.colour import LUMA_OFFSET, LUMA_WEIGHTS
 from core.common.errors import ParameterError
@@ -49,10 +49,6 @@ from core.methods.taps import (
 )
 from core.metrics.measures import SSIM_K1, SSIM_K2, SSIM_RADIUS, SSIM_SIGMA, Metrics
 
-OPENCL_METHODS = frozenset(
-    {"nearest", "nearest-exact", "repeat", "avg-unpool", "bilinear", "bilinear-aligned", "area", "transposed-conv"}
-)
-
 # cv2.remap handles outputs below SHRT_MAX pixels per side.
 _REMAP_LIMIT = 32767
 _CV_DEPTH = {np.dtype(np.uint8): cv2.CV_8U, np.dtype(np.uint16): cv2.CV_16U, np.dtype(np.float32): cv2.CV_32F}
@@ -68,9 +64,11 @@ class DeviceImage:
 
 
 class OpenCLBackend(Backend):
+    """OpenCV's transparent API on an OpenCL device (see the module's notes on what
+    really runs there)."""
+
     name = "opencl"
     label = "OpenCL"
-    methods = OPENCL_METHODS
 
     def __init__(self) -> None:
         super().__init__()
@@ -127,34 +125,9 @@ class OpenCLBackend(Backend):
         vector = self._vector(values, channels, column)
         return cv2.resize(vector, (size[1], size[0]), interpolation=cv2.INTER_NEAREST)
 
-    # -- resampling ---------------------------------------------------------------------
-    def resample(self, handle: DeviceImage, method_id: str, out_size: tuple[int, int], params: dict[str, Any]) -> DeviceImage:
-        reason = self.refusal(method_id, handle.shape, handle.dtype, out_size, params)
-        if reason:
-            raise BackendError(reason)
-        h, w, c = handle.shape
-        if method_id in ("nearest", "repeat", "avg-unpool"):
-            out = self._nearest(handle, nearest_index(h, out_size[0]), nearest_index(w, out_size[1]), out_size)
-        elif method_id == "nearest-exact":
-            out = self._nearest(handle, nearest_exact_index(h, out_size[0]), nearest_exact_index(w, out_size[1]), out_size)
-        elif method_id == "bilinear":
-            out = cv2.resize(handle.umat, (out_size[1], out_size[0]), interpolation=cv2.INTER_LINEAR)
-        elif method_id == "bilinear-aligned":
-            rows = linear_taps(aligned_coords(h, out_size[0]), h)
-            cols = linear_taps(aligned_coords(w, out_size[1]), w)
-            out = self._two_taps(handle, rows, cols, out_size)
-        elif method_id == "area" and out_size[0] % h == 0 and out_size[1] % w == 0:
-            # At whole-number upscales each output pixel lies inside one input pixel.
-            out = self._nearest(handle, nearest_index(h, out_size[0]), nearest_index(w, out_size[1]), out_size)
-        elif method_id == "area":
-            out = self._two_taps(handle, _two(area_taps(h, out_size[0])), _two(area_taps(w, out_size[1])), out_size)
-        else:  # transposed-conv
-            out_size, out = self._transposed_conv(handle, out_size, params)
-        self.traffic.add(steps=1)
-        return DeviceImage(out, handle.dtype, (out_size[0], out_size[1], c))
-
-    def _nearest(self, handle: DeviceImage, rows: np.ndarray, cols: np.ndarray, out_size: tuple[int, int]) -> cv2.UMat:
-        return self._gather(handle.umat, rows, cols, out_size)
+    # -- resampling (the kernels of `OPENCL_KERNELS`) ---------------------------------------
+    def _wrapped(self, umat: cv2.UMat, like: DeviceImage, out_size: tuple[int, int]) -> DeviceImage:
+        return DeviceImage(umat, like.dtype, (out_size[0], out_size[1], like.shape[2]))
 
     def _gather(self, umat: cv2.UMat, rows: np.ndarray, cols: np.ndarray, out_size: tuple[int, int]) -> cv2.UMat:
         """``image[rows][:, cols]`` by a nearest remap with exact integer maps."""
@@ -177,7 +150,7 @@ class OpenCLBackend(Backend):
                 total = term if total is None else cv2.add(total, term)
         return self._cast(total, handle.dtype)
 
-    def _transposed_conv(self, handle: DeviceImage, size: tuple[int, int], params: dict[str, Any]):
+    def _transposed_conv(self, handle: DeviceImage, size: tuple[int, int], params: dict[str, Any]) -> DeviceImage:
         from core.methods.neural import transposed_conv_plan
 
         h, w, c = handle.shape
@@ -198,7 +171,7 @@ class OpenCLBackend(Backend):
         full = cv2.filter2D(padded, -1, flipped, anchor=(0, 0), borderType=cv2.BORDER_CONSTANT)
         oh, ow = plan.out_size
         out = cv2.UMat(full, (py, py + oh), (px, px + ow))
-        return plan.out_size, self._cast(out, handle.dtype)
+        return self._wrapped(self._cast(out, handle.dtype), handle, plan.out_size)
 
     def _as_float(self, handle: DeviceImage) -> cv2.UMat:
         if handle.dtype == np.float32:
@@ -322,3 +295,58 @@ def _two(taps: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     if np.any(weight[:, 2:] != 0):
         raise BackendError("area covers more than two pixels per output: a downscale")
     return index[:, :2], weight[:, :2]
+
+
+# -- the kernel table: what runs on the device, one entry per method ----------------------------
+
+
+def _nearest_kernel(index: Callable[[int, int], np.ndarray]) -> Kernel:
+    """A nearest-neighbour gather by an exact index mapping (``nearest_index`` or
+    ``nearest_exact_index``)."""
+
+    def kernel(backend: OpenCLBackend, handle: DeviceImage, out_size: tuple[int, int], params: dict[str, Any]) -> DeviceImage:
+        h, w, _ = handle.shape
+        umat = backend._gather(handle.umat, index(h, out_size[0]), index(w, out_size[1]), out_size)
+        return backend._wrapped(umat, handle, out_size)
+
+    return kernel
+
+
+def _bilinear(backend: OpenCLBackend, handle: DeviceImage, out_size: tuple[int, int], params: dict[str, Any]) -> DeviceImage:
+    umat = cv2.resize(handle.umat, (out_size[1], out_size[0]), interpolation=cv2.INTER_LINEAR)
+    return backend._wrapped(umat, handle, out_size)
+
+
+def _bilinear_aligned(backend: OpenCLBackend, handle: DeviceImage, out_size: tuple[int, int], params: dict[str, Any]) -> DeviceImage:
+    h, w, _ = handle.shape
+    rows = linear_taps(aligned_coords(h, out_size[0]), h)
+    cols = linear_taps(aligned_coords(w, out_size[1]), w)
+    return backend._wrapped(backend._two_taps(handle, rows, cols, out_size), handle, out_size)
+
+
+def _area(backend: OpenCLBackend, handle: DeviceImage, out_size: tuple[int, int], params: dict[str, Any]) -> DeviceImage:
+    h, w, _ = handle.shape
+    if out_size[0] % h == 0 and out_size[1] % w == 0:
+        # At whole-number upscales each output pixel lies inside one input pixel.
+        return _nearest_kernel(nearest_index)(backend, handle, out_size, params)
+    umat = backend._two_taps(handle, _two(area_taps(h, out_size[0])), _two(area_taps(w, out_size[1])), out_size)
+    return backend._wrapped(umat, handle, out_size)
+
+
+def _transposed_conv(backend: OpenCLBackend, handle: DeviceImage, out_size: tuple[int, int], params: dict[str, Any]) -> DeviceImage:
+    return backend._transposed_conv(handle, out_size, params)
+
+
+OPENCL_KERNELS: dict[str, Kernel] = {
+    "nearest": _nearest_kernel(nearest_index),
+    "repeat": _nearest_kernel(nearest_index),
+    "avg-unpool": _nearest_kernel(nearest_index),
+    "nearest-exact": _nearest_kernel(nearest_exact_index),
+    "bilinear": _bilinear,
+    "bilinear-aligned": _bilinear_aligned,
+    "area": _area,
+    "transposed-conv": _transposed_conv,
+}
+#: The methods this backend runs (read without making a backend).
+OPENCL_METHODS = frozenset(OPENCL_KERNELS)
+OpenCLBackend.kernels = OPENCL_KERNELS

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any
+from typing import Any, Callable
 
 import cv2
 import numpy as np
 
-from core.backends.base import Backend, BackendError, BackendInfo
+from core.backends.base import Backend, BackendError, BackendInfo, Kernel
 from core.common.arrays import data_range
 from core.common.colour import LUMA_OFFSET, LUMA_WEIGHTS
 from core.common.errors import ParameterError
@@ -35,18 +35,7 @@ from core.common.vocabulary import (
 from core.methods.taps import nearest_exact_index, nearest_index
 from core.metrics.measures import SSIM_K1, SSIM_K2, SSIM_RADIUS, SSIM_SIGMA, Metrics
 
-TORCH_METHODS = frozenset(
-    {"nearest", "nearest-exact", "bilinear", "bilinear-aligned", "bicubic", "repeat", "avg-unpool",
-     "max-unpool", "transposed-conv"}
-)
 TORCH_DOWNSAMPLERS = frozenset({"avg-pool", "max-pool"})
-_NEAREST = {"nearest": nearest_index, "repeat": nearest_index, "avg-unpool": nearest_index,
-            "nearest-exact": nearest_exact_index}
-_INTERPOLATE = {
-    "bilinear": ("bilinear", False),
-    "bilinear-aligned": ("bilinear", True),
-    "bicubic": ("bicubic", False),
-}
 
 
 class TensorImage:
@@ -67,7 +56,6 @@ class TensorImage:
 class TorchBackend(Backend):
     name = "torch"
     label = "PyTorch"
-    methods = TORCH_METHODS
     downsamplers = TORCH_DOWNSAMPLERS
     batches = True
 
@@ -152,28 +140,8 @@ class TorchBackend(Backend):
         return self.torch.round(values).clamp_(0.0, top)
 
     # -- resampling ---------------------------------------------------------------------
-    def resample(self, handle: TensorImage, method_id: str, out_size: tuple[int, int], params: dict[str, Any]) -> TensorImage:
-        reason = self.refusal(method_id, handle.shape, handle.dtype, out_size, params)
-        if reason:
-            raise BackendError(reason)
-        functional = self.torch.nn.functional
-        x = handle.values
-        if method_id in _NEAREST:
-            # PyTorch's nearest modes compute in/out in floating point and land one pixel
-            # low on some exact ties (METHODS.md); exact indices, gathered on the device, do not.
-            index = _NEAREST[method_id]
-            rows = self._indices(index(x.shape[2], out_size[0]))
-            cols = self._indices(index(x.shape[3], out_size[1]))
-            out = x.index_select(2, rows).index_select(3, cols)
-        elif method_id in _INTERPOLATE:
-            mode, align = _INTERPOLATE[method_id]
-            out = functional.interpolate(x, size=out_size, mode=mode, align_corners=align)
-        elif method_id == "max-unpool":
-            out = self._max_unpool(handle, out_size, params)
-        else:  # transposed-conv
-            out = self._transposed_conv(x, out_size, params)
-        self.traffic.add(steps=1)
-        return TensorImage(self._rounded(out, handle.dtype), handle.dtype)
+    def _result(self, values: Any, like: TensorImage) -> TensorImage:
+        return TensorImage(self._rounded(values, like.dtype), like.dtype)
 
     def _indices(self, values: np.ndarray) -> Any:
         tensor = self.torch.from_numpy(np.ascontiguousarray(values, dtype=np.int64)).to(self.device)
@@ -332,3 +300,55 @@ class TorchBackend(Backend):
         if per_channel:
             return self._to_host(result[0].permute(1, 2, 0).contiguous())
         return self._to_host(result[0].mean(dim=0))
+
+
+# -- the kernel table: what runs on the device, one entry per method ----------------------------
+
+
+def _nearest_kernel(index: Callable[[int, int], np.ndarray]) -> Kernel:
+    """A gather by an exact index mapping. PyTorch's own nearest modes compute in/out in
+    floating point and land one pixel low on some exact ties (docs/METHODS.md#measured);
+    exact indices, gathered on the device, do not."""
+
+    def kernel(backend: TorchBackend, handle: TensorImage, out_size: tuple[int, int], params: dict[str, Any]) -> TensorImage:
+        x = handle.values
+        rows = backend._indices(index(x.shape[2], out_size[0]))
+        cols = backend._indices(index(x.shape[3], out_size[1]))
+        return backend._result(x.index_select(2, rows).index_select(3, cols), handle)
+
+    return kernel
+
+
+def _interpolate_kernel(mode: str, align_corners: bool) -> Kernel:
+    """``F.interpolate`` in ``mode`` (float32 on the device, rounded like the CPU)."""
+
+    def kernel(backend: TorchBackend, handle: TensorImage, out_size: tuple[int, int], params: dict[str, Any]) -> TensorImage:
+        functional = backend.torch.nn.functional
+        out = functional.interpolate(handle.values, size=out_size, mode=mode, align_corners=align_corners)
+        return backend._result(out, handle)
+
+    return kernel
+
+
+def _max_unpool(backend: TorchBackend, handle: TensorImage, out_size: tuple[int, int], params: dict[str, Any]) -> TensorImage:
+    return backend._result(backend._max_unpool(handle, out_size, params), handle)
+
+
+def _transposed_conv(backend: TorchBackend, handle: TensorImage, out_size: tuple[int, int], params: dict[str, Any]) -> TensorImage:
+    return backend._result(backend._transposed_conv(handle.values, out_size, params), handle)
+
+
+TORCH_KERNELS: dict[str, Kernel] = {
+    "nearest": _nearest_kernel(nearest_index),
+    "repeat": _nearest_kernel(nearest_index),
+    "avg-unpool": _nearest_kernel(nearest_index),
+    "nearest-exact": _nearest_kernel(nearest_exact_index),
+    "bilinear": _interpolate_kernel("bilinear", False),
+    "bilinear-aligned": _interpolate_kernel("bilinear", True),
+    "bicubic": _interpolate_kernel("bicubic", False),
+    "max-unpool": _max_unpool,
+    "transposed-conv": _transposed_conv,
+}
+#: The methods this backend runs (read without making a backend or importing PyTorch).
+TORCH_METHODS = frozenset(TORCH_KERNELS)
+TorchBackend.kernels = TORCH_KERNELS

@@ -6,7 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from core.backends.base import Backend, cpu_backend, place, resolve_backend
+from core.backends.base import Backend
+from core.backends.choice import resolve_backend
+from core.backends.cpu import cpu_backend
+from core.backends.fallback import place
 from core.common.arrays import ScaleArg, SizeArg, as_hwc, like_input, resolve_size
 from core.common.errors import ParameterError, UnsupportedScaleError
 from core.methods.registry import get_method
@@ -77,7 +80,7 @@ def upsample(
         lambda device: device.get(device.resample(device.put(hwc), spec.id, out_size, resolved)),
         lambda: run_on_cpu(hwc, spec.id, out_size, resolved),
     )
-    return like_input(placed.handle, image)
+    return like_input(placed.value, image)
 
 
 def run_on_cpu(hwc: np.ndarray, method_id: str, out_size: tuple[int, int], params: dict[str, Any]) -> np.ndarray:

@@ -9,7 +9,7 @@ from core.common.errors import ParameterError
 
 Mode = Literal["upscale", "degrade"]
 #: ``upscale`` enlarges the image as it is; ``degrade`` shrinks it first and measures.
-MODES: tuple[Mode, ...] = ("degrade", "upscale")
+MODES: tuple[Mode, ...] = ("upscale", "degrade")
 
 Convention = Literal["all", "paper"]
 #: ``all``: every pixel and channel in the image's units; ``paper``: luma with the border
@@ -36,8 +36,9 @@ BACKEND_LABELS: dict[str, str] = {"cpu": "CPU", "opencl": "OpenCL", "torch": "Py
 def check_choice(what: str, value: object, choices: tuple[str, ...]) -> None:
     """Raise `ParameterError` naming ``what`` unless ``value`` is one of ``choices``."""
     if value not in choices:
-        listed = ", ".join(repr(c) for c in choices)
-        raise ParameterError(f"{what} must be one of {listed}; got {value!r}")
+        quoted = [repr(c) for c in choices]
+        listed = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+        raise ParameterError(f"{what} must be {listed}; got {value!r}")
 
 
 def check_convention(convention: object) -> None:

@@ -10,230 +10,36 @@ bands, tiles and phases).
 from __future__ import annotations
 
 import copy
-import math
 import threading
 import time
-from dataclasses import dataclass, field, replace
-from typing import Any, Hashable, Iterator, Mapping
+from dataclasses import replace
+from typing import Any, Hashable, Iterator
 
 import numpy as np
 
-from core.backends.base import (
-    Backend,
-    BackendError,
-    Placed,
-    cpu_backend,
-    place,
-    resolve_backend,
-)
+from core.backends.base import Backend, BackendError
+from core.backends.choice import resolve_backend
+from core.backends.cpu import cpu_backend
+from core.backends.fallback import Placed, place
 from core.backends.run import run_on_cpu
-from core.common.arrays import as_hwc, parse_scale, scaled_size, size_text
+from core.common.arrays import as_hwc, size_text
 from core.common.cancel import Cancelled, cancel_scope
 from core.common.errors import ParameterError, UnsupportedScaleError, UpscopeError
-from core.common.limits import limits
-from core.common.vocabulary import Convention, DiffKind, Mode
+from core.common.region import Region
+from core.common.vocabulary import DiffKind
 from core.comparison import memory as _memory
-from core.methods.downsamplers import (
-    crop_to_multiple,
-    downsample,
-    get_downsampler,
-    unpool_extras,
+from core.comparison.inputs import prepare_inputs
+from core.comparison.residency import Residency, Resident
+from core.comparison.results import MethodResult
+from core.comparison.settings import (
+    ComparisonSettings,
+    MethodChoice,
+    check_settings,
+    paper_shave,
 )
-from core.methods.naming import method_title
-from core.methods.registry import MethodSpec, get_method, is_whole, list_methods
+from core.methods.registry import MethodSpec, get_method
+from core.metrics.difference import difference
 from core.metrics.measures import Metrics
-
-
-@dataclass(frozen=True)
-class MethodChoice:
-    """A method id and the parameters to run it with (defaults for those not given)."""
-
-    id: str
-    params: Mapping[str, Any] = field(default_factory=dict)
-
-
-#: The methods a comparison runs when none are named (the command line, the window on its
-#: first start, `ComparisonSettings()`): one of each distinct behaviour. Left out: nearest-
-#: exact and repeat (equal to nearest at whole-number scales), the NumPy bilinear (a slow
-#: teaching copy of bilinear) and the learned models (x2, x3 and x4 only).
-DEFAULT_METHOD_IDS = frozenset({
-    "nearest", "bilinear", "bilinear-aligned", "bicubic", "lanczos4", "area",
-    "avg-unpool", "max-unpool", "transposed-conv",
-})
-
-
-def default_methods() -> tuple[MethodChoice, ...]:
-    """The default methods (`DEFAULT_METHOD_IDS`) in registry order, with their default
-    parameters."""
-    return tuple(MethodChoice(spec.id) for spec in list_methods() if spec.id in DEFAULT_METHOD_IDS)
-
-
-@dataclass(frozen=True)
-class ComparisonSettings:
-    """What to compare and how.
-
-    Attributes
-    ----------
-    mode:
-        ``"upscale"``: upsample the image as it is. ``"degrade"``: shrink it by ``scale``
-        with ``downsampler``, upsample it back and measure against the original (cropped
-        to a multiple of a whole-number scale).
-    scale:
-        A number or a ``(y, x)`` pair, from 1 to ``core.limits.max_scale`` (16).
-    methods:
-        `MethodChoice` items or plain ids, in display order; default `default_methods`.
-    reference:
-        A method id whose result is the reference for metrics and difference maps, or
-        None: the original in degrade mode, nothing (no metrics) in upscale mode.
-    convention:
-        ``"all"`` channels or ``"paper"`` (luma, border of ``ceil(scale)`` shaved).
-    diff_kind, diff_per_channel:
-        How `MethodResult.difference` is computed (see `core.difference`); None skips
-        it (a viewer that computes maps only when shown saves their memory).
-    backend:
-        ``"cpu"``, ``"opencl"``, ``"torch"`` or ``"auto"``; None uses the session's
-        backend (see `core.set_backend`).
-    """
-
-    mode: Mode = "degrade"
-    scale: float | tuple[float, float] = 4.0
-    downsampler: str = "bicubic-aa"
-    methods: tuple[MethodChoice | str, ...] = field(default_factory=default_methods)
-    reference: str | None = None
-    convention: Convention = "all"
-    diff_kind: DiffKind | None = "abs"
-    diff_per_channel: bool = False
-    backend: str | None = None
-
-    def method_choices(self) -> tuple[MethodChoice, ...]:
-        return tuple(m if isinstance(m, MethodChoice) else MethodChoice(m) for m in self.methods)
-
-
-@dataclass(frozen=True)
-class MethodResult:
-    """One method's outcome. ``image`` is None when ``reason`` says why it could not run.
-
-    ``job_id`` is the id of the comparison that made it, so a caller can drop stale
-    results. ``metrics`` and ``difference`` are None when there is no reference, or the
-    result's size differs from it (``note`` then says so). ``backend`` names the backend
-    that computed the image (``"cpu"``, ``"opencl"``, ``"torch"``); when it is not the
-    comparison's, ``note`` says why. ``backend_notice`` carries, once per session, the
-    news that a backend failed and was switched off.
-    """
-
-    job_id: Hashable
-    method_id: str
-    label: str
-    params: Mapping[str, Any]
-    image: np.ndarray | None
-    seconds: float = 0.0
-    metrics: Metrics | None = None
-    difference: np.ndarray | None = None
-    reason: str | None = None
-    note: str | None = None
-    backend: str = "cpu"
-    backend_notice: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.image is not None
-
-
-def check_settings(settings: ComparisonSettings, image_shape: tuple[int, ...] | None = None) -> tuple[float, float]:
-    """Check ``settings`` (method and reference ids, scale, mode, downsampler, backend);
-    returns the ``(y, x)`` scale. Raises `ParameterError` naming the bad value.
-
-    With ``image_shape`` (``(H, W)`` or ``(H, W, C)``) it also checks, before anything
-    is allocated, that the comparison's results and every method's own result (a
-    transposed convolution with its own kernel and padding) fit
-    ``core.limits.max_output_pixels`` (see `check_output_sizes`)."""
-    for choice in settings.method_choices():
-        get_method(choice.id)
-    if settings.reference is not None:
-        get_method(settings.reference)
-    scale = parse_scale(settings.scale)
-    if min(scale) < 1:
-        raise ParameterError(f"scale must be at least 1 to compare upsamplers; got {settings.scale!r}")
-    if max(scale) > limits.max_scale:
-        raise ParameterError(
-            f"scale {_scale_text(scale)} is over the limit of {limits.max_scale:g} for comparisons "
-            "(core.limits.max_scale)"
-        )
-    if settings.mode not in ("upscale", "degrade"):
-        raise ParameterError(f"mode must be 'upscale' or 'degrade'; got {settings.mode!r}")
-    if settings.mode == "degrade":
-        get_downsampler(settings.downsampler)
-    try:
-        resolve_backend(settings.backend)
-    except BackendError as exc:
-        raise ParameterError(f"backend {settings.backend!r} cannot run here: {exc}") from None
-    if image_shape is not None:
-        check_output_sizes(image_shape, settings, scale)
-    return scale
-
-
-def check_output_sizes(image_shape: tuple[int, ...], settings: ComparisonSettings, scale: tuple[float, float]) -> tuple[int, int]:
-    """Refuse a comparison whose results, or one method's own result, would have more
-    than ``core.limits.max_output_pixels``; the message names the size, the limit and
-    what to change. Returns the results' ``(h, w)``. A method that cannot run with these
-    settings for another reason is left to say so when it runs."""
-    height, width = int(image_shape[0]), int(image_shape[1])
-    size = _memory.planned_output_size((height, width), settings.mode, scale)
-    if size[0] * size[1] > limits.max_output_pixels:
-        if settings.mode == "upscale":
-            largest = _largest_fitting_scale((height, width), scale)
-            ratio = scale[1] / scale[0]
-            fitting = (f"a scale of at most {largest:g}" if ratio == 1
-                       else f"scales of at most {largest:g},{largest * ratio:.3g} (y,x)")
-            change = f"choose {fitting} for this image, or a crop of it" if largest >= 1 else "choose a smaller image"
-            what = f"upscaling {size_text(height, width)} by x{_scale_text(scale)} gives"
-        else:
-            change, what = "choose a crop of the image", "the results would be"
-        raise ParameterError(f"{what} {_pixels_text(size)}, over the limit of "
-                             f"{limits.max_output_pixels:,} output pixels (core.limits.max_output_pixels); {change}")
-    if settings.mode == "degrade":
-        whole = all(is_whole(s) for s in scale)
-        in_size = ((size[0] // round(scale[0]), size[1] // round(scale[1])) if whole
-                   else scaled_size((height, width), (1 / scale[0], 1 / scale[1])))
-    else:
-        in_size = (height, width)
-    for choice in settings.method_choices():
-        spec = get_method(choice.id)
-        if spec.size_rule is None or spec.refusal(scale) or min(in_size) < 1:
-            continue
-        try:
-            own = spec.result_size(in_size, size, spec.resolve_params(dict(choice.params)))
-        except UpscopeError:
-            continue  # bad parameters: the method's result says why when it runs
-        if own[0] * own[1] > limits.max_output_pixels:
-            raise ParameterError(
-                f"{method_title(spec.id, choice.params)} would return {_pixels_text(own)}, over the limit of "
-                f"{limits.max_output_pixels:,} output pixels (core.limits.max_output_pixels); choose a smaller scale or "
-                "other parameters for it"
-            )
-    return size
-
-
-def _largest_fitting_scale(in_size: tuple[int, int], scale: tuple[float, float]) -> float:
-    """The largest scale with two decimals, applied to both axes in ``scale``'s
-    proportions, whose output fits the output limit (less than 1 when none does)."""
-    ratio = scale[1] / scale[0]
-    best = math.floor(100 * math.sqrt(limits.max_output_pixels / (in_size[0] * in_size[1] * ratio))) / 100
-    while best >= 0.01:
-        h, w = scaled_size(in_size, (best, best * ratio))
-        if h * w <= limits.max_output_pixels:
-            break
-        best = round(best - 0.01, 2)
-    return best
-
-
-def _pixels_text(size: tuple[int, int]) -> str:
-    return f"{size_text(*size)} = {size[0] * size[1]:,} pixels"
-
-
-def paper_shave(scale: tuple[float, float]) -> int:
-    """Border the paper convention shaves off: ``ceil`` of the larger scale, in pixels."""
-    return math.ceil(max(scale))
 
 
 class Comparison:
@@ -276,7 +82,6 @@ class Comparison:
         self.settings = settings
         self.job_id = job_id
         self.original = image
-        self.notes: list[str] = []
         self._cancelled = cancel if cancel is not None else threading.Event()
         self._reference_lock = threading.Lock()
         self._reference_result: MethodResult | None = None
@@ -286,29 +91,16 @@ class Comparison:
             held = 0 if memory_budget is not None else image.nbytes
             _memory.check_memory(image.shape, image.dtype, settings, workers=workers, shown=shown, held=held,
                                  budget=memory_budget, jobs=jobs)
-        self._extras: dict[str, Any] = {}
         self.backend: Backend = resolve_backend(settings.backend)
-        self._device_lock = threading.Lock()
-        self._device_input: Placed | None = None
-        self._device_reference: Placed | None = None
-        self._handles: dict[int, Placed] = {}  # id(result image) -> its handle, until measured
+        self._residency = Residency()
         self._prefetched: dict[int, tuple[Any, float]] = {}
-        if settings.mode == "degrade":
-            self.ground_truth: np.ndarray | None = crop_to_multiple(image, self.scale)
-            self.output_size = self.ground_truth.shape[:2]
-            with cancel_scope(self._cancelled):
-                self.input, self._extras = self._downsample(image)
-            if self.ground_truth.shape[:2] != image.shape[:2]:
-                self.notes.append(
-                    f"The original was cropped from {size_text(*image.shape[:2])} to "
-                    f"{size_text(*self.output_size)}, a multiple of the scale."
-                )
-            label = get_downsampler(settings.downsampler).label
-            self.notes.append(f"Input: {size_text(*self.input.shape[:2])}, made with {label}.")
-        else:  # "upscale" (check_settings refused anything else)
-            self.input = image
-            self.ground_truth = None
-            self.output_size = scaled_size(image.shape[:2], self.scale)
+        with cancel_scope(self._cancelled):
+            inputs = prepare_inputs(image, settings, self.scale, self.backend, self._residency)
+        self.ground_truth = inputs.ground_truth
+        self.input = inputs.input
+        self.output_size = inputs.output_size
+        self.notes = inputs.notes
+        self._extras = inputs.extras
         self.shave = paper_shave(self.scale) if settings.convention == "paper" else 0
 
     def derived(
@@ -339,15 +131,15 @@ class Comparison:
         other.notes = list(self.notes)
         other._cancelled = cancel if cancel is not None else threading.Event()
         other._reference_lock = threading.Lock()
-        other._device_lock = threading.Lock()
-        other._handles, other._prefetched = {}, {}
-        if settings.reference != old.reference:
-            other._device_reference = None
+        other._prefetched = {}
+        same_reference = settings.reference == old.reference
+        other._residency = self._residency.copy(keep_reference=same_reference)
+        if not same_reference:
             usable = (
                 reference_result is not None and reference_result.ok
                 and reference_result.method_id == settings.reference and not reference_result.params
             )
-            other._reference_result = replace(reference_result, metrics=None, difference=None) if usable else None
+            other._reference_result = replace(reference_result, metrics=None) if usable else None
         other.shave = paper_shave(self.scale) if settings.convention == "paper" else 0
         return other
 
@@ -389,7 +181,7 @@ class Comparison:
         Safe to call from several threads at once (one method each), which is how a
         viewer streams results; a method that cannot run returns a result whose
         ``reason`` says why. With ``measure=False`` the result comes back as soon as the
-        image exists, and `measure` adds metrics and the difference map later.
+        image exists, and `measure` adds the metrics later.
         """
         if isinstance(choice, str):
             choice = MethodChoice(choice)
@@ -401,11 +193,43 @@ class Comparison:
             return self._run(choice, reference if measure else None)
 
     def measure(self, result: MethodResult) -> MethodResult:
-        """``result`` with its metrics and difference map against this comparison's
-        reference (unchanged when there is no reference or the sizes differ, or when
-        the comparison is cancelled meanwhile)."""
+        """``result`` with its metrics against this comparison's reference (unchanged
+        when there is no reference or the sizes differ, or when the comparison is
+        cancelled meanwhile)."""
         with cancel_scope(self._cancelled):
             return self._measured(result, self.reference)
+
+    def difference(
+        self, result: MethodResult, *, kind: DiffKind = "abs", per_channel: bool = False, crop: Region | None = None
+    ) -> np.ndarray | None:
+        """The difference map of ``result`` against this comparison's reference: the one
+        place every map a viewer, a figure or a file shows is made (`core.difference` on
+        the comparison's backend; docs/METHODS.md#difference). ``crop`` takes a region of
+        both first (a figure's crop costs no whole-image map). Float32 in the images'
+        units, ``(H, W)`` when averaged over channels; None when there is no reference,
+        the result did not run, or their sizes differ."""
+        reference = self.reference
+        if reference is None or result.image is None or result.image.shape != reference.shape:
+            return None
+        test = result.image
+        if crop is not None:
+            reference, test = crop.take(reference), crop.take(test)
+
+        def on_device(device: Backend) -> np.ndarray:
+            ref = device.put(as_hwc(reference))
+            return device.difference(ref, device.put(as_hwc(test)), kind=kind, per_channel=per_channel)
+
+        def on_cpu() -> np.ndarray:
+            return difference(reference, test, kind=kind, per_channel=per_channel)
+
+        with cancel_scope(self._cancelled):
+            if self.backend.name == "cpu" or crop is not None:
+                values = on_cpu()  # a crop is small: the bus would cost more than the arithmetic
+            else:
+                values = place(self.backend, "a difference map", on_device, on_cpu).value
+        if per_channel and values.ndim == 3 and result.image.ndim == 2:
+            values = values[:, :, 0]
+        return values
 
     def __iter__(self) -> Iterator[MethodResult]:
         if self.backend.batches:
@@ -423,52 +247,19 @@ class Comparison:
                 return  # cut short: not a result
             yield result
 
-    def _downsample(self, image: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
-        """The low-resolution input and the downsampler's extras. A backend that has the
-        downsampler shrinks the ground truth on the device, so the original crosses once
-        and both stay there."""
-        backend, spec_id = self.backend, self.settings.downsampler
-        whole = all(is_whole(s) for s in self.scale)
-        if spec_id in backend.downsamplers and whole:
-            factors = (round(self.scale[0]), round(self.scale[1]))
-
-            def on_device(device: Backend) -> tuple[Any, Any, dict[str, Any]]:
-                truth = device.put(as_hwc(self.ground_truth))
-                low, extras = device.downsample(truth, spec_id, factors)
-                return truth, low, extras
-
-            placed = place(backend, f"the {spec_id} downsampler", on_device, lambda: None)
-            if placed.backend is backend:
-                truth, low, extras = placed.handle
-                self._device_reference = Placed(truth, backend)
-                self._device_input = Placed(low, backend)
-                return self._host_image(self._device_input), unpool_extras(extras, image.ndim, self.output_size)
-            if placed.notice:
-                self.notes.append(placed.notice)
-        return downsample(image, self.scale, spec_id)
-
     def _input_on(self, backend: Backend) -> Any:
         """The input as a handle of ``backend`` (moved there once per comparison)."""
         if backend.name == "cpu":
             return as_hwc(self.input)
-        with self._device_lock:
-            if self._device_input is None:
-                self._device_input = Placed(backend.put(as_hwc(self.input)), backend)
-            return self._device_input.handle
+        return self._residency.input_on(backend, lambda: backend.put(as_hwc(self.input)))
 
     def _reference_on(self, backend: Backend, reference: np.ndarray) -> Any:
         """The reference as a handle of ``backend`` (moved there once, or kept from the
         reference method's result)."""
         if backend.name == "cpu":
             return as_hwc(reference)
-        with self._device_lock:
-            if self._device_reference is None:
-                kept = self._reference_result and self._handles.get(id(self._reference_result.image))
-                if kept and kept.backend is backend:
-                    self._device_reference = kept
-                else:
-                    self._device_reference = Placed(backend.put(as_hwc(reference)), backend)
-            return self._device_reference.handle
+        method = self._reference_result.key if self._reference_result is not None else None
+        return self._residency.reference_on(backend, lambda: backend.put(as_hwc(reference)), method)
 
     def _prefetch(self) -> None:
         """Queue every method the backend can run in one batch (a GPU kept busy)."""
@@ -488,7 +279,7 @@ class Comparison:
         placed = place(backend, "a batch of methods", lambda device: device.batch(self._input_on(device), steps),
                        lambda: None)
         if placed.backend is backend:
-            self._prefetched = dict(zip(where, placed.handle))
+            self._prefetched = dict(zip(where, placed.value, strict=True))
 
     def _params(self, spec: MethodSpec, choice: MethodChoice) -> dict[str, Any]:
         params = dict(choice.params)
@@ -502,12 +293,13 @@ class Comparison:
         note = None
         if spec.id == "max-unpool" and "indices" not in self._extras and "indices" not in choice.params:
             note = "No recorded maxima: each value is placed at its window's top-left ('bed of nails')."
-        base = dict(job_id=self.job_id, method_id=spec.id, label=spec.label, params=dict(choice.params))
+        base = dict(job_id=self.job_id, method_id=spec.id, label=spec.label, params=dict(choice.params),
+                    difference_of=self._settings_difference)
         try:
             size, params = self._size_for(spec), self._params(spec, choice)
             start = time.perf_counter()
             placed = self._compute(spec, size, params, prefetched)
-            image = self._host_image(placed)
+            image = self._host_image(placed.backend, placed.value)
             seconds = time.perf_counter() - start
             if prefetched is not None and placed.backend is self.backend:
                 seconds += prefetched[1]
@@ -517,9 +309,8 @@ class Comparison:
             note = _join(note, f"Ran on the CPU: {placed.why}.")
         result = MethodResult(**base, image=image, seconds=seconds, note=note, backend=placed.backend.name,
                               backend_notice=placed.notice)
-        if self.settings.reference is not None or self.ground_truth is not None:
-            with self._device_lock:  # kept for `measure`, which finds it on the device
-                self._handles[id(image)] = placed
+        if placed.backend.name != "cpu" and (self.settings.reference is not None or self.ground_truth is not None):
+            self._residency.keep(result.key, Resident(placed.value, placed.backend))  # for `measure`, on the device
         return self._measured(result, reference)
 
     def _compute(self, spec: MethodSpec, size: tuple[int, int], params: dict[str, Any],
@@ -538,9 +329,9 @@ class Comparison:
 
         return place(self.backend, spec.label, on_device, lambda: run_on_cpu(hwc, spec.id, size, params))
 
-    def _host_image(self, placed: Placed) -> np.ndarray:
+    def _host_image(self, backend: Backend, handle: Any) -> np.ndarray:
         """The host image of a computed handle, in the original's channel layout."""
-        image = placed.backend.get(placed.handle)
+        image = backend.get(handle)
         return image[:, :, 0] if self.original.ndim == 2 else image
 
     def _size_for(self, spec: MethodSpec) -> tuple[int, int]:
@@ -548,6 +339,13 @@ class Comparison:
         if reason:
             raise UnsupportedScaleError(reason)
         return self.output_size
+
+    def _settings_difference(self, result: MethodResult) -> np.ndarray | None:
+        """`MethodResult.difference`: the map the settings name, made when it is read."""
+        kind = self.settings.diff_kind
+        if kind is None:
+            return None
+        return self.difference(result, kind=kind, per_channel=self.settings.diff_per_channel)
 
     def _measured(self, result: MethodResult, reference: np.ndarray | None) -> MethodResult:
         if reference is None or result.image is None:
@@ -558,32 +356,24 @@ class Comparison:
                 f"{size_text(*reference.shape[:2])}: no metrics or difference."
             )
             return replace(result, note=_join(result.note, note))
-        with self._device_lock:
-            kept = self._handles.get(id(result.image))
-            if self._reference_result is None or result.image is not self._reference_result.image:
-                self._handles.pop(id(result.image), None)
+        is_reference = self._reference_result is not None and result.image is self._reference_result.image
+        kept = self._residency.result(result.key, release=not is_reference)
         backend = kept.backend if kept is not None else cpu_backend()
         settings = self.settings
-        kind = settings.diff_kind
 
-        def measure(device: Backend) -> tuple[Metrics, np.ndarray | None]:
+        def measure(device: Backend) -> Metrics:
             test = kept.handle if kept is not None and device is backend else (
                 as_hwc(result.image) if device.name == "cpu" else device.put(as_hwc(result.image))
             )
             ref = self._reference_on(device, reference)
-            metrics = device.metrics(ref, test, convention=settings.convention, shave=self.shave)
-            diff = None if kind is None else device.difference(ref, test, kind=kind, per_channel=settings.diff_per_channel)
-            if diff is not None and diff.ndim == 3 and result.image.ndim == 2:
-                diff = diff[:, :, 0]
-            return metrics, diff
+            return device.metrics(ref, test, convention=settings.convention, shave=self.shave)
 
         try:
             placed = place(backend, "metrics", measure, lambda: measure(cpu_backend()))
         except Cancelled:
             return result
-        metrics, diff = placed.handle
         notice = result.backend_notice or placed.notice
-        return replace(result, metrics=metrics, difference=diff, backend_notice=notice)
+        return replace(result, metrics=placed.value, backend_notice=notice)
 
 
 def compare(
@@ -597,11 +387,6 @@ def compare(
     them yields a result whose ``reason`` says why.
     """
     return iter(Comparison(image, settings or ComparisonSettings(), job_id=job_id))
-
-
-def _scale_text(scale: tuple[float, float]) -> str:
-    """``"100"`` for a scale the same on both axes, else ``"4,100"`` (y,x as typed)."""
-    return f"{scale[0]:g}" if scale[0] == scale[1] else f"{scale[0]:g},{scale[1]:g}"
 
 
 def _join(*parts: str | None) -> str | None:

@@ -23,7 +23,7 @@ from core.methods.taps import BAND_BYTES
 from core.metrics.measures import MIN_BAND_ROWS, band_rows
 
 if TYPE_CHECKING:
-    from core.comparison.comparison import ComparisonSettings
+    from core.comparison.settings import ComparisonSettings
 
 #: Float32 arrays a band of SSIM keeps alive at once (the images, their blurs, squares,
 #: products and the map), counted generously.

@@ -19,17 +19,18 @@ from typing import Callable, Iterable, Sequence, TextIO
 
 import numpy as np
 
-from core.backends.base import resolve_backend
+from core.backends.choice import resolve_backend
 from core.common.errors import ImageError, ParameterError, UpscopeError
+from core.common.region import Region
 from core.common.vocabulary import Convention
-from core.comparison.comparison import Comparison, ComparisonSettings, check_settings
+from core.comparison.comparison import Comparison
 from core.comparison.memory import available_memory
+from core.comparison.settings import ComparisonSettings, check_settings
 from core.io.files import open_regular_file
 from core.io.imageio import load_image, save_image, unfinished_writes
 from core.methods.registry import get_method
 from core.report.figures import (
     GridOptions,
-    Region,
     check_figure,
     comparison_figure,
     paper_figure,

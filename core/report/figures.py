@@ -21,9 +21,12 @@ from PIL import Image, ImageDraw, ImageFont
 from core.backends.run import upsample
 from core.common.errors import ParameterError
 from core.common.limits import limits
+from core.common.region import Region
 from core.common.vocabulary import Convention, DiffKind
-from core.comparison.comparison import Comparison, MethodResult, paper_shave
-from core.display.colour import DifferenceDisplay, colormap_lut, difference_picture
+from core.comparison.comparison import Comparison
+from core.comparison.results import MethodResult
+from core.comparison.settings import paper_shave
+from core.display.colour import DifferenceDisplay, colorize_difference, colormap_lut
 from core.display.screen import to_display
 from core.metrics.measures import Metrics, compute_metrics
 
@@ -53,47 +56,6 @@ THEMES = {
     "light": Theme((255, 255, 255), (20, 20, 20), (90, 90, 90), (200, 200, 200), (205, 235, 205)),
     "dark": Theme((30, 30, 32), (236, 236, 236), (170, 170, 170), (80, 80, 84), (38, 84, 48)),
 }
-
-
-@dataclass(frozen=True)
-class Region:
-    """A rectangle of the output pixel grid: top-left ``(x, y)``, ``width`` x ``height``."""
-
-    x: int
-    y: int
-    width: int
-    height: int
-
-    @classmethod
-    def parse(cls, text: str, what: str = "region") -> Region:
-        """``"X,Y,W,H"`` (whole numbers, W and H positive) as a `Region`."""
-        parts = [p.strip() for p in str(text).split(",")]
-        try:
-            x, y, w, h = (int(p) for p in parts)
-        except ValueError:
-            raise ParameterError(f"{what} must be X,Y,W,H in whole pixels; got {text!r}") from None
-        return cls(x, y, w, h).checked(what)
-
-    def checked(self, what: str = "region") -> Region:
-        if self.width < 1 or self.height < 1 or self.x < 0 or self.y < 0:
-            raise ParameterError(f"{what} {self.as_text()}: needs x, y >= 0 and a width and height of at least 1")
-        return self
-
-    def within(self, shape: Sequence[int], what: str = "region") -> Region:
-        """This region clipped to an image of ``shape`` ``(H, W, ...)``; an error if
-        nothing of it is inside."""
-        height, width = shape[0], shape[1]
-        x0, y0 = min(self.x, width), min(self.y, height)
-        x1, y1 = min(self.x + self.width, width), min(self.y + self.height, height)
-        if x1 <= x0 or y1 <= y0:
-            raise ParameterError(f"{what} {self.as_text()} lies outside the {width}x{height} image")
-        return Region(x0, y0, x1 - x0, y1 - y0)
-
-    def take(self, image: np.ndarray) -> np.ndarray:
-        return image[self.y:self.y + self.height, self.x:self.x + self.width]
-
-    def as_text(self) -> str:
-        return f"{self.x},{self.y},{self.width},{self.height}"
 
 
 @dataclass(frozen=True)
@@ -283,7 +245,7 @@ def comparison_figure(
     if options.include_diff:
         whole_crop = Region(0, 0, region.width, region.height)
         for index, result in enumerate(results, start=1):
-            shown = _coloured_difference(result, reference_values, options, region)
+            shown = _coloured_difference(comparison, result, options, region)
             diffs.append(shown)
             if shown is not None:
                 _paste(canvas, layout.tile_origin(index, 1), shown.rgb, whole_crop, layout.magnification)
@@ -490,14 +452,15 @@ def _difference_tile(result: MethodResult, shown: DifferenceDisplay | None, opti
 
 
 def _coloured_difference(
-    result: MethodResult, reference: np.ndarray | None, options: GridOptions, region: Region
+    comparison: Comparison, result: MethodResult, options: GridOptions, region: Region
 ) -> DifferenceDisplay | None:
     """The coloured difference of ``region`` only (a pixel's colour depends on that
     pixel alone), so a crop of a large image costs the crop's memory."""
-    if result.image is None or reference is None or result.image.shape != reference.shape:
+    values = comparison.difference(result, kind=options.diff_kind, crop=region)
+    if values is None:
         return None
-    return difference_picture(region.take(reference), region.take(result.image), options.diff_kind,  # type: ignore[arg-type]
-                              gain=options.diff_gain, colormap=options.diff_colormap)[1]
+    dtype = result.image.dtype if result.image is not None else np.uint8
+    return colorize_difference(values, options.diff_kind, dtype, gain=options.diff_gain, colormap=options.diff_colormap)
 
 
 def _colour_bar(draw, layout: GridLayout, comparison: Comparison, options: GridOptions, diffs, font, theme: Theme) -> None:  # noqa: ANN001

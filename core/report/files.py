@@ -19,8 +19,10 @@ import numpy as np
 from core.common.arrays import parse_scale
 from core.common.errors import ImageError, ParameterError
 from core.common.vocabulary import DiffKind
-from core.comparison.comparison import Comparison, ComparisonSettings, MethodResult
-from core.display.colour import difference_picture
+from core.comparison.comparison import Comparison
+from core.comparison.results import MethodResult
+from core.comparison.settings import ComparisonSettings
+from core.display.colour import colorize_difference
 from core.io.imageio import save_image, write_bytes_atomically
 
 ImageFormat = Literal["png", "tif"]
@@ -152,7 +154,8 @@ def export_results(
         stem = safe_stem(result.method_id)
         written.append(save_image(folder / _image_name(stem, result.image, image_format), result.image, overwrite=overwrite))
         if diff_kind is not None and reference is not None and reference.shape == result.image.shape:
-            _, shown = difference_picture(reference, result.image, diff_kind, gain=diff_gain)
+            values = comparison.difference(result, kind=diff_kind)
+            shown = colorize_difference(values, diff_kind, result.image.dtype, gain=diff_gain)
             written.append(save_image(folder / f"{stem}-diff.png", shown.rgb, overwrite=overwrite))
     rows = metrics_rows(results, image_name, comparison.settings)
     written.append(write_text(folder / "metrics.csv", metrics_csv(rows), overwrite=overwrite))

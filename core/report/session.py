@@ -21,11 +21,11 @@ from typing import Any
 
 from core.common.errors import ImageError, ParameterError, shown_path
 from core.common.limits import limits
-from core.comparison.comparison import ComparisonSettings, MethodChoice
+from core.common.region import Region
+from core.comparison.settings import ComparisonSettings, MethodChoice
 from core.io.files import read_regular_file
 from core.methods.downsamplers import get_downsampler
 from core.methods.registry import get_method
-from core.report.figures import Region
 from core.report.files import write_text
 
 SESSION_FORMAT = "upscope-session"

@@ -1,0 +1,59 @@
+"""What a comparison gives back for one method: `MethodResult`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Hashable, Mapping
+
+import numpy as np
+
+from core.metrics.measures import Metrics
+
+
+@dataclass(frozen=True)
+class MethodResult:
+    """One method's outcome. ``image`` is None when ``reason`` says why it could not run.
+
+    ``job_id`` is the id of the comparison that made it, so a caller can drop stale
+    results. ``metrics`` and `difference` are None when there is no reference, or the
+    result's size differs from it (``note`` then says so). ``backend`` names the backend
+    that computed the image (``"cpu"``, ``"opencl"``, ``"torch"``); when it is not the
+    comparison's, ``note`` says why. ``backend_notice`` carries, once per session, the
+    news that a backend failed and was switched off.
+    """
+
+    job_id: Hashable
+    method_id: str
+    label: str
+    params: Mapping[str, Any]
+    image: np.ndarray | None
+    seconds: float = 0.0
+    metrics: Metrics | None = None
+    reason: str | None = None
+    note: str | None = None
+    backend: str = "cpu"
+    backend_notice: str | None = None
+    #: Makes `difference` when it is read (set by the comparison that made the result).
+    difference_of: Callable[[MethodResult], np.ndarray | None] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.image is not None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """The method and its parameters: what identifies this result in its comparison."""
+        return result_key(self.method_id, self.params)
+
+    @property
+    def difference(self) -> np.ndarray | None:
+        """The difference map of this result against its comparison's reference, as the
+        settings ask (``diff_kind``, ``diff_per_channel``), computed when read and not
+        kept: nothing holds a map nobody reads. None without a reference or a map kind."""
+        return None if self.difference_of is None else self.difference_of(self)
+
+
+def result_key(method_id: str, params: Mapping[str, Any]) -> tuple[str, str]:
+    """``(method id, its parameters as text)``: one method may run twice in a comparison
+    with different parameters, and each result is told apart by this key."""
+    return method_id, repr(sorted(params.items()))
