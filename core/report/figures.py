@@ -29,6 +29,8 @@ from core.comparison.settings import paper_shave
 from core.display.colour import DifferenceDisplay, colorize_difference, colormap_lut
 from core.display.screen import to_display
 from core.metrics.measures import Metrics, compute_metrics
+from core.report.format import INFINITY, format_metric, image_units
+from core.report.table import COLUMN_KEYS, result_table
 
 Background = Literal["light", "dark"]
 
@@ -228,12 +230,11 @@ def comparison_figure(
     exceed ``core.limits.max_output_pixels``.
     """
     theme = _theme(options.background)
-    reference_values = comparison.reference
     first = reference_tile(comparison)
     region = (options.crop or Region(0, 0, first.pixels.shape[1], first.pixels.shape[0])).within(first.pixels.shape, "crop")
     tiles = [first] + [_result_tile(r) for r in results]
     font = _font(options.font_size)
-    table = _metrics_table(results, font) if options.include_metrics else None
+    table = _metrics_table(comparison, results, font) if options.include_metrics else None
     layout = grid_layout(len(tiles), (region.height, region.width), options, table.width if table else 0)
     _check_size(layout.height, layout.width)
 
@@ -410,8 +411,7 @@ def _paper_scores(comparison: Comparison, result: MethodResult, convention: Conv
     if metrics is None or metrics.convention != convention:
         shave = paper_shave(comparison.scale) if convention == "paper" else 0
         metrics = compute_metrics(reference, result.image, convention=convention, shave=shave)
-    ssim = "-" if metrics.ssim is None else f"{metrics.ssim:.4f}"
-    return f"{_psnr_text(metrics.psnr)} / {ssim}"
+    return f"{format_metric('psnr', metrics.psnr)} / {format_metric('ssim', metrics.ssim)}"
 
 
 def _paper_caption(comparison: Comparison, convention: Convention) -> str:
@@ -428,19 +428,15 @@ def _reference_name(comparison: Comparison) -> str:
 def _result_tile(result: MethodResult) -> Tile:
     if result.image is None:
         return Tile(result.label, None, ("could not run:", result.reason or ""))  # type: ignore[arg-type]
-    lines = [_metrics_line(result.metrics), f"{result.seconds * 1000:.1f} ms"]
+    lines = [_metrics_line(result.metrics), f"{format_metric('time_ms', result.seconds * 1000)} ms"]
     return Tile(result.label, result.image, tuple(lines))
 
 
 def _metrics_line(metrics: Metrics | None) -> str:
     if metrics is None:
         return "no reference"
-    ssim = "" if metrics.ssim is None else f"   SSIM {metrics.ssim:.4f}"
-    return f"PSNR {_psnr_text(metrics.psnr)} dB{ssim}"
-
-
-def _psnr_text(value: float) -> str:
-    return "inf" if math.isinf(value) else f"{value:.2f}"
+    ssim = "" if metrics.ssim is None else f"   SSIM {format_metric('ssim', metrics.ssim)}"
+    return f"PSNR {format_metric('psnr', metrics.psnr)} dB{ssim}"
 
 
 def _difference_tile(result: MethodResult, shown: DifferenceDisplay | None, options: GridOptions) -> Tile:
@@ -482,14 +478,10 @@ def _colour_bar(draw, layout: GridLayout, comparison: Comparison, options: GridO
         ty = top + round(fraction * (bar_h - 1)) - line // 2
         draw.line([(x + bar_w, ty + line // 2), (x + bar_w + 4, ty + line // 2)], fill=theme.text)
         _text(draw, (x + bar_w + 8, ty), f"{value:.4g}", font, theme.text, layout.cell_width - bar_w - 8)
-    units = _units(comparison.reference.dtype if comparison.reference is not None else np.dtype(np.uint8))
+    units = image_units(comparison.reference.dtype if comparison.reference is not None else np.dtype(np.uint8))
     squared = " squared" if options.diff_kind == "squared" else ""
     tile = Tile("Colour scale", None, (f"{options.diff_kind} difference, gain x{options.diff_gain:g}", f"in{squared} {units}"))  # type: ignore[arg-type]
     _label(draw, layout, 0, 1, tile, font, theme)
-
-
-def _units(dtype: np.dtype) -> str:
-    return {"uint8": "8-bit levels", "uint16": "16-bit levels"}.get(np.dtype(dtype).name, "units of the [0, 1] range")
 
 
 @dataclass(frozen=True)
@@ -515,39 +507,22 @@ class _Table:
                     draw.rectangle([x + 2, y0 + r * step, x + w - 6, y0 + r * step + step - 4], fill=theme.best)
                 colour = theme.muted if r == 0 else theme.text
                 align_right = c > 0
+                cell = _drawable(cell)
                 tx = x + w - 12 - font.getlength(cell) if align_right else x + 4
                 draw.text((tx, y0 + r * step + 2), cell, font=font, fill=colour)
                 x += w
 
 
-def _metrics_table(results: Sequence[MethodResult], font) -> _Table:  # noqa: ANN001
-    header = ["Method", "Time (ms)", "PSNR (dB)", "SSIM", "MAE", "Max error"]
-    rows = [header]
-    values: list[list[float | None]] = []
-    for result in results:
-        m = result.metrics
-        numbers = [
-            result.seconds * 1000 if result.ok else None,
-            None if m is None else m.psnr,
-            None if m is None or m.ssim is None else m.ssim,
-            None if m is None else m.mae,
-            None if m is None else m.max_abs,
-        ]
-        values.append(numbers)
-        formats = ["{:.1f}", "{:.2f}", "{:.4f}", "{:.3g}", "{:.3g}"]
-        cells = [result.label] + ["-" if v is None else ("inf" if math.isinf(v) else f.format(v)) for v, f in zip(numbers, formats)]
-        rows.append(cells)
-    best: list[set[int]] = [set() for _ in rows]
-    higher_is_better = [False, True, True, False, False]
-    for c, higher in enumerate(higher_is_better):
-        column = [v[c] for v in values if v[c] is not None]
-        if len(column) < 2:
-            continue
-        target = max(column) if higher else min(column)
-        for r, v in enumerate(values, start=1):
-            if v[c] is not None and v[c] == target:
-                best[r].add(c + 1)
-    widths = [int(max(font.getlength(row[c]) for row in rows)) + 24 for c in range(len(header))]
+def _metrics_table(comparison: Comparison, results: Sequence[MethodResult], font) -> _Table:  # noqa: ANN001
+    """The figure's table, drawn from the one metrics-table model (`result_table`)."""
+    table = result_table(results, comparison.settings.reference)
+    rows = [["Method"] + [table.header(key) for key in COLUMN_KEYS]]
+    best: list[set[int]] = [set()]
+    marked = {key: table.best(key) for key in COLUMN_KEYS}
+    for row in table.rows:
+        rows.append([row.title] + [table.text(row, key) for key in COLUMN_KEYS])
+        best.append({c for c, key in enumerate(COLUMN_KEYS, start=1) if row.key in marked[key]})
+    widths = [int(max(font.getlength(_drawable(row[c])) for row in rows)) + 24 for c in range(len(rows[0]))]
     return _Table(rows, best, widths, line_height(font.size))
 
 
@@ -560,8 +535,20 @@ def _label(draw, layout: GridLayout, index: int, section: int, tile: Tile, font,
         _text(draw, (x, y + number * line), text, font, theme.muted, layout.cell_width, centre=True)
 
 
+#: Characters the bundled font has no glyph for, and what is drawn instead.
+_FALLBACK_GLYPHS = {INFINITY: "inf"}
+
+
+def _drawable(text: str) -> str:
+    """``text`` with the characters the figure's font cannot draw spelled out."""
+    for character, spelled in _FALLBACK_GLYPHS.items():
+        text = text.replace(character, spelled)
+    return text
+
+
 def _text(draw, origin: tuple[float, float], text: str, font, fill, width: float, *, centre: bool = False) -> None:  # noqa: ANN001
     """Draw one line of ``text``, shortened with an ellipsis to fit ``width`` pixels."""
+    text = _drawable(text)
     if not text or width <= 0:
         return
     if font.getlength(text) > width:

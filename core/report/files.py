@@ -24,6 +24,7 @@ from core.comparison.results import MethodResult
 from core.comparison.settings import ComparisonSettings
 from core.display.colour import colorize_difference
 from core.io.imageio import save_image, write_bytes_atomically
+from core.report.table import metric_values
 
 ImageFormat = Literal["png", "tif"]
 
@@ -60,12 +61,8 @@ def metrics_rows(
             "method": result.method_id,
             "label": result.label,
             "params": json.loads(_params_text(result.params)),
-            "time_ms": result.seconds * 1000 if result.ok else None,
-            "psnr": None if m is None else m.psnr,
-            "ssim": None if m is None else m.ssim,
-            "mae": None if m is None else m.mae,
+            **metric_values(result),  # the numbers of the metrics table, read one way
             "mse": None if m is None else m.mse,
-            "max_error": None if m is None else m.max_abs,
             "convention": None if m is None else m.convention,
             "shave": None if m is None else m.shave,
             "width": shape[1],
