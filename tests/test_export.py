@@ -113,7 +113,7 @@ def test_difference_row_shows_abs_differences_and_a_colour_bar():
     comparison, results = run(image)
     options = core.GridOptions(include_diff=True, include_metrics=True, magnification=1, diff_gain=4)
     figure = core.comparison_figure(comparison, results, options)
-    table_width = core.report.figures._metrics_table(comparison, results, core.report.figures._font(15)).width
+    table_width = core.report.figures.drawing._metrics_table(comparison, results, core.report.figures.drawing._font(15)).width
     layout = core.grid_layout(4, (64, 64), options, table_width)
     assert figure.shape[:2] == (layout.height, layout.width)
     assert layout.sections == 2 and layout.table_height == 4 * (20 + 6)

@@ -60,7 +60,7 @@ def test_export_of_the_current_view_writes_the_magnified_crop(qtbot, window: Mai
     figure = core.load_image(out)
     order = [c.id for c in window.job.comparison.choices]
     options = core.GridOptions(crop=region, include_diff=True, include_metrics=True)
-    table = core.report.figures._metrics_table(window.job.comparison, [window.results[k] for k in order], core.report.figures._font(15))
+    table = core.report.figures.drawing._metrics_table(window.job.comparison, [window.results[k] for k in order], core.report.figures.drawing._font(15))
     layout = core.grid_layout(1 + len(order), (region.height, region.width), options, table.width)
     assert figure.shape == (layout.height, layout.width, 3)
     m = layout.magnification

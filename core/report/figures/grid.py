@@ -1,0 +1,172 @@
+"""The comparison grid: the reference and every method side by side (the whole image
+or a crop, magnified), with an optional row of difference maps and the metrics table."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from core.backends.run import upsample
+from core.common.region import Region
+from core.comparison.comparison import Comparison
+from core.comparison.results import MethodResult
+from core.display.colour import DifferenceDisplay, colorize_difference, colormap_lut
+from core.metrics.measures import Metrics
+from core.report.figures.drawing import (
+    Tile,
+    _font,
+    _label,
+    _metrics_table,
+    _paste,
+    _shape_text,
+    _text,
+)
+from core.report.figures.layout import (
+    GridLayout,
+    GridOptions,
+    Theme,
+    _check_size,
+    _theme,
+    grid_layout,
+    line_height,
+)
+from core.report.format import format_metric, image_units
+
+
+def reference_tile(comparison: Comparison) -> Tile:
+    """The first panel: the ground truth (degrade mode) or the original on the output
+    pixel grid (upscale mode, repeated by nearest neighbour as the viewer shows it)."""
+    if comparison.ground_truth is not None:
+        return Tile("Ground truth", comparison.ground_truth, (_shape_text(comparison.ground_truth),))
+    shown = upsample(comparison.input, "nearest", size=comparison.output_size)
+    return Tile("Original", shown, (f"{_shape_text(comparison.input)} input, drawn on the output grid",))
+
+
+def comparison_figure(
+    comparison: Comparison,
+    results: Sequence[MethodResult],
+    options: GridOptions = GridOptions(),
+    *,
+    title: str = "",
+) -> np.ndarray:
+    """The comparison grid as one ``(H, W, 3)`` uint8 RGB image.
+
+    The reference tile (see `reference_tile`) and one tile per result in order, each
+    labelled with the method's name, PSNR/SSIM and time; a method that could not run
+    shows its reason on an empty tile. Options add the difference grid and the metrics
+    table (`GridOptions`); `grid_layout` gives the exact size. The heading line gives
+    the mode, scale and extent, after ``title`` (an image name, say).
+
+    Raises `ParameterError` when the crop lies outside the image or the figure would
+    exceed ``core.limits.max_output_pixels``.
+    """
+    theme = _theme(options.background)
+    first = reference_tile(comparison)
+    region = (options.crop or Region(0, 0, first.pixels.shape[1], first.pixels.shape[0])).within(first.pixels.shape, "crop")
+    tiles = [first] + [_result_tile(r) for r in results]
+    font = _font(options.font_size)
+    table = _metrics_table(comparison, results, font) if options.include_metrics else None
+    layout = grid_layout(len(tiles), (region.height, region.width), options, table.width if table else 0)
+    _check_size(layout.height, layout.width)
+
+    canvas = np.empty((layout.height, layout.width, 3), np.uint8)
+    canvas[:] = theme.background
+    for index, tile in enumerate(tiles):
+        _paste(canvas, layout.tile_origin(index), tile.pixels, region, layout.magnification)
+    diffs: list[DifferenceDisplay | None] = []
+    if options.include_diff:
+        whole_crop = Region(0, 0, region.width, region.height)
+        for index, result in enumerate(results, start=1):
+            shown = _coloured_difference(comparison, result, options, region)
+            diffs.append(shown)
+            if shown is not None:
+                _paste(canvas, layout.tile_origin(index, 1), shown.rgb, whole_crop, layout.magnification)
+
+    picture = Image.fromarray(canvas)
+    del canvas  # the picture holds its own copy
+    draw = ImageDraw.Draw(picture)
+    heading = "; ".join(t for t in (title, _default_title(comparison, region)) if t)
+    _text(draw, (layout.pad, layout.pad // 2), heading, font, theme.text, layout.width - 2 * layout.pad)
+    for index, tile in enumerate(tiles):
+        _label(draw, layout, index, 0, tile, font, theme)
+    if options.include_diff:
+        _colour_bar(draw, layout, comparison, options, diffs, font, theme)
+        for index, (result, shown) in enumerate(zip(results, diffs), start=1):
+            _label(draw, layout, index, 1, _difference_tile(result, shown, options), font, theme)
+    if table is not None:
+        table.draw(draw, ((layout.width - table.width) // 2, layout.table_top), theme)
+    return np.array(picture)
+
+
+def _result_tile(result: MethodResult) -> Tile:
+    if result.image is None:
+        return Tile(result.label, None, ("could not run:", result.reason or ""))  # type: ignore[arg-type]
+    lines = [_metrics_line(result.metrics), f"{format_metric('time_ms', result.seconds * 1000)} ms"]
+    return Tile(result.label, result.image, tuple(lines))
+
+
+def _metrics_line(metrics: Metrics | None) -> str:
+    if metrics is None:
+        return "no reference"
+    ssim = "" if metrics.ssim is None else f"   SSIM {format_metric('ssim', metrics.ssim)}"
+    return f"PSNR {format_metric('psnr', metrics.psnr)} dB{ssim}"
+
+
+def _difference_tile(result: MethodResult, shown: DifferenceDisplay | None, options: GridOptions) -> Tile:
+    if shown is None:
+        return Tile(result.label, None, ("no difference map",))  # type: ignore[arg-type]
+    metrics = result.metrics
+    detail = "" if metrics is None else f"MAE {metrics.mae:.3g}   max {metrics.max_abs:.3g}"
+    return Tile(f"{result.label}: {options.diff_kind} difference", None, (detail,))  # type: ignore[arg-type]
+
+
+def _coloured_difference(
+    comparison: Comparison, result: MethodResult, options: GridOptions, region: Region
+) -> DifferenceDisplay | None:
+    """The coloured difference of ``region`` only (a pixel's colour depends on that
+    pixel alone), so a crop of a large image costs the crop's memory."""
+    values = comparison.difference(result, kind=options.diff_kind, crop=region)
+    if values is None:
+        return None
+    dtype = result.image.dtype if result.image is not None else np.uint8
+    return colorize_difference(values, options.diff_kind, dtype, gain=options.diff_gain, colormap=options.diff_colormap)
+
+
+def _colour_bar(draw, layout: GridLayout, comparison: Comparison, options: GridOptions, diffs, font, theme: Theme) -> None:  # noqa: ANN001
+    """The colour bar in the reference's place of the difference grid, labelled in
+    the images' units."""
+    shown = next((d for d in diffs if d is not None), None)
+    y, x = layout.tile_origin(0, 1)
+    if shown is None:
+        return
+    line = line_height(options.font_size)
+    bar_h = max(layout.tile_height - line, 16)
+    bar_w = max(12, min(28, layout.cell_width // 10))
+    lut = colormap_lut(shown.colormap)  # type: ignore[arg-type]
+    top = y + line // 2
+    for row in range(bar_h):
+        colour = tuple(int(c) for c in lut[round(255 * (1 - row / max(bar_h - 1, 1)))])
+        draw.line([(x, top + row), (x + bar_w - 1, top + row)], fill=colour)
+    for fraction, value in ((0.0, shown.high), (0.5, (shown.high + shown.low) / 2), (1.0, shown.low)):
+        ty = top + round(fraction * (bar_h - 1)) - line // 2
+        draw.line([(x + bar_w, ty + line // 2), (x + bar_w + 4, ty + line // 2)], fill=theme.text)
+        _text(draw, (x + bar_w + 8, ty), f"{value:.4g}", font, theme.text, layout.cell_width - bar_w - 8)
+    units = image_units(comparison.reference.dtype if comparison.reference is not None else np.dtype(np.uint8))
+    squared = " squared" if options.diff_kind == "squared" else ""
+    tile = Tile("Colour scale", None, (f"{options.diff_kind} difference, gain x{options.diff_gain:g}", f"in{squared} {units}"))  # type: ignore[arg-type]
+    _label(draw, layout, 0, 1, tile, font, theme)
+
+
+def _default_title(comparison: Comparison, region: Region) -> str:
+    settings = comparison.settings
+    sy, sx = comparison.scale
+    scale = f"x{sy:g}" if sy == sx else f"x{sy:g} (y) x{sx:g} (x)"
+    if settings.mode == "degrade":
+        what = f"Degrade-then-restore {scale} ({settings.downsampler} down, {_shape_text(comparison.input)} input)"
+    else:
+        what = f"Upscale {scale} from {_shape_text(comparison.input)}"
+    full = region.x == 0 and region.y == 0 and (region.height, region.width) == tuple(comparison.output_size)
+    extent = "whole image" if full else f"view x {region.x}-{region.x + region.width - 1}, y {region.y}-{region.y + region.height - 1}"
+    return f"{what}; {extent}"
