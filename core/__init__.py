@@ -85,7 +85,8 @@ from core.display.screen import (
     to_display,
 )
 from core.io.charts import ChartSpec, list_charts, make_chart
-from core.io.imageio import load_image, save_image
+from core.io.read import load_image
+from core.io.write import save_image, write_text
 from core.methods.downsamplers import (
     DownsamplerSpec,
     crop_to_multiple,
@@ -138,7 +139,6 @@ from core.report.files import (
     metrics_csv,
     metrics_json,
     metrics_rows,
-    write_text,
 )
 from core.report.format import ErrorUnits, format_metric, image_units
 from core.report.session import (

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from core.io.imageio import write_bytes_atomically
+from core.io.write import write_bytes_atomically
 from core.report.workers import run_in_processes
 
 

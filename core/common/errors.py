@@ -67,3 +67,10 @@ def _shown_char(char: str) -> str:
     if code < 0x100:
         return f"\\x{code:02x}"
     return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def last_line(exc: BaseException) -> str:
+    """The last line of an exception's message (a library's own words, without its
+    traceback-like preamble), or the exception's type when it says nothing."""
+    text = str(exc).strip().splitlines()
+    return text[-1] if text else type(exc).__name__

@@ -27,7 +27,8 @@ from core.comparison.comparison import Comparison
 from core.comparison.memory import available_memory
 from core.comparison.settings import ComparisonSettings, check_settings
 from core.io.files import open_regular_file
-from core.io.imageio import load_image, save_image, unfinished_writes
+from core.io.read import load_image
+from core.io.write import save_image, unfinished_writes
 from core.methods.registry import get_method
 from core.report.figures import (
     GridOptions,

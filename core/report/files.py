@@ -23,7 +23,7 @@ from core.comparison.comparison import Comparison
 from core.comparison.results import MethodResult
 from core.comparison.settings import ComparisonSettings
 from core.display.colour import colorize_difference
-from core.io.imageio import save_image, write_bytes_atomically
+from core.io.write import save_image, write_text
 from core.report.table import metric_values
 
 ImageFormat = Literal["png", "tif"]
@@ -92,13 +92,6 @@ def metrics_json(rows: Sequence[dict[str, Any]]) -> str:
         return "inf" if isinstance(value, float) and math.isinf(value) else value
 
     return json.dumps([{k: clean(row.get(k)) for k in METRIC_COLUMNS} for row in rows], indent=2) + "\n"
-
-
-def write_text(path: str | Path, text: str, *, overwrite: bool = True) -> Path:
-    """Write ``text`` (UTF-8) atomically; `ImageError` names the file when it cannot."""
-    path = Path(path)
-    write_bytes_atomically(path, text.encode("utf-8"), overwrite=overwrite)
-    return path
 
 
 def export_results(

@@ -24,9 +24,9 @@ from core.common.limits import limits
 from core.common.region import Region
 from core.comparison.settings import ComparisonSettings, MethodChoice
 from core.io.files import read_regular_file
+from core.io.write import write_text
 from core.methods.downsamplers import get_downsampler
 from core.methods.registry import get_method
-from core.report.files import write_text
 
 SESSION_FORMAT = "upscope-session"
 SESSION_VERSION = 1
