@@ -28,6 +28,7 @@ from core.common.errors import (
     ImageError,
     ImageTooLargeError,
     ModelError,
+    OutputExistsError,
     ParameterError,
     UnsupportedScaleError,
     UpscopeError,
@@ -121,7 +122,6 @@ from core.report.batch import (
     BatchReport,
     ExportRequest,
     ImageOutcome,
-    TerminalProgress,
     export_images,
     image_files,
     render_figure,
@@ -246,6 +246,7 @@ __all__ = [
     "metrics_rows",
     "Mode",
     "ModelError",
+    "OutputExistsError",
     "MODES",
     "mse",
     "NotEnoughMemoryError",
@@ -280,7 +281,6 @@ __all__ = [
     "SSIM_RADIUS",
     "SSIM_SIGMA",
     "TableRow",
-    "TerminalProgress",
     "to_display",
     "unavailable_backends",
     "UnsupportedScaleError",
@@ -289,3 +289,16 @@ __all__ = [
     "View",
     "write_text",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Names that moved out of `core`, still importable from it: ``TerminalProgress``
+    (a terminal's progress bar belongs to the command line, `cli.progress`)."""
+    if name == "TerminalProgress":
+        import warnings
+
+        from cli.progress import TerminalProgress
+
+        warnings.warn("core.TerminalProgress moved to cli.progress.TerminalProgress", DeprecationWarning, stacklevel=2)
+        return TerminalProgress
+    raise AttributeError(f"module 'core' has no attribute {name!r}")

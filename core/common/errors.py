@@ -40,6 +40,16 @@ class ParameterError(UpscopeError, ValueError):
     """A value given to a `core` function is out of its domain (names the value and why)."""
 
 
+class OutputExistsError(ParameterError):
+    """Files an export would write exist already and replacing them was not asked for;
+    ``paths`` lists them. A command line says which option replaces them."""
+
+    def __init__(self, paths: list) -> None:
+        self.paths = list(paths)
+        names = ", ".join(str(p) for p in self.paths[:3]) + (" ..." if len(self.paths) > 3 else "")
+        super().__init__(f"{names}: already exists (not replaced)")
+
+
 class UnsupportedScaleError(ParameterError):
     """A method or downsampler cannot take the requested scale (e.g. pooling at x2.5)."""
 

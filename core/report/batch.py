@@ -20,7 +20,7 @@ from typing import Callable, Iterable, Sequence, TextIO
 import numpy as np
 
 from core.backends.choice import resolve_backend
-from core.common.errors import ImageError, ParameterError, UpscopeError
+from core.common.errors import ImageError, OutputExistsError, ParameterError, UpscopeError
 from core.common.region import Region
 from core.common.vocabulary import Convention
 from core.comparison.comparison import Comparison
@@ -177,8 +177,7 @@ def refuse_existing(paths: Iterable[Path]) -> None:
     """Raise `ParameterError` naming the first few of ``paths`` that exist."""
     existing = [p for p in paths if _output_test(p, Path.exists)]
     if existing:
-        names = ", ".join(str(p) for p in existing[:3]) + (" ..." if len(existing) > 3 else "")
-        raise ParameterError(f"{names}: already exists; add --force to overwrite")
+        raise OutputExistsError(existing)
 
 
 def check_outputs(paths: Sequence[Path], *, made: Sequence[Path] = ()) -> None:
@@ -480,26 +479,3 @@ def _quiet_worker() -> None:
     cv2.setNumThreads(1)
 
 
-class TerminalProgress:
-    """A progress bar on a terminal (one line, redrawn), or a line per image when the
-    stream is not a terminal (a log file, a pipe)."""
-
-    def __init__(self, stream: TextIO = sys.stderr, width: int = 30) -> None:
-        self.stream = stream
-        self.width = width
-        self.tty = bool(getattr(stream, "isatty", lambda: False)())
-
-    def __call__(self, done: int, total: int, outcome: ImageOutcome) -> None:
-        status = "failed" if outcome.error else "done"
-        # A line per image: a newline in a file name is shown as \n, not obeyed.
-        image = str(outcome.image).replace("\r", "\\r").replace("\n", "\\n")
-        if self.tty:
-            filled = round(self.width * done / total)
-            bar = "#" * filled + "-" * (self.width - filled)
-            name = Path(image).name
-            self.stream.write(f"\r[{bar}] {done}/{total} {name[:40]:<40}")
-            if done == total:
-                self.stream.write("\n")
-        else:
-            self.stream.write(f"{done}/{total} {image}: {status}\n")
-        self.stream.flush()

@@ -244,8 +244,8 @@ def _check_size(height: int, width: int) -> None:
     if height * width > limits.max_output_pixels:
         raise ParameterError(
             f"the figure would be {width}x{height} = {height * width:,} pixels, over the limit of "
-            f"{limits.max_output_pixels:,} output pixels (core.limits.max_output_pixels); export a crop instead "
-            "(the current view, or --crop X,Y,W,H) or a smaller magnification"
+            f"{limits.max_output_pixels:,} output pixels (core.limits.max_output_pixels); export a crop of it "
+            "(such as the current view) or use a smaller magnification"
         )
 
 
