@@ -49,56 +49,99 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("images", nargs="*", help="image files, or folders (the images directly inside them)")
     parser.add_argument("--list-methods", action="store_true",
                         help="print every method id with its family, accepted scales, description and backends, and exit")
-    parser.add_argument("--list-backends", action="store_true", help="print the compute backends that run here (and why others do not) and exit")
-    parser.add_argument("--backend", choices=("auto", "cpu", "opencl", "torch"),
-                        help="where pixels are computed (default: UPSCOPE_BACKEND, else auto: a GPU when there is one)")
-    parser.add_argument("--session", metavar="FILE", help="a saved session: its image and settings (options given here override them)")
+    parser.add_argument(
+        "--list-backends", action="store_true", help="print the compute backends that run here (and why others do not) and exit"
+    )
+    parser.add_argument(
+        "--backend",
+        choices=("auto", "cpu", "opencl", "torch"),
+        help="where pixels are computed (default: UPSCOPE_BACKEND, else auto: a GPU when there is one)",
+    )
+    parser.add_argument(
+        "--session", metavar="FILE", help="a saved session: its image and settings (options given here override them)"
+    )
     comparison = parser.add_argument_group("the comparison (the window's settings, or what --export compares)")
-    comparison.add_argument("--scale", metavar="S",
-                        help=f"scale from 1 to {core.limits.max_scale:g}, e.g. 4 or 2.5, or Y,X for separate scales "
-                        f"(default {defaults.scale:g})")
-    comparison.add_argument("--methods", metavar="ID,ID",
-                        help="method ids in display order, see --list-methods (default: "
-                        + ", ".join(choice.id for choice in core.default_methods()) + ")")
-    comparison.add_argument("--mode", choices=("upscale", "degrade"),
-                        help=f"upscale the image as it is, or shrink it first and measure (default {defaults.mode})")
-    comparison.add_argument("--downsample", metavar="ID",
-                        help=f"downsampler of degrade mode: {', '.join(spec.id for spec in downsamplers)} "
-                        f"({whole_only}: whole-number scales only; default {defaults.downsampler})")
-    comparison.add_argument("--reference", metavar="ID",
-                        help="a method id whose result is the reference of metrics and difference maps "
-                        "(default: the original in degrade mode, none in upscale mode)")
-    comparison.add_argument("--convention", choices=("all", "paper"),
-                        help="metrics on all channels, or on luma with a border of the scale shaved "
-                        "(default: all; paper for a paper figure)")
+    comparison.add_argument(
+        "--scale",
+        metavar="S",
+        help=f"scale from 1 to {core.limits.max_scale:g}, e.g. 4 or 2.5, or Y,X for separate scales (default {defaults.scale:g})",
+    )
+    comparison.add_argument(
+        "--methods",
+        metavar="ID,ID",
+        help="method ids in display order, see --list-methods (default: "
+        + ", ".join(choice.id for choice in core.default_methods())
+        + ")",
+    )
+    comparison.add_argument(
+        "--mode",
+        choices=("upscale", "degrade"),
+        help=f"upscale the image as it is, or shrink it first and measure (default {defaults.mode})",
+    )
+    comparison.add_argument(
+        "--downsample",
+        metavar="ID",
+        help=f"downsampler of degrade mode: {', '.join(spec.id for spec in downsamplers)} "
+        f"({whole_only}: whole-number scales only; default {defaults.downsampler})",
+    )
+    comparison.add_argument(
+        "--reference",
+        metavar="ID",
+        help="a method id whose result is the reference of metrics and difference maps "
+        "(default: the original in degrade mode, none in upscale mode)",
+    )
+    comparison.add_argument(
+        "--convention",
+        choices=("all", "paper"),
+        help="metrics on all channels, or on luma with a border of the scale shaved (default: all; paper for a paper figure)",
+    )
     export = parser.add_argument_group("export (no window)")
-    export.add_argument("--export", metavar="OUT",
-                        help="write the comparison figure: OUT.png for one image; a folder for several, with one "
-                        "figure per image named after its file (photo.jpg gives OUT/photo.jpg.png)")
-    export.add_argument("--crop", metavar="X,Y,W,H",
-                        help="show this rectangle of the output (pixels: left, top, width, height), magnified, "
-                        "instead of the whole image")
-    export.add_argument("--magnify", metavar="N", type=int,
-                        help="whole-number magnification of each tile, at least 1 (default: automatic)")
+    export.add_argument(
+        "--export",
+        metavar="OUT",
+        help="write the comparison figure: OUT.png for one image; a folder for several, with one "
+        "figure per image named after its file (photo.jpg gives OUT/photo.jpg.png)",
+    )
+    export.add_argument(
+        "--crop",
+        metavar="X,Y,W,H",
+        help="show this rectangle of the output (pixels: left, top, width, height), magnified, instead of the whole image",
+    )
+    export.add_argument(
+        "--magnify", metavar="N", type=int, help="whole-number magnification of each tile, at least 1 (default: automatic)"
+    )
     export.add_argument("--columns", metavar="N", type=int, help="tiles per row, at least 1 (default: a near-square grid)")
     export.add_argument("--diff", action="store_true", help="add the difference maps with their colour bar")
-    export.add_argument("--diff-kind", choices=("abs", "signed", "squared"), default="abs",
-                        help="difference kind of --diff (default abs)")
+    export.add_argument(
+        "--diff-kind", choices=("abs", "signed", "squared"), default="abs", help="difference kind of --diff (default abs)"
+    )
     export.add_argument("--gain", metavar="G", type=float, default=1.0, help="difference-map gain, 1 to 64 (default 1)")
     export.add_argument("--table", action="store_true", help="add the metrics table under the grid")
-    export.add_argument("--background", choices=("light", "dark"), default="light",
-                        help="background of the figure (default light)")
-    export.add_argument("--region", metavar="X,Y,W,H", action="append",
-                        help="a region of interest in output pixels; give it once or twice to make a paper figure")
+    export.add_argument(
+        "--background", choices=("light", "dark"), default="light", help="background of the figure (default light)"
+    )
+    export.add_argument(
+        "--region",
+        metavar="X,Y,W,H",
+        action="append",
+        help="a region of interest in output pixels; give it once or twice to make a paper figure",
+    )
     export.add_argument("--paper", action="store_true", help="make the paper figure from the session's regions")
-    export.add_argument("--metrics", metavar="OUT.csv",
-                        help="write every image's metrics to this CSV file (several images: OUT/metrics.csv unless "
-                        "given); no file when nothing was measured")
-    export.add_argument("--results", metavar="DIR",
-                        help="also write each result, difference map, metrics.csv and metrics.json into DIR "
-                        "(several images: a sub-folder per image, named after its file)")
-    export.add_argument("--jobs", metavar="N", type=int,
-                        help="images compared in parallel, from 1 to 4 per core (default: one per core)")
+    export.add_argument(
+        "--metrics",
+        metavar="OUT.csv",
+        help="write every image's metrics to this CSV file (several images: OUT/metrics.csv unless "
+        "given); no file when nothing was measured",
+    )
+    export.add_argument(
+        "--results",
+        metavar="DIR",
+        help="also write each result, difference map, metrics.csv and metrics.json into DIR "
+        "(several images: a sub-folder per image, named after its file)",
+    )
+    export.add_argument(
+        "--jobs", metavar="N", type=int, help="images compared in parallel, from 1 to 4 per core (default: one per core)"
+    )
     export.add_argument("--force", action="store_true", help="overwrite existing figures, metrics and results")
     return parser
 
@@ -127,8 +170,11 @@ def run(argv: list[str] | None) -> int:
         return export_with_messages(args)
     missing = missing_display()
     if missing:
-        print(f"upscope: no display: {missing}; run under a desktop session, set QT_QPA_PLATFORM=offscreen for "
-              "tests, or use --export for figures without a window", file=sys.stderr)
+        print(
+            f"upscope: no display: {missing}; run under a desktop session, set QT_QPA_PLATFORM=offscreen for "
+            "tests, or use --export for figures without a window",
+            file=sys.stderr,
+        )
         return EXIT_NO_DISPLAY
     settings = window_settings(args)
     if isinstance(settings, int):

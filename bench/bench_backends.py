@@ -31,11 +31,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import core  # noqa: E402
-from core.backends.base import BackendError  # noqa: E402
-from core.backends.choice import get_backend  # noqa: E402
-from bench._report import run_benchmark  # noqa: E402
-from bench.bench_core import machine  # noqa: E402
+import core
+from bench._report import run_benchmark
+from bench.bench_core import machine
+from core.backends.base import BackendError
+from core.backends.choice import get_backend
 
 SCALE = 4
 #: Every classic and neural method (the figures in docs/BENCHMARKS.md cover them all, more

@@ -32,8 +32,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import core  # noqa: E402
-from bench._report import cpu_name, run_benchmark  # noqa: E402
+import core
+from bench._report import cpu_name, run_benchmark
 
 OPENCV_ANCHORS = {
     "nearest": cv2.INTER_NEAREST,
@@ -117,7 +117,11 @@ def torch_anchor(method: str, image: np.ndarray, scale: int):
         k = kernel.shape[0]
         return lambda: F.conv_transpose2d(x, weight, stride=scale, padding=(k - scale) // 2, groups=c)
     if method == "max-unpool":
-        big = torch.from_numpy(np.repeat(np.repeat(image, scale, 0), scale, 1).astype(np.float32)).permute(2, 0, 1)[None].contiguous()
+        big = (
+            torch.from_numpy(np.repeat(np.repeat(image, scale, 0), scale, 1).astype(np.float32))
+            .permute(2, 0, 1)[None]
+            .contiguous()
+        )
         pooled, indices = F.max_pool2d(big, scale, scale, return_indices=True)
         return lambda: F.max_unpool2d(pooled, indices, scale, scale)
     return None
@@ -186,8 +190,7 @@ def ssim_section(rng, quick: bool) -> list[str]:
     rows = [
         "## SSIM against scikit-image",
         "",
-        "A photograph-like pair (noise, then blurred) in RGB uint8. Goal: at least 3x faster, "
-        "with the same value to 1e-4.",
+        "A photograph-like pair (noise, then blurred) in RGB uint8. Goal: at least 3x faster, with the same value to 1e-4.",
         "",
         "| size | ours (ms) | scikit-image (ms) | speed-up | |difference| |",
         "|---|---|---|---|---|",
@@ -195,12 +198,16 @@ def ssim_section(rng, quick: bool) -> list[str]:
     for n in [512] if quick else [512, 1024, 2048]:
         a = cv2.GaussianBlur(rng.integers(0, 256, (n, n, 3), dtype=np.uint8), (0, 0), 2)
         b = np.clip(a.astype(int) + rng.integers(-12, 13, a.shape), 0, 255).astype(np.uint8)
-        theirs_value = structural_similarity(a, b, gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
-                                             data_range=255, channel_axis=-1)
+        theirs_value = structural_similarity(
+            a, b, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=255, channel_axis=-1
+        )
         ours = median_time(lambda: core.ssim(a, b), 3)
-        theirs = median_time(lambda: structural_similarity(a, b, gaussian_weights=True, sigma=1.5,
-                                                           use_sample_covariance=False, data_range=255,
-                                                           channel_axis=-1), 3)
+        theirs = median_time(
+            lambda: structural_similarity(
+                a, b, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=255, channel_axis=-1
+            ),
+            3,
+        )
         diff = abs(core.ssim(a, b) - theirs_value)
         row = f"| {n}² | {ours * 1e3:.1f} | {theirs * 1e3:.1f} | {theirs / ours:.1f}x | {diff:.1e} |"
         print(row, flush=True)

@@ -14,16 +14,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import core  # noqa: E402
-from bench._report import run_benchmark  # noqa: E402
-from bench.bench_core import machine, median_time  # noqa: E402
-from bench.bench_backends import test_image  # noqa: E402
-from core.methods.learned import SCALES, model_card  # noqa: E402
-from training.data import HELD_OUT_IMAGES, held_out_scores  # noqa: E402
+import core
+from bench._report import run_benchmark
+from bench.bench_backends import test_image
+from bench.bench_core import machine, median_time
+from core.methods.learned import SCALES, model_card
+from training.data import HELD_OUT_IMAGES, held_out_scores
 
 
 def run() -> str:
@@ -38,7 +37,8 @@ def run() -> str:
         f"photographs ({', '.join(HELD_OUT_IMAGES)}), border of s pixels shaved, measured with the shipped files.",
         "No GPU was available for this run; the models were not timed on one.",
         "",
-        "| model | scale | ms per MP | bicubic ms per MP | vs bicubic | PSNR (dB) | bicubic PSNR | gain (dB) | SSIM gain | parameters | trained (min) |",
+        "| model | scale | ms per MP | bicubic ms per MP | vs bicubic | PSNR (dB) | bicubic PSNR | gain (dB) | SSIM gain "
+        "| parameters | trained (min) |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for family in ("espcn", "fsrcnn"):

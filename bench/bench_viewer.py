@@ -30,8 +30,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 if not os.environ.get("DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from bench._report import cpu_name, write_section  # noqa: E402
+from bench._report import cpu_name, write_section
 
 CLASSIC = ("nearest", "bilinear", "bicubic", "lanczos4", "area")
 GOALS = {"window": 1.5, "first": 0.3, "all": 2.0, "stall": 0.050, "redraw": 0.016, "memory": 1.5}
@@ -148,7 +148,7 @@ class StallProbe:
         return self.worst
 
 
-def run_open(app, window, path: Path, mode: str, scale: float = 4.0) -> dict[str, float]:  # noqa: ANN001
+def run_open(app, window, path: Path, mode: str, scale: float = 4.0) -> dict[str, float]:
     """Open ``path`` in ``mode`` and time the first panel and all classic methods."""
     panel = window.settings_panel
     panel.mode.setCurrentIndex(panel.mode.findData(mode))
@@ -174,7 +174,7 @@ def run_open(app, window, path: Path, mode: str, scale: float = 4.0) -> dict[str
     return {"first": first, "classic": classic, "every": every, "stall": stall}
 
 
-def redraw_times(app, window) -> dict[str, float]:  # noqa: ANN001
+def redraw_times(app, window) -> dict[str, float]:
     """Median time to repaint every visible panel after a zoom or pan, per zoom level."""
     grid = window.grid
     results = {}
@@ -198,9 +198,10 @@ def redraw_times(app, window) -> dict[str, float]:  # noqa: ANN001
     return results
 
 
-def open_window(tmp: Path):  # noqa: ANN201
+def open_window(tmp: Path):
     """A QApplication and a shown 1600x1000 window with fresh settings in ``tmp``."""
     from PySide6 import QtCore, QtWidgets
+
     from gui import MainWindow
 
     app = QtWidgets.QApplication(sys.argv[:1])
@@ -230,8 +231,8 @@ def nine_panels(image_path: str) -> dict:
 
 def machine() -> str:
     cpu = cpu_name()
-    import PySide6
     import pyqtgraph
+    import PySide6
 
     platform_name = os.environ.get("QT_QPA_PLATFORM") or "xcb (Xvfb)"
     return (
@@ -308,40 +309,74 @@ def report(variants: dict[str, dict]) -> str:
         against ``goal`` (in ``unit``)."""
         texts = [figure(variants[n]) for n in names]
         values = [value(variants[n]) for n in names] if value is not None else None
-        goal_text = "" if goal is None else (f"{goal:g} s" if unit == "s" else f"{goal * 1000:.0f} ms" if unit == "ms" else f"{goal}x")
+        if goal is None:
+            goal_text = ""
+        else:
+            goal_text = f"{goal:g} s" if unit == "s" else f"{goal * 1000:.0f} ms" if unit == "ms" else f"{goal}x"
         rows.append((measure, texts, goal_text, values, goal))
 
-    row("process start to first painted window (cold)",
-        lambda v: f"{statistics.median(v['startup']):.2f} s (min {min(v['startup']):.2f})", GOALS["window"], "s",
-        lambda v: statistics.median(v["startup"]))
+    row(
+        "process start to first painted window (cold)",
+        lambda v: f"{statistics.median(v['startup']):.2f} s (min {min(v['startup']):.2f})",
+        GOALS["window"],
+        "s",
+        lambda v: statistics.median(v["startup"]),
+    )
     for mode in ("degrade", "upscale"):
         what = "outputs 1024x1024" if mode == "degrade" else "outputs 4096x4096"
-        row(f"1024x1024 at x4, {mode} ({what}): first panel", lambda v, m=mode: f"{v['opened'][m]['first'] * 1000:.0f} ms",
-            GOALS["first"], value=lambda v, m=mode: v["opened"][m]["first"])
-        row("same: all classic methods", lambda v, m=mode: f"{v['opened'][m]['classic'] * 1000:.0f} ms",
-            GOALS["all"], value=lambda v, m=mode: v["opened"][m]["classic"])
+        row(
+            f"1024x1024 at x4, {mode} ({what}): first panel",
+            lambda v, m=mode: f"{v['opened'][m]['first'] * 1000:.0f} ms",
+            GOALS["first"],
+            value=lambda v, m=mode: v["opened"][m]["first"],
+        )
+        row(
+            "same: all classic methods",
+            lambda v, m=mode: f"{v['opened'][m]['classic'] * 1000:.0f} ms",
+            GOALS["all"],
+            value=lambda v, m=mode: v["opened"][m]["classic"],
+        )
         row("same: all 9 default methods", lambda v, m=mode: f"{v['opened'][m]['every'] * 1000:.0f} ms")
-        row("same: longest event-loop stall", lambda v, m=mode: f"{v['opened'][m]['stall'] * 1000:.0f} ms",
-            GOALS["stall"], value=lambda v, m=mode: v["opened"][m]["stall"])
-    row("2048x2048 at x4, degrade: longest event-loop stall", lambda v: f"{v['big']['stall'] * 1000:.0f} ms",
-        GOALS["stall"], value=lambda v: v["big"]["stall"])
+        row(
+            "same: longest event-loop stall",
+            lambda v, m=mode: f"{v['opened'][m]['stall'] * 1000:.0f} ms",
+            GOALS["stall"],
+            value=lambda v, m=mode: v["opened"][m]["stall"],
+        )
+    row(
+        "2048x2048 at x4, degrade: longest event-loop stall",
+        lambda v: f"{v['big']['stall'] * 1000:.0f} ms",
+        GOALS["stall"],
+        value=lambda v: v["big"]["stall"],
+    )
     row("2048x2048 at x4, degrade: all 9 default methods", lambda v: f"{v['big']['every'] * 1000:.0f} ms")
     for zoom in first["nine"]["redraw"]:
-        row(f"redraw of 9 panels of 4096x4096 after zoom/pan, {zoom}", lambda v, z=zoom: f"{v['nine']['redraw'][z] * 1000:.1f} ms",
-            GOALS["redraw"], value=lambda v, z=zoom: v["nine"]["redraw"][z])
+        row(
+            f"redraw of 9 panels of 4096x4096 after zoom/pan, {zoom}",
+            lambda v, z=zoom: f"{v['nine']['redraw'][z] * 1000:.1f} ms",
+            GOALS["redraw"],
+            value=lambda v, z=zoom: v["nine"]["redraw"][z],
+        )
 
     def ratio(v: dict) -> float:
         return v["nine"]["peak"] / v["nine"]["shown"]
 
-    row("9 panels of 4096x4096: peak memory / bytes shown",
+    row(
+        "9 panels of 4096x4096: peak memory / bytes shown",
         lambda v: f"{ratio(v):.2f}x ({v['nine']['peak'] / 2**20:.0f} MiB for {v['nine']['shown'] / 2**20:.0f} MiB)",
-        GOALS["memory"], "x", ratio)
-    row("same, peak above the memory in use before the comparison",
-        lambda v: f"{(v['nine']['peak'] - v['nine']['before']) / v['nine']['shown']:.2f}x")
-    row("same, resident once all results are shown, above that baseline",
-        lambda v: f"{(v['nine']['now'] - v['nine']['before']) / v['nine']['shown']:.2f}x")
-    row("peak memory of the window that ran the 1024 and 2048 comparisons",
-        lambda v: f"{v['window_peak'] / 2**20:.0f} MiB")
+        GOALS["memory"],
+        "x",
+        ratio,
+    )
+    row(
+        "same, peak above the memory in use before the comparison",
+        lambda v: f"{(v['nine']['peak'] - v['nine']['before']) / v['nine']['shown']:.2f}x",
+    )
+    row(
+        "same, resident once all results are shown, above that baseline",
+        lambda v: f"{(v['nine']['now'] - v['nine']['before']) / v['nine']['shown']:.2f}x",
+    )
+    row("peak memory of the window that ran the 1024 and 2048 comparisons", lambda v: f"{v['window_peak'] / 2**20:.0f} MiB")
     row("PyTorch imported by the window", lambda v: "yes" if v["torch"] else "no")
 
     header = "| measure | " + " | ".join(names) + " | goal | |"

@@ -10,7 +10,8 @@ import os
 import signal
 import sys
 import threading
-from typing import TYPE_CHECKING, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import core
@@ -40,7 +41,12 @@ def comparison_settings(args: argparse.Namespace, base):  # noqa: ANN001, ANN201
         changes["scale"] = parse_scale_text(args.scale)
     if args.methods is not None:
         changes["methods"] = parse_methods_text(args.methods)
-    for option, key in (("mode", "mode"), ("downsample", "downsampler"), ("reference", "reference"), ("convention", "convention")):
+    for option, key in (
+        ("mode", "mode"),
+        ("downsample", "downsampler"),
+        ("reference", "reference"),
+        ("convention", "convention"),
+    ):
         if getattr(args, option) is not None:
             changes[key] = getattr(args, option)
     return dataclasses.replace(base, **changes)
@@ -162,8 +168,10 @@ def report_lines(report: core.BatchReport) -> list[str]:
     for outcome in report.failed:
         lines.append(one_line(outcome.error))
         if outcome.written:
-            lines.append(f"{outcome.image}: written before that: {', '.join(str(p) for p in outcome.written)}; "
-                         "its other files were not written")
+            lines.append(
+                f"{outcome.image}: written before that: {', '.join(str(p) for p in outcome.written)}; "
+                "its other files were not written"
+            )
     if report.metrics_error:
         lines.append(one_line(report.metrics_error))
     figures = len(report.figures)

@@ -25,7 +25,7 @@ from PySide6 import QtCore, QtWidgets
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gui import MainWindow  # noqa: E402
+from gui import MainWindow
 
 
 def main(out: Path, only_backend: bool = False, only_learned: bool = False, only_screen: bool = False) -> int:
@@ -113,7 +113,7 @@ def main(out: Path, only_backend: bool = False, only_learned: bool = False, only
     return backend_shot(window, settle, wait_for_results, shoot)
 
 
-def screen_shots(window, app, settle, wait_for_results, shoot) -> int:  # noqa: ANN001
+def screen_shots(window, app, settle, wait_for_results, shoot) -> int:
     """The window as a newcomer meets it on this screen (run under a window manager):
     its first-run size, then maximised with every method and difference maps, then shrunk
     to 1000x640. Files are named after the screen, e.g. ``viewer-1366x768.png``."""
@@ -144,7 +144,7 @@ def screen_shots(window, app, settle, wait_for_results, shoot) -> int:  # noqa: 
     return 0
 
 
-def learned_shot(window, settle, wait_for_results, shoot) -> int:  # noqa: ANN001
+def learned_shot(window, settle, wait_for_results, shoot) -> int:
     """Bicubic against the two learned upsamplers on a held-out photograph, zoomed in,
     with difference maps."""
     import skimage.data
@@ -169,7 +169,7 @@ def learned_shot(window, settle, wait_for_results, shoot) -> int:  # noqa: ANN00
     return 0
 
 
-def backend_shot(window, settle, wait_for_results, shoot) -> int:  # noqa: ANN001
+def backend_shot(window, settle, wait_for_results, shoot) -> int:
     """Choose OpenCL (else PyTorch) in the Compute menu, recompute, show the menu."""
     compute = window.compute
     settle(3000)  # the first probe (it may import PyTorch)

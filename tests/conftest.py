@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import os
 
+
 def _offscreen_platform() -> str:
     """Qt's offscreen platform with one 1920x1200 screen (its default is 800x800, smaller
     than the windows the tests open, and a window now keeps inside its screen)."""

@@ -16,12 +16,13 @@ import textwrap
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from conftest import max_error, random_image, tolerance
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import core
 from core.backends.base import BackendError
 from core.backends.choice import get_backend, reset_backends
-from conftest import max_error, random_image, tolerance
 
 SHAPES = st.tuples(st.integers(1, 19), st.integers(1, 19), st.sampled_from([None, 1, 2, 3, 4]))
 DTYPES = st.sampled_from([np.uint8, np.uint16, np.float32])

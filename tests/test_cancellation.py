@@ -6,17 +6,18 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
 
 import core
-import core.metrics.measures
-import core.methods.taps
 import core.methods.classic
 import core.methods.learned
 import core.methods.neural
+import core.methods.taps
+import core.metrics.measures
 
 #: How long a cancelled step may go on (the loops check once per band, a few dozen
 #: milliseconds of work; the bound leaves room for a busy machine).
@@ -41,7 +42,9 @@ class Checkpoints:
         monkeypatch.setattr(module, "check_cancelled", check)
 
 
-def cancel_when_reached(cancel: Callable[[], None], work: Callable[[], Any], checkpoints: Checkpoints) -> tuple[float, float, Any]:
+def cancel_when_reached(
+    cancel: Callable[[], None], work: Callable[[], Any], checkpoints: Checkpoints
+) -> tuple[float, float, Any]:
     """Run ``work`` in a thread, call ``cancel`` once it is mid-step; returns the
     seconds from the cancel to ``work``'s return, ``work``'s total seconds, and what it
     returned (or the `core.UpscopeError` it raised)."""

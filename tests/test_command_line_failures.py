@@ -15,8 +15,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pytest
@@ -247,7 +247,7 @@ def test_figure_options_are_checked_before_any_method_runs(tmp_path: Path, image
                                                            needle) -> None:
     import app
 
-    def no_methods(self):  # noqa: ANN001, ANN202
+    def no_methods(self):
         raise AssertionError("a method ran before the figure options were checked")
 
     monkeypatch.setattr(core.Comparison, "__iter__", no_methods)

@@ -99,7 +99,12 @@ def test_difference_display_rejects_bad_input() -> None:
 
 @pytest.mark.parametrize(
     ("out_size", "in_size", "pixel", "expected"),
-    [((8, 8), (2, 2), (0, 0), (0, 0)), ((8, 8), (2, 2), (3, 4), (0, 1)), ((8, 8), (2, 2), (7, 7), (1, 1)), ((10, 6), (4, 4), (9, 5), (3, 3))],
+    [
+        ((8, 8), (2, 2), (0, 0), (0, 0)),
+        ((8, 8), (2, 2), (3, 4), (0, 1)),
+        ((8, 8), (2, 2), (7, 7), (1, 1)),
+        ((10, 6), (4, 4), (9, 5), (3, 3)),
+    ],
 )
 def test_source_pixel_holds_the_output_pixel_centre(out_size, in_size, pixel, expected) -> None:
     assert core.source_pixel(*pixel, out_size, in_size) == expected

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import max_error, round_like, seeded_image, tolerance
 from hypothesis import given
 from hypothesis import strategies as st
+from test_methods_vs_formulas import _separable, area_matrix, keys_matrix
 
 import core
-from conftest import max_error, round_like, seeded_image, tolerance
-from test_methods_vs_formulas import _separable, area_matrix, keys_matrix
 
 DTYPES = [np.uint8, np.uint16, np.float32]
 shapes = st.tuples(st.integers(4, 40), st.integers(4, 40), st.sampled_from([None, 1, 3, 4]))
@@ -84,7 +84,9 @@ def test_bicubic_aa_matches_pillow_float_mode(shape, factor, seed):
     if min(image.shape) < factor:
         return
     low, _ = core.downsample(image, factor, "bicubic-aa")
-    pillow = np.asarray(Image.fromarray(_cropped(image, factor), mode="F").resize((low.shape[1], low.shape[0]), Image.Resampling.BICUBIC))
+    pillow = np.asarray(
+        Image.fromarray(_cropped(image, factor), mode="F").resize((low.shape[1], low.shape[0]), Image.Resampling.BICUBIC)
+    )
     assert max_error(low, pillow.astype(np.float64)) <= 1.5e-4
 
 

@@ -105,7 +105,9 @@ def test_transparent_pixels_show_the_same_checkerboard_as_the_window():
             y, x = layout.tile_origin(index)
             tile = figure[y:y + shape[0] * m, x:x + shape[1] * m]
             assert np.array_equal(tile, magnified(expected, m)), index
-        assert not np.array_equal(tile, magnified(crop.take(results[-1].image[:, :, :3]) if options.crop else results[-1].image[:, :, :3], m))
+        assert not np.array_equal(
+            tile, magnified(crop.take(results[-1].image[:, :, :3]) if options.crop else results[-1].image[:, :, :3], m)
+        )
 
 
 def test_difference_row_shows_abs_differences_and_a_colour_bar():
@@ -122,13 +124,13 @@ def test_difference_row_shows_abs_differences_and_a_colour_bar():
     for index, result in enumerate(results, start=1):
         y, x = layout.tile_origin(index, 1)
         gained = np.clip(np.abs(result.image.astype(np.int64) - truth) * 4, 0, 255)  # gain x4
-        assert np.array_equal(figure[y:y + 64, x:x + 64], lut[gained]), result.method_id
+        assert np.array_equal(figure[y : y + 64, x : x + 64], lut[gained]), result.method_id
     # The colour bar sits in the reference's place, magma from top (high) to bottom.
     y, x = layout.tile_origin(0, 1)
-    bar = figure[y + 10:y + 10 + 64 - 20, x + 2]  # half a line of room above and below
+    bar = figure[y + 10 : y + 10 + 64 - 20, x + 2]  # half a line of room above and below
     assert np.array_equal(bar[0], lut[255]) and np.array_equal(bar[-1], lut[0])
     assert inked(strip(figure, layout, 0, 1), (255, 255, 255)) > 200
-    table = figure[layout.table_top:layout.table_top + layout.table_height]
+    table = figure[layout.table_top : layout.table_top + layout.table_height]
     assert inked(table, (255, 255, 255)) > 1000
 
 
@@ -138,7 +140,7 @@ def test_a_method_that_cannot_run_keeps_its_place_with_the_reason():
     figure = core.comparison_figure(comparison, results)
     layout = core.grid_layout(3, comparison.output_size, core.GridOptions())
     y, x = layout.tile_origin(2)
-    assert inked(figure[y:y + layout.tile_height, x:x + layout.tile_width], (255, 255, 255)) == 0
+    assert inked(figure[y : y + layout.tile_height, x : x + layout.tile_width], (255, 255, 255)) == 0
     assert inked(strip(figure, layout, 2), (255, 255, 255)) > 200
 
 
@@ -176,7 +178,7 @@ def test_paper_figure_outlines_the_regions_and_shows_every_crop():
             block = magnified(region.take(pixels), 4)
             match = cv2.matchTemplate(figure, block, cv2.TM_SQDIFF)
             y, x = np.unravel_index(np.argmin(match), match.shape)
-            found = figure[y:y + block.shape[0], x:x + block.shape[1]]
+            found = figure[y : y + block.shape[0], x : x + block.shape[1]]
             assert np.array_equal(found, block), region  # the crop appears, pixel for pixel
 
 
@@ -227,7 +229,13 @@ def test_metrics_csv_and_json_hold_cores_numbers(tmp_path):
     }
     upscaled, upscale_results = run(photo(8), mode="upscale", scale=(3, 2), reference="bicubic")
     row = core.metrics_rows(upscale_results, "p", upscaled.settings)[0]
-    assert (row["mode"], row["scale_y"], row["scale_x"], row["downsampler"], row["reference"]) == ("upscale", 3.0, 2.0, None, "bicubic")
+    assert (row["mode"], row["scale_y"], row["scale_x"], row["downsampler"], row["reference"]) == (
+        "upscale",
+        3.0,
+        2.0,
+        None,
+        "bicubic",
+    )
 
 
 def test_parameters_are_an_object_in_json_and_json_text_in_the_csv(tmp_path):
@@ -248,7 +256,9 @@ def test_export_results_keeps_16_bit_and_writes_maps_and_metrics(tmp_path):
     written = core.export_results(tmp_path / "out", comparison, results)
     names = sorted(p.name for p in written)
     assert names == sorted(
-        ["input.png", "reference.png", "metrics.csv", "metrics.json"] + [f"{m}.png" for m in METHODS] + [f"{m}-diff.png" for m in METHODS]
+        ["input.png", "reference.png", "metrics.csv", "metrics.json"]
+        + [f"{m}.png" for m in METHODS]
+        + [f"{m}-diff.png" for m in METHODS]
     )
     assert np.array_equal(core.load_image(tmp_path / "out" / "input.png"), comparison.input)
     assert np.array_equal(core.load_image(tmp_path / "out" / "reference.png"), comparison.ground_truth)
@@ -296,13 +306,24 @@ def test_a_session_saved_and_reopened_gives_the_same_results(tmp_path):
     image_path.parent.mkdir()
     core.save_image(image_path, photo(11))
     settings = core.ComparisonSettings(
-        mode="degrade", scale=(2.0, 3.0), downsampler="area",
-        methods=(core.MethodChoice("bicubic", {"a": -0.5}), core.MethodChoice("nearest"), core.MethodChoice("transposed-conv", {"kernel": "box"})),
+        mode="degrade",
+        scale=(2.0, 3.0),
+        downsampler="area",
+        methods=(
+            core.MethodChoice("bicubic", {"a": -0.5}),
+            core.MethodChoice("nearest"),
+            core.MethodChoice("transposed-conv", {"kernel": "box"}),
+        ),
         convention="paper",
     )
     session = core.Session(
-        image=str(image_path), settings=settings, regions=(core.Region(1, 2, 10, 12),),
-        view=core.View(20.5, 30.0, 8.0), show_difference=True, diff_kind="signed", diff_gain=4.0,
+        image=str(image_path),
+        settings=settings,
+        regions=(core.Region(1, 2, 10, 12),),
+        view=core.View(20.5, 30.0, 8.0),
+        show_difference=True,
+        diff_kind="signed",
+        diff_gain=4.0,
     )
     core.save_session(tmp_path / "s.json", session)
     data = json.loads((tmp_path / "s.json").read_text())

@@ -21,7 +21,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-
 from crafted_images import (
     bmp_claiming,
     jpeg_claiming,
@@ -106,7 +105,10 @@ def _hostile_cases(folder: Path) -> dict[str, tuple[str, str, str]]:
         path.write_bytes(data)
         cases[name] = (call, str(path), pattern)
 
-    over = r"{}x{} = {} pixels, over the limit of 100,000,000 pixels \(100 megapixels\); raise core\.limits\.max_input_pixels to open it"
+    over = (
+        r"{}x{} = {} pixels, over the limit of 100,000,000 pixels \(100 megapixels\); "
+        r"raise core\.limits\.max_input_pixels to open it"
+    )
     # Bombs in every accepted format: small files whose headers claim billions of pixels.
     add("bomb.png", png_bomb(60000, 60000), over.format(60000, 60000, "3,600,000,000"))  # 3.5 MB of real zeros
     add("claim.png", png_claiming(50000, 40000), over.format(50000, 40000, "2,000,000,000"))
@@ -117,35 +119,61 @@ def _hostile_cases(folder: Path) -> dict[str, tuple[str, str, str]]:
     add("vp8l.webp", webp_claiming("VP8L", 16384, 16384), over.format(16384, 16384, "268,435,456"))
     add("vp8.webp", webp_claiming("VP8 ", 16383, 16383), over.format(16383, 16383, "268,402,689"))
     # A 64x64 TIFF whose tiles are 8192x8192: OpenCV allocated 513 MB for it.
-    add("tiles.tif", tiff_bytes(claim=(64, 64, 3, 8), tile=(8192, 8192)),
-        r"the TIFF file's tiles of 8192x8192 pixels are far larger than its 64x64 image \(a decompression bomb\)")
+    add(
+        "tiles.tif",
+        tiff_bytes(claim=(64, 64, 3, 8), tile=(8192, 8192)),
+        r"the TIFF file's tiles of 8192x8192 pixels are far larger than its 64x64 image \(a decompression bomb\)",
+    )
     # A 3 KB JPEG of 160x120 pixels whose header says 10000x9000: it decoded to 90 MP of grey.
-    add("lie.jpg", jpeg_claiming(10000, 9000),
+    add(
+        "lie.jpg",
+        jpeg_claiming(10000, 9000),
         r"the JPEG file is corrupt or truncated: its header says 10000x9000 pixels, but its image data "
-        r"\([\d,]+ bytes\) cannot hold that many \(at least 175,782 bytes\)")
+        r"\([\d,]+ bytes\) cannot hold that many \(at least 175,782 bytes\)",
+    )
     # Millions of empty comment segments before the image: refused after 10,000, not walked.
     honest = jpeg_claiming(160, 120)
-    add("comments.jpg", honest[:2] + b"\xff\xfe\x00\x02" * 3_000_000 + honest[2:],
-        r"the JPEG file is corrupt \(more than 10,000 markers before its image data\)")
+    add(
+        "comments.jpg",
+        honest[:2] + b"\xff\xfe\x00\x02" * 3_000_000 + honest[2:],
+        r"the JPEG file is corrupt \(more than 10,000 markers before its image data\)",
+    )
     # Formats without a header check here are refused by their magic bytes, whatever the name.
     for name, suffix, image, what in [
-        ("a.gif", ".gif", pixels, "a GIF"), ("a.pgm", ".pgm", pixels[:, :, 0], "a Netpbm \\(PBM/PGM/PPM/PAM\\)"),
-        ("a.ppm", ".ppm", pixels, "a Netpbm \\(PBM/PGM/PPM/PAM\\)"), ("a.pfm", ".pfm", floats, "a PFM"),
-        ("a.hdr", ".hdr", floats, "a Radiance HDR"), ("a.ras", ".ras", pixels, "a Sun raster"),
+        ("a.gif", ".gif", pixels, "a GIF"),
+        ("a.pgm", ".pgm", pixels[:, :, 0], "a Netpbm \\(PBM/PGM/PPM/PAM\\)"),
+        ("a.ppm", ".ppm", pixels, "a Netpbm \\(PBM/PGM/PPM/PAM\\)"),
+        ("a.pfm", ".pfm", floats, "a PFM"),
+        ("a.hdr", ".hdr", floats, "a Radiance HDR"),
+        ("a.ras", ".ras", pixels, "a Sun raster"),
         ("gif-named.png", ".gif", pixels, "a GIF"),
     ]:
-        cases[name] = ("load_image", _other_format(folder, name, suffix, image),
-                       f"is {what} image; {SUPPORTED} \\(convert it to PNG first\\)")
+        cases[name] = (
+            "load_image",
+            _other_format(folder, name, suffix, image),
+            f"is {what} image; {SUPPORTED} \\(convert it to PNG first\\)",
+        )
     add("a.jp2", b"\0\0\0\x0cjP  \r\n\x87\n" + bytes(64), f"is a JPEG 2000 image; {SUPPORTED} \\(convert it to PNG first\\)")
     # Sizes: known from stat, refused before reading (sparse files cost no disk).
     small_png = png_bytes(np.zeros((10, 10, 3), np.uint8))
     bound = "268,436,696"  # 256 MiB + 4 x the 10x10 RGB pixels with their filter bytes
-    cases["padded.png"] = ("load_image", _sparse(folder / "padded.png", small_png, 2 * 1024**3 + 5),
-                           f"the file is 2,147,483,653 bytes, more than a 10x10 PNG image can take up \\({bound} bytes at most\\); it holds something else besides the image")
-    cases["8gb.png"] = ("load_image", _sparse(folder / "8gb.png", small_png, 8 * 1024**3),
-                        f"the file is 8,589,934,592 bytes, more than a 10x10 PNG image can take up \\({bound} bytes at most\\); it holds something else besides the image")
-    cases["8gb-zeros.png"] = ("load_image", _sparse(folder / "8gb-zeros.png", b"", 8 * 1024**3),
-                              r"not an image Upscope can read \(it reads PNG, JPEG, TIFF, BMP and WebP\)")
+    cases["padded.png"] = (
+        "load_image",
+        _sparse(folder / "padded.png", small_png, 2 * 1024**3 + 5),
+        f"the file is 2,147,483,653 bytes, more than a 10x10 PNG image can take up \\({bound} bytes at most\\); "
+        "it holds something else besides the image",
+    )
+    cases["8gb.png"] = (
+        "load_image",
+        _sparse(folder / "8gb.png", small_png, 8 * 1024**3),
+        f"the file is 8,589,934,592 bytes, more than a 10x10 PNG image can take up \\({bound} bytes at most\\); "
+        "it holds something else besides the image",
+    )
+    cases["8gb-zeros.png"] = (
+        "load_image",
+        _sparse(folder / "8gb-zeros.png", b"", 8 * 1024**3),
+        r"not an image Upscope can read \(it reads PNG, JPEG, TIFF, BMP and WebP\)",
+    )
     # Things that are not regular files are refused without reading.
     if hasattr(os, "mkfifo"):
         os.mkfifo(folder / "pipe.png")
@@ -157,8 +185,11 @@ def _hostile_cases(folder: Path) -> dict[str, tuple[str, str, str]]:
         cases["/dev/null"] = ("load_image", "/dev/null", "is a character device, not an image file")
         cases["session /dev/zero"] = ("load_session", "/dev/zero", "is a character device, not a session file")
     cases["folder"] = ("load_image", str(folder), "is a folder, not an image file")
-    cases["huge.json"] = ("load_session", _sparse(folder / "huge.json", b"{", 2 * 1024**3),
-                          "the file is 2,147,483,648 bytes; a session file is at most 16,777,216 bytes")
+    cases["huge.json"] = (
+        "load_session",
+        _sparse(folder / "huge.json", b"{", 2 * 1024**3),
+        "the file is 2,147,483,648 bytes; a session file is at most 16,777,216 bytes",
+    )
     return cases
 
 
@@ -180,10 +211,36 @@ def hostile(tmp_path_factory):
 
 
 HOSTILE_NAMES = [
-    "bomb.png", "claim.png", "claim.jpg", "claim.tif", "claim.bmp", "vp8x.webp", "vp8l.webp", "vp8.webp",
-    "tiles.tif", "lie.jpg", "comments.jpg", "a.gif", "a.pgm", "a.ppm", "a.pfm", "a.hdr", "a.ras", "gif-named.png", "a.jp2",
-    "padded.png", "8gb.png", "8gb-zeros.png", "pipe.png", "pipe.json", "/dev/zero", "/dev/null",
-    "session /dev/zero", "folder", "huge.json", "socket",
+    "bomb.png",
+    "claim.png",
+    "claim.jpg",
+    "claim.tif",
+    "claim.bmp",
+    "vp8x.webp",
+    "vp8l.webp",
+    "vp8.webp",
+    "tiles.tif",
+    "lie.jpg",
+    "comments.jpg",
+    "a.gif",
+    "a.pgm",
+    "a.ppm",
+    "a.pfm",
+    "a.hdr",
+    "a.ras",
+    "gif-named.png",
+    "a.jp2",
+    "padded.png",
+    "8gb.png",
+    "8gb-zeros.png",
+    "pipe.png",
+    "pipe.json",
+    "/dev/zero",
+    "/dev/null",
+    "session /dev/zero",
+    "folder",
+    "huge.json",
+    "socket",
 ]
 
 
@@ -195,7 +252,7 @@ def test_hostile_input_is_refused_at_once_in_bounded_memory(hostile, name):
     (call, path, pattern), result = found[name]
     assert "message" in result, f"{name} was read: {result}"
     assert result["message"].startswith(f"{path}: "), result["message"]
-    assert re.fullmatch(pattern, result["message"][len(path) + 2:]), result["message"]
+    assert re.fullmatch(pattern, result["message"][len(path) + 2 :]), result["message"]
     assert result["seconds"] < MAX_SECONDS, f"{name}: {result['seconds'] * 1000:.0f} ms"
     assert result["peak_mib"] < MAX_PEAK_MIB, f"{name}: {result['peak_mib']:.0f} MiB"
 
@@ -211,7 +268,7 @@ def test_library_messages_never_reach_the_terminal(tmp_path):
         cut, damaged = tmp_path / f"cut{suffix}", tmp_path / f"damaged{suffix}"
         cut.write_bytes(data[: len(data) * 2 // 3])
         middle = len(data) // 2
-        damaged.write_bytes(data[:middle] + bytes(b ^ 0x55 for b in data[middle:middle + 40]) + data[middle + 40:])
+        damaged.write_bytes(data[:middle] + bytes(b ^ 0x55 for b in data[middle : middle + 40]) + data[middle + 40 :])
         calls += [("load_image", str(cut)), ("load_image", str(damaged))]
     (tmp_path / "short.jpg").write_bytes(jpeg_claiming(160, 240))  # libjpeg warns and fills grey rows
     calls.append(("load_image", str(tmp_path / "short.jpg")))
@@ -247,7 +304,9 @@ def test_a_named_pipe_in_a_batch_is_named_and_the_batch_goes_on(tmp_path):
     app = Path(__file__).resolve().parents[1] / "app.py"
     done = subprocess.run(
         [sys.executable, str(app), "--export", str(tmp_path / "out"), "--scale", "2", "--jobs", "1", str(fifo), str(good)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 1, done.stderr
     assert "named pipe" in done.stderr and "Traceback" not in done.stderr

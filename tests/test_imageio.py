@@ -10,11 +10,11 @@ import zlib
 import cv2
 import numpy as np
 import pytest
+from crafted_images import exif_block, jpeg_claiming, png_bytes, tiff_bytes
 from PIL import Image, ImageOps
 
 import core
 import core.io.files
-from crafted_images import exif_block, jpeg_claiming, png_bytes, tiff_bytes
 
 
 def _noise(shape, dtype, seed=0):
@@ -122,7 +122,9 @@ def test_empty_file(tmp_path):
 
 def test_non_image(tmp_path):
     (tmp_path / "notes.png").write_text("these are not pixels\n" * 20)
-    with pytest.raises(core.ImageError, match=r"notes\.png: not an image Upscope can read \(it reads PNG, JPEG, TIFF, BMP and WebP\)$"):
+    with pytest.raises(
+        core.ImageError, match=r"notes\.png: not an image Upscope can read \(it reads PNG, JPEG, TIFF, BMP and WebP\)$"
+    ):
         core.load_image(tmp_path / "notes.png")
 
 
@@ -146,7 +148,9 @@ def _png_claiming(width: int, height: int) -> bytes:
 def test_decompression_bomb_is_refused_before_decoding(tmp_path):
     path = tmp_path / "bomb.png"
     path.write_bytes(_png_claiming(50_000, 40_000))
-    with pytest.raises(core.ImageError, match=r"bomb\.png: 50000x40000 = 2,000,000,000 pixels, over the limit of 100,000,000 pixels"):
+    with pytest.raises(
+        core.ImageError, match=r"bomb\.png: 50000x40000 = 2,000,000,000 pixels, over the limit of 100,000,000 pixels"
+    ):
         core.load_image(path)
 
 
@@ -274,7 +278,9 @@ def test_grey_alpha_png_is_two_channels(tmp_path, dtype):
     np.testing.assert_array_equal(loaded, pixels)
 
 
-@pytest.mark.parametrize("suffix, dtype", [(".png", np.uint8), (".png", np.uint16), (".tif", np.uint8), (".tif", np.uint16), (".tif", np.float32)])
+@pytest.mark.parametrize(
+    "suffix, dtype", [(".png", np.uint8), (".png", np.uint16), (".tif", np.uint8), (".tif", np.uint16), (".tif", np.float32)]
+)
 def test_grey_alpha_round_trip(tmp_path, suffix, dtype):
     pixels = _noise((7, 5, 2), dtype)
     path = core.save_image(tmp_path / f"la{suffix}", pixels)
@@ -303,7 +309,9 @@ def test_grey_alpha_tiff_layouts_not_read_are_refused_by_name(tmp_path):
     compression = data.index(struct.pack("<HHI", 259, 3, 1))
     struct.pack_into("<H", data, compression + 8, 5)  # LZW
     (tmp_path / "lzw.tif").write_bytes(data)
-    with pytest.raises(core.ImageError, match=r"lzw\.tif: a 16-bit grey\+alpha TIFF with compression 5 and predictor 1 is not supported"):
+    with pytest.raises(
+        core.ImageError, match=r"lzw\.tif: a 16-bit grey\+alpha TIFF with compression 5 and predictor 1 is not supported"
+    ):
         core.load_image(tmp_path / "lzw.tif")
     (tmp_path / "extra.tif").write_bytes(tiff_bytes(_noise((4, 4, 2), np.uint8), extra_samples=(0,)))
     with pytest.raises(core.ImageError, match=r"extra\.tif: a TIFF of grey plus a second sample that is not alpha"):
@@ -380,11 +388,15 @@ def test_symbolic_link_loop_is_named_as_such(tmp_path):
 
 def test_link_to_a_missing_file(tmp_path):
     os.symlink(tmp_path / "gone.png", tmp_path / "link.png")
-    with pytest.raises(core.ImageError, match=r"link\.png: no such file \(a symbolic link to .*gone\.png, which does not exist\)"):
+    with pytest.raises(
+        core.ImageError, match=r"link\.png: no such file \(a symbolic link to .*gone\.png, which does not exist\)"
+    ):
         core.load_image(tmp_path / "link.png")
 
 
-@pytest.mark.parametrize("name, shown", [("two\nlines.png", "two\\nlines.png"), ("tab\tand\x1b[31mred.png", "tab\\tand\\x1b[31mred.png")])
+@pytest.mark.parametrize(
+    "name, shown", [("two\nlines.png", "two\\nlines.png"), ("tab\tand\x1b[31mred.png", "tab\\tand\\x1b[31mred.png")]
+)
 def test_control_characters_in_names_are_escaped(tmp_path, name, shown):
     (tmp_path / name).write_text("not pixels")
     for path in (tmp_path / name, tmp_path / ("missing-" + name)):

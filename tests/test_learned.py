@@ -9,10 +9,10 @@ import json
 
 import numpy as np
 import pytest
+from conftest import random_image
 
 import core
 from core.methods import learned
-from conftest import random_image
 
 MODELS = [(family, scale) for family in ("espcn", "fsrcnn") for scale in learned.SCALES]
 needs_torch = pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="PyTorch is not installed")

@@ -14,14 +14,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from conftest import random_image
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from measured_run import HAS_PEAK, PEAK_FUNCTION, run_measured
 from skimage.metrics import structural_similarity
 
 import core
 import core.comparison.memory
 import core.metrics.measures
-from conftest import random_image
-from measured_run import HAS_PEAK, PEAK_FUNCTION, run_measured
 
 MB = 2**20
 

@@ -7,12 +7,12 @@ from unittest import mock
 
 import numpy as np
 import pytest
+from conftest import max_error, round_like, seeded_image, tolerance
 from hypothesis import given
 from hypothesis import strategies as st
 
 import core
 import core.methods.taps
-from conftest import max_error, round_like, seeded_image, tolerance
 
 DTYPES = [np.uint8, np.uint16, np.float32]
 

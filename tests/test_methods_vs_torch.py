@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import max_error, random_image, round_like, seeded_image, tolerance
 from hypothesis import given
 from hypothesis import strategies as st
+from torch_reference import F, interpolate, to_numpy, to_torch, torch
 
 import core
-from conftest import max_error, random_image, round_like, seeded_image, tolerance
-from torch_reference import F, interpolate, to_numpy, to_torch, torch
 
 pytestmark = pytest.mark.torch
 

@@ -6,12 +6,12 @@ import math
 
 import numpy as np
 import pytest
+from conftest import random_image
 from hypothesis import given
 from hypothesis import strategies as st
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 import core
-from conftest import random_image
 
 DTYPES = [np.uint8, np.uint16, np.float32]
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from measured_run import HAS_PEAK, run_measured
 
 import core
-from measured_run import HAS_PEAK, run_measured
 
 LIMIT = "268,435,456 output pixels"
 
@@ -46,7 +46,9 @@ def test_an_x16_upscale_of_a_2000_pixel_photograph_is_refused_up_front() -> None
     assert seconds < 0.5 and allocated < 10 * 2**20
     fits = core.ComparisonSettings(mode="upscale", scale=8.19)
     core.check_settings(fits, photo.shape)
-    assert np.prod(core.comparison.memory.planned_output_size(photo.shape, "upscale", (8.19, 8.19))) <= core.limits.max_output_pixels
+    assert (
+        np.prod(core.comparison.memory.planned_output_size(photo.shape, "upscale", (8.19, 8.19))) <= core.limits.max_output_pixels
+    )
 
 
 def test_upscaling_a_96_megapixel_image_by_two_is_refused_up_front() -> None:
@@ -80,8 +82,10 @@ def test_a_method_whose_own_output_is_larger_is_refused_by_name() -> None:
     core.check_settings(default, image.shape)
     wide = core.MethodChoice("transposed-conv", {"kernel_size": 64, "padding": 0})
     message, seconds, allocated = refusal(image, mode="upscale", scale=16, methods=("nearest", wide))
-    assert message.startswith("Transposed convolution (kernel_size=64, padding=0) would return 16432x16432 = "
-                              f"270,010,624 pixels, over the limit of {LIMIT}")
+    assert message.startswith(
+        "Transposed convolution (kernel_size=64, padding=0) would return 16432x16432 = "
+        f"270,010,624 pixels, over the limit of {LIMIT}"
+    )
     assert seconds < 0.5 and allocated < 10 * 2**20
 
 
@@ -109,10 +113,16 @@ def write_zeros(path: Path, height: int, width: int) -> Path:
 @pytest.mark.parametrize(
     "size, options, expected",
     [
-        ((2000, 2000), ["--mode", "upscale", "--scale", "16"],
-         "upscaling 2000x2000 by x16 gives 32000x32000 = 1,024,000,000 pixels"),
-        ((8000, 12000), ["--mode", "upscale", "--scale", "2"],
-         "upscaling 12000x8000 by x2 gives 24000x16000 = 384,000,000 pixels"),
+        (
+            (2000, 2000),
+            ["--mode", "upscale", "--scale", "16"],
+            "upscaling 2000x2000 by x16 gives 32000x32000 = 1,024,000,000 pixels",
+        ),
+        (
+            (8000, 12000),
+            ["--mode", "upscale", "--scale", "2"],
+            "upscaling 12000x8000 by x2 gives 24000x16000 = 384,000,000 pixels",
+        ),
         ((64, 64), ["--scale", "2000"], "scale 2000 is over the limit of 16"),
         ((64, 64), ["--scale", "1e9"], "scale 1e+09 is over the limit of 16"),
         ((64, 64), ["--scale", "1,1e6"], "scale 1,1e+06 is over the limit of 16"),

@@ -36,7 +36,9 @@ def test_degrade_mode_restores_and_measures_every_method(photo):
         expected = core.upsample(comparison.input, result.method_id, scale=4)
         np.testing.assert_array_equal(result.image, expected)
         assert result.metrics.psnr == pytest.approx(core.psnr(comparison.ground_truth, result.image))
-        np.testing.assert_allclose(result.difference, core.difference(comparison.ground_truth, result.image, kind="abs", per_channel=False))
+        np.testing.assert_allclose(
+            result.difference, core.difference(comparison.ground_truth, result.image, kind="abs", per_channel=False)
+        )
         assert result.seconds > 0
     by_id = {r.method_id: r for r in results}
     assert by_id["bicubic"].metrics.psnr > by_id["nearest"].metrics.psnr
@@ -45,8 +47,17 @@ def test_degrade_mode_restores_and_measures_every_method(photo):
 
 def test_the_default_methods_are_one_of_each_behaviour_in_registry_order():
     # The set the window ticks on first start, the command line and notebooks run.
-    expected = ["nearest", "bilinear", "bilinear-aligned", "bicubic", "lanczos4", "area",
-                "avg-unpool", "max-unpool", "transposed-conv"]
+    expected = [
+        "nearest",
+        "bilinear",
+        "bilinear-aligned",
+        "bicubic",
+        "lanczos4",
+        "area",
+        "avg-unpool",
+        "max-unpool",
+        "transposed-conv",
+    ]
     assert [choice.id for choice in core.default_methods()] == expected
     assert all(not choice.params for choice in core.default_methods())
     assert core.ComparisonSettings().method_choices() == core.default_methods()
@@ -94,8 +105,11 @@ def test_paper_convention_shaves_the_scale(photo):
     comparison = core.Comparison(photo, settings)
     (result,) = list(comparison)
     assert result.metrics.convention == "paper" and result.metrics.shave == 3
-    expected = core.psnr(core.paper_view(comparison.ground_truth, 3).astype(np.float32),
-                         core.paper_view(result.image, 3).astype(np.float32), data_range=1.0)
+    expected = core.psnr(
+        core.paper_view(comparison.ground_truth, 3).astype(np.float32),
+        core.paper_view(result.image, 3).astype(np.float32),
+        data_range=1.0,
+    )
     assert result.metrics.psnr == pytest.approx(expected)
 
 

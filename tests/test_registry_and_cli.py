@@ -55,7 +55,8 @@ def test_list_methods_on_the_command_line():
 
 
 def test_core_imports_no_qt():
-    code = "import sys, core, core.methods; print(sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph', 'superqt', 'shiboken6')))"
+    qt = "('PySide6', 'pyqtgraph', 'superqt', 'shiboken6')"
+    code = f"import sys, core, core.methods; print(sorted(m for m in sys.modules if m.split('.')[0] in {qt}))"
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "[]"

@@ -3,7 +3,7 @@ anti-aliased bicubic reductions, and the held-out measurement (no PyTorch needed
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

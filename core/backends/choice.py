@@ -21,7 +21,7 @@ import importlib.util
 import logging
 import os
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from core.backends.base import Backend, BackendError, BackendInfo
 from core.backends.cpu import cpu_backend
@@ -77,7 +77,7 @@ class BackendChoice:
                 except BackendError as exc:
                     self.unconstructible[name] = str(exc)
                     raise
-                except Exception as exc:  # noqa: BLE001 (a broken install must not stop the app)
+                except Exception as exc:
                     self.unconstructible[name] = f"{name} cannot start here ({type(exc).__name__}: {exc})"
                     raise BackendError(self.unconstructible[name]) from exc
             return self.instances[name]

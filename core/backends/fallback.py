@@ -3,8 +3,9 @@ case, or fails, never stops a comparison."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from core.backends.base import Backend, BackendError
 from core.backends.choice import SESSION
@@ -42,6 +43,6 @@ def place(backend: Backend, step: str, on_device: Callable[[Backend], Any], on_c
         return Placed(on_cpu(), cpu, why=str(exc))
     except UpscopeError:
         raise
-    except Exception as exc:  # noqa: BLE001 (a device failure must never stop the app)
+    except Exception as exc:
         notice = SESSION.report_failure(backend, exc, step)
         return Placed(on_cpu(), cpu, why=f"{backend.label} failed", notice=notice)

@@ -25,7 +25,8 @@ OpenCV uses an OpenCL device only when one is usable: a GPU by default, or a CPU
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import cv2
 import numpy as np
@@ -41,6 +42,7 @@ from core.common.vocabulary import (
     check_diff_kind,
 )
 from core.methods.taps import (
+    Taps,
     aligned_coords,
     area_taps,
     linear_taps,
@@ -135,7 +137,7 @@ class OpenCLBackend(Backend):
         map_y = self._plane(rows, out_size, column=True)
         return cv2.remap(umat, map_x, map_y, cv2.INTER_NEAREST)
 
-    def _two_taps(self, handle: DeviceImage, rows, cols, out_size: tuple[int, int]) -> cv2.UMat:
+    def _two_taps(self, handle: DeviceImage, rows: Taps, cols: Taps, out_size: tuple[int, int]) -> cv2.UMat:
         """Separable two-tap resampling: ``sum w_row[a] w_col[b] image[row[a], col[b]]``
         in float32, as four gathers and weighted sums, cast back on the device."""
         source = self._as_float(handle)
@@ -317,7 +319,9 @@ def _bilinear(backend: OpenCLBackend, handle: DeviceImage, out_size: tuple[int, 
     return backend._wrapped(umat, handle, out_size)
 
 
-def _bilinear_aligned(backend: OpenCLBackend, handle: DeviceImage, out_size: tuple[int, int], params: dict[str, Any]) -> DeviceImage:
+def _bilinear_aligned(
+    backend: OpenCLBackend, handle: DeviceImage, out_size: tuple[int, int], params: dict[str, Any]
+) -> DeviceImage:
     h, w, _ = handle.shape
     rows = linear_taps(aligned_coords(h, out_size[0]), h)
     cols = linear_taps(aligned_coords(w, out_size[1]), w)
@@ -333,7 +337,9 @@ def _area(backend: OpenCLBackend, handle: DeviceImage, out_size: tuple[int, int]
     return backend._wrapped(umat, handle, out_size)
 
 
-def _transposed_conv(backend: OpenCLBackend, handle: DeviceImage, out_size: tuple[int, int], params: dict[str, Any]) -> DeviceImage:
+def _transposed_conv(
+    backend: OpenCLBackend, handle: DeviceImage, out_size: tuple[int, int], params: dict[str, Any]
+) -> DeviceImage:
     return backend._transposed_conv(handle, out_size, params)
 
 

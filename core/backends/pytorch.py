@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import cv2
 import numpy as np
@@ -193,7 +194,7 @@ class TorchBackend(Backend):
                 start = time.perf_counter()
             try:
                 out = self.resample(handle, method_id, out_size, params)
-            except Exception as exc:  # noqa: BLE001 (each step reports its own failure)
+            except Exception as exc:
                 out = exc
             if timed:
                 end.record()
@@ -206,7 +207,9 @@ class TorchBackend(Backend):
             return [(out, start.elapsed_time(end) / 1000.0) for out, (start, end) in results]
         return results
 
-    def downsample(self, handle: TensorImage, downsampler_id: str, factors: tuple[int, int]) -> tuple[TensorImage, dict[str, Any]]:
+    def downsample(
+        self, handle: TensorImage, downsampler_id: str, factors: tuple[int, int]
+    ) -> tuple[TensorImage, dict[str, Any]]:
         functional = self.torch.nn.functional
         _, c, h, w = handle.values.shape
         x = handle.values[:, :, : h // factors[0] * factors[0], : w // factors[1] * factors[1]]
@@ -250,10 +253,14 @@ class TorchBackend(Backend):
         tst = self._measured(test, convention, shave)[0]
         signed = (tst - ref).to(self._accumulate)
         ssim = self._ssim(ref, tst, peak)
-        numbers = torch.stack([
-            signed.square().mean(), signed.abs().mean(), signed.abs().max(),
-            ssim if ssim is not None else torch.zeros((), dtype=self._accumulate, device=self.device),
-        ])
+        numbers = torch.stack(
+            [
+                signed.square().mean(),
+                signed.abs().mean(),
+                signed.abs().max(),
+                ssim if ssim is not None else torch.zeros((), dtype=self._accumulate, device=self.device),
+            ]
+        )
         error, absolute, largest, structural = self._to_host(numbers).tolist()
         self.traffic.add(steps=1)
         return Metrics(
@@ -334,7 +341,9 @@ def _max_unpool(backend: TorchBackend, handle: TensorImage, out_size: tuple[int,
     return backend._result(backend._max_unpool(handle, out_size, params), handle)
 
 
-def _transposed_conv(backend: TorchBackend, handle: TensorImage, out_size: tuple[int, int], params: dict[str, Any]) -> TensorImage:
+def _transposed_conv(
+    backend: TorchBackend, handle: TensorImage, out_size: tuple[int, int], params: dict[str, Any]
+) -> TensorImage:
     return backend._result(backend._transposed_conv(handle.values, out_size, params), handle)
 
 

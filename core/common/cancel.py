@@ -13,14 +13,14 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import threading
-from typing import Iterator
+from collections.abc import Iterator
 
 from core.common.errors import UpscopeError
 
 _current: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar("upscope_cancel", default=None)
 
 
-class Cancelled(UpscopeError):
+class CancelledError(UpscopeError):
     """The comparison was cancelled while one of its steps ran."""
 
 
@@ -35,10 +35,10 @@ def cancel_scope(flag: threading.Event | None) -> Iterator[None]:
 
 
 def check_cancelled() -> None:
-    """Raise `Cancelled` when the current step's flag is set; a no-op outside a scope.
+    """Raise `CancelledError` when the current step's flag is set; a no-op outside a scope.
 
     Cheap enough (a context lookup and an ``Event.is_set``) to call once per band or
     tile."""
     flag = _current.get()
     if flag is not None and flag.is_set():
-        raise Cancelled("cancelled before it finished")
+        raise CancelledError("cancelled before it finished")

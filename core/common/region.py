@@ -3,8 +3,8 @@ current view. Figures, sessions, the command line and the window all use it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 

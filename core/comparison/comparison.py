@@ -12,8 +12,9 @@ from __future__ import annotations
 import copy
 import threading
 import time
+from collections.abc import Hashable, Iterator
 from dataclasses import replace
-from typing import Any, Hashable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -23,7 +24,7 @@ from core.backends.cpu import cpu_backend
 from core.backends.fallback import Placed, place
 from core.backends.run import run_on_cpu
 from core.common.arrays import as_hwc, size_text
-from core.common.cancel import Cancelled, cancel_scope
+from core.common.cancel import CancelledError, cancel_scope
 from core.common.errors import ParameterError, UnsupportedScaleError, UpscopeError
 from core.common.region import Region
 from core.common.vocabulary import DiffKind
@@ -288,13 +289,20 @@ class Comparison:
         params.update({p.name: self._extras[p.name] for p in spec.params if not p.user and p.name in self._extras})
         return spec.resolve_params(params)
 
-    def _run(self, choice: MethodChoice, reference: np.ndarray | None, prefetched: tuple[Any, float] | None = None) -> MethodResult:
+    def _run(
+        self, choice: MethodChoice, reference: np.ndarray | None, prefetched: tuple[Any, float] | None = None
+    ) -> MethodResult:
         spec = get_method(choice.id)
         note = None
         if spec.id == "max-unpool" and "indices" not in self._extras and "indices" not in choice.params:
             note = "No recorded maxima: each value is placed at its window's top-left ('bed of nails')."
-        base = dict(job_id=self.job_id, method_id=spec.id, label=spec.label, params=dict(choice.params),
-                    difference_of=self._settings_difference)
+        base = dict(
+            job_id=self.job_id,
+            method_id=spec.id,
+            label=spec.label,
+            params=dict(choice.params),
+            difference_of=self._settings_difference,
+        )
         try:
             size, params = self._size_for(spec), self._params(spec, choice)
             start = time.perf_counter()
@@ -307,14 +315,16 @@ class Comparison:
             return MethodResult(**base, image=None, reason=str(exc))
         if placed.why and self.backend.name != "cpu":
             note = _join(note, f"Ran on the CPU: {placed.why}.")
-        result = MethodResult(**base, image=image, seconds=seconds, note=note, backend=placed.backend.name,
-                              backend_notice=placed.notice)
+        result = MethodResult(
+            **base, image=image, seconds=seconds, note=note, backend=placed.backend.name, backend_notice=placed.notice
+        )
         if placed.backend.name != "cpu" and (self.settings.reference is not None or self.ground_truth is not None):
             self._residency.keep(result.key, Resident(placed.value, placed.backend))  # for `measure`, on the device
         return self._measured(result, reference)
 
-    def _compute(self, spec: MethodSpec, size: tuple[int, int], params: dict[str, Any],
-                 prefetched: tuple[Any, float] | None) -> Placed:
+    def _compute(
+        self, spec: MethodSpec, size: tuple[int, int], params: dict[str, Any], prefetched: tuple[Any, float] | None
+    ) -> Placed:
         hwc = as_hwc(self.input)
 
         def on_device(device: Backend) -> Any:
@@ -362,23 +372,23 @@ class Comparison:
         settings = self.settings
 
         def measure(device: Backend) -> Metrics:
-            test = kept.handle if kept is not None and device is backend else (
-                as_hwc(result.image) if device.name == "cpu" else device.put(as_hwc(result.image))
+            test = (
+                kept.handle
+                if kept is not None and device is backend
+                else (as_hwc(result.image) if device.name == "cpu" else device.put(as_hwc(result.image)))
             )
             ref = self._reference_on(device, reference)
             return device.metrics(ref, test, convention=settings.convention, shave=self.shave)
 
         try:
             placed = place(backend, "metrics", measure, lambda: measure(cpu_backend()))
-        except Cancelled:
+        except CancelledError:
             return result
         notice = result.backend_notice or placed.notice
         return replace(result, metrics=placed.value, backend_notice=notice)
 
 
-def compare(
-    image: np.ndarray, settings: ComparisonSettings | None = None, *, job_id: Hashable = 0
-) -> Iterator[MethodResult]:
+def compare(image: np.ndarray, settings: ComparisonSettings | None = None, *, job_id: Hashable = 0) -> Iterator[MethodResult]:
     """Run a comparison and yield one `MethodResult` per method, in the settings' order.
 
     Shorthand for ``iter(Comparison(image, settings, job_id=job_id))``; build the
@@ -392,4 +402,3 @@ def compare(
 def _join(*parts: str | None) -> str | None:
     text = " ".join(p for p in parts if p)
     return text or None
-

@@ -9,8 +9,9 @@ parameters), never by the identity of a NumPy array.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any, Callable, Hashable
+from typing import Any
 
 from core.backends.base import Backend
 

@@ -5,8 +5,9 @@ image the output sizes against `core.limits.max_output_pixels`)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from core.backends.base import BackendError
 from core.backends.choice import resolve_backend

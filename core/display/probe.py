@@ -4,8 +4,8 @@ the input pixel it came from, and the pixels along a line."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import numpy as np
 

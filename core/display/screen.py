@@ -9,8 +9,8 @@ instead of doing pixel arithmetic itself.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import cv2
 import numpy as np
@@ -167,7 +167,8 @@ def display_window(
     top, left, bottom, right = _clip_region(visible or (0, 0, height, width), shape)
     rows = _window_axis(top, bottom, height, zoom[0])
     cols = _window_axis(left, right, width, zoom[1])
-    return DisplayWindow(rows[0], cols[0], rows[1], cols[1], display_size(rows[1] - rows[0], zoom[0]), display_size(cols[1] - cols[0], zoom[1]))
+    shown = (display_size(rows[1] - rows[0], zoom[0]), display_size(cols[1] - cols[0], zoom[1]))
+    return DisplayWindow(rows[0], cols[0], rows[1], cols[1], *shown)
 
 
 def _window_axis(start: float, end: float, extent: int, zoom: float) -> tuple[int, int]:
@@ -204,7 +205,7 @@ def reduce_for_display(display: np.ndarray, window: DisplayWindow) -> np.ndarray
         raise ParameterError(f"display window {window} does not lie inside an array of {height}x{width} pixels")
     if not (1 <= window.rows <= window.height and 1 <= window.cols <= window.width):
         raise ParameterError(f"display window {window} must reduce its part to between 1 pixel and its own size")
-    part = display[window.top:window.bottom, window.left:window.right]
+    part = display[window.top : window.bottom, window.left : window.right]
     if (window.rows, window.cols) == part.shape[:2]:
         return np.ascontiguousarray(part)
     hwc = part if part.ndim == 3 else part[:, :, None]

@@ -7,8 +7,8 @@ any file, and the same chart is the same array on every machine.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import cv2
 import numpy as np
@@ -125,11 +125,33 @@ def composite_chart(size: int) -> np.ndarray:
 _CHARTS = {
     spec.id: spec
     for spec in (
-        ChartSpec("test-chart", "Test chart", "Zone plate, Siemens star, slanted edge, fine text and colour bars.", composite_chart),
-        ChartSpec("zone-plate", "Zone plate", "Rings up to the Nyquist frequency: aliasing shows as false rings.", lambda s: _grey_to_rgb8(zone_plate(s))),
-        ChartSpec("siemens-star", "Siemens star", "36 spokes converging to the centre: resolution limit and moire.", lambda s: _grey_to_rgb8(siemens_star(s))),
-        ChartSpec("slanted-edge", "Slanted edge", "A 5-degree edge: blur width, overshoot and ringing.", lambda s: _grey_to_rgb8(slanted_edge(s))),
-        ChartSpec("fine-text", "Fine text", "Small text and 1-3 pixel line pairs: blur and ringing on thin strokes.", lambda s: _grey_to_rgb8(fine_text(s))),
+        ChartSpec(
+            "test-chart", "Test chart", "Zone plate, Siemens star, slanted edge, fine text and colour bars.", composite_chart
+        ),
+        ChartSpec(
+            "zone-plate",
+            "Zone plate",
+            "Rings up to the Nyquist frequency: aliasing shows as false rings.",
+            lambda s: _grey_to_rgb8(zone_plate(s)),
+        ),
+        ChartSpec(
+            "siemens-star",
+            "Siemens star",
+            "36 spokes converging to the centre: resolution limit and moire.",
+            lambda s: _grey_to_rgb8(siemens_star(s)),
+        ),
+        ChartSpec(
+            "slanted-edge",
+            "Slanted edge",
+            "A 5-degree edge: blur width, overshoot and ringing.",
+            lambda s: _grey_to_rgb8(slanted_edge(s)),
+        ),
+        ChartSpec(
+            "fine-text",
+            "Fine text",
+            "Small text and 1-3 pixel line pairs: blur and ringing on thin strokes.",
+            lambda s: _grey_to_rgb8(fine_text(s)),
+        ),
     )
 }
 

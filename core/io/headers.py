@@ -7,7 +7,7 @@ how the pixels are decoded. It reads a bounded number of bytes whatever the file
 a decompression bomb is refused from the size it declares. `complete_header` then reads,
 from the whole file, what lies after the header: the EXIF orientation of PNG and WebP
 (in a chunk that may follow the pixels) and whether a JPEG's compressed data can hold the
-size its header declares. Every problem is a `HeaderProblem` whose text says what is wrong;
+size its header declares. Every problem is a `HeaderError` whose text says what is wrong;
 the caller adds the file name.
 """
 
@@ -17,8 +17,8 @@ import math
 import re
 import struct
 import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from typing import Callable, Iterator
 
 import numpy as np
 
@@ -40,7 +40,7 @@ _TIFF_MAX_ENTRIES = 4096
 _TIFF_MIN_TILE_PIXELS = 1024 * 1024
 
 
-class HeaderProblem(Exception):
+class HeaderError(Exception):
     """A file that is recognised but cannot be read; the message says why (no file name)."""
 
 
@@ -88,7 +88,7 @@ class ImageHeader:
 def read_header(head: bytes, read_at: ReadAt) -> ImageHeader | None:
     """The header of the image whose first bytes are ``head`` (`HEAD_BYTES` or the whole
     file if shorter), or None if it is not PNG, JPEG, TIFF, BMP or WebP. Raises
-    `HeaderProblem` for a damaged or unsupported header of one of those."""
+    `HeaderError` for a damaged or unsupported header of one of those."""
     try:
         if head.startswith(b"\x89PNG\r\n\x1a\n"):
             return _png(head)
@@ -101,7 +101,7 @@ def read_header(head: bytes, read_at: ReadAt) -> ImageHeader | None:
         if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
             return _webp(head)
     except struct.error:
-        raise HeaderProblem("the file is truncated inside its header") from None
+        raise HeaderError("the file is truncated inside its header") from None
     return None
 
 
@@ -158,10 +158,10 @@ _PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
 def _png(head: bytes) -> ImageHeader:
     length, kind = struct.unpack_from(">I4s", head, 8)
     if kind != b"IHDR" or length != 13:
-        raise HeaderProblem("the PNG file is corrupt (it does not start with an IHDR chunk)")
+        raise HeaderError("the PNG file is corrupt (it does not start with an IHDR chunk)")
     width, height, depth, colour = struct.unpack_from(">IIBB", head, 16)
     if not (0 < width < 2**31 and 0 < height < 2**31) or depth not in _PNG_DEPTHS.get(colour, ()):
-        raise HeaderProblem(f"the PNG file is corrupt (its header says {width}x{height} pixels, "
+        raise HeaderError(f"the PNG file is corrupt (its header says {width}x{height} pixels, "
                             f"colour type {colour}, {depth}-bit)")
     channels = _PNG_CHANNELS[colour]
     return ImageHeader(
@@ -180,8 +180,9 @@ def _png_orientation(data: bytes | bytearray) -> int:
             break
         (length,) = struct.unpack_from(">I", data, start - 4)
         end = start + 4 + length
-        if length <= _EXIF_MAX_BYTES and end + 4 <= len(data) and struct.unpack_from(">I", data, end)[0] == zlib.crc32(data[start:end]):
-            return exif_orientation(bytes(data[start + 4:end]))
+        crc_ok = end + 4 <= len(data) and struct.unpack_from(">I", data, end)[0] == zlib.crc32(data[start:end])
+        if length <= _EXIF_MAX_BYTES and crc_ok:
+            return exif_orientation(bytes(data[start + 4 : end]))
         start = data.find(b"eXIf", start + 1)
     return 1
 
@@ -198,12 +199,12 @@ def _jpeg(read_at: ReadAt) -> ImageHeader:
     position, frame, orientation = 2, None, None
     for _ in _walk_limit("before its image data", _JPEG_MAX_MARKERS):
         if position > _JPEG_HEADER_LIMIT:
-            raise HeaderProblem(f"the JPEG file is corrupt (no image data in its first {_JPEG_HEADER_LIMIT:,} bytes)")
+            raise HeaderError(f"the JPEG file is corrupt (no image data in its first {_JPEG_HEADER_LIMIT:,} bytes)")
         marker = read_at(position, 4)
         if len(marker) < 2:
-            raise HeaderProblem("the JPEG file is truncated (it ends before its image data)")
+            raise HeaderError("the JPEG file is truncated (it ends before its image data)")
         if marker[0] != 0xFF:
-            raise HeaderProblem(f"the JPEG file is corrupt (no marker at byte {position:,})")
+            raise HeaderError(f"the JPEG file is corrupt (no marker at byte {position:,})")
         code = marker[1]
         if code == 0xFF:  # fill byte
             position += 1
@@ -212,10 +213,10 @@ def _jpeg(read_at: ReadAt) -> ImageHeader:
             position += 2
             continue
         if code == 0xD9:
-            raise HeaderProblem("the JPEG file is corrupt (it ends before its image data)")
+            raise HeaderError("the JPEG file is corrupt (it ends before its image data)")
         (length,) = struct.unpack(">H", marker[2:4])
         if length < 2:
-            raise HeaderProblem(f"the JPEG file is corrupt (a segment of length {length} at byte {position:,})")
+            raise HeaderError(f"the JPEG file is corrupt (a segment of length {length} at byte {position:,})")
         if code in _SOF_MARKERS and frame is None:
             frame = (code, read_at(position + 4, length - 2))
         elif code == 0xE1 and orientation is None:
@@ -226,17 +227,23 @@ def _jpeg(read_at: ReadAt) -> ImageHeader:
             break
         position += 2 + length
     if frame is None:
-        raise HeaderProblem("the JPEG file is corrupt (no frame header before its image data)")
+        raise HeaderError("the JPEG file is corrupt (no frame header before its image data)")
     code, body = frame
     precision, height, width, components = struct.unpack_from(">BHHB", body)
     if height == 0:
-        raise HeaderProblem("the JPEG file declares its height after the image data (a DNL marker), which is not supported")
+        raise HeaderError("the JPEG file declares its height after the image data (a DNL marker), which is not supported")
     if width == 0 or components == 0:
-        raise HeaderProblem(f"the JPEG file is corrupt (its header says {width}x{height} pixels, {components} components)")
+        raise HeaderError(f"the JPEG file is corrupt (its header says {width}x{height} pixels, {components} components)")
     return ImageHeader(
-        "JPEG", width, height, components, precision,
+        "JPEG",
+        width,
+        height,
+        components,
+        precision,
         stored_bytes=width * height * components * math.ceil(precision / 8),
-        orientation=orientation or 1, jpeg_scan_offset=position, jpeg_huffman=code not in _ARITHMETIC,
+        orientation=orientation or 1,
+        jpeg_scan_offset=position,
+        jpeg_huffman=code not in _ARITHMETIC,
     )
 
 
@@ -244,7 +251,7 @@ def _walk_limit(where: str, limit: int) -> Iterator[int]:
     """``range(limit)`` that refuses the file when a marker walk would go on past it (a
     file of millions of tiny segments would otherwise cost seconds of Python)."""
     yield from range(limit)
-    raise HeaderProblem(f"the JPEG file is corrupt (more than {limit:,} markers {where})")
+    raise HeaderError(f"the JPEG file is corrupt (more than {limit:,} markers {where})")
 
 
 def _check_jpeg_data(header: ImageHeader, data: bytes | bytearray) -> None:
@@ -269,7 +276,7 @@ def _check_jpeg_data(header: ImageHeader, data: bytes | bytearray) -> None:
         if code == 0xDA:
             scans += 1
             if scans > _JPEG_MAX_SCANS:
-                raise HeaderProblem(f"the JPEG file has more than {_JPEG_MAX_SCANS} scans (a decoding-time bomb)")
+                raise HeaderError(f"the JPEG file has more than {_JPEG_MAX_SCANS} scans (a decoding-time bomb)")
             found = _NEXT_MARKER.search(data, position)
             end = found.start() if found else len(data)
             compressed += end - position
@@ -277,7 +284,7 @@ def _check_jpeg_data(header: ImageHeader, data: bytes | bytearray) -> None:
     blocks = math.ceil(header.width / 8) * math.ceil(header.height / 8)
     needed = math.ceil(blocks / 8)
     if header.jpeg_huffman and compressed < needed:
-        raise HeaderProblem(
+        raise HeaderError(
             f"the JPEG file is corrupt or truncated: its header says {header.width}x{header.height} "
             f"pixels, but its image data ({compressed:,} bytes) cannot hold that many (at least "
             f"{needed:,} bytes)"
@@ -289,9 +296,17 @@ def _check_jpeg_data(header: ImageHeader, data: bytes | bytearray) -> None:
 _TIFF_TYPE_SIZES = {1: 1, 3: 2, 4: 4, 16: 8}
 _TIFF_TYPE_CODES = {1: "u1", 3: "u2", 4: "u4", 16: "u8"}
 _TIFF_TAGS = {
-    256: "width", 257: "height", 258: "bits", 259: "compression", 262: "photometric",
-    274: "orientation", 277: "samples", 322: "tile_width", 323: "tile_height",
-    338: "extra_samples", 339: "sample_format",
+    256: "width",
+    257: "height",
+    258: "bits",
+    259: "compression",
+    262: "photometric",
+    274: "orientation",
+    277: "samples",
+    322: "tile_width",
+    323: "tile_height",
+    338: "extra_samples",
+    339: "sample_format",
 }
 
 
@@ -321,14 +336,14 @@ def read_tiff_tags(read_at: ReadAt, wanted: dict[int, str], max_values: int = 64
         count_format, entry_size, value_size, number_format = "H", 12, 4, "I"
     counted = read_at(ifd, struct.calcsize(count_format))
     if ifd < 8 or len(counted) < struct.calcsize(count_format):
-        raise HeaderProblem("the TIFF file is corrupt or truncated (its first page is missing)")
+        raise HeaderError("the TIFF file is corrupt or truncated (its first page is missing)")
     (count,) = struct.unpack(order + count_format, counted)
     if not 0 < count <= _TIFF_MAX_ENTRIES:
-        raise HeaderProblem(f"the TIFF file is corrupt (its first page has {count:,} tags)")
+        raise HeaderError(f"the TIFF file is corrupt (its first page has {count:,} tags)")
     entries_at = ifd + len(counted)
     entries = read_at(entries_at, count * entry_size)
     if len(entries) < count * entry_size:
-        raise HeaderProblem("the TIFF file is truncated (inside its first page's tags)")
+        raise HeaderError("the TIFF file is truncated (inside its first page's tags)")
     values: dict[str, tuple[int, ...]] = {}
     orientation_at, orientation_size = None, 0
     for index in range(count):
@@ -341,14 +356,14 @@ def read_tiff_tags(read_at: ReadAt, wanted: dict[int, str], max_values: int = 64
         field_at = at + 4 + struct.calcsize(number_format)
         size = _TIFF_TYPE_SIZES[kind] * number
         if size <= value_size:
-            raw = entries[field_at:field_at + size]
+            raw = entries[field_at : field_at + size]
             if tag == 274 and number == 1:
                 orientation_at, orientation_size = entries_at + field_at, _TIFF_TYPE_SIZES[kind]
         else:
             (offset,) = struct.unpack_from(order + number_format, entries, field_at)
             raw = read_at(offset, size)
             if len(raw) < size:
-                raise HeaderProblem("the TIFF file is truncated (a tag's values lie past its end)")
+                raise HeaderError("the TIFF file is truncated (a tag's values lie past its end)")
         values[name] = tuple(np.frombuffer(raw, order + _TIFF_TYPE_CODES[kind]).tolist())
     return TiffTags(values, order, orientation_at, orientation_size)
 
@@ -363,13 +378,17 @@ def _tiff_header(tags: dict[str, tuple[int, ...]], orientation_at: int | None, o
     samples = tags.get("samples", (1,))[0]
     bits = max(tags.get("bits", (1,)))
     if width <= 0 or height <= 0 or "photometric" not in tags or samples < 1:
-        raise HeaderProblem(
+        raise HeaderError(
             f"the TIFF file is corrupt (its first page says {width}x{height} pixels, "
             f"{samples} samples per pixel{'' if 'photometric' in tags else ', no colour space'})"
         )
     orientation = tags.get("orientation", (1,))[0]
     header = ImageHeader(
-        "TIFF", width, height, samples, bits,
+        "TIFF",
+        width,
+        height,
+        samples,
+        bits,
         stored_bytes=height * math.ceil(width * samples * bits / 8),
         orientation=orientation if 1 <= orientation <= 8 else 1,
         grey_alpha=samples == 2,
@@ -384,7 +403,7 @@ def _tiff_header(tags: dict[str, tuple[int, ...]], orientation_at: int | None, o
     if "tile_width" in tags and "tile_height" in tags:
         tile = tags["tile_width"][0] * tags["tile_height"][0]
         if tile > max(4 * header.pixels, _TIFF_MIN_TILE_PIXELS):
-            raise HeaderProblem(
+            raise HeaderError(
                 f"the TIFF file's tiles of {tags['tile_width'][0]}x{tags['tile_height'][0]} pixels are "
                 f"far larger than its {width}x{height} image (a decompression bomb)"
             )
@@ -401,22 +420,20 @@ def _check_tiff_samples(header: ImageHeader) -> None:
     if header.channels == 2:
         alpha = layout.extra_samples[:1] in ((1,), (2,))
         if not alpha:
-            raise HeaderProblem(
+            raise HeaderError(
                 "a TIFF of grey plus a second sample that is not alpha cannot be read without "
                 "dropping that sample (Upscope reads grey, grey+alpha, RGB and RGBA)"
             )
         readable = (header.bits, layout.sample_format) in ((8, 1), (16, 1), (32, 3))
         if not (readable and layout.photometric == 1):
-            raise HeaderProblem(
+            raise HeaderError(
                 f"a {header.sample_text} grey+alpha TIFF (colour space {layout.photometric}) is not "
                 "supported; Upscope reads grey+alpha TIFF as 8-bit, 16-bit or 32-bit float, black "
                 "at zero"
             )
     if header.bits > 8 and layout.photometric in (3, 5):
         kind = "palette" if layout.photometric == 3 else "CMYK"
-        raise HeaderProblem(
-            f"a {header.bits}-bit {kind} TIFF would be read as 8-bit; convert it to 16-bit RGB first"
-        )
+        raise HeaderError(f"a {header.bits}-bit {kind} TIFF would be read as 8-bit; convert it to 16-bit RGB first")
 
 
 # BMP and WebP ------------------------------------------------------------------------
@@ -429,13 +446,17 @@ def _bmp(head: bytes) -> ImageHeader:
     elif info_size >= 40:
         width, height, _, bits = struct.unpack_from("<iiHH", head, 18)
     else:
-        raise HeaderProblem(f"the BMP file is corrupt (an information header of {info_size} bytes)")
+        raise HeaderError(f"the BMP file is corrupt (an information header of {info_size} bytes)")
     height = abs(height)  # negative: rows stored top to bottom
     if width <= 0 or height == 0 or bits not in (1, 2, 4, 8, 16, 24, 32):
-        raise HeaderProblem(f"the BMP file is corrupt (its header says {width}x{height} pixels, {bits} bits per pixel)")
+        raise HeaderError(f"the BMP file is corrupt (its header says {width}x{height} pixels, {bits} bits per pixel)")
     channels = 3 if bits >= 16 else 1
     return ImageHeader(
-        "BMP", width, height, channels, bits if bits < 16 else 8,
+        "BMP",
+        width,
+        height,
+        channels,
+        bits if bits < 16 else 8,
         stored_bytes=height * ((width * bits + 31) // 32 * 4),
     )
 
@@ -446,12 +467,12 @@ def _webp(head: bytes) -> ImageHeader:
     chunk = head[12:16]
     if chunk == b"VP8 ":
         if head[23:26] != b"\x9d\x01\x2a":
-            raise HeaderProblem("the WebP file is corrupt (no VP8 key frame)")
+            raise HeaderError("the WebP file is corrupt (no VP8 key frame)")
         width, height = (v & 0x3FFF for v in struct.unpack_from("<HH", head, 26))
         orientation: int | None = 1
     elif chunk == b"VP8L":
         if head[20] != 0x2F:
-            raise HeaderProblem("the WebP file is corrupt (no lossless signature)")
+            raise HeaderError("the WebP file is corrupt (no lossless signature)")
         (bits,) = struct.unpack_from("<I", head, 21)
         width, height = (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
         orientation = 1
@@ -460,9 +481,9 @@ def _webp(head: bytes) -> ImageHeader:
         height = int.from_bytes(head[27:30], "little") + 1
         orientation = None
     else:
-        raise HeaderProblem(f"the WebP file is corrupt (an unknown first chunk {chunk!r})")
+        raise HeaderError(f"the WebP file is corrupt (an unknown first chunk {chunk!r})")
     if width == 0 or height == 0:
-        raise HeaderProblem("the WebP file is corrupt (its header says 0 pixels)")
+        raise HeaderError("the WebP file is corrupt (its header says 0 pixels)")
     return ImageHeader("WebP", width, height, 4, 8, stored_bytes=width * height * 4, orientation=orientation)
 
 
@@ -473,7 +494,7 @@ def _webp_orientation(data: bytes | bytearray) -> int:
             break
         kind, size = struct.unpack_from("<4sI", data, position)
         if kind == b"EXIF" and size <= _EXIF_MAX_BYTES:
-            body = bytes(data[position + 8:position + 8 + size])
+            body = bytes(data[position + 8 : position + 8 + size])
             return exif_orientation(body[6:] if body.startswith(b"Exif\0\0") else body)
         position += 8 + size + (size & 1)
     return 1

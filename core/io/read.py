@@ -32,7 +32,7 @@ from core.io.files import open_regular_file, read_at, read_exactly
 from core.io.headers import (
     HEAD_BYTES,
     SUPPORTED_FORMATS,
-    HeaderProblem,
+    HeaderError,
     ImageHeader,
     complete_header,
     name_of_other_format,
@@ -92,7 +92,7 @@ def load_image(path: str | os.PathLike, *, max_pixels: int | None = None) -> np.
     header, data = _read_checked(path, shown, limit)
     try:
         decoded, messages = _decode(header, data)
-    except HeaderProblem as problem:
+    except HeaderError as problem:
         raise ImageError(f"{shown}: {problem}") from None
     except MemoryError:
         raise ImageError(
@@ -121,7 +121,7 @@ def _read_checked(path: str | os.PathLike, shown: str, limit: int) -> tuple[Imag
         head = read_at(handle, 0, HEAD_BYTES)
         try:
             header = read_header(head, lambda offset, length: read_at(handle, offset, length))
-        except HeaderProblem as problem:
+        except HeaderError as problem:
             raise ImageError(f"{shown}: {problem}") from None
         except OSError as exc:
             raise ImageError(f"{shown}: cannot be read ({exc.strerror or exc})") from None
@@ -142,7 +142,7 @@ def _read_checked(path: str | os.PathLike, shown: str, limit: int) -> tuple[Imag
             raise ImageError(f"{shown}: not enough memory to read this file ({size:,} bytes)") from None
     try:
         return complete_header(header, data), data
-    except HeaderProblem as problem:
+    except HeaderError as problem:
         raise ImageError(f"{shown}: {problem}") from None
 
 

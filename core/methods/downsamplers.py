@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import cv2
 import numpy as np
@@ -24,6 +25,12 @@ from core.methods.taps import (
 _AA_CUBIC_A = -0.5
 
 
+#: Whole-number factors ``(y, x)`` (or the scale asked for, for the resizing downsamplers).
+Factors = tuple[float, float]
+#: What a downsampler returns: the shrunk image and what it recorded for the methods.
+Shrunk = tuple[np.ndarray, dict[str, Any]]
+
+
 @dataclass(frozen=True)
 class DownsamplerSpec:
     """A way to shrink an image by a factor, for degrade-then-restore comparisons."""
@@ -35,22 +42,22 @@ class DownsamplerSpec:
     function: Callable[[np.ndarray, tuple[int, int], tuple[int, int]], tuple[np.ndarray, dict[str, Any]]]
 
 
-def _area(image, size, factor):
+def _area(image: np.ndarray, size: tuple[int, int], factor: Factors) -> Shrunk:
     return cv2_resize(image, size, cv2.INTER_AREA), {}
 
 
-def _bicubic(image, size, factor):
+def _bicubic(image: np.ndarray, size: tuple[int, int], factor: Factors) -> Shrunk:
     return cv2_resize(image, size, cv2.INTER_CUBIC), {}
 
 
-def _bicubic_aa(image, size, factor):
+def _bicubic_aa(image: np.ndarray, size: tuple[int, int], factor: Factors) -> Shrunk:
     kernel = lambda x: keys_cubic(x, _AA_CUBIC_A)  # noqa: E731
     rows = antialias_taps(image.shape[0], size[0], kernel, 2.0)
     cols = antialias_taps(image.shape[1], size[1], kernel, 2.0)
     return apply_taps(image, rows, cols, image.dtype), {}
 
 
-def _nearest(image, size, factor):
+def _nearest(image: np.ndarray, size: tuple[int, int], factor: Factors) -> Shrunk:
     rows = nearest_index(image.shape[0], size[0])
     cols = nearest_index(image.shape[1], size[1])
     return image.take(rows, axis=0).take(cols, axis=1), {}
@@ -63,11 +70,11 @@ def _windows(image: np.ndarray, factor: tuple[int, int]) -> np.ndarray:
     return blocks.reshape(h // fy, w // fx, c, fy * fx)
 
 
-def _avg_pool(image, size, factor):
+def _avg_pool(image: np.ndarray, size: tuple[int, int], factor: Factors) -> Shrunk:
     return _windows(image, factor).mean(axis=-1, dtype=np.float64), {}
 
 
-def _max_pool(image, size, factor):
+def _max_pool(image: np.ndarray, size: tuple[int, int], factor: Factors) -> Shrunk:
     windows = _windows(image, factor)
     inner = windows.argmax(axis=-1)  # the first maximum in row-major order, as PyTorch
     fy, fx = factor
@@ -153,7 +160,8 @@ def downsample(image: np.ndarray, factor: ScaleArg, method: str = "bicubic-aa") 
         raise ParameterError(f"downsampling factor must be at least 1; got {fy:g}" + ("" if fy == fx else f"x{fx:g}"))
     whole = is_whole(fy) and is_whole(fx)
     if spec.integer_only and not whole:
-        raise UnsupportedScaleError(f"{spec.label} takes whole-number factors only (x2, x3, ...), not x{fy if not is_whole(fy) else fx:g}")
+        given = fy if not is_whole(fy) else fx
+        raise UnsupportedScaleError(f"{spec.label} takes whole-number factors only (x2, x3, ...), not x{given:g}")
     if whole:
         factors = (round(fy), round(fx))
         hwc = crop_to_multiple(hwc, factors)
@@ -163,8 +171,7 @@ def downsample(image: np.ndarray, factor: ScaleArg, method: str = "bicubic-aa") 
         low_size = (math.floor(hwc.shape[0] / fy + 0.5), math.floor(hwc.shape[1] / fx + 0.5))
     if min(low_size) < 1:
         raise ParameterError(
-            f"a {size_text(*image.shape[:2])} image is too small to shrink by {fy:g}"
-            + ("" if fy == fx else f"x{fx:g}")
+            f"a {size_text(*image.shape[:2])} image is too small to shrink by {fy:g}" + ("" if fy == fx else f"x{fx:g}")
         )
     low, extras = spec.function(hwc, low_size, factors)
     return like_input(low, image), unpool_extras(extras, image.ndim, hwc.shape[:2])

@@ -51,7 +51,7 @@ def model_path(family: str, scale: int) -> Path:
     return MODELS_DIR / f"{family}_x{scale}.onnx"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def model_card(family: str, scale: int) -> dict[str, Any]:
     """The JSON card of a shipped model (architecture, data, measured gain, hash)."""
     path = model_path(family, scale).with_suffix(".json")

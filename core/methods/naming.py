@@ -3,7 +3,8 @@ its defaults ("Bicubic (a=-0.5)"), the one spelling panel titles, tables and fil
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from core.common.errors import ParameterError
 from core.methods.registry import get_method

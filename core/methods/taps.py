@@ -8,7 +8,7 @@ anti-aliased filters all reduce to such tables, so one function applies them all
 from __future__ import annotations
 
 import functools
-from typing import Callable
+from collections.abc import Callable
 
 import cv2
 import numpy as np

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Callable, Iterable, Sequence, TextIO
 
 import numpy as np
 
@@ -461,7 +460,8 @@ def _export_one(
         if results_dir is not None:
             export_results(results_dir, comparison, results, overwrite=request.force, image_name=str(image_path),
                            record=written)
-        return ImageOutcome(image_path, target, metrics_rows(results, str(image_path), comparison.settings), written=tuple(written))
+        rows = metrics_rows(results, str(image_path), comparison.settings)
+        return ImageOutcome(image_path, target, rows, written=tuple(written))
     except ParameterError as exc:
         return failed(str(exc), usage=True)
     except UpscopeError as exc:
@@ -477,5 +477,3 @@ def _quiet_worker() -> None:
     import cv2
 
     cv2.setNumThreads(1)
-
-

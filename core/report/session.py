@@ -174,7 +174,10 @@ def load_session(path: str | os.PathLike) -> Session:
     if not isinstance(data, dict) or data.get("format") != SESSION_FORMAT:
         raise ImageError(f"{shown_path(path)}: not an Upscope session file (no \"format\": \"{SESSION_FORMAT}\")")
     if data.get("version") != SESSION_VERSION:
-        raise ImageError(f"{shown_path(path)}: session version {data.get('version')!r} is not supported (this Upscope reads {SESSION_VERSION})")
+        raise ImageError(
+            f"{shown_path(path)}: session version {data.get('version')!r} is not supported "
+            f"(this Upscope reads {SESSION_VERSION})"
+        )
     where = shown_path(path)
     image = data.get("image")
     if image is not None and not isinstance(image, str):
@@ -198,11 +201,14 @@ def load_session(path: str | os.PathLike) -> Session:
             raise ParameterError(f"{where}: view must be {{cx, cy, zoom}} (finite numbers) or null; got {_shown(view)}")
         for key in ("cx", "cy"):
             if not 0 <= view[key] <= largest:
-                raise ParameterError(f"{where}: view.{key} must be from 0 to {largest} (a point of the image); got {_shown(view[key])}")
+                raise ParameterError(
+                    f"{where}: view.{key} must be from 0 to {largest} (a point of the image); got {_shown(view[key])}"
+                )
         low, high = VIEW_ZOOM_RANGE
         if not low <= view["zoom"] <= high:
             raise ParameterError(
-                f"{where}: view.zoom must be from 1/{1 / low:g} to {high:g} screen pixels per image pixel; got {_shown(view['zoom'])}"
+                f"{where}: view.zoom must be from 1/{1 / low:g} to {high:g} screen pixels per image pixel; "
+                f"got {_shown(view['zoom'])}"
             )
         view = View(float(view["cx"]), float(view["cy"]), float(view["zoom"]))
     diff = data.get("difference") or {}
@@ -232,7 +238,7 @@ def _choice(item: Any, where: str) -> MethodChoice:
     elif isinstance(item, dict) and isinstance(item.get("id"), str) and isinstance(item.get("params", {}), dict):
         method_id, params = item["id"], dict(item.get("params", {}))
     else:
-        raise ParameterError(f"{where} must be a method id or {{\"id\": ..., \"params\": {{...}}}}; got {_shown(item)}")
+        raise ParameterError(f'{where} must be a method id or {{"id": ..., "params": {{...}}}}; got {_shown(item)}')
     try:
         spec = get_method(method_id)
         spec.resolve_params(params)

@@ -8,8 +8,8 @@ reference and never as best.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from core.comparison.results import MethodResult
 from core.methods.naming import method_title
@@ -118,16 +118,18 @@ class ResultTable:
 def result_table(results: Sequence[MethodResult], reference: str | None = None) -> ResultTable:
     """The table of ``results`` (in their order), with ``reference`` the method id the
     comparison measures against (None: the ground truth or no reference)."""
-    units = next((ErrorUnits.of(r.metrics, r.image.dtype) for r in results if r.metrics is not None and r.image is not None), None)
+    units = next(
+        (ErrorUnits.of(r.metrics, r.image.dtype) for r in results if r.metrics is not None and r.image is not None), None
+    )
     rows = []
     for result in results:
         is_reference = reference is not None and result.method_id == reference and not result.params
         title = method_title(result.method_id, result.params) + (" (reference)" if is_reference else "")
-        rows.append(TableRow(result.key, result.method_id, title, metric_values(result), result.reason,
-                             result.note, is_reference))
+        rows.append(
+            TableRow(result.key, result.method_id, title, metric_values(result), result.reason, result.note, is_reference)
+        )
     return ResultTable(tuple(rows), units)
 
 
 def _column(key: str) -> MetricColumn:
     return COLUMNS[COLUMN_KEYS.index(key)]
-

@@ -21,8 +21,9 @@ import os
 import signal
 import time
 from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection, wait
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 #: Signals a terminal or a service manager sends to end a job.
 STOP_SIGNALS = tuple(

@@ -4,8 +4,8 @@ label text with Pillow's bundled scalable font, and the metrics table."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 from PIL import ImageFont

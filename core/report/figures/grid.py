@@ -3,7 +3,7 @@ or a crop, magnified), with an optional row of difference maps and the metrics t
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -47,7 +47,7 @@ def reference_tile(comparison: Comparison) -> Tile:
 def comparison_figure(
     comparison: Comparison,
     results: Sequence[MethodResult],
-    options: GridOptions = GridOptions(),
+    options: GridOptions | None = None,
     *,
     title: str = "",
 ) -> np.ndarray:
@@ -62,6 +62,7 @@ def comparison_figure(
     Raises `ParameterError` when the crop lies outside the image or the figure would
     exceed ``core.limits.max_output_pixels``.
     """
+    options = options or GridOptions()
     theme = _theme(options.background)
     first = reference_tile(comparison)
     region = (options.crop or Region(0, 0, first.pixels.shape[1], first.pixels.shape[0])).within(first.pixels.shape, "crop")
@@ -168,5 +169,6 @@ def _default_title(comparison: Comparison, region: Region) -> str:
     else:
         what = f"Upscale {scale} from {_shape_text(comparison.input)}"
     full = region.x == 0 and region.y == 0 and (region.height, region.width) == tuple(comparison.output_size)
-    extent = "whole image" if full else f"view x {region.x}-{region.x + region.width - 1}, y {region.y}-{region.y + region.height - 1}"
+    last_x, last_y = region.x + region.width - 1, region.y + region.height - 1
+    extent = "whole image" if full else f"view x {region.x}-{last_x}, y {region.y}-{last_y}"
     return f"{what}; {extent}"

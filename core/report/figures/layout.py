@@ -4,8 +4,9 @@ cells, label strips), and the check that refuses a figure before any method runs
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Literal
 
 from core.common.errors import ParameterError
 from core.common.limits import limits

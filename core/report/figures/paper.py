@@ -3,7 +3,7 @@ outlined, then the magnified crops of every method with their whole-image scores
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
@@ -76,13 +76,25 @@ def paper_figure(
     draw = ImageDraw.Draw(picture)
     factor = overview_w / shape[1]
     for colour, (region, *_) in zip(REGION_COLOURS, per_region):
-        box = [ox + region.x * factor, pad + region.y * factor, ox + (region.x + region.width) * factor - 1, pad + (region.y + region.height) * factor - 1]
+        box = [
+            ox + region.x * factor,
+            pad + region.y * factor,
+            ox + (region.x + region.width) * factor - 1,
+            pad + (region.y + region.height) * factor - 1,
+        ]
         draw.rectangle(box, outline=colour, width=max(2, overview_w // 300))
     y = pad + overview_h + pad
     _text(draw, (pad, y), _paper_caption(comparison, convention), font, theme.muted, width - 2 * pad)
     y += line
     for number, ((region, m, cols, rows, cell_w, cell_h), colour) in enumerate(zip(per_region, REGION_COLOURS), start=1):
-        _text(draw, (pad, y + pad // 2), f"Region {number}: x {region.x}, y {region.y}, {region.width}x{region.height} pixels, shown x{m}", font, colour, width - 2 * pad)
+        _text(
+            draw,
+            (pad, y + pad // 2),
+            f"Region {number}: x {region.x}, y {region.y}, {region.width}x{region.height} pixels, shown x{m}",
+            font,
+            colour,
+            width - 2 * pad,
+        )
         y += line + pad
         grid_w = cols * cell_w + (cols + 1) * pad
         for index, crop in enumerate(crops):
