@@ -36,7 +36,7 @@ def comparison_settings(args: argparse.Namespace, base):  # noqa: ANN001, ANN201
     command line; None values leave ``base``'s."""
     import dataclasses
 
-    changes = {}
+    changes: dict[str, object] = {}
     if args.scale is not None:
         changes["scale"] = parse_scale_text(args.scale)
     if args.methods is not None:

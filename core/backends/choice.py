@@ -227,7 +227,7 @@ def available_backends() -> list[BackendInfo]:
 def unavailable_backends() -> dict[str, str]:
     """Backend name to the reason it cannot run here (for the viewer and ``--backend``),
     from `backend_refusal`: PyTorch is not imported to answer."""
-    reasons = {}
+    reasons: dict[str, str] = {}
     for name in BACKEND_NAMES:
         reason = SESSION.refusal(name)
         if reason is not None:

@@ -142,14 +142,16 @@ class OpenCLBackend(Backend):
         in float32, as four gathers and weighted sums, cast back on the device."""
         source = self._as_float(handle)
         c = handle.shape[2]
-        total = None
+        terms = []
         for a in range(2):
             weight_y = self._plane(rows[1][:, a], out_size, column=True, channels=c)
             for b in range(2):
                 weight_x = self._plane(cols[1][:, b], out_size, column=False, channels=c)
                 term = cv2.multiply(self._gather(source, rows[0][:, a], cols[0][:, b], out_size), weight_y)
-                term = cv2.multiply(term, weight_x)
-                total = term if total is None else cv2.add(total, term)
+                terms.append(cv2.multiply(term, weight_x))
+        total = terms[0]
+        for term in terms[1:]:
+            total = cv2.add(total, term)
         return self._cast(total, handle.dtype)
 
     def _transposed_conv(self, handle: DeviceImage, size: tuple[int, int], params: dict[str, Any]) -> DeviceImage:

@@ -140,7 +140,9 @@ class Comparison:
                 reference_result is not None and reference_result.ok
                 and reference_result.method_id == settings.reference and not reference_result.params
             )
-            other._reference_result = replace(reference_result, metrics=None) if usable else None
+            other._reference_result = (
+                replace(reference_result, metrics=None) if usable and reference_result is not None else None
+            )
         other.shave = paper_shave(self.scale) if settings.convention == "paper" else 0
         return other
 
@@ -296,11 +298,12 @@ class Comparison:
         note = None
         if spec.id == "max-unpool" and "indices" not in self._extras and "indices" not in choice.params:
             note = "No recorded maxima: each value is placed at its window's top-left ('bed of nails')."
-        base = dict(
+        base = MethodResult(
             job_id=self.job_id,
             method_id=spec.id,
             label=spec.label,
             params=dict(choice.params),
+            image=None,
             difference_of=self._settings_difference,
         )
         try:
@@ -312,11 +315,11 @@ class Comparison:
             if prefetched is not None and placed.backend is self.backend:
                 seconds += prefetched[1]
         except UpscopeError as exc:
-            return MethodResult(**base, image=None, reason=str(exc))
+            return replace(base, reason=str(exc))
         if placed.why and self.backend.name != "cpu":
             note = _join(note, f"Ran on the CPU: {placed.why}.")
-        result = MethodResult(
-            **base, image=image, seconds=seconds, note=note, backend=placed.backend.name, backend_notice=placed.notice
+        result = replace(
+            base, image=image, seconds=seconds, note=note, backend=placed.backend.name, backend_notice=placed.notice
         )
         if placed.backend.name != "cpu" and (self.settings.reference is not None or self.ground_truth is not None):
             self._residency.keep(result.key, Resident(placed.value, placed.backend))  # for `measure`, on the device

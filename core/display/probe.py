@@ -56,10 +56,10 @@ def pixel_report(
     values: dict[str, tuple[float, ...] | None] = {}
     errors: dict[str, tuple[float, ...] | None] = {}
     for name, image in images.items():
-        values[name] = pixel_values(image, y, x)
+        value = values[name] = pixel_values(image, y, x)
         same = reference is not None and image.shape == reference.shape
-        if values[name] is not None and ref is not None and same:
-            errors[name] = tuple(v - r for v, r in zip(values[name], ref))
+        if value is not None and ref is not None and same:
+            errors[name] = tuple(v - r for v, r in zip(value, ref))
         else:
             errors[name] = None
     return PixelReport(y=y, x=x, reference=ref, values=values, errors=errors)

@@ -77,7 +77,7 @@ def _over_checkerboard(colour: np.ndarray, alpha: np.ndarray, origin: tuple[int,
     peak = np.float32(data_range(alpha.dtype))
     weight = np.clip(alpha.astype(np.float32) / peak, 0.0, 1.0)
     front = colour.astype(np.float32) * np.float32(255.0 / data_range(colour.dtype))
-    back = checkerboard(*colour.shape[:2], origin=origin).astype(np.float32)
+    back = checkerboard(colour.shape[0], colour.shape[1], origin=origin).astype(np.float32)
     if front.ndim == 3:
         weight, back = weight[:, :, None], back[:, :, None]
     mixed = front * weight + back * (1.0 - weight)

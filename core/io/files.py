@@ -66,7 +66,7 @@ def open_regular_file(path: str | os.PathLike, what: str = "image file") -> tupl
         raise
 
 
-def read_regular_file(path: str | os.PathLike, what: str, max_bytes: int) -> bytes:
+def read_regular_file(path: str | os.PathLike, what: str, max_bytes: int) -> bytearray:
     """The whole of a regular file of at most ``max_bytes`` bytes (`open_regular_file`'s
     refusals, and "the file is N bytes; a <what> is at most M" for a larger one)."""
     handle, size = open_regular_file(path, what)
@@ -122,7 +122,7 @@ def _article(what: str) -> str:
 def _stat_failure(path: str | os.PathLike, exc: OSError) -> str:
     if exc.errno == errno.ENOENT:
         if os.path.islink(path):
-            return f"no such file (a symbolic link to {shown_path(os.readlink(path))}, which does not exist)"
+            return f"no such file (a symbolic link to {shown_path(os.readlink(os.fspath(path)))}, which does not exist)"
         return "no such file"
     if exc.errno == errno.ELOOP:
         return "a symbolic link loop (its links lead back to each other and never to a file)"

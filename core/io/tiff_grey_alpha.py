@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import struct
 import zlib
+from typing import Literal
 
 import numpy as np
 
@@ -43,7 +44,8 @@ def decode_grey_alpha_tiff(data: bytes | bytearray, header: ImageHeader) -> np.n
             f"{what} with compression {compression} and predictor {predictor} is not supported "
             "(Upscope reads it uncompressed or Deflate-compressed)"
         )
-    dtype = np.dtype(("f" if header.bits == 32 else "u") + str(header.bits // 8)).newbyteorder(tags.order)
+    order: Literal["<", ">"] = "<" if tags.order == "<" else ">"
+    dtype = np.dtype(("f" if header.bits == 32 else "u") + str(header.bits // 8)).newbyteorder(order)
     row_bytes = header.width * 2 * dtype.itemsize
     rows_per_strip = min(values.get("rows_per_strip", (header.height,))[0] or header.height, header.height)
     offsets, counts = values.get("offsets", ()), values.get("counts", ())

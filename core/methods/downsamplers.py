@@ -39,7 +39,7 @@ class DownsamplerSpec:
     label: str
     description: str
     integer_only: bool
-    function: Callable[[np.ndarray, tuple[int, int], tuple[int, int]], tuple[np.ndarray, dict[str, Any]]]
+    function: Callable[[np.ndarray, tuple[int, int], Factors], Shrunk]
 
 
 def _area(image: np.ndarray, size: tuple[int, int], factor: Factors) -> Shrunk:
@@ -63,6 +63,11 @@ def _nearest(image: np.ndarray, size: tuple[int, int], factor: Factors) -> Shrun
     return image.take(rows, axis=0).take(cols, axis=1), {}
 
 
+def _whole(factor: Factors) -> tuple[int, int]:
+    """The whole-number factors of a pooling downsampler (only those reach it)."""
+    return round(factor[0]), round(factor[1])
+
+
 def _windows(image: np.ndarray, factor: tuple[int, int]) -> np.ndarray:
     """``(h, w, C, fy * fx)`` view of the non-overlapping windows, row-major inside."""
     (fy, fx), (h, w, c) = factor, image.shape
@@ -71,13 +76,13 @@ def _windows(image: np.ndarray, factor: tuple[int, int]) -> np.ndarray:
 
 
 def _avg_pool(image: np.ndarray, size: tuple[int, int], factor: Factors) -> Shrunk:
-    return _windows(image, factor).mean(axis=-1, dtype=np.float64), {}
+    return _windows(image, _whole(factor)).mean(axis=-1, dtype=np.float64), {}
 
 
 def _max_pool(image: np.ndarray, size: tuple[int, int], factor: Factors) -> Shrunk:
-    windows = _windows(image, factor)
+    fy, fx = _whole(factor)
+    windows = _windows(image, (fy, fx))
     inner = windows.argmax(axis=-1)  # the first maximum in row-major order, as PyTorch
-    fy, fx = factor
     low_h, low_w = size
     rows = np.arange(low_h)[:, None, None] * fy + inner // fx
     cols = np.arange(low_w)[None, :, None] * fx + inner % fx
@@ -162,12 +167,13 @@ def downsample(image: np.ndarray, factor: ScaleArg, method: str = "bicubic-aa") 
     if spec.integer_only and not whole:
         given = fy if not is_whole(fy) else fx
         raise UnsupportedScaleError(f"{spec.label} takes whole-number factors only (x2, x3, ...), not x{given:g}")
+    factors: Factors = (fy, fx)
     if whole:
-        factors = (round(fy), round(fx))
-        hwc = crop_to_multiple(hwc, factors)
-        low_size = (hwc.shape[0] // factors[0], hwc.shape[1] // factors[1])
+        steps = (round(fy), round(fx))
+        factors = steps
+        hwc = crop_to_multiple(hwc, steps)
+        low_size = (hwc.shape[0] // steps[0], hwc.shape[1] // steps[1])
     else:
-        factors = (fy, fx)
         low_size = (math.floor(hwc.shape[0] / fy + 0.5), math.floor(hwc.shape[1] / fx + 0.5))
     if min(low_size) < 1:
         raise ParameterError(

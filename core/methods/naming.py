@@ -32,8 +32,8 @@ def changed_params_text(method_id: str, params: Mapping[str, Any]) -> str:
     try:
         spec_params = [p for p in get_method(method_id).params if p.user]
     except ParameterError:
-        parts = (f"{name}={param_value_text(value)}" for name, value in params.items() if param_value_text(value) is not None)
-        return ", ".join(parts)
+        listed = (f"{name}={param_value_text(value)}" for name, value in params.items() if param_value_text(value) is not None)
+        return ", ".join(listed)
     parts = []
     for param in spec_params:
         if param.name not in params:

@@ -144,11 +144,12 @@ def _apply_axis(image: np.ndarray, taps: Taps, axis: int) -> np.ndarray:
     weight = weight.astype(np.float32)
     shape = [1, 1, 1]
     shape[axis] = -1
-    out = None
-    for t in range(index.shape[1]):
+    out = image.take(index[:, 0], axis=axis).astype(np.float32, copy=False)
+    np.multiply(out, weight[:, 0].reshape(shape), out=out)
+    for t in range(1, index.shape[1]):
         term = image.take(index[:, t], axis=axis).astype(np.float32, copy=False)
         np.multiply(term, weight[:, t].reshape(shape), out=term)
-        out = term if out is None else np.add(out, term, out=out)
+        np.add(out, term, out=out)
     return out
 
 

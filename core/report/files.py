@@ -146,8 +146,9 @@ def export_results(
         written.append(save_image(folder / _image_name(stem, result.image, image_format), result.image, overwrite=overwrite))
         if diff_kind is not None and reference is not None and reference.shape == result.image.shape:
             values = comparison.difference(result, kind=diff_kind)
-            shown = colorize_difference(values, diff_kind, result.image.dtype, gain=diff_gain)
-            written.append(save_image(folder / f"{stem}-diff.png", shown.rgb, overwrite=overwrite))
+            if values is not None:
+                shown = colorize_difference(values, diff_kind, result.image.dtype, gain=diff_gain)
+                written.append(save_image(folder / f"{stem}-diff.png", shown.rgb, overwrite=overwrite))
     rows = metrics_rows(results, image_name, comparison.settings)
     written.append(write_text(folder / "metrics.csv", metrics_csv(rows), overwrite=overwrite))
     written.append(write_text(folder / "metrics.json", metrics_json(rows), overwrite=overwrite))

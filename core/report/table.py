@@ -100,8 +100,8 @@ class ResultTable:
         """The keys of the rows holding the best value of column ``key`` (every tie),
         when at least two rows have one; the reference's row never counts."""
         column = _column(key)
-        scored = [(row.values[key], row.key) for row in self.rows
-                  if row.values[key] is not None and not (row.is_reference and key != "time_ms")]
+        scored = [(value, row.key) for row in self.rows
+                  if (value := row.values[key]) is not None and not (row.is_reference and key != "time_ms")]
         if len(scored) < 2:
             return frozenset()
         target = max(v for v, _ in scored) if column.higher_is_better else min(v for v, _ in scored)

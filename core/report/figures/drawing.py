@@ -145,4 +145,7 @@ def _shape_text(image: np.ndarray) -> str:
 @functools.lru_cache(maxsize=8)
 def _font(size: int) -> ImageFont.FreeTypeFont:
     """Pillow's bundled scalable font at ``size`` pixels (the same on every machine)."""
-    return ImageFont.load_default(size=size)
+    font = ImageFont.load_default(size=size)
+    if not isinstance(font, ImageFont.FreeTypeFont):  # Pillow before 10.1 had a bitmap font only
+        raise RuntimeError("Upscope needs Pillow 10.1 or newer (a scalable bundled font)")
+    return font

@@ -129,10 +129,10 @@ def _coloured_difference(
     """The coloured difference of ``region`` only (a pixel's colour depends on that
     pixel alone), so a crop of a large image costs the crop's memory."""
     values = comparison.difference(result, kind=options.diff_kind, crop=region)
-    if values is None:
+    if values is None or result.image is None:
         return None
-    dtype = result.image.dtype if result.image is not None else np.uint8
-    return colorize_difference(values, options.diff_kind, dtype, gain=options.diff_gain, colormap=options.diff_colormap)
+    return colorize_difference(values, options.diff_kind, result.image.dtype, gain=options.diff_gain,
+                               colormap=options.diff_colormap)
 
 
 def _colour_bar(draw, layout: GridLayout, comparison: Comparison, options: GridOptions, diffs, font, theme: Theme) -> None:  # noqa: ANN001
@@ -145,7 +145,7 @@ def _colour_bar(draw, layout: GridLayout, comparison: Comparison, options: GridO
     line = line_height(options.font_size)
     bar_h = max(layout.tile_height - line, 16)
     bar_w = max(12, min(28, layout.cell_width // 10))
-    lut = colormap_lut(shown.colormap)  # type: ignore[arg-type]
+    lut = colormap_lut(shown.colormap)
     top = y + line // 2
     for row in range(bar_h):
         colour = tuple(int(c) for c in lut[round(255 * (1 - row / max(bar_h - 1, 1)))])

@@ -13,6 +13,7 @@ from core.common.limits import limits
 from core.common.region import Region
 from core.common.vocabulary import DiffKind
 from core.comparison.comparison import Comparison
+from core.display.colour import ColormapName
 
 Background = Literal["light", "dark"]
 
@@ -86,7 +87,7 @@ class GridOptions:
     background: Background = "light"
     diff_kind: DiffKind = "abs"
     diff_gain: float = 1.0
-    diff_colormap: str | None = None
+    diff_colormap: ColormapName | None = None
     font_size: int = 15
 
 
