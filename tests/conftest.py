@@ -66,12 +66,12 @@ def seeded_image(seed: int, shape: tuple[int, int, int | None], dtype) -> np.nda
 
 
 def tolerance(dtype) -> float:
-    """METHODS.md: 1 LSB for integers, 1e-4 of the data range for float32 (range 1.5 here)."""
+    """docs/METHODS.md#tolerances: 1 LSB for integers, 1e-4 of the data range for float32 (range 1.5 here)."""
     return 1.0 if np.dtype(dtype).kind == "u" else 1.5e-4
 
 
 def round_like(reference: np.ndarray, dtype) -> np.ndarray:
-    """A float64 reference rounded and clipped the way METHODS.md rounds integer results."""
+    """A float64 reference rounded and clipped the way docs/METHODS.md rounds integer results."""
     dtype = np.dtype(dtype)
     if dtype.kind == "u":
         return np.clip(np.rint(reference), 0, np.iinfo(dtype).max)

@@ -92,7 +92,7 @@ def test_nearest_takes_the_floor_source_pixel_at_a_tie_both_kernels_round_wrong(
     # kernel and PyTorch's F.interpolate both computed it one pixel low (6), found by hypothesis.
     backend = backend_or_skip(name)
     image = _image(0, (11, 14, 3), np.uint8)
-    source_columns = np.arange(46) * 14 // 46  # METHODS.md: floor(dst * in / out)
+    source_columns = np.arange(46) * 14 // 46  # docs/METHODS.md#nearest: floor(dst * in / out)
     assert np.array_equal(_on(backend, image, "nearest", (11, 46)), image[:, source_columns])
 
 

@@ -54,7 +54,7 @@ PHOTOS = ["astronaut", "coffee", "chelsea", "rocket"]
 def test_bicubic_aa_agrees_with_pillow_on_photographs(photo, factor):
     """Pillow's uint8 path rounds and clips to uint8 between its horizontal and vertical
     passes. With that one step added, our filter reproduces Pillow within 1 LSB; without
-    it, all but a few pixels beside clipped highlights are within METHODS.md's 2 LSB."""
+    it, all but a few pixels beside clipped highlights are within 2 LSB (docs/METHODS.md#degrade)."""
     import skimage.data
     from PIL import Image
 

@@ -1,6 +1,6 @@
-"""Every method against PyTorch on the CPU, within METHODS.md's tolerances.
+"""Every method against PyTorch on the CPU, within docs/METHODS.md's tolerances.
 
-PyTorch runs in float64; integer references are rounded and clipped as METHODS.md says.
+PyTorch runs in float64; integer references are rounded and clipped as docs/METHODS.md says.
 (PyTorch's native uint8 bicubic clips between passes and is deliberately not used.)
 """
 
@@ -49,7 +49,7 @@ def test_interpolation_matches_torch(method, dtype, shape, sy, sx, seed):
 
 
 def _exact_source(method: str, n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray]:
-    """METHODS.md's nearest mappings in exact rational arithmetic, and where they tie."""
+    """docs/METHODS.md's nearest mappings in exact rational arithmetic, and where they tie."""
     d = np.arange(n_out)
     if method == "nearest":
         num, den = d * n_in, n_out
@@ -63,7 +63,7 @@ def _exact_source(method: str, n_in: int, n_out: int) -> tuple[np.ndarray, np.nd
 @given(n_in=st.integers(1, 80), n_out=st.integers(1, 300))
 def test_nearest_indices_match_torch_except_its_rounding_at_exact_ties(method, torch_dtype, n_in, n_out):
     """PyTorch computes in/out in floating point; where (dst [+ 0.5]) * in/out is exactly
-    an integer it may round just below and pick the pixel before. METHODS.md's formula is
+    an integer it may round just below and pick the pixel before. docs/METHODS.md's formula is
     exact, so that is the one place the two may differ, and only by that one pixel."""
     ramp = np.arange(n_in, dtype=np.float32)[None, :]
     ours = core.upsample(ramp, method, size=(1, n_out))[0].astype(np.int64)

@@ -105,7 +105,7 @@ def parse_scale(scale: Any, name: str = "scale") -> tuple[float, float]:
 
 
 def scaled_size(in_size: tuple[int, int], scale: tuple[float, float]) -> tuple[int, int]:
-    """``floor(in * s + 0.5)`` per axis, as METHODS.md defines the output size."""
+    """``floor(in * s + 0.5)`` per axis, as docs/METHODS.md#images defines the output size."""
     return tuple(int(math.floor(n * s + 0.5)) for n, s in zip(in_size, scale))  # type: ignore[return-value]
 
 
@@ -159,7 +159,7 @@ def size_text(height: int, width: int) -> str:
 
 
 def data_range(dtype: np.dtype) -> float:
-    """Peak value R of METHODS.md: 255 for uint8, 65535 for uint16, 1.0 for float."""
+    """Peak value R of docs/METHODS.md#metrics: 255 for uint8, 65535 for uint16, 1.0 for float."""
     dtype = np.dtype(dtype)
     if dtype == np.uint8:
         return 255.0

@@ -17,7 +17,7 @@ def source_pixel(
 ) -> tuple[int, int]:
     """The input pixel whose area holds the centre of output pixel ``(y, x)``.
 
-    Uses the half-pixel mapping of every method in METHODS.md:
+    Uses the half-pixel mapping of every method (docs/METHODS.md#images):
     ``src = floor((dst + 0.5) * in / out)``, clipped to the input.
     """
     sy = min(int(math.floor((y + 0.5) * input_size[0] / output_size[0])), input_size[0] - 1)

@@ -1,7 +1,7 @@
 """Classic interpolation: nearest, bilinear (three ways), bicubic, Lanczos, area.
 
 Every function takes an ``(H, W, C)`` array and the output size ``(h, w)`` and maps
-destination to source by the size ratio ``in / out`` (see METHODS.md).
+destination to source by the size ratio ``in / out`` (see docs/METHODS.md#images).
 """
 
 from __future__ import annotations

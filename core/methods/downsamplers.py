@@ -108,7 +108,7 @@ _DOWNSAMPLERS = {
 
 
 def list_downsamplers() -> list[DownsamplerSpec]:
-    """Every downsampler, in the order of METHODS.md."""
+    """Every downsampler, in the order of docs/METHODS.md#degrade."""
     return list(_DOWNSAMPLERS.values())
 
 

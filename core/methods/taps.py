@@ -161,7 +161,7 @@ def gather(image: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
 @functools.lru_cache(maxsize=512)
 def opencv_is_exact(n_in: int, n_out: int, flag: int) -> bool:
     """Whether ``cv2.resize`` with ``flag`` maps ``n_in`` to ``n_out`` pixels exactly as
-    METHODS.md defines it (nearest, nearest-exact or area).
+    docs/METHODS.md defines it (nearest, nearest-exact or area).
 
     OpenCV finds its source coordinates in floating point and, for some size pairs, lands
     on the wrong side of an exact tie. Rather than model its arithmetic, this asks it:
@@ -190,7 +190,8 @@ _NEAREST_INDEX = {cv2.INTER_NEAREST: nearest_index, cv2.INTER_NEAREST_EXACT: nea
 
 
 def resize_nearest(image: np.ndarray, size: tuple[int, int], flag: int) -> np.ndarray:
-    """Nearest-neighbour resize of ``(H, W, C)`` to ``(h, w)`` with METHODS.md's exact mapping.
+    """Nearest-neighbour resize of ``(H, W, C)`` to ``(h, w)`` with the exact mapping of
+    docs/METHODS.md#nearest.
 
     ``flag`` is ``cv2.INTER_NEAREST`` (``src = floor(dst * in/out)``) or
     ``cv2.INTER_NEAREST_EXACT`` (pixel centres). OpenCV runs it where its mapping is exact
