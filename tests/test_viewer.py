@@ -12,8 +12,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 import core
 from gui import MainWindow
-from gui._comparison_grid import REFERENCE_KEY, choose_columns
-from gui._settings_panel import DEFAULT_METHODS
+from gui.canvas import REFERENCE_KEY, choose_columns
+from gui.docks import DEFAULT_METHODS
 
 TIMEOUT_MS = 30_000
 #: The methods ticked on first launch, in panel (registry) order.
@@ -316,7 +316,7 @@ def test_second_drop_during_a_comparison_shows_only_the_second(qtbot, window: Ma
 def test_line_profile_plots_the_pixels_along_the_line(qtbot, window: MainWindow, tmp_path: Path) -> None:
     image = photo(10, 64)
     finish(qtbot, window, lambda: drop(window, [image_file(tmp_path, "p.png", image)]))
-    window.line_action.setChecked(True)
+    window.actions.line_tool.setChecked(True)
     panel = window.grid.panel("lanczos4")
     start, end = screen_point(panel, 3.5, 30.5), screen_point(panel, 60.5, 30.5)
     qtbot.mousePress(panel.view.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=start)
@@ -369,7 +369,7 @@ def test_settings_and_recent_files_persist(qtbot, tmp_path: Path) -> None:
     assert (settings.mode, settings.scale, settings.convention) == ("upscale", (3.0, 2.0), "paper")
     assert dict(next(m for m in settings.methods if m.id == "bicubic").params) == {"a": -0.5}
     assert second.recent_files() == ["/somewhere/a.png"]
-    assert [a.text() for a in second.recent_menu.actions()] == ["/somewhere/a.png"]
+    assert [a.text() for a in second.actions.recent_menu.actions()] == ["/somewhere/a.png"]
     second.close()
 
 
@@ -585,8 +585,8 @@ def test_map_kind_and_gain_changed_while_a_result_is_measured_apply_to_every_pan
     made, go = threading.Event(), threading.Event()
     original = runner_module.make_difference
 
-    def held(result_image, reference, options):  # noqa: ANN001, ANN202
-        payload = original(result_image, reference, options)
+    def held(comparison, result, options):  # noqa: ANN001, ANN202
+        payload = original(comparison, result, options)
         if not made.is_set():
             made.set()
             go.wait(20)

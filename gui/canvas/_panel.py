@@ -7,7 +7,7 @@ hover in image coordinates, and `ComparisonGrid` tells every panel what to show.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
@@ -15,10 +15,12 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 import core
 
-from ._elided_text import PanelTitle
-from ._help import PANEL_TOOLTIP
 from ._pixel_items import PixelImageItem, PixelOverlayItem
+from ._titles import PanelTitle
 from ._view_state import ZOOM_STEP
+
+#: What a double-click on a panel does, said under its title's tooltip.
+PANEL_TOOLTIP = "Double-click to show this panel alone; double-click again to bring back the grid."
 
 
 class PanelViewBox(pg.ViewBox):
