@@ -630,6 +630,51 @@ def test_maps_turned_on_while_a_comparison_runs_fill_every_panel(qtbot, window: 
         assert window.grid.panel(key).status_text() is None
 
 
+def test_a_gain_change_recolours_the_maps_held_without_computing_any_difference(
+    qtbot, window: MainWindow, tmp_path: Path, monkeypatch
+) -> None:
+    import core.comparison.comparison as comparison_module
+
+    image = photo(45, 64, channels=None)
+    set_maps(window, "signed", 1)
+    drop(window, [image_file(tmp_path, "grey.png", image)])
+    qtbot.waitUntil(lambda: window.comparison_complete and len(window.diffs) == len(SHOWN), timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=TIMEOUT_MS)
+    assert_every_panel_shows(window, image, "signed", 1)
+    held = {key: window.diffs[key].values for key in SHOWN}
+    calls: list[str] = []
+    cpu_difference, comparison_difference = comparison_module.difference, core.Comparison.difference
+
+    def counting_cpu(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        calls.append("core difference")
+        return cpu_difference(*args, **kwargs)
+
+    def counting_comparison(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        calls.append("Comparison.difference")
+        return comparison_difference(self, *args, **kwargs)
+
+    monkeypatch.setattr(comparison_module, "difference", counting_cpu)
+    monkeypatch.setattr(core.Comparison, "difference", counting_comparison)
+
+    # Another gain: the values held are coloured again, and no difference is computed.
+    window.settings_panel.gain.setCurrentIndex(window.settings_panel.gain.findData(16))
+    wanted = {key: core.colorize_difference(held[key], "signed", image.dtype, gain=16).rgb for key in SHOWN}
+    qtbot.waitUntil(lambda: all(np.array_equal(window.grid.panel(k).shown_array, wanted[k]) for k in SHOWN),
+                    timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=TIMEOUT_MS)
+    assert calls == []
+    assert_every_panel_shows(window, image, "signed", 16)
+    assert window.colour_bar.levels() == pytest.approx((-255 / 16, 255 / 16))
+
+    # Another kind is another map: computed, once per method.
+    set_maps(window, "abs", 16)
+    qtbot.waitUntil(lambda: len(window.diffs) == len(SHOWN), timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=TIMEOUT_MS)
+    assert sorted(set(calls)) == ["Comparison.difference", "core difference"]
+    assert calls.count("Comparison.difference") >= len(SHOWN)
+    assert_every_panel_shows(window, image, "abs", 16)
+
+
 def test_a_failure_while_comparing_names_the_image_it_was_about(qtbot, window: MainWindow, tmp_path: Path, monkeypatch) -> None:
     first = image_file(tmp_path, "a.png", photo(42))
     finish(qtbot, window, lambda: drop(window, [first]))
