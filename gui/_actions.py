@@ -50,6 +50,19 @@ def make_action(
     return action
 
 
+def _one_at_a_time(*actions: QtGui.QAction) -> None:
+    """Checking one of ``actions`` unchecks the others."""
+    for action in actions:
+        others = [other for other in actions if other is not action]
+
+        def uncheck_others(on: bool, others: list[QtGui.QAction] = others) -> None:
+            if on:
+                for other in others:
+                    other.setChecked(False)
+
+        action.toggled.connect(uncheck_others)
+
+
 class WindowActions:
     """The window's actions, by what they do, and its menus and toolbar."""
 
@@ -89,8 +102,7 @@ class WindowActions:
         self.clear_line = make_action(window, "Clear profile line", lambda: grid.set_line(None, None))
         self.region_tool = make_action(window, "Mark &regions (paper figure)", grid.set_region_mode, ["R"], checkable=True)
         self.clear_regions = make_action(window, "Clear regions", lambda: grid.set_regions([]))
-        self.line_tool.toggled.connect(lambda on: on and self.region_tool.setChecked(False))
-        self.region_tool.toggled.connect(lambda on: on and self.line_tool.setChecked(False))
+        _one_at_a_time(self.line_tool, self.region_tool)
 
         # Difference maps, the same switch as the settings' checkbox.
         self.difference_maps = make_action(window, "&Difference maps", panel.set_maps_shown, ["D"], checkable=True)

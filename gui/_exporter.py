@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from PySide6 import QtCore, QtWidgets
@@ -22,6 +22,11 @@ from .docks import CONVENTION_TEXT
 if TYPE_CHECKING:
     from ._main_window import MainWindow
 
+#: A figure's background and the image format of result files, as `core` takes them.
+Background = Literal["light", "dark"]
+ImageFormat = Literal["png", "tif"]
+#: What a saved session says when it has no image file to reopen.
+NO_IMAGE_FILE_NOTE = " It has no image file (a chart or a pasted image), so it reopens the settings only."
 #: The convention papers report their numbers in, which the paper figure offers first.
 PAPER: core.Convention = "paper"
 
@@ -33,13 +38,15 @@ class ComparisonExportChoice:
     current_view: bool = False
     include_diff: bool = False
     include_metrics: bool = False
-    background: str = "light"
+    background: Background = "light"
 
 
 class ComparisonExportDialog(QtWidgets.QDialog):
     """Options of File > Export comparison PNG."""
 
-    def __init__(self, parent: QtWidgets.QWidget | None = None, choice: ComparisonExportChoice = ComparisonExportChoice()) -> None:
+    def __init__(
+        self, parent: QtWidgets.QWidget | None = None, choice: ComparisonExportChoice = ComparisonExportChoice()
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export comparison PNG")
         self.whole = QtWidgets.QRadioButton("Whole image (every pixel)")
@@ -53,7 +60,9 @@ class ComparisonExportDialog(QtWidgets.QDialog):
         self.background.addItem("Light background", "light")
         self.background.addItem("Dark background", "dark")
         self.background.setCurrentIndex(self.background.findData(choice.background))
-        buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Ok | QtWidgets.QDialogButtonBox.StandardButton.Cancel)
+        buttons = QtWidgets.QDialogButtonBox(
+            QtWidgets.QDialogButtonBox.StandardButton.Ok | QtWidgets.QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QtWidgets.QVBoxLayout(self)
@@ -61,13 +70,15 @@ class ComparisonExportDialog(QtWidgets.QDialog):
             layout.addWidget(widget)
 
     def choice(self) -> ComparisonExportChoice:
-        return ComparisonExportChoice(self.view.isChecked(), self.diff.isChecked(), self.metrics.isChecked(), self.background.currentData())
+        return ComparisonExportChoice(
+            self.view.isChecked(), self.diff.isChecked(), self.metrics.isChecked(), self.background.currentData()
+        )
 
 
 class ResultsExportDialog(QtWidgets.QDialog):
     """Options of File > Export results: the folder and the image format."""
 
-    def __init__(self, parent: QtWidgets.QWidget | None, folder: str, image_format: str = "png") -> None:
+    def __init__(self, parent: QtWidgets.QWidget | None, folder: str, image_format: ImageFormat = "png") -> None:
         super().__init__(parent)
         self.setWindowTitle("Export results, maps and metrics")
         self.folder_edit = QtWidgets.QLineEdit(folder)
@@ -110,7 +121,7 @@ class ResultsExportDialog(QtWidgets.QDialog):
     def folder(self) -> str:
         return self.folder_edit.text().strip()
 
-    def image_format(self) -> str:
+    def image_format(self) -> ImageFormat:
         return self.format.currentData()
 
     def accept(self) -> None:
@@ -134,7 +145,7 @@ class Exporter(QtCore.QObject):
         self.window = window
         self.shown = window.shown
         self.choice = ComparisonExportChoice()
-        self.results_format = "png"
+        self.results_format: ImageFormat = "png"
         # Exports running: task id to (success sentence from the task's value, target).
         self._pending: dict[int, tuple[Callable[[Any], str], str]] = {}
         window.runner.task_done.connect(self._on_done)
@@ -170,7 +181,9 @@ class Exporter(QtCore.QObject):
         if not accepted:
             return
         self.choice = dialog.choice()
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self.window, "Export comparison PNG", self._suggest("comparison.png"), "PNG image (*.png)")
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(
+            self.window, "Export comparison PNG", self._suggest("comparison.png"), "PNG image (*.png)"
+        )
         self.window.grid.setFocus()
         if path:
             self.export_comparison(_with_suffix(path, ".png"), self.choice)
@@ -222,12 +235,16 @@ class Exporter(QtCore.QObject):
         self.window.grid.setFocus()
         if not ok:
             return
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self.window, "Export paper figure", self._suggest("paper-figure.png"), "PNG image (*.png)")
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(
+            self.window, "Export paper figure", self._suggest("paper-figure.png"), "PNG image (*.png)"
+        )
         self.window.grid.setFocus()
         if path:
             self.export_paper(_with_suffix(path, ".png"), convention, self.choice.background)
 
-    def export_paper(self, path: str | Path, convention: core.Convention = PAPER, background: str = "light") -> int | None:
+    def export_paper(
+        self, path: str | Path, convention: core.Convention = PAPER, background: Background = "light"
+    ) -> int | None:
         """Write the paper figure of the marked regions to ``path`` in the background."""
         ready = self._ready()
         if ready is None:
@@ -262,7 +279,7 @@ class Exporter(QtCore.QObject):
         stem = Path(image).stem if image and Path(image).is_file() else "comparison"
         return str(base / f"{stem}-results")
 
-    def export_results(self, folder: str | Path, image_format: str = "png") -> int | None:
+    def export_results(self, folder: str | Path, image_format: ImageFormat = "png") -> int | None:
         """Each result (lossless, 16-bit kept), each difference map, metrics CSV and
         JSON, into ``folder``; existing files there are replaced."""
         ready = self._ready()
@@ -302,7 +319,9 @@ class Exporter(QtCore.QObject):
         )
 
     def save_session_dialog(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self.window, "Save session", self._suggest("session.upscope.json"), "Upscope session (*.json)")
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(
+            self.window, "Save session", self._suggest("session.upscope.json"), "Upscope session (*.json)"
+        )
         self.window.grid.setFocus()
         if path:
             self.save_session(_with_suffix(path, ".json"))
@@ -314,7 +333,7 @@ class Exporter(QtCore.QObject):
         except core.UpscopeError as exc:
             self.failed.emit(str(exc))
             return False
-        note = "" if session.image is not None else " It has no image file (a chart or a pasted image), so it reopens the settings only."
+        note = "" if session.image is not None else NO_IMAGE_FILE_NOTE
         self.finished.emit(f"Saved the session to {path}.{note}")
         return True
 

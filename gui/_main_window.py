@@ -95,6 +95,7 @@ class MainWindow(QtWidgets.QMainWindow):
         layout.addWidget(self.grid, 1)
         layout.addWidget(self.colour_bar_view)
         self.setCentralWidget(central)
+        self._central = central
 
         self.settings_panel = SettingsPanel()
         self.image_list = ImageList()
@@ -129,7 +130,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._recompute_timer.setInterval(RECOMPUTE_DELAY_MS)
         self._recompute_timer.timeout.connect(self.recompute)
         self.exporter = Exporter(self)
-        self.actions = WindowActions(self)
+        self.commands = WindowActions(self)
         self._connect()
         self._restore()
 
@@ -238,7 +239,8 @@ class MainWindow(QtWidgets.QMainWindow):
                 refused = _values_not_taken(data, panel.to_dict())
                 if refused:
                     named = ", ".join(f"{key} {data[key]!r}"[:80] for key in refused)
-                    problem = f"{named} cannot be used; {'its default is' if len(refused) == 1 else 'their defaults are'} used instead"
+                    defaults_are = "its default is" if len(refused) == 1 else "their defaults are"
+                    problem = f"{named} cannot be used; {defaults_are} used instead"
                     panel.from_dict({**data, **{key: defaults[key] for key in refused}})
             except Exception as exc:  # whatever is in the file, the window must open
                 log.warning("saved settings refused: %s", exc)
@@ -291,7 +293,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._show_recent()
 
     def _show_recent(self) -> None:
-        self.actions.show_recent(self.recent_files(), self.open_paths)
+        self.commands.show_recent(self.recent_files(), self.open_paths)
 
     def showEvent(self, event: QtGui.QShowEvent) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
@@ -332,7 +334,7 @@ class MainWindow(QtWidgets.QMainWindow):
         """When the window is made smaller, the docks give way too: Qt would shrink only
         the grid, down to nothing. The side dock areas shrink to leave the grid at least
         45% of the width, the bottom area to leave it half the height."""
-        central = self.centralWidget()
+        central = self._central
         width, height = self.width(), self.height()
         area = QtCore.Qt.DockWidgetArea
 
@@ -353,7 +355,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.resizeDocks(bottoms, [max(80, int(d.height() - excess / len(bottoms))) for d in bottoms],
                              QtCore.Qt.Orientation.Vertical)
 
-    def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt override)
         """Save the settings, cancel the comparison and wait briefly for the workers (an
         export being written is finished); the window is hidden meanwhile."""
         self.save_state()
@@ -464,11 +466,11 @@ class MainWindow(QtWidgets.QMainWindow):
     def _list_label(key: str, name: str) -> str:
         return name if key.startswith(("chart:", "pasted:")) else Path(name).name
 
-    def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:  # noqa: N802
+    def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:  # noqa: N802 (Qt override)
         if event.mimeData().hasUrls() or event.mimeData().hasImage():
             event.acceptProposedAction()
 
-    def dropEvent(self, event: QtGui.QDropEvent) -> None:  # noqa: N802
+    def dropEvent(self, event: QtGui.QDropEvent) -> None:  # noqa: N802 (Qt override)
         data = event.mimeData()
         urls = [url for url in data.urls()]
         local = [url.toLocalFile() for url in urls if url.isLocalFile()]
@@ -528,10 +530,12 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def max_input_pixels(self) -> int:
         """The largest image (in pixels) the window opens: File > Largest image to open."""
+        default = core.limits.max_input_pixels // 1_000_000
+        saved = self.store.value("max_input_megapixels", default)
         try:
-            value = int(self.store.value("max_input_megapixels", core.limits.max_input_pixels // 1_000_000))
-        except (TypeError, ValueError):
-            value = core.limits.max_input_pixels // 1_000_000
+            value = int(saved) if isinstance(saved, (int, float, str)) else default
+        except ValueError:
+            value = default
         return max(value, 1) * 1_000_000
 
     def limit_dialog(self) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+
 class MessageBar(QtWidgets.QFrame):
     """A dismissable line at the top of the window for errors and notes.
 

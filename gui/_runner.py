@@ -375,7 +375,7 @@ class ComparisonRunner(QtCore.QObject):
         for choice in job.comparison.choices:
             result = reused.get(choice.id)
             if result is None:
-                self._submit(lambda c=choice: self._run_method(job.job_id, job.comparison, cancel, c), what=name)
+                self._submit(functools.partial(self._run_method, job.job_id, job.comparison, cancel, choice), what=name)
                 continue
             display = displays.get(result.method_id)
             if not remeasure or not result.ok:
@@ -384,7 +384,7 @@ class ComparisonRunner(QtCore.QObject):
                 continue
             unmeasured = replace(result, job_id=job.job_id, metrics=None)
             self._on_result(ResultPayload(job.job_id, unmeasured, display, None, measured=False))
-            self._submit(lambda r=unmeasured, d=display: self._measure(job.job_id, job.comparison, cancel, r, d), what=name)
+            self._submit(functools.partial(self._measure, job.job_id, job.comparison, cancel, unmeasured, display), what=name)
 
     @_on_main_thread
     def _on_result(self, payload: ResultPayload) -> None:

@@ -8,7 +8,7 @@ tests read it. Main thread only (it holds no lock).
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -169,10 +169,11 @@ class ShownComparison:
 
     def shown_images(self) -> dict[str, np.ndarray]:
         """Each method's result that ran, in panel order."""
-        if self.job is None:
-            return {}
-        return {c.id: self.results[c.id].image for c in self.job.comparison.choices
-                if c.id in self.results and self.results[c.id].ok}
+        images: dict[str, np.ndarray] = {}
+        for result in self.results_in_order():
+            if result.image is not None:
+                images[result.method_id] = result.image
+        return images
 
     def results_in_order(self) -> list[MethodResult]:
         """The results of the job on screen, in panel order."""
@@ -198,7 +199,10 @@ class ShownComparison:
         if job is None or not self.comparison_complete or self.image is not job.comparison.original:
             return None
         old = job.comparison.settings
-        if (old.mode, old.scale, old.downsampler, old.backend) != (settings.mode, settings.scale, settings.downsampler, settings.backend):
+        def inputs(s: core.ComparisonSettings) -> tuple[object, ...]:
+            return s.mode, s.scale, s.downsampler, s.backend
+
+        if inputs(old) != inputs(settings):
             return None
         before = {c.id: dict(c.params) for c in old.method_choices()}
         kept = [c.id for c in settings.method_choices() if c.id in before and before[c.id] == dict(c.params)]
@@ -260,6 +264,3 @@ class ShownComparison:
     def maps_wanted(self) -> bool:
         """Whether maps are shown and the comparison on screen has a reference to make them."""
         return self.diff_options is not None and self.job is not None and self.job.comparison.reference is not None
-
-    def results_for_maps(self) -> Sequence[MethodResult]:
-        return list(self.results.values())

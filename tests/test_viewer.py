@@ -316,7 +316,7 @@ def test_second_drop_during_a_comparison_shows_only_the_second(qtbot, window: Ma
 def test_line_profile_plots_the_pixels_along_the_line(qtbot, window: MainWindow, tmp_path: Path) -> None:
     image = photo(10, 64)
     finish(qtbot, window, lambda: drop(window, [image_file(tmp_path, "p.png", image)]))
-    window.actions.line_tool.setChecked(True)
+    window.commands.line_tool.setChecked(True)
     panel = window.grid.panel("lanczos4")
     start, end = screen_point(panel, 3.5, 30.5), screen_point(panel, 60.5, 30.5)
     qtbot.mousePress(panel.view.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=start)
@@ -369,7 +369,7 @@ def test_settings_and_recent_files_persist(qtbot, tmp_path: Path) -> None:
     assert (settings.mode, settings.scale, settings.convention) == ("upscale", (3.0, 2.0), "paper")
     assert dict(next(m for m in settings.methods if m.id == "bicubic").params) == {"a": -0.5}
     assert second.recent_files() == ["/somewhere/a.png"]
-    assert [a.text() for a in second.actions.recent_menu.actions()] == ["/somewhere/a.png"]
+    assert [a.text() for a in second.commands.recent_menu.actions()] == ["/somewhere/a.png"]
     second.close()
 
 

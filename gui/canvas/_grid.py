@@ -91,10 +91,9 @@ class ComparisonGrid(QtWidgets.QWidget):
         order = [key for key, _ in entries]
         for key, label in entries:
             colour = QtGui.QColor("#ffffff") if key == REFERENCE_KEY else method_colour(key)
-            panel = self.panels.get(key)
-            if panel is None:
-                panel = self._new_panel(key, label)
-                self.panels[key] = panel
+            if key not in self.panels:
+                self.panels[key] = self._new_panel(key, label)
+            panel = self.panels[key]
             panel.colour = colour
             panel.set_title(label)
             panel.set_image(None, None)
@@ -189,7 +188,7 @@ class ComparisonGrid(QtWidgets.QWidget):
     def sizeHint(self) -> QtCore.QSize:  # noqa: N802 (Qt override)
         return QtCore.QSize(800, 600)
 
-    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
         self._relayout()
 

@@ -69,14 +69,14 @@ class MetricsTable(QtWidgets.QTableWidget):
         self._results: dict[str, MethodResult] = {}
         self._order: list[str] = []
         self.reference: str | None = None
-        self.model: core.ResultTable = core.result_table([])
+        self.shown_table: core.ResultTable = core.result_table([])
         self._show()
         self.cellClicked.connect(self._on_cell_clicked)
 
     @property
     def units(self) -> core.ErrorUnits | None:
         """The units of the error columns (None until a result is measured)."""
-        return self.model.units
+        return self.shown_table.units
 
     def clear_results(self, order: Sequence[str] = (), reference: str | None = None) -> None:
         """Empty the table for a new comparison whose methods are ``order`` (rows keep
@@ -100,7 +100,7 @@ class MetricsTable(QtWidgets.QTableWidget):
     def _show(self) -> None:
         """Show the model of the results held (`core.result_table`), sorted as the user
         chose."""
-        self.model = table = core.result_table(self._in_order(), self.reference)
+        self.shown_table = table = core.result_table(self._in_order(), self.reference)
         sorting = self.isSortingEnabled()
         self.setSortingEnabled(False)
         self._show_headers(table)
@@ -157,17 +157,27 @@ class MetricsTable(QtWidgets.QTableWidget):
         except core.UpscopeError:
             return rich_tooltip(result.label)
 
+    def _cell(self, row: int, column: int) -> QtWidgets.QTableWidgetItem:
+        item = self.item(row, column)
+        if item is None:  # every cell is filled by `_show`
+            raise LookupError(f"no cell at row {row}, column {column}")
+        return item
+
     def header_texts(self) -> list[str]:
-        return [self.horizontalHeaderItem(c).text() for c in range(self.columnCount())]
+        """The column titles as shown."""
+        return [self.model().headerData(c, QtCore.Qt.Orientation.Horizontal) for c in range(self.columnCount())]
 
     def column_texts(self, column: int) -> list[str]:
-        return [self.item(r, column).text() for r in range(self.rowCount())]
+        """The texts of one column, top to bottom as shown."""
+        return [self._cell(r, column).text() for r in range(self.rowCount())]
 
     def method_order(self) -> list[str]:
-        return [self.item(r, 0).data(KEY_ROLE) for r in range(self.rowCount())]
+        """The method ids of the rows, top to bottom as shown."""
+        return [self._cell(r, 0).data(KEY_ROLE) for r in range(self.rowCount())]
 
     def best_methods(self, column: int) -> list[str]:
-        return [self.item(r, 0).data(KEY_ROLE) for r in range(self.rowCount()) if self.item(r, column).data(BEST_ROLE)]
+        """The method ids whose value is marked best in ``column``."""
+        return [self._cell(r, 0).data(KEY_ROLE) for r in range(self.rowCount()) if self._cell(r, column).data(BEST_ROLE)]
 
     def _on_cell_clicked(self, row: int, _column: int) -> None:
         item = self.item(row, 0)

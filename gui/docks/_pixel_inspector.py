@@ -87,7 +87,7 @@ class PixelInspector(QtWidgets.QWidget):
             "The difference map's value at this pixel, before the gain, in image units" if differences
             else "Method value minus reference value, per channel, in the image's own units",
         )
-        for column, (title, tip) in enumerate(zip(titles, tips)):
+        for column, (title, tip) in enumerate(zip(titles, tips, strict=True)):
             item = QtWidgets.QTableWidgetItem(title)
             item.setToolTip(tip)
             self.table.setHorizontalHeaderItem(column, item)
@@ -123,7 +123,8 @@ class PixelInspector(QtWidgets.QWidget):
         if row < 0 or column < 0:
             self.clear()
             return
-        output_size = next(iter(images.values())).shape[:2] if images else (reference.shape[:2] if reference is not None else None)
+        first_image = next(iter(images.values()), reference)
+        output_size = first_image.shape[:2] if first_image is not None else None
         self.position_label.setText(f"Pixel x={column}, y={row}")
         integer_of = {key: np.issubdtype(image.dtype, np.integer) for key, image in images.items()}
         if input_image is not None and output_size is not None:

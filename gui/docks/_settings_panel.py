@@ -31,13 +31,17 @@ _DEFAULTS = ComparisonSettings()
 MODES: tuple[core.Mode, ...] = tuple(sorted(core.MODES, key=lambda mode: mode != _DEFAULTS.mode))
 #: Each mode in words: its name in the list, and what it does.
 MODE_TEXT: dict[core.Mode, tuple[str, str]] = {
-    "degrade": ("Degrade, then restore", "Shrink the image by the scale, enlarge it back with every method and measure each against the original."),
-    "upscale": ("Upscale as it is", "Enlarge the image as it is. There is no ground truth: metrics only against a method picked as the reference."),
+    "degrade": ("Degrade, then restore",
+                "Shrink the image by the scale, enlarge it back with every method and measure each against the original."),
+    "upscale": ("Upscale as it is",
+                "Enlarge the image as it is. There is no ground truth: metrics only against a method picked as the reference."),
 }
 #: Each metric convention in words: its name in the list, and what it measures.
 CONVENTION_TEXT: dict[core.Convention, tuple[str, str]] = {
-    "all": ("All channels", "Every pixel and channel, errors in the image's own levels (0-255, 0-65535, or 0-1 for floating point)."),
-    "paper": ("Paper (luma, border shaved)", "As super-resolution papers report them: BT.601 luma in the 0-1 range, a border of ceil(scale) pixels shaved off."),
+    "all": ("All channels",
+            "Every pixel and channel, errors in the image's own levels (0-255, 0-65535, or 0-1 for floating point)."),
+    "paper": ("Paper (luma, border shaved)",
+              "As super-resolution papers report them: BT.601 luma in the 0-1 range, a border of ceil(scale) pixels shaved off."),
 }
 #: The first entry of the Reference list in each mode: what "no method" means there.
 NO_METHOD_REFERENCE: dict[core.Mode, str] = {"degrade": "Ground truth (the original)", "upscale": "None (no metrics)"}
@@ -47,7 +51,10 @@ _REFERENCE_TIPS: dict[core.Mode, str] = {
     "upscale": "Upscale mode has no ground truth, so there are no metrics. Pick a method to make its "
     "result the reference: metrics and difference maps then measure the others against it.",
 }
-_DOWNSAMPLER_OFF_TIP = "Upscale mode enlarges the image as it is: nothing is shrunk, so the downsampler is not used. It applies in degrade mode."
+_DOWNSAMPLER_TIP = "How the image is shrunk before the methods enlarge it back."
+_DOWNSAMPLER_OFF_TIP = (
+    "Upscale mode enlarges the image as it is: nothing is shrunk, so the downsampler is not used. It applies in degrade mode."
+)
 _SCALE_X_OFF_TIP = "Tick 'separate x / y' to give x a scale of its own; until then x follows the scale above."
 
 
@@ -55,6 +62,10 @@ def method_tooltip(spec: core.MethodSpec) -> str:
     """A method's description as a rich-text tooltip (Qt wraps it)."""
     also = f"\nAlso called: {', '.join(spec.also_called)}." if spec.also_called else ""
     return rich_tooltip(spec.description + also, f"{spec.label} ({spec.id})")
+
+
+#: What a field's `validate` answers: the state of the text, the text, the cursor position.
+Validation = tuple[QtGui.QValidator.State, str, int]
 
 
 def _parse_number(text: str) -> float | None:
@@ -69,7 +80,7 @@ class ScaleSpinBox(QtWidgets.QDoubleSpinBox):
     leave its range (typing 20 under a maximum of 16 gave 2). A number out of range now
     stays on screen until editing ends, and the panel says why it was not taken."""
 
-    def validate(self, text: str, pos: int) -> object:
+    def validate(self, text: str, pos: int) -> Validation:
         state, fixed, pos = super().validate(text, pos)
         number = _parse_number(text)
         if state == QtGui.QValidator.State.Invalid and number is not None and not self.minimum() <= number <= self.maximum():
@@ -77,7 +88,7 @@ class ScaleSpinBox(QtWidgets.QDoubleSpinBox):
         return (state, fixed, pos)
 
 
-def _validate_special(box: QtWidgets.QAbstractSpinBox, text: str, pos: int, base: Callable[[str, int], Any]) -> object:
+def _validate_special(box: QtWidgets.QAbstractSpinBox, text: str, pos: int, base: Callable[[str, int], Validation]) -> Validation:
     """Accept the special value text ("auto") and the beginning of it while it is typed."""
     special, typed = box.specialValueText().lower(), text.strip().lower()
     if special and typed and special.startswith(typed):
@@ -93,20 +104,20 @@ def _is_special(box: QtWidgets.QAbstractSpinBox, text: str) -> bool:
 class AutoSpinBox(QtWidgets.QSpinBox):
     """An integer field whose special value text ("auto", the minimum) can be typed."""
 
-    def validate(self, text: str, pos: int) -> object:
+    def validate(self, text: str, pos: int) -> Validation:
         return _validate_special(self, text, pos, super().validate)
 
-    def valueFromText(self, text: str) -> int:
+    def valueFromText(self, text: str) -> int:  # noqa: N802 (Qt override)
         return self.minimum() if _is_special(self, text) else super().valueFromText(text)
 
 
 class AutoDoubleSpinBox(QtWidgets.QDoubleSpinBox):
     """A number field whose special value text ("auto", the minimum) can be typed."""
 
-    def validate(self, text: str, pos: int) -> object:
+    def validate(self, text: str, pos: int) -> Validation:
         return _validate_special(self, text, pos, super().validate)
 
-    def valueFromText(self, text: str) -> float:
+    def valueFromText(self, text: str) -> float:  # noqa: N802 (Qt override)
         return self.minimum() if _is_special(self, text) else super().valueFromText(text)
 
 
@@ -150,9 +161,10 @@ class SettingsPanel(QtWidgets.QWidget):
         self.scale_error.setStyleSheet("color: #d9534f;")
         self.scale_error.hide()
         self.downsampler = QtWidgets.QComboBox()
-        for spec in core.list_downsamplers():
-            self.downsampler.addItem(spec.label, spec.id)
-            self.downsampler.setItemData(self.downsampler.count() - 1, rich_tooltip(spec.description, spec.label), QtCore.Qt.ItemDataRole.ToolTipRole)
+        for downsampler in core.list_downsamplers():
+            self.downsampler.addItem(downsampler.label, downsampler.id)
+            tip = rich_tooltip(downsampler.description, downsampler.label)
+            self.downsampler.setItemData(self.downsampler.count() - 1, tip, QtCore.Qt.ItemDataRole.ToolTipRole)
         _select(self.downsampler, ComparisonSettings().downsampler)
         self.downsampler_label = QtWidgets.QLabel("Downsampler")
         self.methods = QtWidgets.QListWidget()
@@ -311,7 +323,7 @@ class SettingsPanel(QtWidgets.QWidget):
         degrade = mode == "degrade"
         self.downsampler.setEnabled(degrade)
         self.downsampler_label.setEnabled(degrade)
-        tip = rich_tooltip("How the image is shrunk before the methods enlarge it back.") if degrade else rich_tooltip(_DOWNSAMPLER_OFF_TIP)
+        tip = rich_tooltip(_DOWNSAMPLER_TIP if degrade else _DOWNSAMPLER_OFF_TIP)
         self.downsampler.setToolTip(tip)
         self.downsampler_label.setToolTip(tip)
         self._show_reference_hint()
@@ -497,8 +509,10 @@ class SettingsPanel(QtWidgets.QWidget):
         with QtCore.QSignalBlocker(editor):
             if isinstance(editor, QtWidgets.QComboBox):
                 editor.setCurrentIndex(max(editor.findData(value), 0))
-            elif isinstance(editor, (QtWidgets.QSpinBox, QtWidgets.QDoubleSpinBox)):
-                editor.setValue(editor.minimum() if value is None else value)
+            elif isinstance(editor, QtWidgets.QSpinBox):
+                editor.setValue(editor.minimum() if value is None else int(value))
+            elif isinstance(editor, QtWidgets.QDoubleSpinBox):
+                editor.setValue(editor.minimum() if value is None else float(value))
 
     def _editor_for(self, method_id: str, param: Param) -> QtWidgets.QWidget:
         current = self._params.get(method_id, {}).get(param.name, param.default)
@@ -510,21 +524,22 @@ class SettingsPanel(QtWidgets.QWidget):
             combo.setCurrentIndex(max(combo.findData(current), 0))
             combo.currentIndexChanged.connect(lambda _i: self.set_param(method_id, param.name, combo.currentData()))
             return combo
+        spin: AutoSpinBox | AutoDoubleSpinBox
         if param.kind == "int":
-            spin: QtWidgets.QAbstractSpinBox = AutoSpinBox()
-            guard_wheel(spin)
+            spin = AutoSpinBox()
             low = int(param.minimum if param.minimum is not None else 0)
             spin.setRange(low - 1 if param.default is None else low, int(param.maximum or 1024))
+            spin.setValue(spin.minimum() if current is None else int(current))
         else:
             spin = AutoDoubleSpinBox()
-            guard_wheel(spin)
             spin.setDecimals(3)
             spin.setSingleStep(0.05)
-            spin.setRange(param.minimum if param.minimum is not None else -1e6, param.maximum if param.maximum is not None else 1e6)
+            spin.setRange(-1e6 if param.minimum is None else param.minimum, 1e6 if param.maximum is None else param.maximum)
+            spin.setValue(spin.minimum() if current is None else float(current))
+        guard_wheel(spin)
         if param.default is None:
             spin.setSpecialValueText(_AUTO)  # the minimum shows "auto": chosen from the scale; typing "auto" picks it
         spin.setKeyboardTracking(False)
-        spin.setValue(spin.minimum() if current is None else current)
 
         def on_value(value: float) -> None:
             auto = param.default is None and value == spin.minimum()
