@@ -68,14 +68,14 @@ class WindowActions:
 
     def __init__(self, window: MainWindow) -> None:
         standard = QtGui.QKeySequence.StandardKey
-        grid, panel, exporter = window.grid, window.settings_panel, window.exporter
+        grid, panel, exporter, sources = window.grid, window.settings_panel, window.exporter, window.sources
 
         # Files and exports.
-        self.open = make_action(window, "&Open...", window.open_dialog, [standard.Open])
-        self.paste = make_action(window, "&Paste image", window.paste, [standard.Paste])
+        self.open = make_action(window, "&Open...", sources.open_dialog, [standard.Open])
+        self.paste = make_action(window, "&Paste image", sources.paste, [standard.Paste])
         self.open_session = make_action(window, "Open &session...", exporter.open_session_dialog)
         self.save_session = make_action(window, "&Save session...", exporter.save_session_dialog, [standard.Save])
-        self.input_limit = make_action(window, "&Largest image to open...", window.limit_dialog)
+        self.input_limit = make_action(window, "&Largest image to open...", sources.limit_dialog)
         self.export_comparison = make_action(window, "&Export comparison PNG...", exporter.export_dialog, ["Ctrl+E"])
         self.export_paper = make_action(window, "Export &paper figure...", exporter.paper_dialog, ["Ctrl+Shift+E"])
         self.export_results = make_action(window, "Export results, maps and me&trics...", exporter.results_dialog)
@@ -114,7 +114,7 @@ class WindowActions:
 
     @staticmethod
     def _sample(window: MainWindow, chart: core.ChartSpec) -> QtGui.QAction:
-        action = make_action(window, chart.label, lambda: window.open_chart(chart.id))
+        action = make_action(window, chart.label, lambda: window.sources.open_chart(chart.id))
         action.setToolTip(chart.description)
         return action
 

@@ -275,7 +275,7 @@ class Exporter(QtCore.QObject):
     def _suggest_folder(self) -> str:
         """A new folder beside the image on screen, named after it."""
         image = self._image_name()
-        base = Path(image).parent if image and Path(image).is_file() else Path(self.window.dialog_folder())
+        base = Path(image).parent if image and Path(image).is_file() else Path(self.window.sources.dialog_folder())
         stem = Path(image).stem if image and Path(image).is_file() else "comparison"
         return str(base / f"{stem}-results")
 
@@ -339,7 +339,7 @@ class Exporter(QtCore.QObject):
 
     def open_session_dialog(self) -> None:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(
-            self.window, "Open session", self.window.dialog_folder(), "Upscope session (*.json);;All files (*)"
+            self.window, "Open session", self.window.sources.dialog_folder(), "Upscope session (*.json);;All files (*)"
         )
         self.window.grid.setFocus()
         if path:
@@ -413,7 +413,7 @@ class Exporter(QtCore.QObject):
         image = self._image_name()
         if image and Path(image).is_file():
             return str(Path(image).with_name(f"{Path(image).stem}-{name}"))
-        return str(Path(self.window.dialog_folder()) / name)
+        return str(Path(self.window.sources.dialog_folder()) / name)
 
 
 def _with_suffix(path: str, suffix: str) -> str:

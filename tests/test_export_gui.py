@@ -87,7 +87,7 @@ def test_regions_are_marked_by_dragging_and_drive_the_paper_figure(qtbot, window
     assert "Mark one or two regions first" in wait_for_message(qtbot, window, lambda: window.exporter.export_paper(out))
     window.commands.region_tool.setChecked(True)
     assert not window.commands.line_tool.isChecked()
-    drag(qtbot, window.grid.panel("bicubic"), (4.2, 6.3), (20.7, 17.6))
+    drag(qtbot, window.grid.panel("bicubic"), (4.5, 6.5), (20.5, 17.5))
     drag(qtbot, window.grid.panel("nearest"), (40.5, 40.5), (55.5, 60.5))
     assert window.grid.regions == [core.Region(4, 6, 17, 12), core.Region(40, 40, 16, 21)]
     for panel in window.grid.panels.values():

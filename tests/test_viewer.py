@@ -361,7 +361,7 @@ def test_settings_and_recent_files_persist(qtbot, tmp_path: Path) -> None:
     panel.scale_x.setValue(2.0)
     panel.set_param("bicubic", "a", -0.5)
     panel.convention.setCurrentIndex(panel.convention.findData("paper"))
-    first._remember(["/somewhere/a.png"])
+    first.sources.remember(["/somewhere/a.png"])
     first.close()
     second = MainWindow(QtCore.QSettings(store_path, QtCore.QSettings.Format.IniFormat))
     qtbot.addWidget(second)
