@@ -2,6 +2,16 @@
 
 Shows what `core` computes; computes no pixels itself. Everything here runs on the Qt main
 thread except the pool tasks of `ComparisonRunner`, which call only `core`.
+
+- `MainWindow` (``_main_window``) puts the parts together; `WindowActions` (``_actions``)
+  makes its commands, menus and toolbar.
+- `ShownComparison` (``_shown_comparison``, no Qt) is what is on screen: the job, its
+  results, screen copies and difference maps, and whether it is complete.
+- `ComparisonRunner` (``_runner``) computes through `core` in thread pools and delivers on
+  the main thread; `Exporter` (``_exporter``) writes figures, files and sessions.
+- ``canvas/``: the grid of panels, its shared view and its tools (line and regions).
+- ``docks/``: settings, images, metrics table, pixel inspector, line profile.
+- ``_compute_menu`` and ``_help``: the Compute and Help menus.
 """
 
 from __future__ import annotations
@@ -9,15 +19,16 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 import core
 
-from ._comparison_grid import ComparisonGrid
 from ._main_window import MainWindow
-from ._runner import ComparisonRunner, DiffOptions
+from ._runner import ComparisonRunner
+from ._shown_comparison import DiffOptions, ShownComparison
+from .canvas import ComparisonGrid
 
-__all__ = ["ComparisonGrid", "ComparisonRunner", "DiffOptions", "MainWindow", "run_viewer"]
+__all__ = ["ComparisonGrid", "ComparisonRunner", "DiffOptions", "MainWindow", "ShownComparison", "run_viewer"]
 
 
 def run_viewer(

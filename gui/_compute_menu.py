@@ -15,9 +15,15 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 import core
 
-from ._elided_text import ElidedLabel
+from ._runner import ComparisonRunner
+from .canvas import ElidedLabel
 
-CHOICES = (("auto", "&Automatic (GPU when there is one)"), ("cpu", "&CPU"), ("opencl", "&OpenCL"), ("torch", "&PyTorch"))
+#: The automatic choice, then every backend by its name for people (`core.BACKEND_LABELS`).
+AUTOMATIC = "auto"
+CHOICES = ((AUTOMATIC, "&Automatic (GPU when there is one)"),
+           *((name, f"&{core.BACKEND_LABELS[name]}") for name in core.BACKEND_NAMES))
+#: The backend that runs every method: the processor (`core.BACKEND_NAMES` lists it first).
+CPU = core.BACKEND_NAMES[0]
 
 
 @dataclass(frozen=True)
@@ -35,7 +41,7 @@ def probe(choice: str | None) -> BackendState:
         try:
             core.set_backend(choice)
         except core.UpscopeError:
-            core.set_backend("auto")
+            core.set_backend(AUTOMATIC)
     return BackendState(core.current_backend().info(), core.unavailable_backends())
 
 
@@ -44,7 +50,7 @@ class ComputeMenu(QtCore.QObject):
 
     changed = QtCore.Signal(object)  # BackendState
 
-    def __init__(self, window: QtWidgets.QMainWindow, runner, store: QtCore.QSettings) -> None:  # noqa: ANN001
+    def __init__(self, window: QtWidgets.QMainWindow, runner: ComparisonRunner, store: QtCore.QSettings) -> None:
         super().__init__(window)
         self.runner, self.store = runner, store
         self.menu = QtWidgets.QMenu("&Compute", window)
@@ -57,13 +63,13 @@ class ComputeMenu(QtCore.QObject):
             action.setData(name)
             self.group.addAction(action)
             self.actions[name] = action
-        self.actions["cpu"].setToolTip("NumPy and OpenCV on the processor: runs every method.")
+        self.actions[CPU].setToolTip("NumPy and OpenCV on the processor: runs every method.")
         self.label = ElidedLabel("Compute: checking...")
         self.state: BackendState | None = None
         self._task: int | None = None
         # The UPSCOPE_BACKEND variable (or --backend) rules this session over the saved choice.
-        saved = os.environ.get(core.ENVIRONMENT_VARIABLE) or str(self.store.value("backend", "auto") or "auto")
-        self.actions.get(saved, self.actions["auto"]).setChecked(True)
+        saved = os.environ.get(core.ENVIRONMENT_VARIABLE) or str(self.store.value("backend", AUTOMATIC) or AUTOMATIC)
+        self.actions.get(saved, self.actions[AUTOMATIC]).setChecked(True)
         self.group.triggered.connect(lambda action: self.choose(action.data()))
         runner.task_done.connect(self._on_done)
         runner.task_failed.connect(self._on_failed)
@@ -96,7 +102,7 @@ class ComputeMenu(QtCore.QObject):
             if reason:
                 action.setToolTip(f"Cannot run here: {reason}")
                 action.setStatusTip(f"{action.text().replace('&', '')} cannot run here: {reason}")
-        wanted = str(self.store.value("backend", "auto") or "auto")
-        if wanted != "auto" and wanted in value.unavailable:
-            self.actions["auto"].setChecked(True)
+        wanted = str(self.store.value("backend", AUTOMATIC) or AUTOMATIC)
+        if wanted != AUTOMATIC and wanted in value.unavailable:
+            self.actions[AUTOMATIC].setChecked(True)
         self.changed.emit(value)

@@ -7,13 +7,28 @@ same figure.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Literal
 
-from PySide6 import QtCore, QtGui, QtWidgets
+import numpy as np
+from PySide6 import QtCore, QtWidgets
 
 import core
+
+from .docks import CONVENTION_TEXT
+
+if TYPE_CHECKING:
+    from ._main_window import MainWindow
+
+#: A figure's background and the image format of result files, as `core` takes them.
+Background = Literal["light", "dark"]
+ImageFormat = Literal["png", "tif"]
+#: What a saved session says when it has no image file to reopen.
+NO_IMAGE_FILE_NOTE = " It has no image file (a chart or a pasted image), so it reopens the settings only."
+#: The convention papers report their numbers in, which the paper figure offers first.
+PAPER: core.Convention = "paper"
 
 
 @dataclass(frozen=True)
@@ -23,13 +38,15 @@ class ComparisonExportChoice:
     current_view: bool = False
     include_diff: bool = False
     include_metrics: bool = False
-    background: str = "light"
+    background: Background = "light"
 
 
 class ComparisonExportDialog(QtWidgets.QDialog):
     """Options of File > Export comparison PNG."""
 
-    def __init__(self, parent: QtWidgets.QWidget | None = None, choice: ComparisonExportChoice = ComparisonExportChoice()) -> None:
+    def __init__(
+        self, parent: QtWidgets.QWidget | None = None, choice: ComparisonExportChoice = ComparisonExportChoice()
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export comparison PNG")
         self.whole = QtWidgets.QRadioButton("Whole image (every pixel)")
@@ -43,7 +60,9 @@ class ComparisonExportDialog(QtWidgets.QDialog):
         self.background.addItem("Light background", "light")
         self.background.addItem("Dark background", "dark")
         self.background.setCurrentIndex(self.background.findData(choice.background))
-        buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Ok | QtWidgets.QDialogButtonBox.StandardButton.Cancel)
+        buttons = QtWidgets.QDialogButtonBox(
+            QtWidgets.QDialogButtonBox.StandardButton.Ok | QtWidgets.QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QtWidgets.QVBoxLayout(self)
@@ -51,13 +70,15 @@ class ComparisonExportDialog(QtWidgets.QDialog):
             layout.addWidget(widget)
 
     def choice(self) -> ComparisonExportChoice:
-        return ComparisonExportChoice(self.view.isChecked(), self.diff.isChecked(), self.metrics.isChecked(), self.background.currentData())
+        return ComparisonExportChoice(
+            self.view.isChecked(), self.diff.isChecked(), self.metrics.isChecked(), self.background.currentData()
+        )
 
 
 class ResultsExportDialog(QtWidgets.QDialog):
     """Options of File > Export results: the folder and the image format."""
 
-    def __init__(self, parent: QtWidgets.QWidget | None, folder: str, image_format: str = "png") -> None:
+    def __init__(self, parent: QtWidgets.QWidget | None, folder: str, image_format: ImageFormat = "png") -> None:
         super().__init__(parent)
         self.setWindowTitle("Export results, maps and metrics")
         self.folder_edit = QtWidgets.QLineEdit(folder)
@@ -100,7 +121,7 @@ class ResultsExportDialog(QtWidgets.QDialog):
     def folder(self) -> str:
         return self.folder_edit.text().strip()
 
-    def image_format(self) -> str:
+    def image_format(self) -> ImageFormat:
         return self.format.currentData()
 
     def accept(self) -> None:
@@ -111,50 +132,39 @@ class ResultsExportDialog(QtWidgets.QDialog):
 
 
 class Exporter(QtCore.QObject):
-    """The window's export and session actions. ``window`` is the `MainWindow`."""
+    """The window's exports and sessions. It reads what is on screen from the window's
+    `ShownComparison` (``window.shown``), the marked regions and view from its grid, and
+    the settings from its settings panel's public methods; figures and files are written
+    in the runner's task pool."""
 
     finished = QtCore.Signal(str)  # a sentence saying what was written
     failed = QtCore.Signal(str)  # why nothing was written
 
-    def __init__(self, window) -> None:  # noqa: ANN001
+    def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
+        self.shown = window.shown
         self.choice = ComparisonExportChoice()
-        self.results_format = "png"
+        self.results_format: ImageFormat = "png"
         # Exports running: task id to (success sentence from the task's value, target).
-        self._pending: dict[int, tuple[Callable[[object], str], str]] = {}
+        self._pending: dict[int, tuple[Callable[[Any], str], str]] = {}
         window.runner.task_done.connect(self._on_done)
         window.runner.task_failed.connect(self._on_failed)
-        keys = QtGui.QKeySequence
-        self._action = window._action  # one place makes actions, with their shortcut scope
-        self.export_action = self._action("&Export comparison PNG...", self.export_dialog, "Ctrl+E")
-        self.paper_action = self._action("Export &paper figure...", self.paper_dialog, "Ctrl+Shift+E")
-        self.results_action = self._action("Export results, maps and me&trics...", self.results_dialog)
-        self.save_session_action = self._action("&Save session...", self.save_session_dialog, keys.StandardKey.Save)
-        self.open_session_action = self._action("Open &session...", self.open_session_dialog)
-        self.region_action = self._action("Mark &regions (paper figure)", window.grid.set_region_mode, "R", checkable=True)
-        self.clear_regions_action = self._action("Clear regions", lambda: window.grid.set_regions([]))
 
     # What there is to export -------------------------------------------------------------
 
     def _ready(self) -> tuple[core.Comparison, list[core.MethodResult]] | None:
         """The comparison on screen and its results in display order, or None (and a
         message) while there is nothing complete to export."""
-        window = self.window
-        if window.job is None:
-            self.failed.emit("Nothing to export yet: open an image first.")
+        problem = self.shown.export_problem()
+        if problem is not None or self.shown.job is None:
+            self.failed.emit(problem or "Nothing to export yet: open an image first.")
             return None
-        if not window.comparison_complete:
-            self.failed.emit("The comparison is still running; export when every panel is filled in.")
-            return None
-        comparison = window.job.comparison
-        results = [window.results[c.id] for c in comparison.choices if c.id in window.results]
-        return comparison, results
+        return self.shown.job.comparison, self.shown.results_in_order()
 
     def _image_name(self) -> str:
         """The name of the image whose comparison is on screen (not one being loaded)."""
-        job = self.window.job
-        return job.image_name if job is not None else ""
+        return self.shown.shown_image_name
 
     def _title(self) -> str:
         name = self._image_name()
@@ -171,7 +181,9 @@ class Exporter(QtCore.QObject):
         if not accepted:
             return
         self.choice = dialog.choice()
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self.window, "Export comparison PNG", self._suggest("comparison.png"), "PNG image (*.png)")
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(
+            self.window, "Export comparison PNG", self._suggest("comparison.png"), "PNG image (*.png)"
+        )
         self.window.grid.setFocus()
         if path:
             self.export_comparison(_with_suffix(path, ".png"), self.choice)
@@ -182,15 +194,14 @@ class Exporter(QtCore.QObject):
         if ready is None:
             return None
         comparison, results = ready
-        window = self.window
-        diff = window.settings_panel
+        style = self.window.settings_panel.diff_style()
         options = core.GridOptions(
-            crop=window.grid.visible_region() if choice.current_view else None,
+            crop=self.window.grid.visible_region() if choice.current_view else None,
             include_diff=choice.include_diff,
             include_metrics=choice.include_metrics,
             background=choice.background,
-            diff_kind=diff.diff_kind.currentData(),
-            diff_gain=float(diff.gain.currentData()),
+            diff_kind=style.kind,
+            diff_gain=style.gain,
         )
         title = self._title()
         return self._write_figure(path, lambda: core.comparison_figure(comparison, results, options, title=title), "Exported")
@@ -212,22 +223,28 @@ class Exporter(QtCore.QObject):
             except core.ParameterError as exc:  # before any dialog: the regions are the problem
                 self.failed.emit(f"{exc}. Mark the regions again on this image.")
                 return
+        # The papers' convention first: it is what the figure is for.
+        offered = {CONVENTION_TEXT[c][0]: c for c in sorted(core.CONVENTIONS, key=lambda c: c != PAPER)}
         dialog = QtWidgets.QInputDialog(self.window)
         dialog.setWindowTitle("Export paper figure")
         dialog.setLabelText("PSNR/SSIM under each crop:")
-        dialog.setComboBoxItems(["paper (luma, border shaved)", "all channels"])
+        dialog.setComboBoxItems(list(offered))
         dialog.setMinimumWidth(360)  # else the title is cut
         ok = dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted
-        convention = dialog.textValue()
+        convention = offered.get(dialog.textValue(), PAPER)
         self.window.grid.setFocus()
         if not ok:
             return
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self.window, "Export paper figure", self._suggest("paper-figure.png"), "PNG image (*.png)")
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(
+            self.window, "Export paper figure", self._suggest("paper-figure.png"), "PNG image (*.png)"
+        )
         self.window.grid.setFocus()
         if path:
-            self.export_paper(_with_suffix(path, ".png"), "paper" if convention.startswith("paper") else "all", self.choice.background)
+            self.export_paper(_with_suffix(path, ".png"), convention, self.choice.background)
 
-    def export_paper(self, path: str | Path, convention: str = "paper", background: str = "light") -> int | None:
+    def export_paper(
+        self, path: str | Path, convention: core.Convention = PAPER, background: Background = "light"
+    ) -> int | None:
         """Write the paper figure of the marked regions to ``path`` in the background."""
         ready = self._ready()
         if ready is None:
@@ -237,7 +254,10 @@ class Exporter(QtCore.QObject):
             self.failed.emit("Mark one or two regions first: View > Mark regions (R), then drag on any panel.")
             return None
         comparison, results = ready
-        draw = lambda: core.paper_figure(comparison, results, regions, convention=convention, background=background)  # type: ignore[arg-type]  # noqa: E731
+
+        def draw() -> np.ndarray:
+            return core.paper_figure(comparison, results, regions, convention=convention, background=background)
+
         return self._write_figure(path, draw, "Exported the paper figure to")
 
     # Results folder ------------------------------------------------------------------------
@@ -255,24 +275,23 @@ class Exporter(QtCore.QObject):
     def _suggest_folder(self) -> str:
         """A new folder beside the image on screen, named after it."""
         image = self._image_name()
-        base = Path(image).parent if image and Path(image).is_file() else Path(self.window.dialog_folder())
+        base = Path(image).parent if image and Path(image).is_file() else Path(self.window.sources.dialog_folder())
         stem = Path(image).stem if image and Path(image).is_file() else "comparison"
         return str(base / f"{stem}-results")
 
-    def export_results(self, folder: str | Path, image_format: str = "png") -> int | None:
+    def export_results(self, folder: str | Path, image_format: ImageFormat = "png") -> int | None:
         """Each result (lossless, 16-bit kept), each difference map, metrics CSV and
         JSON, into ``folder``; existing files there are replaced."""
         ready = self._ready()
         if ready is None:
             return None
         comparison, results = ready
-        panel = self.window.settings_panel
-        kind, gain, name = panel.diff_kind.currentData(), float(panel.gain.currentData()), self._image_name()
+        style, name = self.window.settings_panel.diff_style(), self._image_name()
 
         def work() -> int:
             written = core.export_results(
-                folder, comparison, results, image_format=image_format,  # type: ignore[arg-type]
-                diff_kind=kind, diff_gain=gain, overwrite=True, image_name=name,
+                folder, comparison, results, image_format=image_format,
+                diff_kind=style.kind, diff_gain=style.gain, overwrite=True, image_name=name,
             )
             return len(written)
 
@@ -288,18 +307,21 @@ class Exporter(QtCore.QObject):
         state = window.grid.state
         view = None if state.fit else core.View(state.cx, state.cy, state.zoom)
         panel = window.settings_panel
+        style = panel.diff_style()
         return core.Session(
             image=image,
             settings=panel.comparison_settings(),
             regions=tuple(window.grid.regions),
             view=view,
-            show_difference=panel.show_diff.isChecked(),
-            diff_kind=panel.diff_kind.currentData(),
-            diff_gain=float(panel.gain.currentData()),
+            show_difference=panel.maps_shown(),
+            diff_kind=style.kind,
+            diff_gain=style.gain,
         )
 
     def save_session_dialog(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self.window, "Save session", self._suggest("session.upscope.json"), "Upscope session (*.json)")
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(
+            self.window, "Save session", self._suggest("session.upscope.json"), "Upscope session (*.json)"
+        )
         self.window.grid.setFocus()
         if path:
             self.save_session(_with_suffix(path, ".json"))
@@ -311,13 +333,13 @@ class Exporter(QtCore.QObject):
         except core.UpscopeError as exc:
             self.failed.emit(str(exc))
             return False
-        note = "" if session.image is not None else " It has no image file (a chart or a pasted image), so it reopens the settings only."
+        note = "" if session.image is not None else NO_IMAGE_FILE_NOTE
         self.finished.emit(f"Saved the session to {path}.{note}")
         return True
 
     def open_session_dialog(self) -> None:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(
-            self.window, "Open session", self.window.dialog_folder(), "Upscope session (*.json);;All files (*)"
+            self.window, "Open session", self.window.sources.dialog_folder(), "Upscope session (*.json);;All files (*)"
         )
         self.window.grid.setFocus()
         if path:
@@ -338,8 +360,8 @@ class Exporter(QtCore.QObject):
         and its view applied, when it arrives."""
         window = self.window
         window.settings_panel.apply_session(session)
-        window.pending_regions = session.regions
-        window.pending_view = session.view
+        self.shown.pending_regions = session.regions
+        self.shown.pending_view = session.view
         if session.image is not None:
             window.open_paths([session.image])
         else:
@@ -347,18 +369,18 @@ class Exporter(QtCore.QObject):
 
     # Plumbing ------------------------------------------------------------------------------
 
-    def _write_figure(self, path: str | Path, draw: Callable[[], object], verb: str) -> int:
+    def _write_figure(self, path: str | Path, draw: Callable[[], np.ndarray], verb: str) -> int:
         """Draw a figure with ``draw`` and save it to ``path``, both in the export pool."""
-        path = Path(path)
+        target = Path(path)
 
         def work() -> tuple[int, int]:
             figure = draw()
-            core.save_image(path, figure)  # type: ignore[arg-type]
-            return figure.shape[1], figure.shape[0]  # type: ignore[attr-defined]
+            core.save_image(target, figure)
+            return figure.shape[1], figure.shape[0]
 
-        return self._start(work, lambda size: f"{verb} {path} ({size[0]}x{size[1]} pixels).", path)
+        return self._start(work, lambda size: f"{verb} {target} ({size[0]}x{size[1]} pixels).", target)
 
-    def _start(self, work: Callable[[], object], describe: Callable[[object], str], target: str | Path) -> int:
+    def _start(self, work: Callable[[], object], describe: Callable[[Any], str], target: str | Path) -> int:
         """Run an export writing ``target`` (a file or a folder) in the export pool;
         ``describe`` turns what ``work`` returns into the sentence of success."""
         task_id = self.window.runner.run_task(work)
@@ -391,7 +413,7 @@ class Exporter(QtCore.QObject):
         image = self._image_name()
         if image and Path(image).is_file():
             return str(Path(image).with_name(f"{Path(image).stem}-{name}"))
-        return str(Path(self.window.dialog_folder()) / name)
+        return str(Path(self.window.sources.dialog_folder()) / name)
 
 
 def _with_suffix(path: str, suffix: str) -> str:

@@ -40,9 +40,6 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
 #: same keys still type into the settings.
 VIEW_KEYS_NOTE = "F, 1, +, - and the arrows act on the panels: click a panel first."
 
-#: Suggested tooltip of an image panel (the panel itself sets it).
-PANEL_TOOLTIP = "Double-click to show this panel alone; double-click again to bring back the grid."
-
 GUIDE_HTML = """
 <h2>How to read this window</h2>
 <h3>Panels</h3>

@@ -1,31 +1,41 @@
 """Runs comparisons off the GUI thread, one pool task per method, newest job wins.
 
-Every payload carries the id of the job that made it; the window drops any whose id is
-not the current one, so a late result of an old image or old settings is never shown.
-Difference maps follow the display options current when a result is delivered, not those
-of when its job started (see `ComparisonRunner._on_result`).
+Worker tasks call only `core`. What they make reaches the main thread one way: each task
+calls one of the runner's delivery methods, marked `_on_main_thread`, which runs there
+(posted through the one `_Relay`), checks once that the payload belongs to the current
+job (or load request) and emits the runner's public signal. So a late result of an old
+image or old settings is never shown, and each payload is delivered once.
 
-Worker tasks call only `core` and never touch a Qt object other than emitting signals of
-the runner's signal hub, which Qt delivers on the main thread. A hub is never deleted (see
-`_HUBS`), so a task still running after its window closed emits into a live object whose
-receivers are gone, and nothing happens.
+superqt's ``ensure_main_thread`` would do the posting, but with PySide6 6.11 it crashes
+the process (segmentation fault) or stalls within a few thousand calls from pool threads:
+it creates a QObject per call in the worker and may drop the last reference to it there.
+
+Difference maps are made by `core.Comparison.difference` (on the comparison's backend)
+and coloured by `core.colorize_difference`. A map follows the display options current
+when it is delivered: one of another kind is dropped and made anew, one of another gain
+only coloured again from its values.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import threading
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any
 
 import numpy as np
+import shiboken6
 from PySide6 import QtCore
 
 import core
-from core import Comparison, ComparisonSettings, DifferenceDisplay, MethodChoice, MethodResult, UpscopeError
+from core import Comparison, ComparisonSettings, MethodChoice, MethodResult, UpscopeError
+
+from ._shown_comparison import DiffOptions, DiffPayload, PreparedJob
 
 log = logging.getLogger(__name__)
 
@@ -37,42 +47,6 @@ CLOSE_WAIT_MS = 1000
 #: How long closing the window waits for one-off tasks (an export being written, the
 #: Compute menu's probe importing PyTorch): an export the user asked for is finished.
 TASK_CLOSE_WAIT_MS = 30_000
-
-
-@dataclass(frozen=True)
-class DiffOptions:
-    """How difference maps are drawn: ``kind`` abs/signed/squared and a display ``gain``."""
-
-    kind: core.metrics.measures.DiffKind = "abs"
-    gain: float = 1.0
-
-
-@dataclass(frozen=True)
-class PreparedJob:
-    """A comparison ready to run: its inputs and what the reference panel shows.
-
-    ``reference_values`` is the array under the reference panel (ground truth in degrade
-    mode, the original in upscale mode) and ``reference_display`` its 8-bit picture.
-    ``image_name`` (a path, a chart's label, "Pasted image 2") and ``image_key`` (its
-    entry in the Images list) say which image the job compares, for titles, exports and
-    sessions.
-    """
-
-    job_id: int
-    comparison: Comparison
-    reference_label: str
-    reference_values: np.ndarray
-    reference_display: np.ndarray
-    image_name: str = ""
-    image_key: str = ""
-
-
-@dataclass(frozen=True)
-class DiffPayload:
-    """One method's unscaled difference map ``(H, W)`` float32 and its coloured picture."""
-
-    values: np.ndarray
-    display: DifferenceDisplay
 
 
 @dataclass(frozen=True)
@@ -88,8 +62,6 @@ class ResultPayload:
     display: np.ndarray | None
     diff: DiffPayload | None
     measured: bool = True
-    #: The options ``diff`` was made with (None: no map was asked for).
-    diff_options: DiffOptions | None = None
 
 
 @dataclass(frozen=True)
@@ -99,38 +71,80 @@ class LoadedImage:
     image: np.ndarray
 
 
-class _Hub(QtCore.QObject):
-    prepared = QtCore.Signal(object)  # PreparedJob
-    result_ready = QtCore.Signal(object)  # ResultPayload
-    diff_ready = QtCore.Signal(int, int, str, object)  # job id, display generation, method id, DiffPayload
-    failed = QtCore.Signal(int, str)  # job id, message
-    loaded = QtCore.Signal(object)  # LoadedImage
-    level_ready = QtCore.Signal(int, int, str, object, object, object)  # job id, request id, key, source, window, level or None
-    load_checked = QtCore.Signal(int, object, object)  # request id, good paths, [(path, message)]
-    task_done = QtCore.Signal(int, object)  # task id, value
-    task_failed = QtCore.Signal(int, str)  # task id, message
+def make_difference(comparison: Comparison, result: MethodResult, options: DiffOptions) -> DiffPayload | None:
+    """The difference map a panel shows of ``result``: `Comparison.difference` averaged
+    over channels, coloured with ``options``; None when there is none (no reference, or
+    the sizes differ). Runs in a worker."""
+    values = comparison.difference(result, kind=options.kind, per_channel=False)
+    if values is None or result.image is None:
+        return None
+    return colour_difference(values, result.image.dtype, options)
 
 
-#: Every hub ever made. Hubs are tiny, one per window, and deleting one while a worker
-#: task that outlived its window may still emit into it (or from the worker thread, when
-#: that task drops the last reference) is what must never happen.
-_HUBS: list[_Hub] = []
+def colour_difference(values: np.ndarray, dtype: np.dtype, options: DiffOptions) -> DiffPayload:
+    """The picture of unscaled map ``values`` (of images of ``dtype``) with ``options``;
+    the values are kept as they are, never computed again."""
+    return DiffPayload(values, core.colorize_difference(values, options.kind, dtype, gain=options.gain), options)
 
 
-def make_difference(result_image: np.ndarray, reference: np.ndarray, options: DiffOptions) -> DiffPayload:
-    """The difference map a panel shows (mean over channels) and its coloured picture."""
-    values, shown = core.difference_picture(reference, result_image, options.kind, gain=options.gain)
-    return DiffPayload(values=values, display=shown)
+
+class _Relay(QtCore.QObject):
+    """Runs callables on the main thread, in the order they were posted: the one way
+    worker tasks hand anything over. Made once, on the main thread, and never deleted: a
+    task that outlives its window still posts into a live object."""
+
+    posted = QtCore.Signal(object)  # a callable to run on the main thread
+
+    def __init__(self) -> None:
+        super().__init__()
+        #: The thread the relay lives in, and runs what is posted in.
+        self.thread_ident = threading.get_ident()
+        self.posted.connect(self._run)  # queued: emitted by worker threads, received here
+
+    @staticmethod
+    def _run(call: Callable[[], None]) -> None:
+        call()
+
+
+_RELAY: _Relay | None = None
+
+
+def _relay() -> _Relay:
+    """The relay, made by the first runner (on the main thread)."""
+    global _RELAY
+    if _RELAY is None:
+        _RELAY = _Relay()
+    return _RELAY
+
+
+def _on_main_thread(deliver: Callable[..., None]) -> Callable[..., None]:
+    """Make a runner's delivery method run on the main thread, whichever thread calls it
+    (from the main thread it runs at once). A worker task can outlive its window: once the
+    runner is deleted, nothing is delivered."""
+
+    @functools.wraps(deliver)
+    def post(runner: ComparisonRunner, *args: Any) -> None:
+        def call() -> None:
+            if shiboken6.isValid(runner):
+                deliver(runner, *args)
+
+        relay = _relay()
+        if threading.get_ident() == relay.thread_ident:
+            call()
+        else:
+            relay.posted.emit(call)
+
+    return post
 
 
 class ComparisonRunner(QtCore.QObject):
-    """Owns a thread pool and the job now running. Main thread API; signals arrive on the
-    main thread."""
+    """Owns the thread pools and the job now running. Main thread API; signals arrive on
+    the main thread."""
 
     prepared = QtCore.Signal(object)  # PreparedJob of the current job
     result_ready = QtCore.Signal(object)  # ResultPayload of the current job
-    diff_ready = QtCore.Signal(str, object)  # method id, DiffPayload (current job and display)
-    failed = QtCore.Signal(int, str)  # job id, message (the job could not be prepared)
+    diff_ready = QtCore.Signal(str, object)  # method id, DiffPayload (current job and display options)
+    failed = QtCore.Signal(int, str)  # job id (the current one), message: the job could not go on
     loaded = QtCore.Signal(object)  # LoadedImage of the latest load request
     level_ready = QtCore.Signal(str, object, object, object)  # panel key, source array, core.DisplayWindow, reduced array
     load_checked = QtCore.Signal(object, object, bool)  # good paths, [(path, message)], whether the request is the latest
@@ -139,21 +153,11 @@ class ComparisonRunner(QtCore.QObject):
 
     def __init__(self, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
+        _relay()  # made here, on the main thread, before any task can post
         self.pool = QtCore.QThreadPool(self)
         # One core stays free for the GUI thread: with every core busy in a worker the
         # scheduler leaves the event loop waiting for tens of milliseconds at a time.
         self.pool.setMaxThreadCount(max(QtCore.QThread.idealThreadCount() - 1, 1))
-        self._hub = _Hub()
-        _HUBS.append(self._hub)
-        self._hub.prepared.connect(self._on_prepared)
-        self._hub.result_ready.connect(self._on_result)
-        self._hub.diff_ready.connect(self._on_diff)
-        self._hub.failed.connect(self.failed)
-        self._hub.loaded.connect(self._on_loaded)
-        self._hub.load_checked.connect(self._on_load_checked)
-        self._hub.level_ready.connect(self._on_level)
-        self._hub.task_done.connect(self.task_done)
-        self._hub.task_failed.connect(self.task_failed)
         self._task_ids = itertools.count(1)
         # Exports run in their own pool: a new image or new settings clear the main pool's
         # queue, and must not drop an export the user asked for.
@@ -167,13 +171,12 @@ class ComparisonRunner(QtCore.QObject):
         self.max_input_pixels = core.limits.max_input_pixels
         self._ids = itertools.count(1)
         self.job_id = 0
-        self._display_generation = 0
         self._load_request = 0
         self._cancel = threading.Event()
         self._comparison: Comparison | None = None
         self._job_name = ""
         # The display options now: read by workers when they make a map, and checked on
-        # the main thread when a result is delivered.
+        # the main thread when a map is delivered.
         self._diff_options: DiffOptions | None = None
         # Results (and their displays) a derived job keeps, until it is prepared, and
         # whether they must be measured again.
@@ -192,15 +195,10 @@ class ComparisonRunner(QtCore.QObject):
         self, image: np.ndarray, settings: ComparisonSettings, diff: DiffOptions | None, *, name: str = "", key: str = ""
     ) -> int:
         """Cancel the job in flight and start comparing ``image`` (called ``name``, listed
-        under ``key``); returns the new job id."""
-        self.cancel()
-        self.job_id = next(self._ids)
-        self._cancel = threading.Event()
-        self._comparison = None
-        self._diff_options = diff
-        self._job_name = name
-        job_id, cancel = self.job_id, self._cancel
-        settings = ComparisonSettings(**{**settings.__dict__, "diff_kind": None})
+        under ``key``), making maps with ``diff``; returns the new job id."""
+        job_id, cancel = self._new_job(diff, name)
+        # The viewer asks for the maps it shows itself (`make_differences`).
+        settings = replace(settings, diff_kind=None)
         self._submit(lambda: self._prepare(job_id, cancel, image, settings, name, key), what=name)
         return job_id
 
@@ -208,7 +206,7 @@ class ComparisonRunner(QtCore.QObject):
         self,
         job: PreparedJob,
         reused: Sequence[MethodResult],
-        displays: dict[str, np.ndarray],
+        displays: Mapping[str, np.ndarray],
         settings: ComparisonSettings,
         diff: DiffOptions | None,
     ) -> int:
@@ -217,13 +215,7 @@ class ComparisonRunner(QtCore.QObject):
         (methods whose parameters did not change) are not computed again: they arrive at
         once with their ``displays``, measured again only when the reference or the
         convention changed; the other methods run as in `start`. Returns the new job id."""
-        self.cancel()
-        self.job_id = next(self._ids)
-        self._cancel = threading.Event()
-        self._comparison = None
-        self._diff_options = diff
-        self._job_name = job.image_name
-        job_id, cancel = self.job_id, self._cancel
+        job_id, cancel = self._new_job(diff, job.image_name)
         old = job.comparison.settings
         remeasure = (old.reference, old.convention) != (settings.reference, settings.convention)
         self._reusing[job_id] = ({r.method_id: r for r in reused}, dict(displays), remeasure)
@@ -233,15 +225,25 @@ class ComparisonRunner(QtCore.QObject):
         def prepare() -> None:
             try:
                 comparison = previous.derived(settings, job_id=job_id, reference_result=reference_result, cancel=cancel)
-                comparison.reference  # a method reference is computed here, off the GUI thread
+                _ = comparison.reference  # a method reference is computed here, off the GUI thread
             except UpscopeError as exc:
-                self._hub.failed.emit(job_id, _about(job.image_name, str(exc)))
+                self._on_failed(job_id, _about(job.image_name, str(exc)))
                 return
             if not cancel.is_set():
-                self._hub.prepared.emit(replace(job, job_id=job_id, comparison=comparison))
+                self._on_prepared(replace(job, job_id=job_id, comparison=comparison))
 
         self._submit(prepare, what=job.image_name)
         return job_id
+
+    def _new_job(self, diff: DiffOptions | None, name: str) -> tuple[int, threading.Event]:
+        """Cancel the job in flight and make a new one current: its id and cancel flag."""
+        self.cancel()
+        self.job_id = next(self._ids)
+        self._cancel = threading.Event()
+        self._comparison = None
+        self._diff_options = diff
+        self._job_name = name
+        return self.job_id, self._cancel
 
     def cancel(self) -> None:
         """Stop the current job: queued tasks are dropped, running ones stop after their
@@ -273,6 +275,7 @@ class ComparisonRunner(QtCore.QObject):
 
     @property
     def busy(self) -> bool:
+        """Whether a comparison task (a method, a map, a zoomed-out copy) is running."""
         return self.pool.activeThreadCount() > 0
 
     @property
@@ -287,16 +290,16 @@ class ComparisonRunner(QtCore.QObject):
         exception it lets out is a bug: it is logged and reported through `failed`
         against the job current at submission, naming ``what`` (the image it was about)
         when given."""
-        job_id, hub = self.job_id, self._hub
+        job_id = self.job_id
 
         def guarded() -> None:
             try:
                 fn()
             except MemoryError as exc:
-                hub.failed.emit(job_id, _about(what, f"not enough memory ({exc or 'MemoryError'})"))
+                self._on_failed(job_id, _about(what, f"not enough memory ({exc or 'MemoryError'})"))
             except Exception as exc:  # a bug must not kill the pool thread silently
                 log.exception("worker task failed")
-                hub.failed.emit(job_id, _about(what, f"Internal error: {type(exc).__name__}: {exc}"))
+                self._on_failed(job_id, _about(what, f"Internal error: {type(exc).__name__}: {exc}"))
 
         (pool or self.pool).start(guarded, priority)
 
@@ -310,34 +313,13 @@ class ComparisonRunner(QtCore.QObject):
                                     workers=self.pool.maxThreadCount(), shown=True)
             reference = comparison.ground_truth if comparison.ground_truth is not None else comparison.input
             label = "Ground truth" if comparison.ground_truth is not None else "Original"
-            comparison.reference  # computes a method reference once, here, off the GUI thread
+            _ = comparison.reference  # a method reference is computed once, here, off the GUI thread
             display = core.to_display(reference)
         except UpscopeError as exc:
-            self._hub.failed.emit(job_id, _about(name, str(exc)))
+            self._on_failed(job_id, _about(name, str(exc)))
             return
         if not cancel.is_set():
-            self._hub.prepared.emit(PreparedJob(job_id, comparison, label, reference, display, name, key))
-
-    def _on_prepared(self, job: PreparedJob) -> None:
-        if job.job_id != self.job_id:
-            return
-        self._comparison = job.comparison
-        self.prepared.emit(job)
-        cancel, name = self._cancel, job.image_name
-        reused, displays, remeasure = self._reusing.pop(job.job_id, ({}, {}, False))
-        for choice in job.comparison.choices:
-            result = reused.get(choice.id)
-            if result is None:
-                self._submit(lambda c=choice: self._run_method(job.job_id, job.comparison, cancel, c), what=name)
-                continue
-            display = displays.get(result.method_id)
-            if not remeasure or not result.ok:
-                # Delivered as a worker's result is: its map is asked for when maps are shown.
-                self._on_result(ResultPayload(job.job_id, replace(result, job_id=job.job_id), display, None))
-                continue
-            unmeasured = replace(result, job_id=job.job_id, metrics=None)
-            self._on_result(ResultPayload(job.job_id, unmeasured, display, None, measured=False))
-            self._submit(lambda r=unmeasured, d=display: self._measure(job.job_id, job.comparison, cancel, r, d), what=name)
+            self._on_prepared(PreparedJob(job_id, comparison, label, reference, display, name, key))
 
     def _run_method(self, job_id: int, comparison: Comparison, cancel: threading.Event, choice: MethodChoice) -> None:
         if cancel.is_set():
@@ -346,12 +328,11 @@ class ComparisonRunner(QtCore.QObject):
         result = comparison.run(choice, measure=False)
         if cancel.is_set():
             return
-        display = core.to_display(result.image) if result.ok else None
-        reference = comparison.reference
-        if reference is None or not result.ok:
-            self._hub.result_ready.emit(ResultPayload(job_id, result, display, None, measured=True))
+        display = core.to_display(result.image) if result.image is not None else None
+        if comparison.reference is None or not result.ok:
+            self._on_result(ResultPayload(job_id, result, display, None, measured=True))
             return
-        self._hub.result_ready.emit(ResultPayload(job_id, result, display, None, measured=False))
+        self._on_result(ResultPayload(job_id, result, display, None, measured=False))
         self._measure(job_id, comparison, cancel, result, display)
 
     def _measure(
@@ -362,59 +343,122 @@ class ComparisonRunner(QtCore.QObject):
         (when maps are shown) and deliver both."""
         if cancel.is_set():
             return
-        reference = comparison.reference
         measured = comparison.measure(result)
         if cancel.is_set():
             return
-        diff = self._diff_options
-        payload_diff = None
-        if diff is not None and reference is not None and result.image.shape == reference.shape:
-            payload_diff = make_difference(result.image, reference, diff)
-        self._hub.result_ready.emit(ResultPayload(job_id, measured, display, payload_diff, measured=True, diff_options=diff))
+        options = self._diff_options
+        diff = self._difference(comparison, cancel, measured, options) if options is not None else None
+        self._on_result(ResultPayload(job_id, measured, display, diff, measured=True))
 
+    @staticmethod
+    def _difference(
+        comparison: Comparison, cancel: threading.Event, result: MethodResult, options: DiffOptions
+    ) -> DiffPayload | None:
+        """`make_difference`, or None when the comparison was cancelled meanwhile."""
+        try:
+            return make_difference(comparison, result, options)
+        except UpscopeError:
+            if cancel.is_set():
+                return None
+            raise
+
+    # Deliveries (main thread) -------------------------------------------------------------
+
+    @_on_main_thread
+    def _on_prepared(self, job: PreparedJob) -> None:
+        if job.job_id != self.job_id:
+            return
+        self._comparison = job.comparison
+        self.prepared.emit(job)
+        cancel, name = self._cancel, job.image_name
+        reused, displays, remeasure = self._reusing.pop(job.job_id, ({}, {}, False))
+        for choice in job.comparison.choices:
+            result = reused.get(choice.id)
+            if result is None:
+                self._submit(functools.partial(self._run_method, job.job_id, job.comparison, cancel, choice), what=name)
+                continue
+            display = displays.get(result.method_id)
+            if not remeasure or not result.ok:
+                # Delivered as a worker's result is: its map is asked for when maps are shown.
+                self._on_result(ResultPayload(job.job_id, replace(result, job_id=job.job_id), display, None))
+                continue
+            unmeasured = replace(result, job_id=job.job_id, metrics=None)
+            self._on_result(ResultPayload(job.job_id, unmeasured, display, None, measured=False))
+            self._submit(functools.partial(self._measure, job.job_id, job.comparison, cancel, unmeasured, display), what=name)
+
+    @_on_main_thread
     def _on_result(self, payload: ResultPayload) -> None:
-        """Pass on a result of the current job. A map made with options that changed
-        since (another kind or gain, maps turned on or off while it was measured) is
-        dropped, and one with the current options is asked for (`diff_ready`)."""
+        """Pass on a result of the current job. A map of another kind than the one shown
+        now (maps turned on, off, or to another kind while it was measured) is dropped,
+        and one of the kind shown is asked for; a map of another gain is coloured again.
+        Either arrives through `diff_ready`."""
         if payload.job_id != self.job_id:
             return
-        wanted = self._diff_options
-        if payload.measured and payload.result.ok and payload.diff_options != wanted:
-            payload = replace(payload, diff=None, diff_options=wanted)
-            self._make_differences([payload.result], wanted)
+        if payload.measured and payload.result.ok:
+            wanted, diff = self._diff_options, payload.diff
+            if diff is not None and diff.options != wanted:
+                payload = replace(payload, diff=None)
+                if wanted is not None and diff.options.kind == wanted.kind:
+                    self._recolour_one(payload.result.method_id, diff.values, wanted)
+            if wanted is not None and (diff is None or diff.options.kind != wanted.kind):
+                self.make_differences([payload.result], wanted)
         self.result_ready.emit(payload)
+
+    @_on_main_thread
+    def _on_diff(self, job_id: int, method_id: str, payload: DiffPayload) -> None:
+        """Pass on a map of the current job drawn with the options of now; colour one of
+        the right kind but another gain again; drop one of another kind."""
+        wanted = self._diff_options
+        if job_id != self.job_id or wanted is None or payload.options.kind != wanted.kind:
+            return
+        if payload.options != wanted:
+            self._recolour_one(method_id, payload.values, wanted)
+            return
+        self.diff_ready.emit(method_id, payload)
+
+    @_on_main_thread
+    def _on_failed(self, job_id: int, message: str) -> None:
+        if job_id == self.job_id:
+            self.failed.emit(job_id, message)
 
     # Difference maps of results already shown -----------------------------------------
 
-    def recolour(self, results: Sequence[MethodResult], options: DiffOptions | None) -> None:
-        """Make difference maps of ``results`` (of the current job) with ``options``;
-        each arrives through `diff_ready`. None only records that maps are off."""
+    def set_diff_options(self, options: DiffOptions | None) -> None:
+        """Maps are shown with ``options`` from now on (None: not shown). Maps on their
+        way are delivered only as these options draw them."""
         self._diff_options = options
-        self._display_generation += 1
-        self._make_differences(results, options)
 
-    def _make_differences(self, results: Sequence[MethodResult], options: DiffOptions | None) -> None:
-        """Ask for the maps of ``results`` (of the current job) with ``options``, for the
-        current display generation."""
-        comparison = self._comparison
-        if options is None or comparison is None:
+    def make_differences(self, results: Sequence[MethodResult], options: DiffOptions) -> None:
+        """Make the maps of ``results`` (of the current job) with ``options``, each in a
+        pool task (`make_difference`); each arrives through `diff_ready`."""
+        comparison, cancel = self._comparison, self._cancel
+        if comparison is None or comparison.reference is None:
             return
-        reference = comparison.reference
+        job_id = self.job_id
+        for result in results:
+            if result.ok:
+                def work(r: MethodResult = result) -> None:
+                    diff = self._difference(comparison, cancel, r, options)
+                    if diff is not None and not cancel.is_set():
+                        self._on_diff(job_id, r.method_id, diff)
+
+                self._submit(work, what=self._job_name)
+
+    def recolour(self, maps: Mapping[str, np.ndarray], options: DiffOptions) -> None:
+        """Colour the unscaled map values ``maps`` (of the current job's results, by
+        method id) with ``options`` again, without computing any difference; each arrives
+        through `diff_ready`."""
+        for method_id, values in maps.items():
+            self._recolour_one(method_id, values, options)
+
+    def _recolour_one(self, method_id: str, values: np.ndarray, options: DiffOptions) -> None:
+        comparison = self._comparison
+        reference = comparison.reference if comparison is not None else None
         if reference is None:
             return
-        job_id, generation = self.job_id, self._display_generation
-        for result in results:
-            if result.ok and result.image.shape == reference.shape:
-                self._submit(
-                    lambda r=result: self._hub.diff_ready.emit(
-                        job_id, generation, r.method_id, make_difference(r.image, reference, options)
-                    ),
-                    what=self._job_name,
-                )
-
-    def _on_diff(self, job_id: int, generation: int, method_id: str, payload: DiffPayload) -> None:
-        if job_id == self.job_id and generation == self._display_generation:
-            self.diff_ready.emit(method_id, payload)
+        job_id, dtype = self.job_id, reference.dtype
+        self._submit(lambda: self._on_diff(job_id, method_id, colour_difference(values, dtype, options)),
+                     priority=1, what=self._job_name)
 
     # One-off tasks (exports) ----------------------------------------------------------
 
@@ -426,26 +470,33 @@ class ComparisonRunner(QtCore.QObject):
         memory", or the type and text of any other exception (also logged). Returns the
         task id both signals carry."""
         task_id = next(self._task_ids)
-        hub = self._hub
 
         def task() -> None:
             try:
                 value = work()
             except UpscopeError as exc:
-                hub.task_failed.emit(task_id, str(exc))
+                self._on_task_failed(task_id, str(exc))
             except MemoryError:
-                hub.task_failed.emit(task_id, "not enough memory")
+                self._on_task_failed(task_id, "not enough memory")
             except OSError as exc:
                 log.warning("task %d failed: %s", task_id, exc)
-                hub.task_failed.emit(task_id, exc.strerror or f"{type(exc).__name__}: {exc}")
+                self._on_task_failed(task_id, exc.strerror or f"{type(exc).__name__}: {exc}")
             except Exception as exc:  # a bug, but the task must still end with a message
                 log.exception("task %d failed", task_id)
-                hub.task_failed.emit(task_id, f"{type(exc).__name__}: {exc}")
+                self._on_task_failed(task_id, f"{type(exc).__name__}: {exc}")
             else:
-                hub.task_done.emit(task_id, value)
+                self._on_task_done(task_id, value)
 
         self._submit(task, self.task_pool)
         return task_id
+
+    @_on_main_thread
+    def _on_task_done(self, task_id: int, value: object) -> None:
+        self.task_done.emit(task_id, value)
+
+    @_on_main_thread
+    def _on_task_failed(self, task_id: int, message: str) -> None:
+        self.task_failed.emit(task_id, message)
 
     # Zoomed-out display copies ---------------------------------------------------------
 
@@ -473,10 +524,11 @@ class ComparisonRunner(QtCore.QObject):
                 if self._levels_latest.get(key) == request:
                     level = core.reduce_for_display(display, window)
             finally:  # even a skipped or failed request must free the key for the next
-                self._hub.level_ready.emit(job_id, request, key, display, window, level)
+                self._on_level(job_id, request, key, display, window, level)
 
         self._submit(work, priority=1)
 
+    @_on_main_thread
     def _on_level(
         self, job_id: int, request: int, key: str, source: np.ndarray, window: core.DisplayWindow, level: np.ndarray | None
     ) -> None:
@@ -497,8 +549,8 @@ class ComparisonRunner(QtCore.QObject):
         succession all reach the Images list."""
         self._load_request += 1
         request = self._load_request
-        paths = [str(p) for p in paths]
-        self._submit(lambda: self._load(request, paths), self.load_pool)
+        names = [str(p) for p in paths]
+        self._submit(lambda: self._load(request, names), self.load_pool)
         return request
 
     def make_chart(self, chart_id: str, size: int = 512) -> int:
@@ -509,8 +561,7 @@ class ComparisonRunner(QtCore.QObject):
 
         def draw() -> None:
             image = core.make_chart(chart_id, size)
-            if request == self._load_request:
-                self._hub.loaded.emit(LoadedImage(request, f"chart:{chart_id}", image))
+            self._on_loaded(LoadedImage(request, f"chart:{chart_id}", image))
 
         self._submit(draw, self.load_pool, what=f"chart:{chart_id}")
         return request
@@ -535,16 +586,18 @@ class ComparisonRunner(QtCore.QObject):
                 log.exception("reading %s failed", path)
                 bad.append((path, f"{path}: cannot be read ({type(exc).__name__}: {exc})"))
                 continue
-            if not good and request == self._load_request:
-                self._hub.loaded.emit(LoadedImage(request, path, image))
+            if not good:
+                self._on_loaded(LoadedImage(request, path, image))
             good.append(path)
             del image
-        self._hub.load_checked.emit(request, good, bad)
+        self._on_load_checked(request, good, bad)
 
+    @_on_main_thread
     def _on_loaded(self, loaded: LoadedImage) -> None:
         if loaded.request_id == self._load_request:
             self.loaded.emit(loaded)
 
+    @_on_main_thread
     def _on_load_checked(self, request: int, good: list[str], bad: list[tuple[str, str]]) -> None:
         self.load_checked.emit(good, bad, request == self._load_request)
 

@@ -37,6 +37,17 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """pyqtgraph drops mouse moves that come sooner than 10 ms after the last one (a
+    person's hand is slower); simulated drags come faster, so every move must count."""
+    del config
+    try:
+        import pyqtgraph
+    except ImportError:
+        return
+    pyqtgraph.setConfigOption("mouseRateLimit", -1)
+
+
 @pytest.fixture(autouse=True)
 def collect_garbage_on_the_main_thread():
     """Collect the last test's Qt wrappers here, on the main thread. Left to chance,

@@ -22,8 +22,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 import core
 from core import DisplayWindow, ParameterError
 from gui import MainWindow
-from gui._comparison_grid import REFERENCE_KEY
-from gui._pixel_items import channel_names, choose_value_style, qimage_view, value_text
+from gui.canvas import REFERENCE_KEY
+from gui.canvas._pixel_items import channel_names, choose_value_style, qimage_view, value_text
 from gui._runner import ComparisonRunner
 
 TIMEOUT_MS = 30_000

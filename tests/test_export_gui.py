@@ -9,7 +9,7 @@ from PySide6 import QtCore
 
 import core
 from gui import MainWindow
-from gui._comparison_grid import REFERENCE_KEY
+from gui.canvas import REFERENCE_KEY
 from gui._exporter import ComparisonExportChoice, ComparisonExportDialog
 from test_viewer import TIMEOUT_MS, drop, finish, image_file, photo, screen_point, window  # noqa: F401 (fixture)
 
@@ -44,7 +44,7 @@ def test_file_menu_lists_the_exports(window: MainWindow) -> None:  # noqa: F811
     texts = [a.text() for a in window.menuBar().actions()[0].menu().actions()]
     for wanted in ("&Export comparison PNG...", "Export &paper figure...", "&Save session...", "Open &session..."):
         assert wanted in texts
-    assert window.exporter.export_action.shortcut().toString() == "Ctrl+E"
+    assert window.commands.export_comparison.shortcut().toString() == "Ctrl+E"
 
 
 def test_export_of_the_current_view_writes_the_magnified_crop(qtbot, window: MainWindow, tmp_path: Path) -> None:  # noqa: F811
@@ -85,9 +85,9 @@ def test_regions_are_marked_by_dragging_and_drive_the_paper_figure(qtbot, window
     _, image = opened(qtbot, window, tmp_path)
     out = tmp_path / "paper.png"
     assert "Mark one or two regions first" in wait_for_message(qtbot, window, lambda: window.exporter.export_paper(out))
-    window.region_action.setChecked(True)
-    assert not window.line_action.isChecked()
-    drag(qtbot, window.grid.panel("bicubic"), (4.2, 6.3), (20.7, 17.6))
+    window.commands.region_tool.setChecked(True)
+    assert not window.commands.line_tool.isChecked()
+    drag(qtbot, window.grid.panel("bicubic"), (4.5, 6.5), (20.5, 17.5))
     drag(qtbot, window.grid.panel("nearest"), (40.5, 40.5), (55.5, 60.5))
     assert window.grid.regions == [core.Region(4, 6, 17, 12), core.Region(40, 40, 16, 21)]
     for panel in window.grid.panels.values():
@@ -101,7 +101,7 @@ def test_regions_are_marked_by_dragging_and_drive_the_paper_figure(qtbot, window
     figure = core.load_image(out)
     for colour in core.REGION_COLOURS:
         assert np.all(figure == np.array(colour, np.uint8), axis=-1).sum() > 50
-    window.exporter.clear_regions_action.trigger()
+    window.commands.clear_regions.trigger()
     assert window.grid.regions == []
 
 

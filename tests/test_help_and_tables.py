@@ -17,9 +17,9 @@ from PySide6 import QtCore, QtGui
 
 import core
 from gui import MainWindow
-from gui._line_profile import LineProfilePlot
-from gui._metrics_table import MetricsTable
-from gui._pixel_inspector import PixelInspector
+from gui.docks import LineProfilePlot
+from gui.docks import MetricsTable
+from gui.docks import PixelInspector
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 import core
-from gui._settings_panel import SettingsPanel
+from gui.docks import SettingsPanel
 
 ROOT = Path(__file__).resolve().parents[1]
 

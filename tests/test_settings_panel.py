@@ -12,7 +12,9 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 import core
 from gui import MainWindow
-from gui._settings_panel import SettingsPanel, changed_params_text
+from gui.docks import SettingsPanel
+
+changed_params_text = core.changed_params_text
 
 TIMEOUT_MS = 30_000
 

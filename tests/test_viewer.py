@@ -12,8 +12,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 import core
 from gui import MainWindow
-from gui._comparison_grid import REFERENCE_KEY, choose_columns
-from gui._settings_panel import DEFAULT_METHODS
+from gui.canvas import REFERENCE_KEY, choose_columns
+from gui.docks import DEFAULT_METHODS
 
 TIMEOUT_MS = 30_000
 #: The methods ticked on first launch, in panel (registry) order.
@@ -316,7 +316,7 @@ def test_second_drop_during_a_comparison_shows_only_the_second(qtbot, window: Ma
 def test_line_profile_plots_the_pixels_along_the_line(qtbot, window: MainWindow, tmp_path: Path) -> None:
     image = photo(10, 64)
     finish(qtbot, window, lambda: drop(window, [image_file(tmp_path, "p.png", image)]))
-    window.line_action.setChecked(True)
+    window.commands.line_tool.setChecked(True)
     panel = window.grid.panel("lanczos4")
     start, end = screen_point(panel, 3.5, 30.5), screen_point(panel, 60.5, 30.5)
     qtbot.mousePress(panel.view.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=start)
@@ -361,7 +361,7 @@ def test_settings_and_recent_files_persist(qtbot, tmp_path: Path) -> None:
     panel.scale_x.setValue(2.0)
     panel.set_param("bicubic", "a", -0.5)
     panel.convention.setCurrentIndex(panel.convention.findData("paper"))
-    first._remember(["/somewhere/a.png"])
+    first.sources.remember(["/somewhere/a.png"])
     first.close()
     second = MainWindow(QtCore.QSettings(store_path, QtCore.QSettings.Format.IniFormat))
     qtbot.addWidget(second)
@@ -369,7 +369,7 @@ def test_settings_and_recent_files_persist(qtbot, tmp_path: Path) -> None:
     assert (settings.mode, settings.scale, settings.convention) == ("upscale", (3.0, 2.0), "paper")
     assert dict(next(m for m in settings.methods if m.id == "bicubic").params) == {"a": -0.5}
     assert second.recent_files() == ["/somewhere/a.png"]
-    assert [a.text() for a in second.recent_menu.actions()] == ["/somewhere/a.png"]
+    assert [a.text() for a in second.commands.recent_menu.actions()] == ["/somewhere/a.png"]
     second.close()
 
 
@@ -585,8 +585,8 @@ def test_map_kind_and_gain_changed_while_a_result_is_measured_apply_to_every_pan
     made, go = threading.Event(), threading.Event()
     original = runner_module.make_difference
 
-    def held(result_image, reference, options):  # noqa: ANN001, ANN202
-        payload = original(result_image, reference, options)
+    def held(comparison, result, options):  # noqa: ANN001, ANN202
+        payload = original(comparison, result, options)
         if not made.is_set():
             made.set()
             go.wait(20)
@@ -628,6 +628,51 @@ def test_maps_turned_on_while_a_comparison_runs_fill_every_panel(qtbot, window: 
     for key in SHOWN:
         assert np.array_equal(window.grid.panel(key).shown_array, window.results[key].image), key
         assert window.grid.panel(key).status_text() is None
+
+
+def test_a_gain_change_recolours_the_maps_held_without_computing_any_difference(
+    qtbot, window: MainWindow, tmp_path: Path, monkeypatch
+) -> None:
+    import core.comparison.comparison as comparison_module
+
+    image = photo(45, 64, channels=None)
+    set_maps(window, "signed", 1)
+    drop(window, [image_file(tmp_path, "grey.png", image)])
+    qtbot.waitUntil(lambda: window.comparison_complete and len(window.diffs) == len(SHOWN), timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=TIMEOUT_MS)
+    assert_every_panel_shows(window, image, "signed", 1)
+    held = {key: window.diffs[key].values for key in SHOWN}
+    calls: list[str] = []
+    cpu_difference, comparison_difference = comparison_module.difference, core.Comparison.difference
+
+    def counting_cpu(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        calls.append("core difference")
+        return cpu_difference(*args, **kwargs)
+
+    def counting_comparison(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        calls.append("Comparison.difference")
+        return comparison_difference(self, *args, **kwargs)
+
+    monkeypatch.setattr(comparison_module, "difference", counting_cpu)
+    monkeypatch.setattr(core.Comparison, "difference", counting_comparison)
+
+    # Another gain: the values held are coloured again, and no difference is computed.
+    window.settings_panel.gain.setCurrentIndex(window.settings_panel.gain.findData(16))
+    wanted = {key: core.colorize_difference(held[key], "signed", image.dtype, gain=16).rgb for key in SHOWN}
+    qtbot.waitUntil(lambda: all(np.array_equal(window.grid.panel(k).shown_array, wanted[k]) for k in SHOWN),
+                    timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=TIMEOUT_MS)
+    assert calls == []
+    assert_every_panel_shows(window, image, "signed", 16)
+    assert window.colour_bar.levels() == pytest.approx((-255 / 16, 255 / 16))
+
+    # Another kind is another map: computed, once per method.
+    set_maps(window, "abs", 16)
+    qtbot.waitUntil(lambda: len(window.diffs) == len(SHOWN), timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=TIMEOUT_MS)
+    assert sorted(set(calls)) == ["Comparison.difference", "core difference"]
+    assert calls.count("Comparison.difference") >= len(SHOWN)
+    assert_every_panel_shows(window, image, "abs", 16)
 
 
 def test_a_failure_while_comparing_names_the_image_it_was_about(qtbot, window: MainWindow, tmp_path: Path, monkeypatch) -> None:

@@ -80,7 +80,7 @@ def test_layout_changes_never_resize_the_window(qtbot, window: MainWindow) -> No
         assert_size_kept(qtbot, window, f"{count} methods")
     window.message_bar.show_message("A long message. " * 200)
     assert_size_kept(qtbot, window, "a long message")
-    dock = window._docks["inspector"]
+    dock = window.docks["inspector"]
     dock.setFloating(True)
     dock.setFloating(False)
     assert_size_kept(qtbot, window, "a dock re-docked")

@@ -7,14 +7,15 @@ sets every panel's range from it, so panels cannot drift apart.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
 import core
 
-from ._image_panel import ImagePanel
-from ._view_state import ZOOM_STEP, ViewState
+from ._panel import ImagePanel
+from ._tools import Line, LineTool, Point, RegionTool, pixel_box
+from ._view_state import ViewState
 
 #: Distinct, colour-blind-friendly colours (Okabe-Ito, then Tableau) for the methods'
 #: curves and title swatches; the reference is drawn in white.
@@ -48,7 +49,8 @@ def choose_columns(count: int, width: float, height: float, aspect: float) -> in
 
 
 class ComparisonGrid(QtWidgets.QWidget):
-    """Panels in a grid that fills the widget, with synchronised zoom, crosshair and line."""
+    """Panels in a grid that fills the widget, with synchronised zoom and crosshair, and
+    the tools that draw on every panel at once: the profile line and the regions."""
 
     hovered = QtCore.Signal(int, int)  # image row, column under the cursor (-1, -1: none)
     line_changed = QtCore.Signal(object, object)  # start (x, y), end (x, y), or None, None
@@ -64,19 +66,14 @@ class ComparisonGrid(QtWidgets.QWidget):
         self._order: list[str] = []
         self._maximised: str | None = None
         self._columns = 1
-        self._line: tuple[tuple[float, float], tuple[float, float]] | None = None
-        self._line_drag: str | None = None  # "new", "start" or "end" while a drag runs
         # Panels are placed by hand (see `_relayout`), not by a layout: a layout would add
         # up the panels' minimum sizes into the window's, so the window could only grow.
         self.spacing = 3
         self.setMinimumSize(120, 90)
         self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Expanding)
         self.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
-        self.line_mode = False
-        self.region_mode = False
-        self.regions: list[core.Region] = []
-        self._region_anchor: tuple[float, float] | None = None
-        self.view_actions = self._build_view_actions()
+        self.line_tool = LineTool()
+        self.region_tool = RegionTool()
 
     # Panels ---------------------------------------------------------------------------
 
@@ -94,10 +91,9 @@ class ComparisonGrid(QtWidgets.QWidget):
         order = [key for key, _ in entries]
         for key, label in entries:
             colour = QtGui.QColor("#ffffff") if key == REFERENCE_KEY else method_colour(key)
-            panel = self.panels.get(key)
-            if panel is None:
-                panel = self._new_panel(key, label)
-                self.panels[key] = panel
+            if key not in self.panels:
+                self.panels[key] = self._new_panel(key, label)
+            panel = self.panels[key]
             panel.colour = colour
             panel.set_title(label)
             panel.set_image(None, None)
@@ -109,18 +105,18 @@ class ComparisonGrid(QtWidgets.QWidget):
         if (image_size[1], image_size[0]) != (self.state.image_width, self.state.image_height):
             # Marks are in pixels of the old grid: on another image they would mark
             # something else (and a figure would crop the wrong place).
-            self._line = None
+            self.line_tool.set(None, None)
             if self.regions:
                 self.set_regions([])
         self.state.set_image_size(image_size[1], image_size[0])
         self._relayout(force=True)
-        self.set_line(*(self._line or (None, None)))
+        self.set_line(*(self.line or (None, None)))
         self._show_regions()
 
     def _new_panel(self, key: str, label: str) -> ImagePanel:
         panel = ImagePanel(key, label, QtGui.QColor("white"), self)
-        panel.view_box.line_mode = self.line_mode
-        panel.view_box.region_mode = self.region_mode
+        panel.view_box.line_mode = self.line_tool.active
+        panel.view_box.region_mode = self.region_tool.active
         panel.view_box.region_dragged.connect(self._on_region_drag)
         panel.view_box.wheel_zoomed.connect(self.zoom_by)
         panel.view_box.drag_panned.connect(self._on_pan)
@@ -192,7 +188,7 @@ class ComparisonGrid(QtWidgets.QWidget):
     def sizeHint(self) -> QtCore.QSize:  # noqa: N802 (Qt override)
         return QtCore.QSize(800, 600)
 
-    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
         self._relayout()
 
@@ -263,31 +259,6 @@ class ComparisonGrid(QtWidgets.QWidget):
         self.state.pan(dx, dy, *self.reference_viewport())
         self.apply_view()
 
-    def _build_view_actions(self) -> dict[str, QtGui.QAction]:
-        """The view keys, active while the grid or a panel has focus (so "1" and the
-        arrows still type into spin boxes and lists elsewhere). A window puts them in its
-        menus and toolbar."""
-        step = 60.0
-        specs = {
-            "fit": ("&Fit", ["F"], self.fit),
-            "one": ("&One to one", ["1"], self.one_to_one),
-            "zoom_in": ("Zoom &in", ["+", "="], lambda: self.zoom_by(ZOOM_STEP)),
-            "zoom_out": ("Zoom &out", ["-"], lambda: self.zoom_by(1 / ZOOM_STEP)),
-            "left": ("Pan left", ["Left"], lambda: self.pan_by_screen(-step, 0)),
-            "right": ("Pan right", ["Right"], lambda: self.pan_by_screen(step, 0)),
-            "up": ("Pan up", ["Up"], lambda: self.pan_by_screen(0, -step)),
-            "down": ("Pan down", ["Down"], lambda: self.pan_by_screen(0, step)),
-        }
-        actions = {}
-        for name, (text, keys, slot) in specs.items():
-            action = QtGui.QAction(text, self)
-            action.setShortcuts([QtGui.QKeySequence(k) for k in keys])
-            action.setShortcutContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            action.triggered.connect(lambda _=False, f=slot: f())
-            self.addAction(action)
-            actions[name] = action
-        return actions
-
     # Crosshair ------------------------------------------------------------------------
 
     def _on_hover(self, x: float, y: float) -> None:
@@ -302,89 +273,65 @@ class ComparisonGrid(QtWidgets.QWidget):
 
     # Profile line ---------------------------------------------------------------------
 
+    @property
+    def line_mode(self) -> bool:
+        return self.line_tool.active
+
     def set_line_mode(self, enabled: bool) -> None:
         """While on, a drag on any panel draws the profile line (or moves an end of it)."""
-        self.line_mode = enabled
+        self.line_tool.active = enabled
         for panel in self.panels.values():
             panel.view_box.line_mode = enabled
 
     @property
-    def line(self) -> tuple[tuple[float, float], tuple[float, float]] | None:
-        return self._line
+    def line(self) -> Line | None:
+        return self.line_tool.line
 
-    def set_line(self, start: tuple[float, float] | None, end: tuple[float, float] | None) -> None:
-        self._line = None if start is None or end is None else (tuple(start), tuple(end))
+    def set_line(self, start: Point | None, end: Point | None) -> None:
+        self.line_tool.set(start, end)
+        self._show_line()
+
+    def _show_line(self) -> None:
         for panel in self.panels.values():
-            panel.set_line(*(self._line or (None, None)))
-        self.line_changed.emit(*(self._line or (None, None)))
+            panel.set_line(*(self.line or (None, None)))
+        self.line_changed.emit(*(self.line or (None, None)))
 
     def _on_line_drag(self, stage: str, x: float, y: float) -> None:
-        if stage == "start":
-            self._line_drag = "new"
-            if self._line is not None:
-                # Grab an end when the press lands within 8 screen pixels of it.
-                reach = 8.0 / self.zoom()
-                for name, (ex, ey) in zip(("start", "end"), self._line):
-                    if math.hypot(ex - x, ey - y) <= reach:
-                        self._line_drag = name
-            if self._line_drag == "new":
-                self._line_anchor = (x, y)
-            return
-        if self._line_drag is None:
-            return
-        if self._line_drag == "new":
-            self.set_line(self._line_anchor, (x, y))
-        elif self._line_drag == "start":
-            self.set_line((x, y), self._line[1])
-        else:
-            self.set_line(self._line[0], (x, y))
-        if stage == "finish":
-            self._line_drag = None
+        if self.line_tool.drag(stage, x, y, self.zoom()):
+            self._show_line()
 
     # Regions of interest (for the paper figure) -------------------------------------------
 
+    @property
+    def region_mode(self) -> bool:
+        return self.region_tool.active
+
     def set_region_mode(self, enabled: bool) -> None:
         """While on, a drag on any panel marks a region; a third one replaces the first."""
-        self.region_mode = enabled
+        self.region_tool.active = enabled
         for panel in self.panels.values():
             panel.view_box.region_mode = enabled
 
+    @property
+    def regions(self) -> list[core.Region]:
+        """The marked regions, oldest first."""
+        return self.region_tool.regions
+
     def set_regions(self, regions: Sequence[core.Region]) -> None:
-        self.regions = list(regions)[-len(core.REGION_COLOURS):]
+        self.region_tool.set(list(regions))
         self._show_regions()
         self.regions_changed.emit(list(self.regions))
 
-    def _show_regions(self, extra: core.Region | None = None) -> None:
-        shown = self.regions + ([extra] if extra is not None else [])
-        boxes = [(r.x, r.y, r.width, r.height) for r in shown[-len(core.REGION_COLOURS):]]
+    def _show_regions(self) -> None:
+        boxes = [(r.x, r.y, r.width, r.height) for r in self.region_tool.shown()]
         for panel in self.panels.values():
             panel.set_regions(boxes)
 
     def _on_region_drag(self, stage: str, x: float, y: float) -> None:
-        if stage == "start":
-            self._region_anchor = (x, y)
-            if len(self.regions) == len(core.REGION_COLOURS):
-                self.regions = self.regions[1:]
-            return
-        if self._region_anchor is None:
-            return
-        region = self._pixel_box(self._region_anchor, (x, y))
-        if stage == "finish":
-            self._region_anchor = None
-            self.set_regions(self.regions + ([region] if region is not None else []))
-        else:
-            self._show_regions(region)
-
-    def _pixel_box(self, a: tuple[float, float], b: tuple[float, float]) -> core.Region | None:
-        """The whole pixels a drag from ``a`` to ``b`` covers, clipped to the image."""
-        width, height = self.state.image_width, self.state.image_height
-        x0, x1 = sorted((a[0], b[0]))
-        y0, y1 = sorted((a[1], b[1]))
-        left, top = max(0, math.floor(x0)), max(0, math.floor(y0))
-        right, bottom = min(width, math.ceil(x1)), min(height, math.ceil(y1))
-        if right <= left or bottom <= top:
-            return None
-        return core.Region(left, top, right - left, bottom - top)
+        ended = self.region_tool.drag(stage, x, y, self.state.image_width, self.state.image_height)
+        self._show_regions()
+        if ended:
+            self.regions_changed.emit(list(self.regions))
 
     def visible_region(self) -> core.Region:
         """The whole pixels the panels show now (the "current view" of an export)."""
@@ -393,4 +340,4 @@ class ComparisonGrid(QtWidgets.QWidget):
         if panel is None:
             return core.Region(0, 0, width, height)
         (x0, x1), (y0, y1) = panel.view_range()
-        return self._pixel_box((x0, y0), (x1, y1)) or core.Region(0, 0, width, height)
+        return pixel_box((x0, y0), (x1, y1), width, height) or core.Region(0, 0, width, height)

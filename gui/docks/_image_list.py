@@ -36,6 +36,11 @@ class ImageList(QtWidgets.QListWidget):
     def labels(self) -> list[str]:
         return [self.item(i).text() for i in range(self.count())]
 
+    def name_of(self, key: str) -> str | None:
+        """The full name of the entry of ``key`` (its tooltip: a path, "Pasted image 2"),
+        None when it is not listed."""
+        return next((self.item(i).toolTip() for i in range(self.count()) if self.item(i).data(KEY_ROLE) == key), None)
+
     def current_key(self) -> str | None:
         item = self.currentItem()
         return None if item is None else item.data(KEY_ROLE)

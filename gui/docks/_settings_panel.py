@@ -2,20 +2,23 @@
 reference, metric convention) and how to draw difference maps.
 
 Main thread only. It turns widgets into a `core.ComparisonSettings` and a `DiffOptions`,
-and into a plain dict for persistence.
+and into a plain dict for persistence. The modes, conventions and difference kinds it
+offers are core's (`core.MODES`, `core.CONVENTIONS`, `core.DIFF_KINDS`); it only says
+them in words.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable
+from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
 import core
 from core import ComparisonSettings, MethodChoice, Param
 
-from ._help import rich_tooltip
-from ._runner import DiffOptions
+from .._help import rich_tooltip
+from .._shown_comparison import DiffOptions
 from ._wheel_guard import guard_wheel
 
 #: Ticked when the app starts for the first time: the core's default methods, the same
@@ -23,29 +26,46 @@ from ._wheel_guard import guard_wheel
 DEFAULT_METHODS = tuple(choice.id for choice in core.default_methods())
 GAINS = (1, 2, 4, 8, 16, 32, 64)
 _AUTO = "auto"
-MODES = ("degrade", "upscale")
+_DEFAULTS = ComparisonSettings()
+#: The modes as the list offers them, the default first.
+MODES: tuple[core.Mode, ...] = tuple(sorted(core.MODES, key=lambda mode: mode != _DEFAULTS.mode))
+#: Each mode in words: its name in the list, and what it does.
+MODE_TEXT: dict[core.Mode, tuple[str, str]] = {
+    "degrade": ("Degrade, then restore",
+                "Shrink the image by the scale, enlarge it back with every method and measure each against the original."),
+    "upscale": ("Upscale as it is",
+                "Enlarge the image as it is. There is no ground truth: metrics only against a method picked as the reference."),
+}
+#: Each metric convention in words: its name in the list, and what it measures.
+CONVENTION_TEXT: dict[core.Convention, tuple[str, str]] = {
+    "all": ("All channels",
+            "Every pixel and channel, errors in the image's own levels (0-255, 0-65535, or 0-1 for floating point)."),
+    "paper": ("Paper (luma, border shaved)",
+              "As super-resolution papers report them: BT.601 luma in the 0-1 range, a border of ceil(scale) pixels shaved off."),
+}
 #: The first entry of the Reference list in each mode: what "no method" means there.
-NO_METHOD_REFERENCE = {"degrade": "Ground truth (the original)", "upscale": "None (no metrics)"}
-_REFERENCE_TIPS = {
+NO_METHOD_REFERENCE: dict[core.Mode, str] = {"degrade": "Ground truth (the original)", "upscale": "None (no metrics)"}
+_REFERENCE_TIPS: dict[core.Mode, str] = {
     "degrade": "Metrics and difference maps measure each method against the ground truth: the original "
     "image that was shrunk and given to the methods. Pick a method to measure against its result instead.",
     "upscale": "Upscale mode has no ground truth, so there are no metrics. Pick a method to make its "
     "result the reference: metrics and difference maps then measure the others against it.",
 }
-_DOWNSAMPLER_OFF_TIP = "Upscale mode enlarges the image as it is: nothing is shrunk, so the downsampler is not used. It applies in degrade mode."
+_DOWNSAMPLER_TIP = "How the image is shrunk before the methods enlarge it back."
+_DOWNSAMPLER_OFF_TIP = (
+    "Upscale mode enlarges the image as it is: nothing is shrunk, so the downsampler is not used. It applies in degrade mode."
+)
 _SCALE_X_OFF_TIP = "Tick 'separate x / y' to give x a scale of its own; until then x follows the scale above."
-
-
-# Parameters as people read them come from core (one vocabulary for the window, the
-# command line and the files); these names stay for the window's own callers.
-changed_params_text = core.changed_params_text
-method_title = core.method_title
 
 
 def method_tooltip(spec: core.MethodSpec) -> str:
     """A method's description as a rich-text tooltip (Qt wraps it)."""
     also = f"\nAlso called: {', '.join(spec.also_called)}." if spec.also_called else ""
     return rich_tooltip(spec.description + also, f"{spec.label} ({spec.id})")
+
+
+#: What a field's `validate` answers: the state of the text, the text, the cursor position.
+Validation = tuple[QtGui.QValidator.State, str, int]
 
 
 def _parse_number(text: str) -> float | None:
@@ -60,7 +80,7 @@ class ScaleSpinBox(QtWidgets.QDoubleSpinBox):
     leave its range (typing 20 under a maximum of 16 gave 2). A number out of range now
     stays on screen until editing ends, and the panel says why it was not taken."""
 
-    def validate(self, text: str, pos: int) -> object:
+    def validate(self, text: str, pos: int) -> Validation:
         state, fixed, pos = super().validate(text, pos)
         number = _parse_number(text)
         if state == QtGui.QValidator.State.Invalid and number is not None and not self.minimum() <= number <= self.maximum():
@@ -68,7 +88,7 @@ class ScaleSpinBox(QtWidgets.QDoubleSpinBox):
         return (state, fixed, pos)
 
 
-def _validate_special(box: QtWidgets.QAbstractSpinBox, text: str, pos: int, base: Callable[[str, int], Any]) -> object:
+def _validate_special(box: QtWidgets.QAbstractSpinBox, text: str, pos: int, base: Callable[[str, int], Validation]) -> Validation:
     """Accept the special value text ("auto") and the beginning of it while it is typed."""
     special, typed = box.specialValueText().lower(), text.strip().lower()
     if special and typed and special.startswith(typed):
@@ -84,20 +104,20 @@ def _is_special(box: QtWidgets.QAbstractSpinBox, text: str) -> bool:
 class AutoSpinBox(QtWidgets.QSpinBox):
     """An integer field whose special value text ("auto", the minimum) can be typed."""
 
-    def validate(self, text: str, pos: int) -> object:
+    def validate(self, text: str, pos: int) -> Validation:
         return _validate_special(self, text, pos, super().validate)
 
-    def valueFromText(self, text: str) -> int:
+    def valueFromText(self, text: str) -> int:  # noqa: N802 (Qt override)
         return self.minimum() if _is_special(self, text) else super().valueFromText(text)
 
 
 class AutoDoubleSpinBox(QtWidgets.QDoubleSpinBox):
     """A number field whose special value text ("auto", the minimum) can be typed."""
 
-    def validate(self, text: str, pos: int) -> object:
+    def validate(self, text: str, pos: int) -> Validation:
         return _validate_special(self, text, pos, super().validate)
 
-    def valueFromText(self, text: str) -> float:
+    def valueFromText(self, text: str) -> float:  # noqa: N802 (Qt override)
         return self.minimum() if _is_special(self, text) else super().valueFromText(text)
 
 
@@ -111,6 +131,7 @@ class SettingsPanel(QtWidgets.QWidget):
 
     settings_changed = QtCore.Signal()  # anything a comparison depends on changed
     display_changed = QtCore.Signal()  # difference-map display options changed
+    maps_shown_changed = QtCore.Signal(bool)  # difference maps turned on or off (also while settings load)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -125,10 +146,8 @@ class SettingsPanel(QtWidgets.QWidget):
         self.param_resets: dict[str, QtWidgets.QToolButton] = {}
 
         self.mode = QtWidgets.QComboBox()
-        self.mode.addItem("Degrade, then restore", "degrade")
-        self.mode.setItemData(0, rich_tooltip("Shrink the image by the scale, enlarge it back with every method and measure each against the original."), QtCore.Qt.ItemDataRole.ToolTipRole)
-        self.mode.addItem("Upscale as it is", "upscale")
-        self.mode.setItemData(1, rich_tooltip("Enlarge the image as it is. There is no ground truth: metrics only against a method picked as the reference."), QtCore.Qt.ItemDataRole.ToolTipRole)
+        for mode in MODES:
+            _add_item(self.mode, mode, *MODE_TEXT[mode])
         self.scale = self._scale_box()
         self.separate_xy = QtWidgets.QCheckBox("separate x / y")
         self.scale_x = self._scale_box()
@@ -142,9 +161,10 @@ class SettingsPanel(QtWidgets.QWidget):
         self.scale_error.setStyleSheet("color: #d9534f;")
         self.scale_error.hide()
         self.downsampler = QtWidgets.QComboBox()
-        for spec in core.list_downsamplers():
-            self.downsampler.addItem(spec.label, spec.id)
-            self.downsampler.setItemData(self.downsampler.count() - 1, rich_tooltip(spec.description, spec.label), QtCore.Qt.ItemDataRole.ToolTipRole)
+        for downsampler in core.list_downsamplers():
+            self.downsampler.addItem(downsampler.label, downsampler.id)
+            tip = rich_tooltip(downsampler.description, downsampler.label)
+            self.downsampler.setItemData(self.downsampler.count() - 1, tip, QtCore.Qt.ItemDataRole.ToolTipRole)
         _select(self.downsampler, ComparisonSettings().downsampler)
         self.downsampler_label = QtWidgets.QLabel("Downsampler")
         self.methods = QtWidgets.QListWidget()
@@ -163,7 +183,7 @@ class SettingsPanel(QtWidgets.QWidget):
         param_layout.addLayout(self.param_form)
         param_layout.addWidget(self.reset_all_button, 0, QtCore.Qt.AlignmentFlag.AlignRight)
         self.reference = QtWidgets.QComboBox()
-        self.reference.addItem(NO_METHOD_REFERENCE["degrade"], None)
+        self.reference.addItem(NO_METHOD_REFERENCE[MODES[0]], None)
         for spec in core.list_methods():
             self.reference.addItem(spec.label, spec.id)
             self.reference.setItemData(self.reference.count() - 1, method_tooltip(spec), QtCore.Qt.ItemDataRole.ToolTipRole)
@@ -171,14 +191,12 @@ class SettingsPanel(QtWidgets.QWidget):
         self.reference_hint.setWordWrap(True)
         self.reference_hint.hide()
         self.convention = QtWidgets.QComboBox()
-        self.convention.addItem("All channels", "all")
-        self.convention.setItemData(0, rich_tooltip("Every pixel and channel, errors in the image's own levels (0-255, 0-65535, or 0-1 for floating point)."), QtCore.Qt.ItemDataRole.ToolTipRole)
-        self.convention.addItem("Paper (luma, border shaved)", "paper")
-        self.convention.setItemData(1, rich_tooltip("As super-resolution papers report them: BT.601 luma in the 0-1 range, a border of ceil(scale) pixels shaved off."), QtCore.Qt.ItemDataRole.ToolTipRole)
+        for convention in core.CONVENTIONS:
+            _add_item(self.convention, convention, *CONVENTION_TEXT[convention])
         self.show_diff = QtWidgets.QCheckBox("Show difference maps")
         self.diff_kind = QtWidgets.QComboBox()
-        for kind in ("abs", "signed", "squared"):
-            self.diff_kind.addItem(kind, kind)
+        for kind in core.DIFF_KINDS:
+            _add_item(self.diff_kind, kind, kind, core.DIFF_FORMULAS[kind])
         self.gain = QtWidgets.QComboBox()
         for gain in GAINS:
             self.gain.addItem(f"x{gain}", gain)
@@ -226,6 +244,7 @@ class SettingsPanel(QtWidgets.QWidget):
         for widget in (self.diff_kind, self.gain):
             widget.currentIndexChanged.connect(self._display_changed)
         self.show_diff.toggled.connect(self._display_changed)
+        self.show_diff.toggled.connect(self.maps_shown_changed)
         self._show_mode()
         self._on_method_selected(self.methods.currentItem())
 
@@ -269,11 +288,22 @@ class SettingsPanel(QtWidgets.QWidget):
             convention=self.convention.currentData(),
         )
 
+    def maps_shown(self) -> bool:
+        """Whether difference maps are to be shown."""
+        return self.show_diff.isChecked()
+
+    def set_maps_shown(self, shown: bool) -> None:
+        """Turn difference maps on or off."""
+        self.show_diff.setChecked(shown)
+
+    def diff_style(self) -> DiffOptions:
+        """The difference maps' kind and gain, whether or not maps are shown (exports
+        and sessions draw them so)."""
+        return DiffOptions(kind=self.diff_kind.currentData(), gain=float(self.gain.currentData()))
+
     def diff_options(self) -> DiffOptions | None:
         """The difference-map options, or None when maps are not shown."""
-        if not self.show_diff.isChecked():
-            return None
-        return DiffOptions(kind=self.diff_kind.currentData(), gain=float(self.gain.currentData()))
+        return self.diff_style() if self.maps_shown() else None
 
     # Mode, reference and scale ---------------------------------------------------------------
 
@@ -293,7 +323,7 @@ class SettingsPanel(QtWidgets.QWidget):
         degrade = mode == "degrade"
         self.downsampler.setEnabled(degrade)
         self.downsampler_label.setEnabled(degrade)
-        tip = rich_tooltip("How the image is shrunk before the methods enlarge it back.") if degrade else rich_tooltip(_DOWNSAMPLER_OFF_TIP)
+        tip = rich_tooltip(_DOWNSAMPLER_TIP if degrade else _DOWNSAMPLER_OFF_TIP)
         self.downsampler.setToolTip(tip)
         self.downsampler_label.setToolTip(tip)
         self._show_reference_hint()
@@ -428,7 +458,7 @@ class SettingsPanel(QtWidgets.QWidget):
         item = self.method_item(method_id)
         if item is not None:
             with QtCore.QSignalBlocker(self.methods):
-                item.setText(method_title(method_id, self._params.get(method_id, {})))
+                item.setText(core.method_title(method_id, self._params.get(method_id, {})))
         if method_id == self._shown_method:
             changed = self._params.get(method_id, {})
             for name, button in self.param_resets.items():
@@ -479,8 +509,10 @@ class SettingsPanel(QtWidgets.QWidget):
         with QtCore.QSignalBlocker(editor):
             if isinstance(editor, QtWidgets.QComboBox):
                 editor.setCurrentIndex(max(editor.findData(value), 0))
-            elif isinstance(editor, (QtWidgets.QSpinBox, QtWidgets.QDoubleSpinBox)):
-                editor.setValue(editor.minimum() if value is None else value)
+            elif isinstance(editor, QtWidgets.QSpinBox):
+                editor.setValue(editor.minimum() if value is None else int(value))
+            elif isinstance(editor, QtWidgets.QDoubleSpinBox):
+                editor.setValue(editor.minimum() if value is None else float(value))
 
     def _editor_for(self, method_id: str, param: Param) -> QtWidgets.QWidget:
         current = self._params.get(method_id, {}).get(param.name, param.default)
@@ -492,21 +524,22 @@ class SettingsPanel(QtWidgets.QWidget):
             combo.setCurrentIndex(max(combo.findData(current), 0))
             combo.currentIndexChanged.connect(lambda _i: self.set_param(method_id, param.name, combo.currentData()))
             return combo
+        spin: AutoSpinBox | AutoDoubleSpinBox
         if param.kind == "int":
-            spin: QtWidgets.QAbstractSpinBox = AutoSpinBox()
-            guard_wheel(spin)
+            spin = AutoSpinBox()
             low = int(param.minimum if param.minimum is not None else 0)
             spin.setRange(low - 1 if param.default is None else low, int(param.maximum or 1024))
+            spin.setValue(spin.minimum() if current is None else int(current))
         else:
             spin = AutoDoubleSpinBox()
-            guard_wheel(spin)
             spin.setDecimals(3)
             spin.setSingleStep(0.05)
-            spin.setRange(param.minimum if param.minimum is not None else -1e6, param.maximum if param.maximum is not None else 1e6)
+            spin.setRange(-1e6 if param.minimum is None else param.minimum, 1e6 if param.maximum is None else param.maximum)
+            spin.setValue(spin.minimum() if current is None else float(current))
+        guard_wheel(spin)
         if param.default is None:
             spin.setSpecialValueText(_AUTO)  # the minimum shows "auto": chosen from the scale; typing "auto" picks it
         spin.setKeyboardTracking(False)
-        spin.setValue(spin.minimum() if current is None else current)
 
         def on_value(value: float) -> None:
             auto = param.default is None and value == spin.minimum()
@@ -620,6 +653,12 @@ class SettingsPanel(QtWidgets.QWidget):
             chosen = data.get("reference")
             self._references[self.mode.currentData()] = chosen if chosen in known else None
         self._show_mode()
+
+
+def _add_item(combo: QtWidgets.QComboBox, value: str, text: str, tip: str) -> None:
+    """An entry of ``combo`` saying ``text`` for ``value``, explained by ``tip``."""
+    combo.addItem(text, value)
+    combo.setItemData(combo.count() - 1, rich_tooltip(tip), QtCore.Qt.ItemDataRole.ToolTipRole)
 
 
 def _select(combo: QtWidgets.QComboBox, value: Any) -> None:

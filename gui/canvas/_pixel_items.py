@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtGui
+from PySide6 import QtCore, QtGui, QtWidgets
 
 import core
 
@@ -77,6 +77,12 @@ class PixelImageItem(pg.GraphicsObject):
         """The window of the reduced copy the item holds, if any."""
         return self._level_window if self._level is not None else None
 
+    def _held_level(self) -> tuple[core.DisplayWindow, QtGui.QImage] | None:
+        """The reduced copy held, if any: its window and its picture."""
+        if self._level_window is None or self._level_qimage is None:
+            return None
+        return self._level_window, self._level_qimage
+
     def set_array(self, array: np.ndarray | None, width: int | None = None, height: int | None = None) -> None:
         """Show ``array`` (see `qimage_view`) over ``width x height`` units (default: its
         own size, one unit per pixel); None clears the item."""
@@ -100,11 +106,14 @@ class PixelImageItem(pg.GraphicsObject):
     def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 (Qt override)
         return QtCore.QRectF(self._rect)
 
-    def paint(self, painter: QtGui.QPainter, option, widget=None) -> None:  # noqa: ANN001
+    def paint(
+        self, painter: QtGui.QPainter, option: QtWidgets.QStyleOptionGraphicsItem, widget: QtWidgets.QWidget | None = None
+    ) -> None:
         self.drawn_window = None
-        if self._qimage is None:
+        array, image = self._array, self._qimage
+        if array is None or image is None:
             return
-        h, w = self._array.shape[:2]
+        h, w = array.shape[:2]
         unit_x, unit_y = self._rect.width() / w, self._rect.height() / h
         transform = painter.transform()
         device = painter.device()
@@ -113,25 +122,26 @@ class PixelImageItem(pg.GraphicsObject):
         zoom = (transform.m22() * ratio * unit_y, transform.m11() * ratio * unit_x)
         plain = transform.m12() == 0 and transform.m21() == 0 and 0 < zoom[0] < 1 and 0 < zoom[1] < 1
         if not plain:  # magnified (or turned, which this viewer never does): sharp pixels
-            self._paint_pixels(painter, option, unit_x, unit_y)
+            self._paint_pixels(painter, option, image, unit_x, unit_y)
             return
         visible = self._visible_pixels(unit_x, unit_y)
         wanted = core.display_window((h, w), zoom, visible)
-        level = self.level_window
-        if level is not None and level.fits(zoom) and level.covers(visible, (h, w)):
-            self._paint_one_to_one(painter, level, unit_x, unit_y, ratio)
+        held = self._held_level()
+        if held is not None and held[0].fits(zoom) and held[0].covers(visible, (h, w)):
+            self._paint_one_to_one(painter, *held, unit_x, unit_y, ratio)
             return
         # The copy for this view is on its way: the nearest one we have meanwhile.
-        if level is None or not level.covers(visible, (h, w)):
-            self._paint_pixels(painter, option, unit_x, unit_y)
-        if level is not None:
+        if held is None or not held[0].covers(visible, (h, w)):
+            self._paint_pixels(painter, option, image, unit_x, unit_y)
+        if held is not None:
+            level, level_image = held
             painter.setRenderHint(QtGui.QPainter.RenderHint.SmoothPixmapTransform, True)
             target = QtCore.QRectF(level.left * unit_x, level.top * unit_y, level.width * unit_x, level.height * unit_y)
-            painter.drawImage(target, self._level_qimage)
+            painter.drawImage(target, level_image)
         asked = self._requested
         if asked is None or not (asked.fits(zoom) and asked.covers(visible, (h, w))):
             self._requested = wanted
-            self.level_wanted.emit(self._array, wanted)
+            self.level_wanted.emit(array, wanted)
 
     def _visible_pixels(self, unit_x: float, unit_y: float) -> tuple[float, float, float, float]:
         """The part of the array in view: top, left, bottom, right in array pixels."""
@@ -140,7 +150,13 @@ class PixelImageItem(pg.GraphicsObject):
         return (shown.top() / unit_y, shown.left() / unit_x, shown.bottom() / unit_y, shown.right() / unit_x)
 
     def _paint_one_to_one(
-        self, painter: QtGui.QPainter, level: core.DisplayWindow, unit_x: float, unit_y: float, ratio: float
+        self,
+        painter: QtGui.QPainter,
+        level: core.DisplayWindow,
+        level_image: QtGui.QImage,
+        unit_x: float,
+        unit_y: float,
+        ratio: float,
     ) -> None:
         """Draw the reduced copy with one of its pixels on each device pixel, its corner
         on the device pixel nearest to where its part starts."""
@@ -149,15 +165,23 @@ class PixelImageItem(pg.GraphicsObject):
         painter.save()
         painter.resetTransform()
         painter.setRenderHint(QtGui.QPainter.RenderHint.SmoothPixmapTransform, False)
-        self._level_qimage.setDevicePixelRatio(ratio)
-        painter.drawImage(QtCore.QPointF(x / ratio, y / ratio), self._level_qimage)
+        level_image.setDevicePixelRatio(ratio)
+        painter.drawImage(QtCore.QPointF(x / ratio, y / ratio), level_image)
         painter.restore()
         self.drawn_window = level
 
-    def _paint_pixels(self, painter: QtGui.QPainter, option, unit_x: float, unit_y: float) -> None:  # noqa: ANN001
-        """Each array pixel as a sharp rectangle; only the exposed ones are drawn."""
+    def _paint_pixels(
+        self,
+        painter: QtGui.QPainter,
+        option: QtWidgets.QStyleOptionGraphicsItem,
+        image: QtGui.QImage,
+        unit_x: float,
+        unit_y: float,
+    ) -> None:
+        """Each pixel of ``image`` (the array's picture) as a sharp rectangle; only the
+        exposed ones are drawn."""
         painter.setRenderHint(QtGui.QPainter.RenderHint.SmoothPixmapTransform, False)
-        h, w = self._array.shape[:2]
+        h, w = image.height(), image.width()
         exposed = option.exposedRect.intersected(self._rect)
         if exposed.isEmpty():
             return
@@ -167,7 +191,7 @@ class PixelImageItem(pg.GraphicsObject):
             return
         source = QtCore.QRectF(c0, r0, c1 - c0, r1 - r0)
         target = QtCore.QRectF(c0 * unit_x, r0 * unit_y, (c1 - c0) * unit_x, (r1 - r0) * unit_y)
-        painter.drawImage(target, self._qimage, source)
+        painter.drawImage(target, image, source)
 
 
 class PixelOverlayItem(pg.GraphicsObject):
@@ -203,12 +227,15 @@ class PixelOverlayItem(pg.GraphicsObject):
     def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 (Qt override)
         return QtCore.QRectF(self._rect)
 
-    def paint(self, painter: QtGui.QPainter, option, widget=None) -> None:  # noqa: ANN001
-        if self._values is None:
+    def paint(
+        self, painter: QtGui.QPainter, option: QtWidgets.QStyleOptionGraphicsItem, widget: QtWidgets.QWidget | None = None
+    ) -> None:
+        values = self._values
+        if values is None:
             return
         device = painter.transform()
         zoom = math.hypot(device.m11(), device.m12())
-        h, w = self._values.shape[:2]
+        h, w = values.shape[:2]
         sx, sy = self._rect.width() / w, self._rect.height() / h
         cell = zoom * min(sx, sy)  # screen pixels per source pixel
         if cell < GRID_ZOOM:
@@ -225,12 +252,21 @@ class PixelOverlayItem(pg.GraphicsObject):
         lines += [QtCore.QLineF(c0 * sx, r * sy, c1 * sx, r * sy) for r in range(r0, r1 + 1)]
         painter.drawLines(lines)
         if cell >= VALUES_ZOOM and (c1 - c0) * (r1 - r0) <= 4096:
-            self._paint_values(painter, device, (r0, r1, c0, c1), (sx, sy), cell)
+            self._paint_values(painter, device, values[r0:r1, c0:c1], (r0, r1, c0, c1), (sx, sy), cell)
 
-    def _paint_values(self, painter: QtGui.QPainter, device: QtGui.QTransform, box, steps, cell: float) -> None:  # noqa: ANN001
+    def _paint_values(
+        self,
+        painter: QtGui.QPainter,
+        device: QtGui.QTransform,
+        block: np.ndarray,
+        box: tuple[int, int, int, int],
+        steps: tuple[float, float],
+        cell: float,
+    ) -> None:
+        """Write the values of ``block``, the cells ``box`` (rows r0:r1, columns c0:c1)
+        of the values, each ``steps`` units wide and ``cell`` screen pixels."""
         r0, r1, c0, c1 = box
         sx, sy = steps
-        block = self._values[r0:r1, c0:c1]
         font = QtGui.QFont(painter.font())
         style = choose_value_style(block, cell, font)
         if style is None:
@@ -254,7 +290,7 @@ class PixelOverlayItem(pg.GraphicsObject):
                 left = device.dx() + (c0 + j) * w + (w - box_w) / 2
                 on_dark = dark[i][j]
                 boxes[on_dark].append(QtCore.QRectF(left, top, box_w, box_h))
-                for k, (name, value) in enumerate(zip(names, pixel)):
+                for k, (name, value) in enumerate(zip(names, pixel, strict=True)):
                     laid = texts.get((name, value))
                     if laid is None:
                         laid = texts[name, value] = self._static_text(value_text(name, value, integer, style), font)
@@ -389,7 +425,7 @@ def choose_value_style(block: np.ndarray, cell: float, font: QtGui.QFont) -> Val
     metrics_font = QtGui.QFont(font)
     for labels, digits, smallest in _STYLES_LABELLED if channels > 1 else _STYLES_SINGLE:
         probe = ValueStyle(0, labels, digits, 0.0, 0.0)
-        texts = {value_text(n, v, integer, probe) for row in extremes for n, v in zip(names, row)}
+        texts = {value_text(n, v, integer, probe) for row in extremes for n, v in zip(names, row, strict=True)}
         if not texts:
             return None
         # Texts that differ only in their digits are as wide as each other once every

@@ -5,14 +5,12 @@ Main thread only; it reads single pixels through `core.pixel_report`.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
 import core
-
-from ._metrics_table import image_units
 
 _COLUMNS = ("Image", "Value", "Error")
 #: The channels a value lists, by channel count.
@@ -30,7 +28,7 @@ def error_header(dtype: np.dtype | type | None, differences: bool) -> str:
     ``dtype``), or ``"Difference (unscaled)"`` while difference maps are shown."""
     if differences:
         return "Difference (unscaled)"
-    return f"Error ({image_units(dtype)})" if dtype is not None else "Error"
+    return f"Error ({core.image_units(dtype)})" if dtype is not None else "Error"
 
 
 def format_values(values: tuple[float, ...] | None, integer: bool) -> str:
@@ -85,11 +83,11 @@ class PixelInspector(QtWidgets.QWidget):
         titles = (_COLUMNS[0], value_header(channels) if channels else _COLUMNS[1], error_header(dtype, differences))
         tips = (
             "The reference and each method's result",
-            "The pixel's value, channel by channel" + (f", in {image_units(dtype)}" if dtype is not None else ""),
+            "The pixel's value, channel by channel" + (f", in {core.image_units(dtype)}" if dtype is not None else ""),
             "The difference map's value at this pixel, before the gain, in image units" if differences
             else "Method value minus reference value, per channel, in the image's own units",
         )
-        for column, (title, tip) in enumerate(zip(titles, tips)):
+        for column, (title, tip) in enumerate(zip(titles, tips, strict=True)):
             item = QtWidgets.QTableWidgetItem(title)
             item.setToolTip(tip)
             self.table.setHorizontalHeaderItem(column, item)
@@ -125,7 +123,8 @@ class PixelInspector(QtWidgets.QWidget):
         if row < 0 or column < 0:
             self.clear()
             return
-        output_size = next(iter(images.values())).shape[:2] if images else (reference.shape[:2] if reference is not None else None)
+        first_image = next(iter(images.values()), reference)
+        output_size = first_image.shape[:2] if first_image is not None else None
         self.position_label.setText(f"Pixel x={column}, y={row}")
         integer_of = {key: np.issubdtype(image.dtype, np.integer) for key, image in images.items()}
         if input_image is not None and output_size is not None:

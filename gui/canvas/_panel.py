@@ -7,18 +7,21 @@ hover in image coordinates, and `ComparisonGrid` tells every panel what to show.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
+from pyqtgraph.GraphicsScene.mouseEvents import MouseDragEvent
 from PySide6 import QtCore, QtGui, QtWidgets
 
 import core
 
-from ._elided_text import PanelTitle
-from ._help import PANEL_TOOLTIP
 from ._pixel_items import PixelImageItem, PixelOverlayItem
+from ._titles import PanelTitle
 from ._view_state import ZOOM_STEP
+
+#: What a double-click on a panel does, said under its title's tooltip.
+PANEL_TOOLTIP = "Double-click to show this panel alone; double-click again to bring back the grid."
 
 
 class PanelViewBox(pg.ViewBox):
@@ -35,7 +38,7 @@ class PanelViewBox(pg.ViewBox):
         self.line_mode = False
         self.region_mode = False
 
-    def wheelEvent(self, ev, axis=None) -> None:  # noqa: ANN001, N802 (Qt override)
+    def wheelEvent(self, ev: QtWidgets.QGraphicsSceneWheelEvent, axis: int | None = None) -> None:  # noqa: N802 (Qt override)
         steps = ev.delta() / 120.0
         if steps == 0:
             return
@@ -43,7 +46,7 @@ class PanelViewBox(pg.ViewBox):
         self.wheel_zoomed.emit(ZOOM_STEP**steps, point.x(), point.y())
         ev.accept()
 
-    def mouseDragEvent(self, ev, axis=None) -> None:  # noqa: ANN001, N802 (Qt override)
+    def mouseDragEvent(self, ev: MouseDragEvent, axis: int | None = None) -> None:  # noqa: N802 (Qt override)
         if ev.button() != QtCore.Qt.MouseButton.LeftButton:
             ev.ignore()
             return
@@ -59,7 +62,7 @@ class PanelViewBox(pg.ViewBox):
         before = self.mapToView(ev.lastPos())
         self.drag_panned.emit(before.x() - here.x(), before.y() - here.y())
 
-    def mouseDoubleClickEvent(self, ev) -> None:  # noqa: ANN001, N802
+    def mouseDoubleClickEvent(self, ev: QtWidgets.QGraphicsSceneMouseEvent) -> None:  # noqa: N802 (Qt override)
         ev.ignore()
 
 
@@ -90,12 +93,12 @@ class ImagePanel(QtWidgets.QFrame):
         self._cross_x = pg.InfiniteLine(angle=90, pen=pen, movable=False)
         self._cross_y = pg.InfiniteLine(angle=0, pen=pen, movable=False)
         self.line_item = pg.PlotDataItem(pen=pg.mkPen(255, 200, 0, width=2), symbol="o", symbolSize=7, symbolBrush=(255, 200, 0))
-        self.region_items = []
-        for colour in core.REGION_COLOURS:
+        self.region_items: list[QtWidgets.QGraphicsRectItem] = []
+        for rgb in core.REGION_COLOURS:
             outline = QtWidgets.QGraphicsRectItem()
-            pen = QtGui.QPen(QtGui.QColor(*colour), 2)
-            pen.setCosmetic(True)  # two screen pixels wide at every zoom
-            outline.setPen(pen)
+            outline_pen = QtGui.QPen(QtGui.QColor(*rgb), 2)
+            outline_pen.setCosmetic(True)  # two screen pixels wide at every zoom
+            outline.setPen(outline_pen)
             outline.setVisible(False)
             outline.setZValue(20)
             self.region_items.append(outline)
@@ -108,7 +111,7 @@ class ImagePanel(QtWidgets.QFrame):
         self._status.setWordWrap(True)
         self._status.setStyleSheet("color: #ddd; background: rgba(0, 0, 0, 150); padding: 8px; border-radius: 4px;")
         self._status.hide()
-        layout = QtWidgets.QVBoxLayout(self)
+        self._layout = layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.setSpacing(1)
         layout.addWidget(self._title)
@@ -132,7 +135,7 @@ class ImagePanel(QtWidgets.QFrame):
         """Lines the title needs when the panel is ``width`` pixels wide (default: now)."""
         if width is None:
             return self._title.lines_wanted
-        margins = self.layout().contentsMargins()
+        margins = self._layout.contentsMargins()
         return self._title.lines_for(width - margins.left() - margins.right())
 
     def set_title_lines(self, count: int) -> None:
@@ -219,13 +222,13 @@ class ImagePanel(QtWidgets.QFrame):
         if math.isfinite(point.x()) and math.isfinite(point.y()):
             self.hovered.emit(point.x(), point.y())
 
-    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802 (Qt override)
         if event.type() == QtCore.QEvent.Type.MouseButtonDblClick:
             self.maximise_requested.emit()
             return True
         return super().eventFilter(watched, event)
 
-    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
         self._place_status()
 

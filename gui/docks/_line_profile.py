@@ -7,7 +7,7 @@ unpooling's spikes can dwarf the others); a hidden curve stays hidden when the l
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import pyqtgraph as pg
@@ -15,8 +15,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 import core
 
-from ._comparison_grid import REFERENCE_KEY
-from ._metrics_table import image_units
+from ..canvas import REFERENCE_KEY
 
 _KEY_ROLE = QtCore.Qt.ItemDataRole.UserRole
 
@@ -113,7 +112,7 @@ class LineProfilePlot(QtWidgets.QWidget):
                 curve.setPen(pen)
             curve.setVisible(key not in self.hidden)
             entries.append((key, labels.get(key, key), QtGui.QColor(colour).name()))
-        units = image_units(next(iter(images.values())).dtype)
+        units = core.image_units(next(iter(images.values())).dtype)
         self.plot.setLabel("left", f"intensity ({units})")
         self.plot.getAxis("left").setToolTip(f"Mean of the colour channels at each pixel, in {units}.")
         self._show_legend(entries)
