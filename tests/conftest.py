@@ -58,6 +58,26 @@ def collect_garbage_on_the_main_thread():
 
 
 @pytest.fixture
+def window(qtbot, tmp_path):
+    """Upscope's window at 1400x900, shown, with its settings in a fresh file; no worker
+    may outlive it."""
+    from PySide6 import QtCore
+
+    from gui import MainWindow
+
+    store = QtCore.QSettings(str(tmp_path / "upscope.ini"), QtCore.QSettings.Format.IniFormat)
+    win = MainWindow(store)
+    qtbot.addWidget(win)
+    win.resize(1400, 900)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.close()
+    # No task may outlive the window (it would touch deleted objects).
+    assert win.runner.pool.activeThreadCount() == 0
+
+
+@pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(20261121)
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_viewer import TIMEOUT_MS, drop, finish, image_file, photo
 
 import core
 from core.backends.base import BackendError
 from core.backends.choice import get_backend, reset_backends
 from gui import MainWindow
-from test_viewer import TIMEOUT_MS, drop, finish, image_file, photo, window  # noqa: F401 (fixture)
 
 
 @pytest.fixture(autouse=True)
@@ -23,7 +23,7 @@ def fresh_backends():
     reset_backends()
 
 
-def choose(qtbot, win: MainWindow, name: str) -> None:  # noqa: ANN001
+def choose(qtbot, win: MainWindow, name: str) -> None:
     with qtbot.waitSignal(win.compute.changed, timeout=TIMEOUT_MS):
         win.compute.actions[name].trigger()
 

@@ -22,9 +22,9 @@ from PySide6 import QtCore, QtGui, QtWidgets
 import core
 from core import DisplayWindow, ParameterError
 from gui import MainWindow
+from gui._runner import ComparisonRunner
 from gui.canvas import REFERENCE_KEY
 from gui.canvas._pixel_items import channel_names, choose_value_style, qimage_view, value_text
-from gui._runner import ComparisonRunner
 
 TIMEOUT_MS = 30_000
 BACKGROUND = (32, 32, 32)  # the panels' background colour
@@ -167,14 +167,14 @@ def open_zone_plate(qtbot, win: MainWindow, methods: list[str]) -> None:
         win.open_chart("zone-plate")
 
 
-def grab(panel) -> np.ndarray:  # noqa: ANN001
+def grab(panel) -> np.ndarray:
     """What the panel's view shows now, ``(h, w, 3)`` uint8 (painting it afresh)."""
     image = panel.view.viewport().grab().toImage().convertToFormat(QtGui.QImage.Format.Format_RGB888)
     rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
     return rows[:, : image.width() * 3].reshape(image.height(), image.width(), 3).copy()
 
 
-def placement(panel) -> tuple[tuple[float, float], tuple[float, float]]:  # noqa: ANN001
+def placement(panel) -> tuple[tuple[float, float], tuple[float, float]]:
     """Screen pixels per shown-array pixel (vertical, horizontal) and where the array's
     corner lands on the viewport, from the view's own transform."""
     item = panel.image_item
@@ -217,7 +217,7 @@ def test_zoomed_out_zone_plate_shows_the_area_average(qtbot, window: MainWindow)
         grid.look_at(256, 256, zoom)
         shown: dict[str, np.ndarray] = {}
 
-        def reduced_copy_drawn() -> bool:
+        def reduced_copy_drawn(shown: dict[str, np.ndarray] = shown) -> bool:
             shown["pixels"] = grab(panel)
             drawn = panel.image_item.drawn_window
             return drawn is not None and drawn.fits(placement(panel)[0])
@@ -235,7 +235,9 @@ def test_zoomed_out_zone_plate_shows_the_area_average(qtbot, window: MainWindow)
         # image's corner; the comparison is on that grid, so a level covers both.
         assert np.max(np.abs(pixels[y:y + rows, x:x + cols] - expected)) <= 1.0, zoom
         # And it is exactly that size: the panel's background lies all around it.
-        for edge in (pixels[y - 1, x:x + cols], pixels[y + rows, x:x + cols], pixels[y:y + rows, x - 1], pixels[y:y + rows, x + cols]):
+        edges = (pixels[y - 1, x:x + cols], pixels[y + rows, x:x + cols],
+                 pixels[y:y + rows, x - 1], pixels[y:y + rows, x + cols])
+        for edge in edges:
             assert (edge == BACKGROUND).all(), zoom
         old = old_display(image, (zy, zx), (top, left), pixels.shape[:2])
         old_errors[zoom] = float(np.max(np.abs(old[y:y + rows, x:x + cols] - expected)))

@@ -6,15 +6,15 @@ from pathlib import Path
 
 import numpy as np
 from PySide6 import QtCore
+from test_viewer import TIMEOUT_MS, drop, finish, image_file, photo, screen_point
 
 import core
 from gui import MainWindow
-from gui.canvas import REFERENCE_KEY
 from gui._exporter import ComparisonExportChoice, ComparisonExportDialog
-from test_viewer import TIMEOUT_MS, drop, finish, image_file, photo, screen_point, window  # noqa: F401 (fixture)
+from gui.canvas import REFERENCE_KEY
 
 
-def wait_for_message(qtbot, win: MainWindow, action) -> str:  # noqa: ANN001
+def wait_for_message(qtbot, win: MainWindow, action) -> str:
     """Run ``action`` and return the next sentence the exporter reports."""
     said: list[str] = []
     win.exporter.finished.connect(said.append)
@@ -24,14 +24,14 @@ def wait_for_message(qtbot, win: MainWindow, action) -> str:  # noqa: ANN001
     return said[0]
 
 
-def opened(qtbot, win: MainWindow, tmp_path: Path, size: int = 64) -> tuple[Path, np.ndarray]:  # noqa: ANN001
+def opened(qtbot, win: MainWindow, tmp_path: Path, size: int = 64) -> tuple[Path, np.ndarray]:
     image = photo(21, size)
     path = image_file(tmp_path, "photo.png", image)
     finish(qtbot, win, lambda: drop(win, [path]))
     return path, image
 
 
-def drag(qtbot, panel, start: tuple[float, float], end: tuple[float, float]) -> None:  # noqa: ANN001
+def drag(qtbot, panel, start: tuple[float, float], end: tuple[float, float]) -> None:
     a, b = screen_point(panel, *start), screen_point(panel, *end)
     viewport = panel.view.viewport()
     qtbot.mousePress(viewport, QtCore.Qt.MouseButton.LeftButton, pos=a)
@@ -40,14 +40,14 @@ def drag(qtbot, panel, start: tuple[float, float], end: tuple[float, float]) -> 
     qtbot.mouseRelease(viewport, QtCore.Qt.MouseButton.LeftButton, pos=b)
 
 
-def test_file_menu_lists_the_exports(window: MainWindow) -> None:  # noqa: F811
+def test_file_menu_lists_the_exports(window: MainWindow) -> None:
     texts = [a.text() for a in window.menuBar().actions()[0].menu().actions()]
     for wanted in ("&Export comparison PNG...", "Export &paper figure...", "&Save session...", "Open &session..."):
         assert wanted in texts
     assert window.commands.export_comparison.shortcut().toString() == "Ctrl+E"
 
 
-def test_export_of_the_current_view_writes_the_magnified_crop(qtbot, window: MainWindow, tmp_path: Path) -> None:  # noqa: F811
+def test_export_of_the_current_view_writes_the_magnified_crop(qtbot, window: MainWindow, tmp_path: Path) -> None:
     _, image = opened(qtbot, window, tmp_path)
     window.grid.look_at(20.0, 30.0, 16.0)
     region = window.grid.visible_region()
@@ -60,7 +60,8 @@ def test_export_of_the_current_view_writes_the_magnified_crop(qtbot, window: Mai
     figure = core.load_image(out)
     order = [c.id for c in window.job.comparison.choices]
     options = core.GridOptions(crop=region, include_diff=True, include_metrics=True)
-    table = core.report.figures.drawing._metrics_table(window.job.comparison, [window.results[k] for k in order], core.report.figures.drawing._font(15))
+    drawing = core.report.figures.drawing
+    table = drawing._metrics_table(window.job.comparison, [window.results[k] for k in order], drawing._font(15))
     layout = core.grid_layout(1 + len(order), (region.height, region.width), options, table.width)
     assert figure.shape == (layout.height, layout.width, 3)
     m = layout.magnification
@@ -81,7 +82,7 @@ def test_the_dialog_returns_what_was_ticked(qtbot) -> None:
     assert dialog.choice() == ComparisonExportChoice(True, True, True, "dark")
 
 
-def test_regions_are_marked_by_dragging_and_drive_the_paper_figure(qtbot, window: MainWindow, tmp_path: Path) -> None:  # noqa: F811
+def test_regions_are_marked_by_dragging_and_drive_the_paper_figure(qtbot, window: MainWindow, tmp_path: Path) -> None:
     _, image = opened(qtbot, window, tmp_path)
     out = tmp_path / "paper.png"
     assert "Mark one or two regions first" in wait_for_message(qtbot, window, lambda: window.exporter.export_paper(out))
@@ -105,7 +106,7 @@ def test_regions_are_marked_by_dragging_and_drive_the_paper_figure(qtbot, window
     assert window.grid.regions == []
 
 
-def test_results_folder_and_a_session_reopened_in_a_new_window(qtbot, window: MainWindow, tmp_path: Path) -> None:  # noqa: F811
+def test_results_folder_and_a_session_reopened_in_a_new_window(qtbot, window: MainWindow, tmp_path: Path) -> None:
     path, _ = opened(qtbot, window, tmp_path)
     folder = tmp_path / "results"
     assert wait_for_message(qtbot, window, lambda: window.exporter.export_results(folder)).startswith("Wrote")
@@ -135,7 +136,7 @@ def test_results_folder_and_a_session_reopened_in_a_new_window(qtbot, window: Ma
         other.runner.shutdown()
 
 
-def test_a_broken_session_file_is_reported_and_changes_nothing(qtbot, window: MainWindow, tmp_path: Path) -> None:  # noqa: F811
+def test_a_broken_session_file_is_reported_and_changes_nothing(qtbot, window: MainWindow, tmp_path: Path) -> None:
     opened(qtbot, window, tmp_path)
     bad = tmp_path / "bad.json"
     bad.write_text("{oops")

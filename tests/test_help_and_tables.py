@@ -17,9 +17,7 @@ from PySide6 import QtCore, QtGui
 
 import core
 from gui import MainWindow
-from gui.docks import LineProfilePlot
-from gui.docks import MetricsTable
-from gui.docks import PixelInspector
+from gui.docks import LineProfilePlot, MetricsTable, PixelInspector
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,7 +48,9 @@ def test_16_bit_errors_read_as_whole_levels_with_their_unit(table: MetricsTable)
     image = np.zeros((8, 8, 3), np.uint16)
     table.add_result(result("bilinear", image, metrics(123.456, 65250.0)))
     table.add_result(result("nearest", image, metrics(200.0, 65535.0)))
-    assert table.header_texts() == ["Method", "Time (ms)", "PSNR (dB)", "SSIM", "MAE (levels 0-65535)", "Max error (levels 0-65535)"]
+    assert table.header_texts() == [
+        "Method", "Time (ms)", "PSNR (dB)", "SSIM", "MAE (levels 0-65535)", "Max error (levels 0-65535)"
+    ]
     assert table.column_texts(5) == ["65250", "65535"]  # not 6.525e+04
     assert table.column_texts(4) == ["123.46", "200.00"]
     assert "0-65535" in table.horizontalHeaderItem(5).toolTip()

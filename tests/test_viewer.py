@@ -20,21 +20,7 @@ TIMEOUT_MS = 30_000
 SHOWN = [spec.id for spec in core.list_methods() if spec.id in DEFAULT_METHODS]
 
 
-@pytest.fixture
-def window(qtbot, tmp_path: Path):
-    store = QtCore.QSettings(str(tmp_path / "upscope.ini"), QtCore.QSettings.Format.IniFormat)
-    win = MainWindow(store)
-    qtbot.addWidget(win)
-    win.resize(1400, 900)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
-    # No task may outlive the window (it would touch deleted objects).
-    assert win.runner.pool.activeThreadCount() == 0
-
-
-def finish(qtbot, win: MainWindow, action) -> None:  # noqa: ANN001
+def finish(qtbot, win: MainWindow, action) -> None:
     """Run ``action`` and wait until every result of the comparison it starts is shown."""
     with qtbot.waitSignal(win.comparison_finished, timeout=TIMEOUT_MS):
         action()
@@ -57,7 +43,8 @@ def drop(win: MainWindow, paths: list[Path]) -> None:
                 QtCore.Qt.DropAction.CopyAction, mime, QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.NoModifier,
             )
             event = QtGui.QDropEvent(
-                point, QtCore.Qt.DropAction.CopyAction, mime, QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.NoModifier
+                point, QtCore.Qt.DropAction.CopyAction, mime,
+                QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.NoModifier,
             )
             break
         except TypeError:
@@ -77,7 +64,7 @@ def photo(seed: int, size: int = 96, channels: int | None = 3) -> np.ndarray:
     return image if channels else image[:, :, 0]
 
 
-def screen_point(panel, x: float, y: float) -> QtCore.QPoint:  # noqa: ANN001
+def screen_point(panel, x: float, y: float) -> QtCore.QPoint:
     """Where image point (x, y) of a panel is on its view's viewport."""
     scene = panel.view_box.mapViewToScene(QtCore.QPointF(x, y))
     return panel.view.mapFromScene(scene)
@@ -454,7 +441,7 @@ def test_changing_only_the_reference_measures_again_without_recomputing(qtbot, w
     ran: list[str] = []
     original_run = core.Comparison.run
 
-    def counting_run(self, choice, *, measure=True):  # noqa: ANN001, ANN202
+    def counting_run(self, choice, *, measure=True):
         ran.append(getattr(choice, "id", choice))
         return original_run(self, choice, measure=measure)
 
@@ -585,7 +572,7 @@ def test_map_kind_and_gain_changed_while_a_result_is_measured_apply_to_every_pan
     made, go = threading.Event(), threading.Event()
     original = runner_module.make_difference
 
-    def held(comparison, result, options):  # noqa: ANN001, ANN202
+    def held(comparison, result, options):
         payload = original(comparison, result, options)
         if not made.is_set():
             made.set()
@@ -609,7 +596,7 @@ def test_maps_turned_on_while_a_comparison_runs_fill_every_panel(qtbot, window: 
     measuring, go = threading.Event(), threading.Event()
     original = core.Comparison.measure
 
-    def held(self, result, *args, **kwargs):  # noqa: ANN001, ANN202
+    def held(self, result, *args, **kwargs):
         if not measuring.is_set():
             measuring.set()
             go.wait(20)
@@ -645,11 +632,11 @@ def test_a_gain_change_recolours_the_maps_held_without_computing_any_difference(
     calls: list[str] = []
     cpu_difference, comparison_difference = comparison_module.difference, core.Comparison.difference
 
-    def counting_cpu(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def counting_cpu(*args, **kwargs):
         calls.append("core difference")
         return cpu_difference(*args, **kwargs)
 
-    def counting_comparison(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    def counting_comparison(self, *args, **kwargs):
         calls.append("Comparison.difference")
         return comparison_difference(self, *args, **kwargs)
 
@@ -680,7 +667,7 @@ def test_a_failure_while_comparing_names_the_image_it_was_about(qtbot, window: M
     finish(qtbot, window, lambda: drop(window, [first]))
     second = image_file(tmp_path, "b.png", photo(43))
 
-    def broken(self, result, *args, **kwargs):  # noqa: ANN001, ANN202
+    def broken(self, result, *args, **kwargs):
         raise RuntimeError("measuring broke")
 
     monkeypatch.setattr(core.Comparison, "measure", broken)
@@ -697,7 +684,7 @@ def test_changing_one_methods_parameter_runs_only_that_method(qtbot, window: Mai
     ran: list[str] = []
     original_run = core.Comparison.run
 
-    def counting_run(self, choice, *, measure=True):  # noqa: ANN001, ANN202
+    def counting_run(self, choice, *, measure=True):
         ran.append(getattr(choice, "id", choice))
         return original_run(self, choice, measure=measure)
 

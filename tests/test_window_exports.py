@@ -9,12 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_export_gui import opened, wait_for_message
+from test_viewer import SHOWN, TIMEOUT_MS, drop, finish, image_file, photo
 
 import core
 from gui import MainWindow
 from gui._exporter import ComparisonExportChoice
-from test_export_gui import opened, wait_for_message
-from test_viewer import SHOWN, TIMEOUT_MS, drop, finish, image_file, photo, window  # noqa: F401 (fixture)
 
 #: A file name longer than any file system takes (255 bytes), for root as for anyone.
 TOO_LONG = "x" * 300
@@ -28,7 +28,7 @@ def assert_comparison_untouched(win: MainWindow) -> None:
     assert "Internal error" not in win.message_bar.text()
 
 
-def test_a_comparison_png_with_a_name_too_long_says_which_file_and_why(qtbot, window: MainWindow, tmp_path: Path) -> None:  # noqa: F811
+def test_a_comparison_png_with_a_name_too_long_says_which_file_and_why(qtbot, window: MainWindow, tmp_path: Path) -> None:
     opened(qtbot, window, tmp_path)
     out = tmp_path / f"{TOO_LONG}.png"
     message = wait_for_message(qtbot, window, lambda: window.exporter.export_comparison(out, ComparisonExportChoice()))
@@ -40,7 +40,7 @@ def test_a_comparison_png_with_a_name_too_long_says_which_file_and_why(qtbot, wi
     assert sorted(p.name for p in tmp_path.iterdir()) == ["photo.png", "upscope.ini"]  # nothing left behind
 
 
-def test_results_into_a_folder_with_a_name_too_long_say_which_folder(qtbot, window: MainWindow, tmp_path: Path) -> None:  # noqa: F811
+def test_results_into_a_folder_with_a_name_too_long_say_which_folder(qtbot, window: MainWindow, tmp_path: Path) -> None:
     opened(qtbot, window, tmp_path)
     folder = tmp_path / TOO_LONG / "results"
     message = wait_for_message(qtbot, window, lambda: window.exporter.export_results(folder))
@@ -49,10 +49,12 @@ def test_results_into_a_folder_with_a_name_too_long_say_which_folder(qtbot, wind
     assert_comparison_untouched(window)
 
 
-def test_an_unexpected_error_while_exporting_still_ends_the_export(qtbot, window: MainWindow, tmp_path: Path, monkeypatch) -> None:  # noqa: F811
+def test_an_unexpected_error_while_exporting_still_ends_the_export(
+    qtbot, window: MainWindow, tmp_path: Path, monkeypatch
+) -> None:
     opened(qtbot, window, tmp_path)
 
-    def broken(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def broken(*args, **kwargs):
         raise RuntimeError("the figure could not be drawn")
 
     monkeypatch.setattr(core, "comparison_figure", broken)
@@ -65,7 +67,7 @@ def test_an_unexpected_error_while_exporting_still_ends_the_export(qtbot, window
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="folder permissions do not bind root")
-def test_a_read_only_folder_is_named(qtbot, window: MainWindow, tmp_path: Path) -> None:  # noqa: F811
+def test_a_read_only_folder_is_named(qtbot, window: MainWindow, tmp_path: Path) -> None:
     opened(qtbot, window, tmp_path)
     locked = tmp_path / "locked"
     locked.mkdir()
@@ -82,7 +84,7 @@ def test_a_read_only_folder_is_named(qtbot, window: MainWindow, tmp_path: Path) 
 
 
 def test_after_an_image_that_cannot_be_compared_exports_and_sessions_name_the_one_shown(
-    qtbot, window: MainWindow, tmp_path: Path  # noqa: F811
+    qtbot, window: MainWindow, tmp_path: Path
 ) -> None:
     first, image = opened(qtbot, window, tmp_path)
     tiny = image_file(tmp_path, "tiny.png", photo(22, 3))  # 3x3 cannot be shrunk x4

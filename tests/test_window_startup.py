@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6 import QtCore
+from test_viewer import finish, image_file, photo
 
 import core
 from gui import MainWindow
-from test_viewer import TIMEOUT_MS, finish, image_file, photo
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -68,7 +68,7 @@ print("EXIT", status, flush=True)
 """
 
 
-def run_viewer_child(tmp_path: Path, timeout: float = 120, **args) -> tuple[dict, float, str]:  # noqa: ANN003
+def run_viewer_child(tmp_path: Path, timeout: float = 120, **args) -> tuple[dict, float, str]:
     """Run `VIEWER_CHILD` with ``args``; returns its report, the seconds from the end of
     the window's ``close()`` to the end of the process, and its output."""
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config"), "QT_QPA_PLATFORM": "offscreen"}
@@ -224,13 +224,15 @@ BASE = {"format": "upscope-session", "version": 1}
 BAD_SESSIONS = {
     "view-1e308": (json.dumps({**BASE, "view": {"cx": 1e308, "cy": 10, "zoom": 2}}), "view.cx"),
     "zoom-1e308": (json.dumps({**BASE, "view": {"cx": 10, "cy": 10, "zoom": 1e308}}), "view.zoom"),
-    "deep": ('{"format": "upscope-session", "version": 1, "settings": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply"),
+    "deep": ('{"format": "upscope-session", "version": 1, "settings": ' + "[" * 100_000 + "]" * 100_000 + "}",
+             "nested too deeply"),
     "digits": ('{"format": "upscope-session", "version": 1, "regions": [[' + "7" * 5000 + ", 1, 1, 1]]}", "number too long"),
     "ragged": (json.dumps({**BASE, "settings": {"methods": [{"id": "transposed-conv", "params": {"kernel": [[1, 2], [3]]}}]}}),
                "settings.methods[0]: transposed-conv: parameter 'kernel' has rows of different lengths"),
     "scale": (json.dumps({**BASE, "settings": {"scale": 1000}}), "settings.scale must be a number from 1 to 16"),
     "nan": ('{"format": "upscope-session", "version": 1, "settings": {"scale": [2, NaN]}}', "settings.scale"),
-    "method": (json.dumps({**BASE, "settings": {"methods": ["bicubic", "magic"]}}), "settings.methods[1]: unknown method 'magic'"),
+    "method": (json.dumps({**BASE, "settings": {"methods": ["bicubic", "magic"]}}),
+               "settings.methods[1]: unknown method 'magic'"),
 }
 
 
