@@ -167,7 +167,7 @@ def test_transposed_conv_default_matches_torch(dtype, shape, s, seed):
     k=st.integers(1, 9),
     pad=st.integers(0, 3),
     op=st.integers(0, 3),
-    kernel_kind=st.sampled_from(["bilinear", "box", "random"]),
+    kernel_kind=st.sampled_from(["bilinear", "box", "random", "separable"]),
     seed=st.integers(0, 2**16),
 )
 def test_transposed_conv_any_kernel_padding_matches_torch(shape, s, k, pad, op, kernel_kind, seed):
@@ -176,8 +176,10 @@ def test_transposed_conv_any_kernel_padding_matches_torch(shape, s, k, pad, op, 
 
     op = op % s
     image = seeded_image(seed, shape, np.float32)
-    if kernel_kind == "random":
-        kernel = np.random.default_rng(seed).random((k, k))
+    if kernel_kind in ("random", "separable"):
+        rng = np.random.default_rng(seed)
+        # A signed outer product runs as two 1-D passes; a random kernel as one 2-D pass.
+        kernel = rng.random((k, k)) if kernel_kind == "random" else np.outer(rng.normal(size=k), rng.normal(size=k))
         params = dict(kernel=kernel, padding=pad, output_padding=op)
     else:
         kernel = transposed_conv_kernel(kernel_kind, k, (s, s))

@@ -8,6 +8,7 @@ the stride; the output size then follows from the kernel and padding).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -16,6 +17,7 @@ import numpy as np
 from core.common.arrays import cast_float, check_output_size
 from core.common.cancel import check_cancelled
 from core.common.errors import ParameterError
+from core.methods.classic import bilinear
 from core.methods.registry import Param, register_method
 from core.methods.taps import resize_nearest
 
@@ -161,8 +163,51 @@ def transposed_conv(
     computed in polyphase form. Float32 ``(h, w, C)``; the caller rounds to the
     input's dtype."""
     plan = transposed_conv_plan(image.shape[:2], size, kernel, kernel_size, padding, output_padding)
-    return conv_transpose2d(image.astype(np.float32), plan.kernel, plan.strides, plan.padding, plan.out_size,
-                            dtype=image.dtype)
+    h, w = image.shape[:2]
+    whole = plan.out_size == (h * plan.strides[0], w * plan.strides[1])
+    if whole and _is_default_kernel(plan, _fcn_bilinear_1d):
+        return _fcn_bilinear(image, plan.strides)
+    if whole and _is_default_kernel(plan, np.ones):
+        return resize_nearest(image, plan.out_size, cv2.INTER_NEAREST)  # a box of s taps repeats each pixel
+    return conv_transpose2d(image, plan.kernel, plan.strides, plan.padding, plan.out_size, dtype=image.dtype)
+
+
+def _fcn_bilinear(image: np.ndarray, strides: tuple[int, int]) -> np.ndarray:
+    """Transposed convolution with the FCN kernel at its own padding, which is bilinear
+    interpolation of the image framed by one pixel of zeros (docs/METHODS.md#transposed-conv).
+
+    Inside, that is `bilinear` of the image itself. Only the ``s // 2`` outputs at each end
+    of an axis reach past the edge, where the frame's zeros are mixed in and `bilinear`
+    clamps instead; they are taken from `bilinear` of three-pixel strips of the framed
+    image (the same sums: the weights depend only on the scale)."""
+    h, w = image.shape[:2]
+    sy, sx = strides
+    out = bilinear(image, (h * sy, w * sx))
+    framed = cv2.copyMakeBorder(image, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0).reshape(h + 2, w + 2, -1)
+    by, bx = sy // 2, sx // 2
+    if by:
+        top = bilinear(framed[:3], (3 * sy, (w + 2) * sx))
+        out[:by] = top[sy : sy + by, sx : sx + w * sx]
+        bottom = bilinear(framed[-3:], (3 * sy, (w + 2) * sx))
+        first = 2 * sy - by  # output h*sy - by, counted from the strip's first row (h - 2)
+        out[h * sy - by :] = bottom[first : first + by, sx : sx + w * sx]
+    if bx:
+        left = bilinear(framed[:, :3], ((h + 2) * sy, 3 * sx))
+        out[:, :bx] = left[sy : sy + h * sy, sx : sx + bx]
+        right = bilinear(framed[:, -3:], ((h + 2) * sy, 3 * sx))
+        first = 2 * sx - bx
+        out[:, w * sx - bx :] = right[sy : sy + h * sy, first : first + bx]
+    return out
+
+
+def _is_default_kernel(plan: TransposedConvPlan, taps: Callable[[int], np.ndarray]) -> bool:
+    """Whether ``plan`` is the kernel ``outer(taps(k), taps(k))`` with the default size
+    and padding of that kind (FCN bilinear: ``k = 2s - s % 2``; box: ``k = s``, unit taps)."""
+    for axis, stride in enumerate(plan.strides):
+        k = 2 * stride - stride % 2 if taps is _fcn_bilinear_1d else stride
+        if plan.kernel.shape[axis] != k or plan.padding[axis] != max(0, math.ceil((k - stride) / 2)):
+            return False
+    return bool(np.array_equal(plan.kernel, np.outer(taps(plan.kernel.shape[0]), taps(plan.kernel.shape[1]))))
 
 
 @dataclass(frozen=True)
@@ -251,16 +296,23 @@ def conv_transpose2d(
     out_size: tuple[int, int],
     dtype: np.dtype | type = np.float32,
 ) -> np.ndarray:
-    """Depthwise transposed convolution of a float32 ``(H, W, C)`` array, returned in
-    ``dtype`` (an integer dtype is rounded half to even and clipped, phase by phase, so
-    no float32 copy of the whole output is ever made).
+    """Depthwise transposed convolution of an ``(H, W, C)`` array (uint8, uint16 or
+    float32), returned in ``dtype`` (an integer dtype is rounded half to even and clipped).
 
     ``out[t] = sum over y, i with y*s + i = t + p of image[y] * kernel[i]`` per axis, which
     is ``torch.nn.functional.conv_transpose2d`` with the same kernel on every channel. It is
-    computed in polyphase form: the output rows of one phase ``(t + p) mod s`` see only the
-    kernel taps ``kernel[phase::s]``, so each of the ``s*s`` phases is one small ordinary
-    convolution of the input, run by ``cv2.filter2D``, then interleaved into the output.
+    computed in polyphase form, with no zeros inserted: the outputs of one phase
+    ``(t + p) mod s`` see only the taps ``kernel[phase::s]``, so each phase is one small
+    ordinary convolution of the input (``cv2.filter2D``), and the phases are interleaved.
+    A separable kernel (``outer(ky, kx)``, as the bilinear and box kernels are) runs as two
+    1-D passes, columns then rows: the same arithmetic as a separable resize.
     """
+    factors = _separable_factors(kernel)
+    if factors is not None:
+        ky, kx = factors
+        across = _transpose_axis(image, kx, strides[1], padding[1], out_size[1], axis=1, dtype=np.float32)
+        return _transpose_axis(across, ky, strides[0], padding[0], out_size[0], axis=0, dtype=dtype)
+    image = image.astype(np.float32, copy=False)
     h, w, c = image.shape
     (sy, sx), (py, px), (oh, ow) = strides, padding, out_size
     out = np.zeros((oh, ow, c), dtype=dtype)
@@ -282,6 +334,99 @@ def conv_transpose2d(
             piece = full[q0y : q0y + target.shape[0], q0x : q0x + target.shape[1]]
             target[: piece.shape[0], : piece.shape[1]] = cast_float(piece, out.dtype)
     return out
+
+
+def _separable_factors(kernel: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(ky, kx)`` with ``outer(ky, kx) == kernel`` to within float64 rounding, or None
+    when the kernel is not separable. The row through the largest tap is ``kx`` as it
+    stands, so kernels made as an outer product (bilinear, box) keep their exact taps."""
+    if kernel.ndim != 2 or not np.all(np.isfinite(kernel)) or not kernel.any():
+        return None
+    row, column = np.unravel_index(np.argmax(np.abs(kernel)), kernel.shape)
+    kx = kernel[row]
+    ky = kernel[:, column] / kernel[row, column]
+    if not np.allclose(np.outer(ky, kx), kernel, rtol=0.0, atol=1e-12 * np.abs(kernel).max()):
+        return None
+    return ky, kx
+
+
+def _transpose_axis(
+    image: np.ndarray, taps: np.ndarray, stride: int, pad: int, size: int, *, axis: int, dtype: np.dtype | type
+) -> np.ndarray:
+    """1-D transposed convolution of ``(H, W, C)`` ``image`` along ``axis`` (0: rows, 1:
+    columns) with ``taps``: ``size`` outputs, ``out[t] = sum over y*stride + i = t + pad
+    of image[y] * taps[i]``, in ``dtype`` (integers rounded half to even, clipped).
+
+    Output ``t`` belongs to phase ``(t + pad) mod stride`` and is the weighted sum of a few
+    input samples, ``taps[phase + j*stride]`` times ``image[(t + pad) // stride - j]``; so
+    each phase is a sum of shifted views of the input, zero-padded once, run by OpenCV's
+    weighted sums. The phases are then interleaved: whole rows for ``axis=0``,
+    channel-interleaved columns for ``axis=1`` (``cv2.merge`` of the phases is exactly the
+    interleaved row, written contiguously)."""
+    n = image.shape[axis]
+    count = -(-size // stride)  # outputs of the longest phase
+    phases = []  # per output offset t0 < stride: its taps and where its first input sits
+    for t0 in range(stride):
+        sub = taps[(t0 + pad) % stride :: stride]
+        phases.append((sub, (t0 + pad) // stride))
+    longest = max(len(sub) for sub, _ in phases)
+    before = max([0] + [len(sub) - 1 - first for sub, first in phases])
+    after = max([0] + [first + count - n for _, first in phases])
+    source = image
+    if longest > 2 and source.dtype != np.float32:
+        source = source.astype(np.float32)  # OpenCV's sums of more than two need one dtype
+    if before or after:
+        top, bottom, left, right = (before, after, 0, 0) if axis == 0 else (0, 0, before, after)
+        framed = cv2.copyMakeBorder(source, top, bottom, left, right, cv2.BORDER_CONSTANT, value=0)
+        source = _as_hwc(framed, image.shape[2])
+    pieces = []
+    for sub, first in phases:
+        check_cancelled()
+        pieces.append(_weighted_views(source, sub, first + before, count, axis, np.dtype(dtype)))
+    if axis == 0:
+        out = np.empty((count * stride, *image.shape[1:]), dtype=dtype)
+        for t0, piece in enumerate(pieces):
+            out[t0::stride] = piece
+        return out[:size]
+    h, c = image.shape[0], image.shape[2]
+    merged = cv2.merge(pieces) if stride > 1 else pieces[0]
+    return merged.reshape(h, count * stride, c)[:, :size]
+
+
+def _weighted_views(
+    source: np.ndarray, sub: np.ndarray, first: int, count: int, axis: int, dtype: np.dtype
+) -> np.ndarray:
+    """``sum_j sub[j] * source[first - j + k]`` for ``k < count`` along ``axis``, in
+    ``dtype``: an ``(H, count, C)`` or ``(count, W, C)`` array. Sums are float32; an
+    integer ``dtype`` is rounded half to even and saturated once, at the end."""
+    shape = list(source.shape)
+    shape[axis] = count
+    if sub.size == 0:
+        return np.zeros(shape, dtype=dtype)
+
+    def view(j: int) -> np.ndarray:
+        index: list[slice] = [slice(None)] * 3
+        index[axis] = slice(first - j, first - j + count)
+        return source[tuple(index)]
+
+    depth = _CV_DEPTHS.get(dtype, cv2.CV_32F) if sub.size <= 2 else cv2.CV_32F
+    if sub.size == 1:
+        result = cv2.addWeighted(view(0), float(sub[0]), view(0), 0.0, 0.0, dtype=depth)
+    else:
+        result = cv2.addWeighted(view(0), float(sub[0]), view(1), float(sub[1]), 0.0, dtype=depth)
+        for j in range(2, sub.size):
+            result = cv2.scaleAdd(view(j), float(sub[j]), result)
+    result = _as_hwc(result, source.shape[2])
+    return result if result.dtype == dtype else cast_float(result, dtype)
+
+
+#: OpenCV depths a weighted sum can write directly (rounded half to even, saturated).
+_CV_DEPTHS = {np.dtype(np.uint8): cv2.CV_8U, np.dtype(np.uint16): cv2.CV_16U, np.dtype(np.float32): cv2.CV_32F}
+
+
+def _as_hwc(array: np.ndarray, channels: int) -> np.ndarray:
+    """OpenCV returns one channel as ``(H, W)``; Upscope keeps ``(H, W, C)``."""
+    return array if array.ndim == 3 else array.reshape(*array.shape[:2], channels)
 
 
 def _full_convolution(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
