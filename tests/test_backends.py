@@ -250,13 +250,40 @@ def test_transposed_conv_parameters_on_each_backend(device, rng, kernel_size, pa
     assert max_error(got, expected) <= tolerance(np.float32)
 
 
-def test_max_unpool_with_recorded_maxima_on_torch(rng):
+@pytest.mark.parametrize("channels", [None, 1, 3])
+def test_max_unpool_with_recorded_maxima_on_torch(rng, channels):
     backend = backend_or_skip("torch")
-    original = random_image(rng, (12, 18, 3), np.uint8)
+    original = random_image(rng, (12, 18) if channels is None else (12, 18, channels), np.uint8)
     low, extras = core.downsample(original, 3, "max-pool")
     expected = core.upsample(low, "max-unpool", scale=3, backend="cpu", **extras)
     got = _on(backend, low, "max-unpool", (12, 18), **extras)
     np.testing.assert_array_equal(got, expected)
+
+
+_QUIET_SCRIPT = textwrap.dedent(
+    """
+    import numpy as np
+    import core
+    from core.backends.choice import get_backend
+    backend = get_backend("torch")
+    grey = (np.arange(12 * 18) % 251).astype(np.uint8).reshape(12, 18)
+    low, extras = core.downsample(grey, 3, "max-pool")
+    frozen = np.broadcast_to(low[:, :, None], low.shape + (1,))  # a read-only image, too
+    spec = core.get_method("max-unpool")
+    out = backend.get(backend.resample(backend.put(frozen), "max-unpool", (12, 18), spec.resolve_params(extras)))
+    assert out.shape == (12, 18, 1), out.shape
+    """
+)
+
+
+def test_grey_max_unpool_on_torch_prints_no_warning():
+    # PyTorch warns once per process ("The given NumPy array is not writable"), so a fresh
+    # interpreter, with every warning an error, is the only honest witness.
+    backend_or_skip("torch")
+    done = subprocess.run([sys.executable, "-W", "error", "-c", _QUIET_SCRIPT], capture_output=True, text=True,
+                          timeout=300, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stderr == ""
 
 
 @pytest.mark.parametrize("convention", ["all", "paper"])

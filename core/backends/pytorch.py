@@ -129,8 +129,12 @@ class TorchBackend(Backend):
 
     # -- data -------------------------------------------------------------------------
     def _upload(self, array: np.ndarray) -> Any:
-        """A host array on the device (counted in `traffic`)."""
+        """A host array on the device (counted in `traffic`). PyTorch cannot wrap a
+        read-only array (a broadcast view, a caller's frozen image) without a warning
+        that its tensor might be written, so such an array is copied first."""
         array = np.ascontiguousarray(array)
+        if not array.flags.writeable:
+            array = array.copy()
         self.traffic.add(to_device=array.nbytes)
         return self.torch.from_numpy(array).to(self.device)
 
@@ -256,8 +260,8 @@ class TorchBackend(Backend):
         if indices is None and params.get("indices") is not None:
             array = np.asarray(params["indices"])
             array = np.broadcast_to(array if array.ndim == 3 else array[:, :, None], (h, w, c))
-            indices = torch.from_numpy(np.ascontiguousarray(array.transpose(2, 0, 1))[None]).to(self.device)
-            self.traffic.add(to_device=indices.numel() * 8)
+            # A grey image's broadcast view is already contiguous, and read-only: `_upload` copies it.
+            indices = self._indices(array.transpose(2, 0, 1)[None])
         if indices is None:  # bed of nails: each value at its window's top-left
             out = torch.zeros((1, c, out_h, out_w), dtype=torch.float32, device=self.device)
             if (h - 1) * sy >= out_h or (w - 1) * sx >= out_w:
