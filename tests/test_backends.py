@@ -13,16 +13,19 @@ import os
 import subprocess
 import sys
 import textwrap
+from unittest import mock
 
 import numpy as np
 import pytest
-from conftest import max_error, random_image, tolerance
+from conftest import max_error, random_image, round_like, tolerance
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import core
 from core.backends.base import BackendError
 from core.backends.choice import get_backend, reset_backends
+from core.backends.opencl import OPENCL_METHODS
+from core.backends.pytorch import TORCH_METHODS
 
 SHAPES = st.tuples(st.integers(1, 19), st.integers(1, 19), st.sampled_from([None, 1, 2, 3, 4]))
 DTYPES = st.sampled_from([np.uint8, np.uint16, np.float32])
@@ -86,6 +89,146 @@ def test_every_method_of_a_backend_equals_the_cpu(name, data, shape, dtype, seed
     assert max_error(got, expected) <= tolerance(dtype)
 
 
+# -- long axes, against float64 definitions written from docs/METHODS.md ----------------------
+#
+# A float32 source coordinate is off by up to n * 6e-8 pixels on an axis of n pixels: far
+# below a pixel, yet at 8191 px it moved uint16 results by up to 36 levels. One row (or
+# column) of 1,000 to 10,000 pixels finds that in milliseconds.
+
+LONG_AXIS = st.integers(1000, 10000)
+
+
+def _cubic_weight(x: np.ndarray, a: float) -> np.ndarray:
+    """Keys' cubic convolution kernel (docs/METHODS.md#bicubic)."""
+    x = np.abs(x)
+    far = a * x**3 - 5 * a * x**2 + 8 * a * x - 4 * a
+    return np.where(x <= 1, (a + 2) * x**3 - (a + 3) * x**2 + 1, np.where(x < 2, far, 0.0))
+
+
+def _axis_definition(method: str, values: np.ndarray, n_out: int, params: dict) -> np.ndarray:
+    """``method`` along axis 0 of float64 ``values`` (``n`` samples, any trailing axes) to
+    ``n_out`` samples, from docs/METHODS.md; 2-D methods are this along each axis."""
+    n_in = values.shape[0]
+    dst = np.arange(n_out)
+
+    def along(v: np.ndarray) -> np.ndarray:  # a per-sample factor, broadcast over the trailing axes
+        return v.reshape((-1,) + (1,) * (values.ndim - 1))
+
+    if method in ("nearest", "nearest-exact"):  # exact integers: floor(dst r) or floor((dst + 0.5) r)
+        source = dst * n_in // n_out if method == "nearest" else (2 * dst + 1) * n_in // (2 * n_out)
+        return values[np.minimum(source, n_in - 1)]
+    if method in ("repeat", "avg-unpool"):
+        return np.repeat(values, n_out // n_in, axis=0)
+    if method == "max-unpool":  # no recorded maxima: each value at its window's first pixel
+        out = np.zeros((n_out,) + values.shape[1:])
+        out[:: n_out // n_in] = values
+        return out
+    if method == "transposed-conv":  # out[t] = sum over y s + i = t + p of in[y] k[i], FCN kernel
+        s = n_out // n_in
+        k = 2 * s - s % 2
+        f = -(-k // 2)
+        centre = f - 1 if k % 2 else f - 0.5
+        pad = -(-(k - s) // 2)
+        full = np.zeros(((n_in - 1) * s + k,) + values.shape[1:])
+        for i in range(k):
+            full[i : i + (n_in - 1) * s + 1 : s] += values * (1 - abs(i - centre) / f)
+        return full[pad : pad + n_out]
+    if method == "area":  # the mean over [dst r, (dst + 1) r) of the piecewise-constant input
+        zero = np.zeros((1,) + values.shape[1:])
+        integral = np.concatenate([zero, np.cumsum(values, axis=0)])
+        padded = np.concatenate([values, zero])
+
+        def cumulative(x: np.ndarray) -> np.ndarray:
+            whole = np.floor(x).astype(np.int64)
+            return integral[whole] + along(x - whole) * padded[whole]
+
+        r = n_in / n_out
+        return (cumulative((dst + 1) * r) - cumulative(dst * r)) / r
+    if method == "bilinear-aligned":
+        source = dst * ((n_in - 1) / (n_out - 1)) if n_out > 1 else np.zeros(1)
+    else:
+        source = (dst + 0.5) * n_in / n_out - 0.5
+    if method in ("bilinear", "bilinear-aligned"):
+        source = np.maximum(source, 0.0)
+        left = np.floor(source).astype(np.int64)
+        frac = along(source - left)
+        return (1 - frac) * values[np.minimum(left, n_in - 1)] + frac * values[np.minimum(left + 1, n_in - 1)]
+    assert method == "bicubic", method
+    left = np.floor(source).astype(np.int64)
+    return sum(along(_cubic_weight(source - (left + k), params["a"])) * values[np.clip(left + k, 0, n_in - 1)]
+               for k in range(-1, 3))
+
+
+def _definition(method: str, image: np.ndarray, size: tuple[int, int], params: dict) -> np.ndarray:
+    """The float64 result of ``method`` on ``(H, W, C)`` ``image`` at ``size``, rounded
+    like an integer result of ``image``'s dtype (docs/METHODS.md#images)."""
+    across = _axis_definition(method, image.astype(np.float64).transpose(1, 0, 2), size[1], params)
+    return round_like(_axis_definition(method, across.transpose(1, 0, 2), size[0], params), image.dtype)
+
+
+def _long_axis_size(backend, method: str, n: int, data: st.DataObject) -> int:
+    """An output length for an axis of ``n`` pixels that ``backend`` runs ``method`` at:
+    whole multiples for the whole-number methods, else any length, larger or smaller."""
+    if core.get_method(method).scales == "integer":
+        return n * data.draw(st.integers(1, 3), label="scale")
+    if method == "area" and backend.name == "opencl":  # OpenCL runs area for upscaling only
+        return data.draw(st.integers(n, 10000), label="n_out")
+    return data.draw(LONG_AXIS, label="n_out")
+
+
+BACKEND_METHODS = [(name, method) for name, methods in (("opencl", OPENCL_METHODS), ("torch", TORCH_METHODS))
+                   for method in sorted(methods)]
+
+
+@pytest.mark.parametrize("name,method", BACKEND_METHODS)
+@settings(max_examples=25)
+@given(data=st.data(), n=LONG_AXIS, column=st.booleans(), channels=st.sampled_from([1, 3]), dtype=DTYPES,
+       seed=st.integers(0, 2**16))
+def test_every_method_of_a_backend_is_exact_on_long_axes(name, method, data, n, column, channels, dtype, seed):
+    backend = backend_or_skip(name)
+    params = core.get_method(method).resolve_params({})
+    image = _image(seed, (n, 1, channels) if column else (1, n, channels), dtype)
+    n_out = _long_axis_size(backend, method, n, data)
+    scale = n_out // n if core.get_method(method).scales == "integer" else 1
+    size = (n_out, scale) if column else (scale, n_out)
+    got = _on(backend, image, method, size)
+    assert max_error(got, _definition(method, image, size, params)) <= tolerance(dtype)
+    expected = core.upsample(image, method, size=size, backend="cpu")
+    if max_error(expected, _definition(method, image, size, params)) <= tolerance(dtype):
+        # Parity wherever the CPU itself meets the definition (OpenCV's own float32
+        # coordinates on long axes are the CPU's to fix, and its tests to catch).
+        assert max_error(got, expected) <= tolerance(dtype)
+
+
+@settings(max_examples=40)
+@given(method=st.sampled_from(["bilinear", "bilinear-aligned", "bicubic"]), dtype=DTYPES,
+       shape=st.tuples(st.integers(1, 30), st.integers(1, 30), st.sampled_from([1, 3])),
+       size=st.tuples(st.integers(1, 50), st.integers(1, 50)), band_bytes=st.integers(1, 4096), seed=st.integers(0, 2**16))
+def test_torch_taps_in_row_bands_match_the_definition(method, dtype, shape, size, band_bytes, seed):
+    """A large image is resampled a band of output rows at a time; with bands of one or a
+    few rows, the band edges must not show (the taps path forced at every size)."""
+    import core.backends.pytorch as pytorch
+
+    backend = backend_or_skip("torch")
+    image = _image(seed, shape, dtype)
+    with (mock.patch.object(pytorch, "DEVICE_BAND_BYTES", band_bytes),
+          mock.patch.dict(pytorch._INTERPOLATE_BUDGET, {np.dtype(dtype): -1.0})):
+        got = _on(backend, image, method, size)
+    definition = _definition(method, image, size, core.get_method(method).resolve_params({}))
+    assert max_error(got, definition) <= tolerance(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32])
+@pytest.mark.parametrize("a", [-0.75, -0.5, -1.0])
+def test_torch_bicubic_runs_any_a_on_the_device(rng, dtype, a):
+    backend = backend_or_skip("torch")
+    image = random_image(rng, (7, 9, 3), dtype)
+    params = core.get_method("bicubic").resolve_params({"a": a})
+    got = _on(backend, image, "bicubic", (16, 20), a=a)
+    assert max_error(got, _definition("bicubic", image, (16, 20), params)) <= tolerance(dtype)
+    assert max_error(got, core.upsample(image, "bicubic", size=(16, 20), a=a, backend="cpu")) <= tolerance(dtype)
+
+
 @pytest.mark.parametrize("name", ["opencl", "torch"])
 def test_nearest_takes_the_floor_source_pixel_at_a_tie_both_kernels_round_wrong(name):
     # 14 -> 46 columns: output 23 maps to source 23 * 14 / 46 = 7 exactly; OpenCV's OpenCL
@@ -107,13 +250,40 @@ def test_transposed_conv_parameters_on_each_backend(device, rng, kernel_size, pa
     assert max_error(got, expected) <= tolerance(np.float32)
 
 
-def test_max_unpool_with_recorded_maxima_on_torch(rng):
+@pytest.mark.parametrize("channels", [None, 1, 3])
+def test_max_unpool_with_recorded_maxima_on_torch(rng, channels):
     backend = backend_or_skip("torch")
-    original = random_image(rng, (12, 18, 3), np.uint8)
+    original = random_image(rng, (12, 18) if channels is None else (12, 18, channels), np.uint8)
     low, extras = core.downsample(original, 3, "max-pool")
     expected = core.upsample(low, "max-unpool", scale=3, backend="cpu", **extras)
     got = _on(backend, low, "max-unpool", (12, 18), **extras)
     np.testing.assert_array_equal(got, expected)
+
+
+_QUIET_SCRIPT = textwrap.dedent(
+    """
+    import numpy as np
+    import core
+    from core.backends.choice import get_backend
+    backend = get_backend("torch")
+    grey = (np.arange(12 * 18) % 251).astype(np.uint8).reshape(12, 18)
+    low, extras = core.downsample(grey, 3, "max-pool")
+    frozen = np.broadcast_to(low[:, :, None], low.shape + (1,))  # a read-only image, too
+    spec = core.get_method("max-unpool")
+    out = backend.get(backend.resample(backend.put(frozen), "max-unpool", (12, 18), spec.resolve_params(extras)))
+    assert out.shape == (12, 18, 1), out.shape
+    """
+)
+
+
+def test_grey_max_unpool_on_torch_prints_no_warning():
+    # PyTorch warns once per process ("The given NumPy array is not writable"), so a fresh
+    # interpreter, with every warning an error, is the only honest witness.
+    backend_or_skip("torch")
+    done = subprocess.run([sys.executable, "-W", "error", "-c", _QUIET_SCRIPT], capture_output=True, text=True,
+                          timeout=300, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stderr == ""
 
 
 @pytest.mark.parametrize("convention", ["all", "paper"])

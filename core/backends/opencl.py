@@ -8,9 +8,12 @@ upscaling on a ``UMat`` quietly run on the CPU. So this backend runs:
   maps (OpenCV's OpenCL nearest kernel lands on the wrong side of some ties where its CPU
   code does not, e.g. 14 -> 46 columns, so the CPU probe `opencv_is_exact` cannot vouch
   for it);
-- ``bilinear``: OpenCV's linear kernel (11-bit weights on uint8, within 1 LSB);
-- ``area``, ``bilinear-aligned``: two taps per axis, as four exact-index remaps blended
-  with float32 weights (area upscaling is a two-tap blend by pixel overlap);
+- ``bilinear``: OpenCV's linear kernel (11-bit weights on uint8) on axes short enough for
+  its float32 source coordinates (`_LINEAR_KERNEL_UP_TO`); on longer ones the exact two
+  taps below;
+- ``area``, ``bilinear-aligned`` (and long ``bilinear``): two taps per axis, as four
+  exact-index remaps blended with float32 weights computed on the host in float64 (area
+  upscaling is a two-tap blend by pixel overlap);
 - ``transposed-conv``: zero insertion (nearest upscale times a 0/1 mask built on the
   device) and one ``filter2D`` with the flipped kernel;
 - differences and every metric: arithmetic, ``norm`` reductions and ``GaussianBlur``.
@@ -45,6 +48,7 @@ from core.methods.taps import (
     Taps,
     aligned_coords,
     area_taps,
+    half_pixel_coords,
     linear_taps,
     nearest_exact_index,
     nearest_index,
@@ -53,6 +57,14 @@ from core.metrics.measures import SSIM_K1, SSIM_K2, SSIM_RADIUS, SSIM_SIGMA, Met
 
 # cv2.remap handles outputs below SHRT_MAX pixels per side.
 _REMAP_LIMIT = 32767
+#: The longest input axis (pixels), per dtype, on which OpenCV's linear kernel stays well
+#: inside the tolerance of docs/METHODS.md#bilinear: it finds source coordinates in
+#: float32, which drift by about n * 6e-8 pixels on an axis of n. Measured on POCL with
+#: alternating black and white pixels against the float64 definition: uint8 (11-bit
+#: weights) within 1 LSB up to 60,000 px; uint16 1 LSB up to 512 px, 2 at 1024, 4 at
+#: 2048; float32 3e-5 of the range at 1024 px, 6e-5 at 2048. Longer axes take the exact
+#: two-tap path.
+_LINEAR_KERNEL_UP_TO = {np.dtype(np.uint8): 32768, np.dtype(np.uint16): 256, np.dtype(np.float32): 1024}
 _CV_DEPTH = {np.dtype(np.uint8): cv2.CV_8U, np.dtype(np.uint16): cv2.CV_16U, np.dtype(np.float32): cv2.CV_32F}
 
 
@@ -317,7 +329,13 @@ def _nearest_kernel(index: Callable[[int, int], np.ndarray]) -> Kernel:
 
 
 def _bilinear(backend: OpenCLBackend, handle: DeviceImage, out_size: tuple[int, int], params: dict[str, Any]) -> DeviceImage:
-    umat = cv2.resize(handle.umat, (out_size[1], out_size[0]), interpolation=cv2.INTER_LINEAR)
+    h, w, _ = handle.shape
+    if max(h, w) <= _LINEAR_KERNEL_UP_TO[handle.dtype]:
+        umat = cv2.resize(handle.umat, (out_size[1], out_size[0]), interpolation=cv2.INTER_LINEAR)
+    else:
+        rows = linear_taps(half_pixel_coords(h, out_size[0]), h)
+        cols = linear_taps(half_pixel_coords(w, out_size[1]), w)
+        umat = backend._two_taps(handle, rows, cols, out_size)
     return backend._wrapped(umat, handle, out_size)
 
 
