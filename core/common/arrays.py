@@ -69,6 +69,31 @@ def cast_float(result: np.ndarray, dtype: np.dtype | type) -> np.ndarray:
     return result.astype(dtype)
 
 
+#: The largest finite float32, about 3.4e38.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def check_finite_result(result: np.ndarray, source: np.ndarray, what: str) -> np.ndarray:
+    """``result`` itself when it is finite. A method's float result holding NaN or an
+    infinity, computed from a ``source`` that `as_hwc` found finite, means the method's
+    values (its overshoot past the input, or a sum on the way) left float32's range:
+    `ParameterError` names ``what`` (the method), the largest input value and the reason,
+    instead of a silent NaN. Integer results are clipped to their range and pass.
+
+    One reduction over ``result`` (no copy); the input is read again only to word the
+    message."""
+    if result.dtype.kind != "f" or result.size == 0:
+        return result
+    if math.isfinite(float(result.min())) and math.isfinite(float(result.max())):  # NaN propagates through both
+        return result
+    largest = float(np.abs(source).max()) if source.size else 0.0
+    raise ParameterError(
+        f"{what}: the result leaves float32's range (largest {FLOAT32_MAX:.3g}): the input reaches "
+        f"{largest:.3g}, too close to that limit for the overshoot and sums of this method; "
+        "scale the image into a smaller range first"
+    )
+
+
 def as_real(where: str, value: Any) -> float:
     """``value`` as a finite float; bools, strings and NaN/inf raise `ParameterError`."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):

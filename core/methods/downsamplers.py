@@ -10,7 +10,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from core.common.arrays import ScaleArg, as_hwc, like_input, parse_scale, size_text
+from core.common.arrays import ScaleArg, as_hwc, check_finite_result, like_input, parse_scale, size_text
 from core.common.errors import ParameterError, UnsupportedScaleError
 from core.methods.registry import is_whole
 from core.methods.taps import (
@@ -179,8 +179,9 @@ def downsample(image: np.ndarray, factor: ScaleArg, method: str = "bicubic-aa") 
         raise ParameterError(
             f"a {size_text(*image.shape[:2])} image is too small to shrink by {fy:g}" + ("" if fy == fx else f"x{fx:g}")
         )
-    low, extras = spec.function(hwc, low_size, factors)
-    return like_input(low, image), unpool_extras(extras, image.ndim, hwc.shape[:2])
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused by name below
+        low, extras = spec.function(hwc, low_size, factors)
+    return like_input(check_finite_result(low, hwc, spec.label), image), unpool_extras(extras, image.ndim, hwc.shape[:2])
 
 
 def unpool_extras(extras: dict[str, Any], ndim: int, output_size: tuple[int, int]) -> dict[str, Any]:
