@@ -39,6 +39,26 @@ def test_integer_methods_refuse_fractional_scales(method):
         core.upsample(IMAGE, method, size=(16, 20))
 
 
+@pytest.mark.parametrize("method", ["repeat", "max-unpool", "transposed-conv", "espcn", "fsrcnn"])
+def test_a_scale_near_a_whole_number_is_named_as_given(method):
+    # 2.0000001 is not x2: the message said "not x2", contradicting itself.
+    with pytest.raises(core.UnsupportedScaleError, match=r"not x2\.0000001$"):
+        core.upsample(IMAGE, method, scale=2.0000001)
+    with pytest.raises(core.UnsupportedScaleError, match=r"not x2\.0000001$"):
+        core.upsample(IMAGE, method, scale=(2.0000001, 2.0000001))
+
+
+def test_every_scale_in_a_message_is_the_one_given():
+    with pytest.raises(core.UnsupportedScaleError, match=r"not x3\.0000001$"):
+        core.downsample(IMAGE, 3.0000001, "avg-pool")
+    with pytest.raises(core.ParameterError, match=r"got -2\.0000001$"):
+        core.upsample(IMAGE, "nearest", scale=-2.0000001)
+    with pytest.raises(core.ParameterError, match=r"^scale 16\.0000001 is over the limit of 16"):
+        core.Comparison(IMAGE, core.ComparisonSettings(scale=16.0000001))
+    with pytest.raises(core.ParameterError, match=r"^scale 2,16\.0000001 is over the limit of 16"):
+        core.Comparison(IMAGE, core.ComparisonSettings(scale=(2, 16.0000001)))
+
+
 @pytest.mark.parametrize(
     "image, message",
     [

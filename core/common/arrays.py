@@ -124,7 +124,7 @@ def parse_scale(scale: Any, name: str = "scale") -> tuple[float, float]:
             raise ParameterError(f"{name} must be a positive finite number; got {value:g}")
         value = as_real(name, value)
         if value <= 0:
-            raise ParameterError(f"{name} must be a positive finite number; got {value:g}")
+            raise ParameterError(f"{name} must be a positive finite number; got {number_text(value)}")
         values.append(value)
     return values[0], values[1]
 
@@ -177,6 +177,14 @@ def check_output_size(out_size: tuple[int, int], factors: tuple[float, float] | 
         )
 
 
+def number_text(value: float) -> str:
+    """A number as a message shows it: short (``2``, ``2.5``, ``1e+09``) when that reads
+    back as the same number, else with every digit it needs (``2.0000001``, never a
+    rounded ``2`` that would contradict the refusal it explains)."""
+    short = f"{value:g}"
+    return short if float(short) == value else repr(float(value))
+
+
 def size_text(height: int, width: int) -> str:
     """An image size as people write it, width first: ``size_text(300, 448) == "448x300"``.
     Every message and title uses this order."""
@@ -197,4 +205,4 @@ def _fmt_scale(factors: tuple[float, float] | None) -> str:
     if factors is None:
         return ""
     y, x = factors
-    return f"{y:g}" if y == x else f"{y:g}x{x:g} (y, x)"
+    return number_text(y) if y == x else f"{number_text(y)}x{number_text(x)} (y, x)"

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from core.common.arrays import as_real
+from core.common.arrays import as_real, number_text
 from core.common.errors import ParameterError, UnsupportedScaleError
 
 Family = Literal["classic", "neural", "learned"]
@@ -288,4 +288,4 @@ def is_whole(value: float) -> bool:
 
 
 def _fmt(value: float) -> str:
-    return f"{value:g}"
+    return number_text(value)
