@@ -217,6 +217,25 @@ def test_a_failed_crop_leaves_no_metrics_file(tmp_path: Path, images: Path) -> N
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]  # no figure, no CSV, no results folder
 
 
+def test_an_image_near_float32s_limit_is_refused_by_the_method_that_overflows(tmp_path: Path) -> None:
+    row = np.array([[3e38, -3e38, 3e38, 1.0]], np.float32)
+    core.save_image(tmp_path / "big.tif", np.tile(row, (6, 3)))
+    shrink = upscope("--export", "a.png", "--scale", "2", "--downsample", "area", "--methods", "nearest",
+                     "--metrics", "a.csv", "big.tif", cwd=tmp_path)
+    assert shrink.returncode == 2, shrink.stderr
+    assert "upscope: Area: the result leaves float32's range (largest 3.4e+38): the input reaches 3e+38" in shrink.stderr
+    assert "Traceback" not in shrink.stderr and "Warning" not in shrink.stderr
+    assert not (tmp_path / "a.png").exists() and not (tmp_path / "a.csv").exists()
+    grow = upscope("--export", "b.png", "--mode", "upscale", "--scale", "2", "--methods", "nearest,bicubic",
+                   "--reference", "nearest", "--diff", "--metrics", "b.csv", "big.tif", cwd=tmp_path)
+    assert grow.returncode == 0, grow.stderr
+    assert "Traceback" not in grow.stderr and "Warning" not in grow.stderr
+    with open(tmp_path / "b.csv", newline="") as handle:
+        rows = {row["method"]: row for row in csv.DictReader(handle)}
+    assert rows["nearest"]["psnr"] == "inf"
+    assert rows["bicubic"]["psnr"] == "" and rows["bicubic"]["reason"].startswith("Bicubic: the result leaves float32")
+
+
 def test_a_batch_of_unreadable_images_writes_nothing(tmp_path: Path) -> None:
     folder = tmp_path / "bad"
     folder.mkdir()
