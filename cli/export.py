@@ -174,6 +174,8 @@ def report_lines(report: core.BatchReport) -> list[str]:
             )
     if report.metrics_error:
         lines.append(one_line(report.metrics_error))
+    if report.metrics_unwritten:
+        lines.append(one_line(report.metrics_unwritten))
     figures = len(report.figures)
     others = sum(len(o.written) for o in report.outcomes) - figures
     summary = f"wrote {figures} figure(s)" + (f" and {others} results file(s)" if others else "")

@@ -309,6 +309,43 @@ def test_metrics_and_differences_on_each_backend_equal_the_cpu(device, rng, conv
             np.testing.assert_allclose(diff, want, rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.parametrize("offset", [1000.0, -3e4, 1e5])
+def test_ssim_on_each_backend_centres_each_image_on_its_own_mean(device, offset):
+    # One centre for both images left the test image's variance to cancellation:
+    # 0.0016 (OpenCL) and 0.0020 (PyTorch) for a true 0.00098 at an offset of 1000.
+    rng = np.random.default_rng(0)
+    reference = rng.random((40, 37, 3)).astype(np.float32)
+    test = (reference + 0.1 * rng.random(reference.shape) + offset).astype(np.float32)
+    got = device.metrics(device.put(reference), device.put(test))
+    assert got.ssim == pytest.approx(core.compute_metrics(reference, test).ssim, rel=1e-4)
+
+
+def test_paper_metrics_on_each_backend_keep_float64_precision(device):
+    # Near-identical 16-bit images: float32 luma moved PSNR by 2e-3 dB at 117 dB and
+    # SSIM above 1.
+    rng = np.random.default_rng(1)
+    reference = rng.integers(0, 65535, (40, 37, 3)).astype(np.uint16)
+    test = reference.copy()
+    test[::7, ::5, 1] += 1
+    got = device.metrics(device.put(reference), device.put(test), convention="paper", shave=2)
+    expected = core.compute_metrics(reference, test, convention="paper", shave=2)
+    assert expected.psnr > 110
+    assert got.psnr == pytest.approx(expected.psnr, rel=1e-9)
+    assert got.ssim <= 1.0 and got.ssim == pytest.approx(expected.ssim, abs=1e-9)
+
+
+def test_ssim_that_overflows_float32_on_a_device_is_measured_on_the_cpu(device):
+    rng = np.random.default_rng(2)
+    reference = (rng.random((24, 24, 1)) * 1e20).astype(np.float32)
+    test = (reference * np.float32(0.9)).astype(np.float32)
+    with pytest.raises(BackendError, match="SSIM overflowed float32 on the device"):
+        device.metrics(device.put(reference), device.put(test))
+    settings = core.ComparisonSettings(mode="upscale", scale=1, reference="nearest", methods=("nearest",),
+                                       backend=device.name)
+    comparison = core.Comparison(reference[:, :, 0] * np.float32(0.9), settings)
+    assert comparison.measure(comparison.run("nearest", measure=False)).metrics.ssim == pytest.approx(1.0)
+
+
 def test_ssim_is_none_below_the_window_on_each_backend(device, rng):
     image = random_image(rng, (8, 30, 3), np.uint8)
     handle = device.put(image)

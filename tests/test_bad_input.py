@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import core
 
@@ -35,6 +37,26 @@ def test_integer_methods_refuse_fractional_scales(method):
         core.upsample(IMAGE, method, scale=3.5)
     with pytest.raises(core.UnsupportedScaleError, match="output width 20 is not a multiple of the input width 8"):
         core.upsample(IMAGE, method, size=(16, 20))
+
+
+@pytest.mark.parametrize("method", ["repeat", "max-unpool", "transposed-conv", "espcn", "fsrcnn"])
+def test_a_scale_near_a_whole_number_is_named_as_given(method):
+    # 2.0000001 is not x2: the message said "not x2", contradicting itself.
+    with pytest.raises(core.UnsupportedScaleError, match=r"not x2\.0000001$"):
+        core.upsample(IMAGE, method, scale=2.0000001)
+    with pytest.raises(core.UnsupportedScaleError, match=r"not x2\.0000001$"):
+        core.upsample(IMAGE, method, scale=(2.0000001, 2.0000001))
+
+
+def test_every_scale_in_a_message_is_the_one_given():
+    with pytest.raises(core.UnsupportedScaleError, match=r"not x3\.0000001$"):
+        core.downsample(IMAGE, 3.0000001, "avg-pool")
+    with pytest.raises(core.ParameterError, match=r"got -2\.0000001$"):
+        core.upsample(IMAGE, "nearest", scale=-2.0000001)
+    with pytest.raises(core.ParameterError, match=r"^scale 16\.0000001 is over the limit of 16"):
+        core.Comparison(IMAGE, core.ComparisonSettings(scale=16.0000001))
+    with pytest.raises(core.ParameterError, match=r"^scale 2,16\.0000001 is over the limit of 16"):
+        core.Comparison(IMAGE, core.ComparisonSettings(scale=(2, 16.0000001)))
 
 
 @pytest.mark.parametrize(
@@ -76,6 +98,7 @@ def test_one_pixel_image_upsamples_with_every_method():
         ("transposed-conv", {"kernel": np.ones((3, 3)), "kernel_size": 4}, "kernel_size 4 contradicts the given 3x3 kernel"),
         ("max-unpool", {"indices": np.zeros((2, 2), np.int64)}, "indices have shape \\(2, 2\\), but the image is 8x8"),
         ("max-unpool", {"indices": np.full((8, 8), 999, np.int64)}, "indices must lie in \\[0, 256\\)"),
+        ("transposed-conv", {"kernel": [[1e300, 1.0]]}, "taps of 1e\\+300 in total magnitude, over 1e\\+30"),
     ],
 )
 def test_bad_parameters(method, params, message):
@@ -110,3 +133,64 @@ def test_outputs_keep_dtype_and_channels():
             for spec in core.list_methods():
                 out = core.upsample(image, spec.id, scale=2)
                 assert out.dtype == dtype and out.ndim == image.ndim and out.shape[2:] == shape[2:], spec.id
+
+
+# Values near float32's limit ------------------------------------------------------------------
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+BACKENDS = [info.name for info in core.available_backends()]
+
+
+def test_an_overflowing_bicubic_is_refused_naming_the_value():
+    # Finite input, but bicubic's overshoot past 3e38 does not fit in float32: it gave NaN.
+    image = np.array([[3e38, -3e38, 3e38]], np.float32)
+    with pytest.raises(core.ParameterError, match=r"^Bicubic: the result leaves float32's range .* the input reaches 3e\+38"):
+        core.upsample(image, "bicubic", scale=2)
+
+
+@given(
+    method=st.sampled_from([spec.id for spec in core.list_methods()]),
+    backend=st.sampled_from(BACKENDS),
+    magnitude=st.floats(1e30, FLOAT32_MAX),
+    seed=st.integers(0, 2**16),
+    shape=st.tuples(st.integers(1, 9), st.integers(1, 9), st.sampled_from([None, 3])),
+)
+def test_huge_float32_values_give_a_finite_result_or_a_refusal(method, backend, magnitude, seed, shape):
+    rng = np.random.default_rng(seed)
+    h, w, c = shape
+    signs = rng.choice([-1.0, 1.0], (h, w) if c is None else (h, w, c))
+    image = (signs * magnitude * rng.uniform(0.5, 1.0, signs.shape)).astype(np.float32)
+    label = core.get_method(method).label
+    try:
+        result = core.upsample(image, method, scale=2, backend=backend)
+    except core.ParameterError as exc:
+        assert str(exc).startswith(f"{label}: the result leaves float32's range"), exc
+    else:
+        assert np.isfinite(result).all(), f"{method} on {backend}"
+
+
+@given(
+    downsampler=st.sampled_from([spec.id for spec in core.list_downsamplers()]),
+    magnitude=st.floats(1e30, FLOAT32_MAX),
+    seed=st.integers(0, 2**16),
+)
+def test_huge_float32_values_shrink_to_a_finite_image_or_a_refusal(downsampler, magnitude, seed):
+    rng = np.random.default_rng(seed)
+    image = (rng.choice([-1.0, 1.0], (12, 12)) * magnitude).astype(np.float32)
+    try:
+        low, _ = core.downsample(image, 2, downsampler)
+    except core.ParameterError as exc:
+        assert str(exc).startswith(f"{core.get_downsampler(downsampler).label}: the result leaves float32's range"), exc
+    else:
+        assert np.isfinite(low).all()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_comparison_reports_the_overflowing_method_and_keeps_the_others(backend):
+    image = np.tile(np.array([[3e38, -3e38, 3e38, 0]], np.float32), (6, 2))
+    settings = core.ComparisonSettings(mode="upscale", scale=2, methods=("nearest", "bicubic"), backend=backend)
+    nearest, bicubic = core.compare(image, settings)
+    assert nearest.ok and np.isfinite(nearest.image).all()
+    assert not bicubic.ok and bicubic.reason.startswith("Bicubic: the result leaves float32's range")
+    with pytest.raises(core.ParameterError, match="^Area: the result leaves float32's range"):
+        core.Comparison(np.full((8, 8), 3e38, np.float32), core.ComparisonSettings(downsampler="area", backend=backend))

@@ -217,6 +217,61 @@ def test_a_failed_crop_leaves_no_metrics_file(tmp_path: Path, images: Path) -> N
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]  # no figure, no CSV, no results folder
 
 
+def test_a_reference_that_cannot_take_the_scale_is_a_usage_error(tmp_path: Path, images: Path) -> None:
+    # It left a figure and a metrics file without one number, and exit code 0.
+    run = upscope("--export", "out.png", "--scale", "2.5", "--methods", "nearest", "--reference", "espcn",
+                  "--metrics", "m.csv", "--results", "res", str(images / "a.png"), cwd=tmp_path)
+    assert run.returncode == 2, run.stderr
+    assert "upscope: the reference espcn: ESPCN (learned) has trained models for x2, x3, x4 only, not x2.5" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]  # no figure, no CSV, no results folder
+
+
+@pytest.mark.parametrize("args, why", [
+    (["--mode", "upscale", "--scale", "2"], "no reference to measure against"),
+    (["--scale", "2.5", "--methods", "espcn"], "no method ran"),
+])
+def test_no_metrics_file_when_nothing_was_measured(tmp_path: Path, images: Path, args, why) -> None:
+    run = upscope("--export", "out.png", "--metrics", "m.csv", *args, str(images / "a.png"), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert f"upscope: m.csv: not written: no result was measured ({why})" in run.stderr
+    assert "metrics in" not in run.stderr and not (tmp_path / "m.csv").exists()
+    assert (tmp_path / "out.png").exists()
+
+
+@pytest.mark.parametrize("mode", ["degrade", "upscale"])
+def test_results_hold_the_reference_the_metrics_used(tmp_path: Path, images: Path, mode) -> None:
+    run = upscope("--export", "out.png", "--mode", mode, "--scale", "2", "--methods", "nearest", "--reference",
+                  "bicubic", "--metrics", "m.csv", "--results", "res", str(images / "a.png"), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    low = core.load_image(tmp_path / "res" / "input.png")
+    reference = core.load_image(tmp_path / "res" / "reference.png")
+    assert not np.array_equal(reference, core.load_image(images / "a.png"))
+    assert np.array_equal(reference, core.upsample(low, "bicubic", scale=2))
+    with open(tmp_path / "m.csv", newline="") as handle:
+        (row,) = csv.DictReader(handle)
+    assert float(row["psnr"]) == core.psnr(reference, core.load_image(tmp_path / "res" / "nearest.png"))
+
+
+def test_an_image_near_float32s_limit_is_refused_by_the_method_that_overflows(tmp_path: Path) -> None:
+    row = np.array([[3e38, -3e38, 3e38, 1.0]], np.float32)
+    core.save_image(tmp_path / "big.tif", np.tile(row, (6, 3)))
+    shrink = upscope("--export", "a.png", "--scale", "2", "--downsample", "area", "--methods", "nearest",
+                     "--metrics", "a.csv", "big.tif", cwd=tmp_path)
+    assert shrink.returncode == 2, shrink.stderr
+    assert "upscope: Area: the result leaves float32's range (largest 3.4e+38): the input reaches 3e+38" in shrink.stderr
+    assert "Traceback" not in shrink.stderr and "Warning" not in shrink.stderr
+    assert not (tmp_path / "a.png").exists() and not (tmp_path / "a.csv").exists()
+    grow = upscope("--export", "b.png", "--mode", "upscale", "--scale", "2", "--methods", "nearest,bicubic",
+                   "--reference", "nearest", "--diff", "--metrics", "b.csv", "big.tif", cwd=tmp_path)
+    assert grow.returncode == 0, grow.stderr
+    assert "Traceback" not in grow.stderr and "Warning" not in grow.stderr
+    with open(tmp_path / "b.csv", newline="") as handle:
+        rows = {row["method"]: row for row in csv.DictReader(handle)}
+    assert rows["nearest"]["psnr"] == "inf"
+    assert rows["bicubic"]["psnr"] == "" and rows["bicubic"]["reason"].startswith("Bicubic: the result leaves float32")
+
+
 def test_a_batch_of_unreadable_images_writes_nothing(tmp_path: Path) -> None:
     folder = tmp_path / "bad"
     folder.mkdir()

@@ -74,6 +74,26 @@ def test_bicubic_aa_agrees_with_pillow_on_photographs(photo, factor):
     assert np.mean(off > 2) <= 5e-4  # measured: at most 2.1e-4 (astronaut at x3)
 
 
+@pytest.mark.parametrize("factor, share", [(2, (0.15, 0.25)), (1.5, (0.25, 0.40)), (4, (0.01, 0.03))])
+def test_pillow_uint8_is_furthest_off_on_black_and_white_content(factor, share):
+    """The README's figures: random black-and-white pixels put 2% to 33% of Pillow's uint8
+    pixels more than 2 LSB away (up to 23 levels), and its clip between passes is the whole
+    cause (copied, Pillow is matched within 1 LSB)."""
+    from PIL import Image
+
+    from core.methods.taps import _apply_axis, antialias_taps, keys_cubic
+
+    image = (np.random.default_rng(0).random((512, 512)) > 0.5).astype(np.uint8) * 255
+    low, _ = core.downsample(image, factor, "bicubic-aa")
+    (h, w), kernel = low.shape, (lambda x: keys_cubic(x, -0.5))
+    pillow = np.asarray(Image.fromarray(image).resize((w, h), Image.Resampling.BICUBIC)).astype(np.float64)
+    off = np.abs(low - pillow)
+    assert share[0] < np.mean(off > 2) < share[1] and off.max() <= 23
+    across = np.clip(np.rint(_apply_axis(image[:, :, None], antialias_taps(512, w, kernel, 2.0), axis=1)), 0, 255)
+    emulated = np.clip(np.rint(_apply_axis(across, antialias_taps(512, h, kernel, 2.0), axis=0)), 0, 255)
+    assert max_error(emulated[:, :, 0], pillow) <= 1
+
+
 @given(shape=st.tuples(st.integers(1, 30), st.integers(1, 30), st.just(None)), factor=factors, seed=st.integers(0, 2**16))
 def test_bicubic_aa_matches_pillow_float_mode(shape, factor, seed):
     """Pillow's float ("F") mode runs the same anti-aliased filter without clipping,

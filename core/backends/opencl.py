@@ -189,10 +189,11 @@ class OpenCLBackend(Backend):
         out = cv2.UMat(full, (py, py + oh), (px, px + ow))
         return self._wrapped(self._cast(out, handle.dtype), handle, plan.out_size)
 
-    def _as_float(self, handle: DeviceImage) -> cv2.UMat:
-        if handle.dtype == np.float32:
+    def _as_float(self, handle: DeviceImage, depth: int = cv2.CV_32F) -> cv2.UMat:
+        """``handle`` as float32 (or ``depth``, CV_64F) on the device."""
+        if handle.dtype == np.float32 and depth == cv2.CV_32F:
             return handle.umat
-        return cv2.multiply(handle.umat, (1.0, 1.0, 1.0, 1.0), dtype=cv2.CV_32F)
+        return cv2.multiply(handle.umat, (1.0, 1.0, 1.0, 1.0), dtype=depth)
 
     @staticmethod
     def _cast(umat: cv2.UMat, dtype: np.dtype) -> cv2.UMat:
@@ -204,12 +205,15 @@ class OpenCLBackend(Backend):
     # -- metrics and differences --------------------------------------------------------
     def _measured(self, handle: DeviceImage, convention: Convention, shave: int) -> tuple[cv2.UMat, float, int, int]:
         """What the metrics see: ``(umat, peak, height, width)``; the paper convention's
-        luma in [0, 1] with the border shaved, computed on the device."""
+        luma in [0, 1] with the border shaved, computed on the device in float64 (a device
+        without float64 raises `BackendError`: the CPU measures it)."""
         h, w, c = handle.shape
         if convention == "all":
             return handle.umat, data_range(handle.dtype), h, w
         peak = data_range(handle.dtype)
-        planes = cv2.split(self._as_float(handle))
+        if not cv2.ocl.Device.getDefault().doubleFPConfig():
+            raise BackendError("this OpenCL device has no float64 arithmetic, which the paper convention's luma needs")
+        planes = cv2.split(self._as_float(handle, cv2.CV_64F))
         if c >= 3:
             luma = cv2.addWeighted(planes[0], LUMA_WEIGHTS[0] / peak, planes[1], LUMA_WEIGHTS[1] / peak, LUMA_OFFSET)
             luma = cv2.addWeighted(luma, 1.0, planes[2], LUMA_WEIGHTS[2] / peak, 0.0)
@@ -227,15 +231,16 @@ class OpenCLBackend(Backend):
         ref, peak, h, w = self._measured(reference, convention, shave)
         tst = self._measured(test, convention, shave)[0]
         channels = reference.shape[2] if convention == "all" else 1
+        depth = cv2.CV_64F if convention == "paper" else cv2.CV_32F
         count = h * w * channels
         # OpenCV's two-image norms fail to bind their OpenCL buffers (seen with POCL: an
         # error is logged and the CPU runs them), so the reductions take one image each.
         gap = cv2.absdiff(tst, ref)
         absolute = sum(cv2.sumElems(gap)[:channels])
-        squared = sum(cv2.sumElems(cv2.multiply(gap, gap, dtype=cv2.CV_32F))[:channels])
+        squared = sum(cv2.sumElems(cv2.multiply(gap, gap, dtype=depth))[:channels])
         largest = cv2.norm(gap, cv2.NORM_INF)
         error = squared / count
-        structural = self._ssim(ref, tst, peak, channels, h, w)
+        structural = self._ssim(ref, tst, peak, channels, h, w, depth)
         self.traffic.add(steps=1)
         return Metrics(
             mse=error,
@@ -247,39 +252,46 @@ class OpenCLBackend(Backend):
             shave=shave,
         )
 
-    def _ssim(self, ref: cv2.UMat, tst: cv2.UMat, peak: float, channels: int, h: int, w: int) -> float | None:
-        """`core.ssim` on the device (same centring, float32 maps, 11x11 Gaussian)."""
+    def _ssim(self, ref: cv2.UMat, tst: cv2.UMat, peak: float, channels: int, h: int, w: int,
+              depth: int) -> float | None:
+        """`core.ssim` on the device: each image centred on its own channel means, the map
+        as luminance times structure in ``depth`` (float32, or float64 for the paper
+        convention), at most 1. A map that overflowed float32 raises `BackendError`, so
+        the CPU measures it in float64."""
         window = 2 * SSIM_RADIUS + 1
         if h < window or w < window:
             return None
-        centre = sum(cv2.sumElems(ref)[:channels]) / (h * w * channels) / peak
-        x = cv2.addWeighted(ref, 1.0 / peak, ref, 0.0, -centre, dtype=cv2.CV_32F)
-        y = cv2.addWeighted(tst, 1.0 / peak, tst, 0.0, -centre, dtype=cv2.CV_32F)
+
+        def centred(image: cv2.UMat) -> tuple[cv2.UMat, tuple[float, ...]]:
+            means = tuple(total / (h * w) for total in cv2.sumElems(image))
+            unit = cv2.multiply(cv2.subtract(image, means, dtype=depth), (1.0 / peak,) * 4)
+            return unit, tuple(mean / peak for mean in means)
 
         def blur(a: cv2.UMat) -> cv2.UMat:
             return cv2.GaussianBlur(a, (window, window), SSIM_SIGMA, borderType=cv2.BORDER_REFLECT)
 
+        (x, centre_x), (y, centre_y) = centred(ref), centred(tst)
         mu_x, mu_y = blur(x), blur(y)
-        mu_xx, mu_yy, mu_xy = cv2.multiply(mu_x, mu_x), cv2.multiply(mu_y, mu_y), cv2.multiply(mu_x, mu_y)
-        var_x = cv2.subtract(blur(cv2.multiply(x, x)), mu_xx)
-        var_y = cv2.subtract(blur(cv2.multiply(y, y)), mu_yy)
-        cov = cv2.subtract(blur(cv2.multiply(x, y)), mu_xy)
-        # Undo the centring in the means: (mu_x + c)(mu_y + c) etc.
-        mu_x = cv2.add(mu_x, (centre,) * 4)
-        mu_y = cv2.add(mu_y, (centre,) * 4)
+        var_x = cv2.subtract(blur(cv2.multiply(x, x)), cv2.multiply(mu_x, mu_x))
+        var_y = cv2.subtract(blur(cv2.multiply(y, y)), cv2.multiply(mu_y, mu_y))
+        cov = cv2.subtract(blur(cv2.multiply(x, y)), cv2.multiply(mu_x, mu_y))
+        mu_x, mu_y = cv2.add(mu_x, centre_x), cv2.add(mu_y, centre_y)
         c1, c2 = SSIM_K1**2, SSIM_K2**2
-        numerator = cv2.multiply(
+        luminance = cv2.divide(
             cv2.add(cv2.multiply(cv2.multiply(mu_x, mu_y), (2.0,) * 4), (c1,) * 4),
-            cv2.add(cv2.multiply(cov, (2.0,) * 4), (c2,) * 4),
-        )
-        denominator = cv2.multiply(
             cv2.add(cv2.add(cv2.multiply(mu_x, mu_x), cv2.multiply(mu_y, mu_y)), (c1,) * 4),
+        )
+        structure = cv2.divide(
+            cv2.add(cv2.multiply(cov, (2.0,) * 4), (c2,) * 4),
             cv2.add(cv2.add(var_x, var_y), (c2,) * 4),
         )
-        ssim_map = cv2.divide(numerator, denominator)
+        ssim_map = cv2.multiply(luminance, structure)
         r = SSIM_RADIUS
         inner = cv2.UMat(ssim_map, (r, h - r), (r, w - r))
-        return sum(cv2.sumElems(inner)[:channels]) / ((h - 2 * r) * (w - 2 * r) * channels)
+        value = sum(cv2.sumElems(inner)[:channels]) / ((h - 2 * r) * (w - 2 * r) * channels)
+        if not math.isfinite(value):
+            raise BackendError("SSIM overflowed float32 on the device")
+        return min(value, 1.0)
 
     def difference(self, reference: DeviceImage, test: DeviceImage, *, kind: DiffKind, per_channel: bool) -> np.ndarray:
         check_diff_kind(kind)

@@ -334,13 +334,14 @@ class TorchBackend(Backend):
 
     # -- metrics and differences --------------------------------------------------------
     def _measured(self, handle: TensorImage, convention: Convention, shave: int) -> tuple[Any, float]:
-        """``(values (1, C, H, W) float32, peak)`` as the metrics see them."""
+        """``(values (1, C, H, W), peak)`` as the metrics see them: float32, or the paper
+        convention's luma in float64 (float32 on MPS, which has no float64)."""
         peak = data_range(handle.dtype)
         if convention == "all":
             return handle.values, peak
-        unit = handle.values / peak
+        unit = handle.values.to(self._accumulate) / peak  # float64 but on MPS, as the paper convention asks
         if unit.shape[1] >= 3:
-            weights = self.torch.tensor(LUMA_WEIGHTS, dtype=self.torch.float32, device=self.device)
+            weights = self.torch.tensor(LUMA_WEIGHTS, dtype=self._accumulate, device=self.device)
             luma = (unit[:, :3] * weights.view(1, 3, 1, 1)).sum(dim=1, keepdim=True) + LUMA_OFFSET
         else:
             luma = unit[:, :1]
@@ -368,42 +369,47 @@ class TorchBackend(Backend):
             ]
         )
         error, absolute, largest, structural = self._to_host(numbers).tolist()
+        if ssim is not None and not math.isfinite(structural):
+            raise BackendError("SSIM overflowed float32 on the device")  # the CPU measures it in float64
         self.traffic.add(steps=1)
         return Metrics(
             mse=error,
             mae=absolute,
             max_abs=largest,
             psnr=math.inf if error == 0 else 10.0 * math.log10(peak * peak / error),
-            ssim=structural if ssim is not None else None,
+            ssim=min(structural, 1.0) if ssim is not None else None,
             convention=convention,
             shave=shave,
         )
 
     def _ssim(self, ref: Any, tst: Any, peak: float) -> Any:
         """`core.ssim` on the device: valid (unpadded) separable Gaussian convolutions give
-        exactly the interior that `core.ssim` averages."""
+        exactly the interior that `core.ssim` averages; each image centred on its own
+        channel means, the map as luminance times structure."""
         torch = self.torch
         window = 2 * SSIM_RADIUS + 1
         _, c, h, w = ref.shape
         if h < window or w < window:
             return None
-        taps = cv2.getGaussianKernel(window, SSIM_SIGMA).astype(np.float32)[:, 0]
-        kernel = torch.from_numpy(taps).to(self.device)
+        taps = cv2.getGaussianKernel(window, SSIM_SIGMA)[:, 0]
+        kernel = torch.from_numpy(taps).to(device=self.device, dtype=ref.dtype)
         rows = kernel.view(1, 1, window, 1).expand(c, 1, window, 1)
         cols = kernel.view(1, 1, 1, window).expand(c, 1, 1, window)
 
         def blur(a: Any) -> Any:
             return torch.nn.functional.conv2d(torch.nn.functional.conv2d(a, rows, groups=c), cols, groups=c)
 
-        centre = ref.to(self._accumulate).mean().to(torch.float32) / peak
-        x, y = ref / peak - centre, tst / peak - centre
+        centre_x = ref.to(self._accumulate).mean(dim=(2, 3), keepdim=True).to(ref.dtype)
+        centre_y = tst.to(self._accumulate).mean(dim=(2, 3), keepdim=True).to(tst.dtype)
+        x, y = (ref - centre_x) / peak, (tst - centre_y) / peak
         mu_x, mu_y = blur(x), blur(y)
         var_x = blur(x * x) - mu_x * mu_x
         var_y = blur(y * y) - mu_y * mu_y
         cov = blur(x * y) - mu_x * mu_y
-        mu_x, mu_y = mu_x + centre, mu_y + centre
+        mu_x, mu_y = mu_x + centre_x / peak, mu_y + centre_y / peak
         c1, c2 = SSIM_K1**2, SSIM_K2**2
-        ssim_map = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / ((mu_x * mu_x + mu_y * mu_y + c1) * (var_x + var_y + c2))
+        luminance = (2 * mu_x * mu_y + c1) / (mu_x * mu_x + mu_y * mu_y + c1)
+        ssim_map = luminance * ((2 * cov + c2) / (var_x + var_y + c2))
         return ssim_map.to(self._accumulate).mean()
 
     def difference(self, reference: TensorImage, test: TensorImage, *, kind: DiffKind, per_channel: bool) -> np.ndarray:

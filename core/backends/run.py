@@ -10,7 +10,7 @@ from core.backends.base import Backend
 from core.backends.choice import resolve_backend
 from core.backends.cpu import cpu_backend
 from core.backends.fallback import place
-from core.common.arrays import ScaleArg, SizeArg, as_hwc, like_input, resolve_size
+from core.common.arrays import ScaleArg, SizeArg, as_hwc, check_finite_result, like_input, resolve_size
 from core.common.errors import ParameterError, UnsupportedScaleError
 from core.methods.registry import get_method
 
@@ -80,14 +80,16 @@ def upsample(
         lambda device: device.get(device.resample(device.put(hwc), spec.id, out_size, resolved)),
         lambda: run_on_cpu(hwc, spec.id, out_size, resolved),
     )
-    return like_input(placed.value, image)
+    return like_input(check_finite_result(placed.value, hwc, spec.label), image)
 
 
 def run_on_cpu(hwc: np.ndarray, method_id: str, out_size: tuple[int, int], params: dict[str, Any]) -> np.ndarray:
     """The CPU backend's result for ``method_id``; running out of memory becomes a
-    `ParameterError` that names the size."""
+    `ParameterError` that names the size. NumPy's overflow warnings are silenced: a result
+    that left float32's range is refused by name (`check_finite_result`)."""
     try:
-        return cpu_backend().resample(hwc, method_id, out_size, params)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return cpu_backend().resample(hwc, method_id, out_size, params)
     except MemoryError:
         raise ParameterError(
             f"{method_id}: not enough memory for a {out_size[1]}x{out_size[0]} result"

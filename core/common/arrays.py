@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import cv2
 import numpy as np
 
 from core.common.errors import ParameterError
@@ -69,6 +70,32 @@ def cast_float(result: np.ndarray, dtype: np.dtype | type) -> np.ndarray:
     return result.astype(dtype)
 
 
+#: The largest finite float32, about 3.4e38.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def check_finite_result(result: np.ndarray, source: np.ndarray, what: str) -> np.ndarray:
+    """``result`` itself when it is finite. A method's float result holding NaN or an
+    infinity, computed from a ``source`` that `as_hwc` found finite, means the method's
+    values (its overshoot past the input, or a sum on the way) left float32's range:
+    `ParameterError` names ``what`` (the method), the largest input value and the reason,
+    instead of a silent NaN. Integer results are clipped to their range and pass.
+
+    One pass over ``result`` (OpenCV's per-channel sums in float64, which no finite
+    float32 image can overflow and which NaN and infinity reach: half the time of NumPy's
+    min and max); the input is read again only to word the message."""
+    if result.dtype.kind != "f" or result.size == 0:
+        return result
+    if all(math.isfinite(total) for total in cv2.sumElems(result)):
+        return result
+    largest = float(np.abs(source).max()) if source.size else 0.0
+    raise ParameterError(
+        f"{what}: the result leaves float32's range (largest {FLOAT32_MAX:.3g}): the input reaches "
+        f"{largest:.3g}, too close to that limit for the overshoot and sums of this method; "
+        "scale the image into a smaller range first"
+    )
+
+
 def as_real(where: str, value: Any) -> float:
     """``value`` as a finite float; bools, strings and NaN/inf raise `ParameterError`."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
@@ -99,7 +126,7 @@ def parse_scale(scale: Any, name: str = "scale") -> tuple[float, float]:
             raise ParameterError(f"{name} must be a positive finite number; got {value:g}")
         value = as_real(name, value)
         if value <= 0:
-            raise ParameterError(f"{name} must be a positive finite number; got {value:g}")
+            raise ParameterError(f"{name} must be a positive finite number; got {number_text(value)}")
         values.append(value)
     return values[0], values[1]
 
@@ -152,6 +179,14 @@ def check_output_size(out_size: tuple[int, int], factors: tuple[float, float] | 
         )
 
 
+def number_text(value: float) -> str:
+    """A number as a message shows it: short (``2``, ``2.5``, ``1e+09``) when that reads
+    back as the same number, else with every digit it needs (``2.0000001``, never a
+    rounded ``2`` that would contradict the refusal it explains)."""
+    short = f"{value:g}"
+    return short if float(short) == value else repr(float(value))
+
+
 def size_text(height: int, width: int) -> str:
     """An image size as people write it, width first: ``size_text(300, 448) == "448x300"``.
     Every message and title uses this order."""
@@ -172,4 +207,4 @@ def _fmt_scale(factors: tuple[float, float] | None) -> str:
     if factors is None:
         return ""
     y, x = factors
-    return f"{y:g}" if y == x else f"{y:g}x{x:g} (y, x)"
+    return number_text(y) if y == x else f"{number_text(y)}x{number_text(x)} (y, x)"

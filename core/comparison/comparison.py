@@ -23,7 +23,7 @@ from core.backends.choice import resolve_backend
 from core.backends.cpu import cpu_backend
 from core.backends.fallback import Placed, place
 from core.backends.run import run_on_cpu
-from core.common.arrays import as_hwc, size_text
+from core.common.arrays import as_hwc, check_finite_result, size_text
 from core.common.cancel import CancelledError, cancel_scope
 from core.common.errors import ParameterError, UnsupportedScaleError, UpscopeError
 from core.common.region import Region
@@ -310,7 +310,7 @@ class Comparison:
             size, params = self._size_for(spec), self._params(spec, choice)
             start = time.perf_counter()
             placed = self._compute(spec, size, params, prefetched)
-            image = self._host_image(placed.backend, placed.value)
+            image = check_finite_result(self._host_image(placed.backend, placed.value), self.input, spec.label)
             seconds = time.perf_counter() - start
             if prefetched is not None and placed.backend is self.backend:
                 seconds += prefetched[1]

@@ -11,7 +11,7 @@ import numpy as np
 
 from core.backends.base import Backend
 from core.backends.fallback import place
-from core.common.arrays import as_hwc, scaled_size, size_text
+from core.common.arrays import as_hwc, check_finite_result, scaled_size, size_text
 from core.comparison.residency import Residency, Resident
 from core.comparison.settings import ComparisonSettings
 from core.methods.downsamplers import (
@@ -74,7 +74,7 @@ def _downsampled(
         if placed.backend is backend:
             truth_handle, low_handle, extras = placed.value
             residency.set_inputs(Resident(low_handle, backend), Resident(truth_handle, backend))
-            low = backend.get(low_handle)
+            low = check_finite_result(backend.get(low_handle), truth, get_downsampler(spec_id).label)
             low = low[:, :, 0] if image.ndim == 2 else low
             return low, unpool_extras(extras, image.ndim, (truth.shape[0], truth.shape[1])), notes
         if placed.notice:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from core.common.arrays import parse_scale, scaled_size, size_text
+from core.common.arrays import number_text, parse_scale, scaled_size, size_text
 from core.common.errors import ParameterError
 from core.methods.registry import get_method, is_whole
 from core.methods.taps import BAND_BYTES
@@ -206,4 +206,4 @@ def _gb(count: float) -> str:
 
 
 def _scale(scale: tuple[float, float]) -> str:
-    return f"{scale[0]:g}" if scale[0] == scale[1] else f"{scale[0]:g},{scale[1]:g}"
+    return number_text(scale[0]) if scale[0] == scale[1] else f"{number_text(scale[0])},{number_text(scale[1])}"

@@ -11,7 +11,7 @@ from typing import Any
 
 from core.backends.base import BackendError
 from core.backends.choice import resolve_backend
-from core.common.arrays import parse_scale, scaled_size, size_text
+from core.common.arrays import number_text, parse_scale, scaled_size, size_text
 from core.common.errors import ParameterError, UpscopeError
 from core.common.limits import limits
 from core.common.vocabulary import Convention, DiffKind, Mode, check_mode
@@ -184,4 +184,4 @@ def paper_shave(scale: tuple[float, float]) -> int:
 
 def _scale_text(scale: tuple[float, float]) -> str:
     """``"100"`` for a scale the same on both axes, else ``"4,100"`` (y,x as typed)."""
-    return f"{scale[0]:g}" if scale[0] == scale[1] else f"{scale[0]:g},{scale[1]:g}"
+    return number_text(scale[0]) if scale[0] == scale[1] else f"{number_text(scale[0])},{number_text(scale[1])}"

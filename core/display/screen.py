@@ -58,7 +58,8 @@ def _to_8bit(values: np.ndarray) -> np.ndarray:
     scale = 255.0 / data_range(values.dtype)
     if values.dtype == np.uint16:
         return cv2.convertScaleAbs(values, alpha=scale)
-    return np.clip(np.rint(values.astype(np.float32) * np.float32(scale)), 0, 255).astype(np.uint8)
+    unit = np.clip(values.astype(np.float32), 0.0, 1.0)  # first: a value near float32's limit times 255 overflows
+    return np.rint(unit * np.float32(scale)).astype(np.uint8)
 
 
 def checkerboard(height: int, width: int, origin: tuple[int, int] = (0, 0)) -> np.ndarray:

@@ -10,7 +10,15 @@ from typing import Any
 import cv2
 import numpy as np
 
-from core.common.arrays import ScaleArg, as_hwc, like_input, parse_scale, size_text
+from core.common.arrays import (
+    ScaleArg,
+    as_hwc,
+    check_finite_result,
+    like_input,
+    number_text,
+    parse_scale,
+    size_text,
+)
 from core.common.errors import ParameterError, UnsupportedScaleError
 from core.methods.registry import is_whole
 from core.methods.taps import (
@@ -162,11 +170,11 @@ def downsample(image: np.ndarray, factor: ScaleArg, method: str = "bicubic-aa") 
     hwc = as_hwc(image)
     fy, fx = parse_scale(factor, "factor")
     if fy < 1 or fx < 1:
-        raise ParameterError(f"downsampling factor must be at least 1; got {fy:g}" + ("" if fy == fx else f"x{fx:g}"))
+        raise ParameterError(f"downsampling factor must be at least 1; got {_factor_text(fy, fx)}")
     whole = is_whole(fy) and is_whole(fx)
     if spec.integer_only and not whole:
         given = fy if not is_whole(fy) else fx
-        raise UnsupportedScaleError(f"{spec.label} takes whole-number factors only (x2, x3, ...), not x{given:g}")
+        raise UnsupportedScaleError(f"{spec.label} takes whole-number factors only (x2, x3, ...), not x{number_text(given)}")
     factors: Factors = (fy, fx)
     if whole:
         steps = (round(fy), round(fx))
@@ -177,10 +185,15 @@ def downsample(image: np.ndarray, factor: ScaleArg, method: str = "bicubic-aa") 
         low_size = (math.floor(hwc.shape[0] / fy + 0.5), math.floor(hwc.shape[1] / fx + 0.5))
     if min(low_size) < 1:
         raise ParameterError(
-            f"a {size_text(*image.shape[:2])} image is too small to shrink by {fy:g}" + ("" if fy == fx else f"x{fx:g}")
+            f"a {size_text(*image.shape[:2])} image is too small to shrink by {_factor_text(fy, fx)}"
         )
-    low, extras = spec.function(hwc, low_size, factors)
-    return like_input(low, image), unpool_extras(extras, image.ndim, hwc.shape[:2])
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused by name below
+        low, extras = spec.function(hwc, low_size, factors)
+    return like_input(check_finite_result(low, hwc, spec.label), image), unpool_extras(extras, image.ndim, hwc.shape[:2])
+
+
+def _factor_text(fy: float, fx: float) -> str:
+    return number_text(fy) if fy == fx else f"{number_text(fy)}x{number_text(fx)}"
 
 
 def unpool_extras(extras: dict[str, Any], ndim: int, output_size: tuple[int, int]) -> dict[str, Any]:

@@ -17,12 +17,18 @@ from typing import Any, Literal
 
 import numpy as np
 
-from core.common.arrays import as_real
+from core.common.arrays import as_real, number_text
 from core.common.errors import ParameterError, UnsupportedScaleError
 
 Family = Literal["classic", "neural", "learned"]
 ScaleKind = Literal["any", "integer"]
 ParamKind = Literal["float", "int", "choice", "kernel", "array", "size"]
+
+
+#: The largest sum of tap magnitudes a kernel may have: the result of a uint16 image
+#: (values up to 65535) stays far inside float32's range, so no integer result can come
+#: from an overflow (float results are checked themselves: `check_finite_result`).
+KERNEL_GAIN_LIMIT = 1e30
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,12 @@ class Param:
                 raise ParameterError(f"{where} must be a non-empty 2-D array; got shape {kernel.shape}")
             if not np.all(np.isfinite(kernel)):
                 raise ParameterError(f"{where} has NaN or infinite taps")
+            gain = float(np.abs(kernel).sum())
+            if gain > KERNEL_GAIN_LIMIT:
+                raise ParameterError(
+                    f"{where} has taps of {gain:.3g} in total magnitude, over {KERNEL_GAIN_LIMIT:g}: an image "
+                    "convolved with it would leave float32's range"
+                )
             return kernel
         if self.kind == "size":
             if not isinstance(value, (list, tuple)) or len(value) != 2:
@@ -276,4 +288,4 @@ def is_whole(value: float) -> bool:
 
 
 def _fmt(value: float) -> str:
-    return f"{value:g}"
+    return number_text(value)

@@ -44,20 +44,40 @@ class Metrics:
 
 
 def checked_pair(reference: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(reference, test)`` as ``(H, W, C)`` views, checked to be images of one shape;
-    `ParameterError` names both shapes otherwise."""
+    """``(reference, test)`` as ``(H, W, C)`` views, checked to be images of one shape and
+    one dtype; `ParameterError` names both shapes or both dtypes otherwise (a uint8 black
+    and a float32 white are 1 apart in float units but 255 apart in uint8 ones, so no
+    common range exists to measure them in)."""
     ref, tst = as_hwc(reference, "reference"), as_hwc(test, "test image")
     if ref.shape != tst.shape:
         raise ParameterError(f"cannot compare images of shapes {reference.shape} and {test.shape}")
+    if ref.dtype != tst.dtype:
+        raise ParameterError(
+            f"cannot compare a {ref.dtype} reference with a {tst.dtype} test image; "
+            "convert one of them so both have the same dtype"
+        )
     return ref, tst
 
 
-def _range(reference: np.ndarray, given: float | None) -> float:
+def _range(dtype: np.dtype, given: object) -> float:
+    """The data range R: ``given`` (a positive finite number, NumPy scalars included), or
+    the dtype's default when None."""
     if given is None:
-        return default_range(reference.dtype)
-    if not (isinstance(given, (int, float)) and math.isfinite(given) and given > 0):
-        raise ParameterError(f"data_range must be a positive number; got {given!r}")
-    return float(given)
+        return default_range(dtype)
+    number = None
+    if not isinstance(given, (bool, np.bool_)) and isinstance(given, (int, float, np.integer, np.floating)):
+        try:
+            number = float(given)
+        except OverflowError:  # a whole number beyond float64's range
+            number = None
+    if number is None or not (math.isfinite(number) and number > 0):
+        raise ParameterError(f"data_range must be a positive finite number; got {_short(given)}")
+    return number
+
+
+def _short(value: object, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def mse(reference: np.ndarray, test: np.ndarray) -> float:
@@ -81,28 +101,31 @@ def psnr(reference: np.ndarray, test: np.ndarray, *, data_range: float | None = 
     ``R`` defaults to 255 (uint8), 65535 (uint16) or 1.0 (float). Identical images give
     ``inf``. Matches ``skimage.metrics.peak_signal_noise_ratio``.
     """
-    peak = _range(reference, data_range)
-    return _psnr(peak, mse(reference, test))
+    rows = _Rows(*checked_pair(reference, test))
+    peak = _range(rows.reference.dtype, data_range)
+    return _psnr(peak, _scan(rows).mse)
 
 
 def ssim(reference: np.ndarray, test: np.ndarray, *, data_range: float | None = None) -> float:
-    """Structural similarity (Wang et al. 2004), mean over channels.
+    """Structural similarity (Wang et al. 2004), mean over channels, at most 1.
 
     Gaussian window sigma 1.5 (11x11), K1 = 0.01, K2 = 0.03, population covariance; the
     map's 5-pixel border is left out of the mean. Matches
     ``skimage.metrics.structural_similarity(gaussian_weights=True, sigma=1.5,
-    use_sample_covariance=False, data_range=R, channel_axis=-1)`` to 1e-4, computed with
-    OpenCV's separable Gaussian blur in float32 for speed. It runs in bands of rows
-    (`band_rows`), each read with the window's 5 rows of context above and below, so it
-    equals the whole-image computation while its working memory stays a few dozen
-    megabytes whatever the image size.
+    use_sample_covariance=False, data_range=R, channel_axis=-1)`` on float64 data to
+    1e-4, computed with OpenCV's separable Gaussian blur in float32 for speed (float64
+    when the values reach 1e18 data ranges, where float32 squares would overflow). Each
+    image is centred on its own mean per channel first, so variances of data far from
+    zero do not cancel. It runs in bands of rows (`band_rows`), each read with the
+    window's 5 rows of context above and below, so it equals the whole-image computation
+    while its working memory stays a few dozen megabytes whatever the image size.
 
     Raises `ParameterError` for images smaller than 11x11.
     """
     rows = _Rows(*checked_pair(reference, test))
     _check_ssim_size(rows.shape)
-    peak = _range(reference, data_range)
-    return _ssim(rows, peak, rows.reference.mean(dtype=np.float64))
+    peak = _range(rows.reference.dtype, data_range)
+    return _ssim(rows, peak, _scan(rows, errors=False))
 
 
 #: Metrics and difference maps work in bands of rows sized so that one float32 working
@@ -120,7 +143,7 @@ def band_rows(row_bytes: int) -> int:
 
 class _Rows:
     """Two ``(H, W, C)`` images of one shape as a metric measures them, read a band of
-    rows at a time: the arrays themselves, or (``paper``) the float32 BT.601 luma of
+    rows at a time: the arrays themselves, or (``paper``) the float64 BT.601 luma of
     their view with ``shave`` border pixels cut, ``(H - 2 shave, W - 2 shave, 1)``."""
 
     def __init__(self, reference: np.ndarray, test: np.ndarray, *, paper: bool = False, shave: int = 0) -> None:
@@ -135,41 +158,57 @@ class _Rows:
         s, width = self.shave, self.reference.shape[1]
         window = (slice(top + s, bottom + s), slice(s, width - s))
         pair = (self.reference[window], self.test[window])
-        return tuple(_luma(block).astype(np.float32)[:, :, None] for block in pair)  # type: ignore[return-value]
+        return _luma(pair[0])[:, :, None], _luma(pair[1])[:, :, None]
 
 
 @dataclass(frozen=True)
 class _Scan:
+    """One pass over two images: the error sums (zero when not asked for), each image's
+    mean per channel ``(C,)`` and the largest magnitude of either, in their units."""
+
     mse: float
     mae: float
     max_abs: float
-    reference_mean: float
+    reference_means: np.ndarray
+    test_means: np.ndarray
+    largest: float
 
 
-def _scan(rows: _Rows) -> _Scan:
-    """The error sums of `mse`, `mae` and `max_abs_error` and the reference's mean, in
+def _scan(rows: _Rows, *, errors: bool = True) -> _Scan:
+    """The error sums of `mse`, `mae` and `max_abs_error` (with ``errors``), and what
+    SSIM needs to know first: each image's channel means and the largest magnitude, in
     one pass of float64 bands."""
     height, width, channels = rows.shape
-    squares = absolute = reference_sum = 0.0
-    largest = 0.0
+    squares = absolute = largest_error = largest = 0.0
+    sums = np.zeros((2, channels))
     step = band_rows(width * channels * 8)
     for top in range(0, height, step):
         check_cancelled()
         ref, tst = rows.take(top, min(top + step, height))
+        for index, block in enumerate((ref, tst)):
+            sums[index] += cv2.sumElems(block)[:channels]  # float64 sums, far faster than NumPy's per channel
+            if block.dtype.kind == "f":
+                largest = max(largest, -float(block.min()), float(block.max()))
+        if not errors:
+            continue
         error = tst.astype(np.float64)
         error -= ref
         flat = error.reshape(-1)
         squares += float(flat @ flat)
         np.abs(flat, out=flat)
         absolute += float(flat.sum())
-        largest = max(largest, float(flat.max()))
-        reference_sum += float(ref.sum(dtype=np.float64))
+        largest_error = max(largest_error, float(flat.max()))
     count = height * width * channels
-    return _Scan(squares / count, absolute / count, largest, reference_sum / count)
+    means = sums / (height * width)
+    if rows.test.dtype.kind == "u" and not rows.paper:
+        largest = float(np.iinfo(rows.test.dtype).max)  # a bound is all SSIM needs
+    return _Scan(squares / count, absolute / count, largest_error, means[0], means[1], largest)
 
 
 def _psnr(peak: float, error: float) -> float:
-    return math.inf if error == 0 else 10.0 * math.log10(peak * peak / error)
+    """``10 log10(peak^2 / error)``, written so that neither the square of a huge peak nor
+    that of a tiny one leaves float64's range."""
+    return math.inf if error == 0 else 20.0 * math.log10(peak) - 10.0 * math.log10(error)
 
 
 def _check_ssim_size(shape: tuple[int, ...]) -> None:
@@ -178,32 +217,53 @@ def _check_ssim_size(shape: tuple[int, ...]) -> None:
         raise ParameterError(f"SSIM needs at least {window}x{window} pixels; the images are {size_text(*shape[:2])}")
 
 
-def _ssim(rows: _Rows, peak: float, reference_mean: float) -> float:
-    """Mean SSIM of ``rows`` (at least 11x11), band by band. ``reference_mean`` is the
-    reference's mean in its own units."""
+#: Data (in units of the data range) up to this magnitude is measured by SSIM in
+#: float32, whose squares stay far inside float32's range; larger values in float64, up
+#: to `SSIM_FLOAT64_LIMIT` (beyond it only a data range that is not a range of the data,
+#: such as 1e-300, reaches: refused).
+SSIM_FLOAT32_LIMIT = 1e18
+SSIM_FLOAT64_LIMIT = 1e150
+
+
+def _ssim(rows: _Rows, peak: float, scan: _Scan) -> float:
+    """Mean SSIM of ``rows`` (at least 11x11), band by band, at most 1. ``scan`` gives
+    each image's channel means and the largest magnitude, in their own units."""
     height, width, channels = rows.shape
     r = SSIM_RADIUS
     # Only rows and columns at least r from the border are averaged, so a band of those
     # rows needs r real rows above and below it and never the blur's border rule: the
     # band's result is the whole image's, row for row.
-    # float32 halves the memory traffic of float64. Centring both images on one common
-    # value keeps E[x^2] - E[x]^2 from cancelling catastrophically (measured: 2e-6 from
-    # scikit-image's float64, against 6e-5 uncentred).
-    centre = np.float32(reference_mean / peak)
+    # float32 halves the memory traffic of float64; the paper convention's luma is
+    # float64 and is measured so. Each image is centred on its own channel means, so
+    # E[x^2] - E[x]^2 never cancels a large offset catastrophically (one common centre
+    # left the test image's variance 2.4x off when it sat 1000 above the reference).
+    magnitude = scan.largest / peak
+    if magnitude > SSIM_FLOAT64_LIMIT:
+        raise ParameterError(
+            f"SSIM cannot measure values up to {scan.largest:.3g} in units of a data range of {peak:.3g}; "
+            "give the range the data spans"
+        )
+    work = np.dtype(np.float64 if rows.paper or magnitude > SSIM_FLOAT32_LIMIT else np.float32)
+    ref_centre, tst_centre = scan.reference_means.astype(work), scan.test_means.astype(work)
     total = 0.0
-    step = band_rows(width * channels * 4)
+    step = band_rows(width * channels * work.itemsize)
     for top in range(r, height - r, step):
         check_cancelled()
         bottom = min(top + step, height - r)
         ref, tst = rows.take(top - r, bottom + r)
-        ssim_map = _ssim_map(_unit_centred(ref, peak, centre), _unit_centred(tst, peak, centre), centre)
+        x, y = _unit_centred(ref, ref_centre, peak), _unit_centred(tst, tst_centre, peak)
+        ssim_map = _ssim_map(x, y, ref_centre / work.type(peak), tst_centre / work.type(peak))
         total += float(ssim_map[r:-r, r:width - r].sum(dtype=np.float64))
-    return total / ((height - 2 * r) * (width - 2 * r) * channels)
+    value = total / ((height - 2 * r) * (width - 2 * r) * channels)
+    # Every pixel's SSIM is at most 1 (Cauchy-Schwarz); a mean above it is rounding.
+    return min(value, 1.0)
 
 
-def _ssim_map(x: np.ndarray, y: np.ndarray, centre: np.float32) -> np.ndarray:
-    """The SSIM map of two float32 images in units of the data range, centred on
-    ``centre``; rows and columns within 5 of the edges use reflected neighbours."""
+def _ssim_map(x: np.ndarray, y: np.ndarray, centre_x: np.ndarray, centre_y: np.ndarray) -> np.ndarray:
+    """The SSIM map of two images in units of the data range, each centred on its own
+    ``(C,)`` centre; rows and columns within 5 of the edges use reflected neighbours.
+    Computed as luminance times structure, two ratios of at most 1 in magnitude, so
+    no product of squares is ever formed."""
     window = 2 * SSIM_RADIUS + 1
 
     def blur(a: np.ndarray) -> np.ndarray:
@@ -213,19 +273,20 @@ def _ssim_map(x: np.ndarray, y: np.ndarray, centre: np.float32) -> np.ndarray:
     var_x = blur(x * x) - mu_x * mu_x
     var_y = blur(y * y) - mu_y * mu_y
     cov = blur(x * y) - mu_x * mu_y
-    mu_x += centre
-    mu_y += centre
+    mu_x += centre_x  # (C,) against (h, w, C), or (1,) against OpenCV's (h, w) of one channel
+    mu_y += centre_y
     c1, c2 = SSIM_K1**2, SSIM_K2**2  # the data range is 1 after scaling
-    numerator = (2 * mu_x * mu_y + c1) * (2 * cov + c2)
-    denominator = (mu_x * mu_x + mu_y * mu_y + c1) * (var_x + var_y + c2)
-    return numerator / denominator
+    luminance = (2 * mu_x * mu_y + c1) / (mu_x * mu_x + mu_y * mu_y + c1)
+    structure = (2 * cov + c2) / (var_x + var_y + c2)
+    return luminance * structure
 
 
-def _unit_centred(image: np.ndarray, peak: float, centre: np.float32) -> np.ndarray:
-    """``image / peak - centre`` in float32, as one new array."""
-    out = image.astype(np.float32)
-    out *= np.float32(1.0 / peak)
+def _unit_centred(image: np.ndarray, centre: np.ndarray, peak: float) -> np.ndarray:
+    """``(image - centre) / peak`` in ``centre``'s dtype, as one new array (``centre`` is
+    ``(C,)``, one value per channel, in the image's units)."""
+    out = image.astype(centre.dtype)
     out -= centre
+    out *= centre.dtype.type(1.0 / peak)
     return out
 
 
@@ -261,12 +322,12 @@ def compute_metrics(
     """Every metric of ``test`` against ``reference``.
 
     ``convention="all"`` measures every pixel and channel in the images' own units;
-    ``"paper"`` measures `paper_view` of both, rounded to float32 (luma, ``shave``
-    pixels of border removed, range 1.0). SSIM is None when the measured image is
-    smaller than 11x11.
+    ``"paper"`` measures `paper_view` of both in float64 (luma, ``shave`` pixels of
+    border removed, range 1.0). SSIM is None when the measured image is smaller than
+    11x11.
 
     Works in bands of rows (`band_rows`): two passes over the images, the errors and
-    the reference's mean in float64 sums, then SSIM; beyond the two images it needs a
+    the images' means in float64 sums, then SSIM; beyond the two images it needs a
     few dozen megabytes whatever their size.
     """
     check_convention(convention)
@@ -280,7 +341,7 @@ def compute_metrics(
     scan = _scan(rows)
     try:
         _check_ssim_size(rows.shape)
-        structural: float | None = _ssim(rows, peak, scan.reference_mean)
+        structural: float | None = _ssim(rows, peak, scan)
     except ParameterError:
         structural = None
     return Metrics(
@@ -292,5 +353,3 @@ def compute_metrics(
         convention=convention,
         shave=shave,
     )
-
-

@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from core.backends.choice import resolve_backend
-from core.common.errors import ImageError, OutputExistsError, ParameterError, UpscopeError
+from core.common.arrays import parse_scale
+from core.common.errors import ImageError, OutputExistsError, ParameterError, UnsupportedScaleError, UpscopeError
 from core.common.region import Region
 from core.common.vocabulary import Convention
 from core.comparison.comparison import Comparison
@@ -90,12 +91,14 @@ class ImageOutcome:
 class BatchReport:
     """What `export_images` did: each image's outcome, the metrics CSV written (None
     when there was nothing to measure, or ``metrics_error`` says why it could not be
-    written) and the seconds taken."""
+    written) and the seconds taken. ``metrics_unwritten`` names the file and says why
+    when results were made but none was measured, so no file was written."""
 
     outcomes: list[ImageOutcome]
     metrics_path: Path | None
     seconds: float
     metrics_error: str | None = None
+    metrics_unwritten: str | None = None
 
     @property
     def failed(self) -> list[ImageOutcome]:
@@ -268,9 +271,11 @@ def export_images(
 
     An image that cannot be read, compared or written is reported in its `ImageOutcome`
     (with the files written for it before the failure) and the others go on, also when
-    the worker process comparing it is killed. No metrics file is written when no image
-    was measured (``metrics_path`` of the report is then None). An interruption
-    (``KeyboardInterrupt``) stops every worker and leaves no partial file.
+    the worker process comparing it is killed. No metrics file is written when no result
+    was measured: none ran, or there was no reference (``metrics_path`` of the report is
+    then None). A reference method that cannot take the scale is refused with the other
+    options. An interruption (``KeyboardInterrupt``) stops every worker and leaves no
+    partial file.
     """
     started = time.perf_counter()
     _check_request(request)
@@ -360,6 +365,10 @@ def export_images(
     seconds = time.perf_counter() - started
     if metrics_target is None or not rows:
         return BatchReport(outcomes, None, seconds)
+    if not any(row.get("mse") is not None for row in rows):
+        why = "no reference to measure against" if any(row.get("width") for row in rows) else "no method ran"
+        return BatchReport(outcomes, None, seconds, metrics_unwritten=f"{metrics_target}: not written: "
+                           f"no result was measured ({why})")
     try:
         write_text(metrics_target, metrics_csv(rows), overwrite=request.force)
     except ImageError as exc:
@@ -415,6 +424,12 @@ def _check_request(request: ExportRequest) -> None:
         raise ParameterError("no method to compare: give at least one method id")
     for choice in choices:
         get_method(choice.id).resolve_params(dict(choice.params))
+    reference = request.settings.reference
+    if reference is not None:
+        # A reference that cannot take the scale would leave every image unmeasured.
+        refusal = get_method(reference).refusal(parse_scale(request.settings.scale))
+        if refusal:
+            raise UnsupportedScaleError(f"the reference {reference}: {refusal}")
     if len(request.regions) > 2:
         raise ParameterError(f"a paper figure takes one or two regions; got {len(request.regions)}")
 
