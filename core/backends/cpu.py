@@ -14,7 +14,7 @@ from core.common.arrays import cast_float
 from core.common.vocabulary import Convention, DiffKind
 from core.methods.registry import get_method, list_methods
 from core.metrics.difference import difference
-from core.metrics.measures import Metrics, compute_metrics
+from core.metrics.measures import Metrics, PreparedReference, compute_metrics
 
 
 class CPUBackend(Backend):
@@ -48,7 +48,13 @@ class CPUBackend(Backend):
         """Run ``method_id``'s own function (no step counted: nothing runs on a device)."""
         return cast_float(get_method(method_id).function(handle, out_size, **params), handle.dtype)
 
-    def metrics(self, reference: np.ndarray, test: np.ndarray, *, convention: Convention = "all", shave: int = 0) -> Metrics:
+    def metrics(
+        self, reference: np.ndarray | PreparedReference, test: np.ndarray, *, convention: Convention = "all", shave: int = 0
+    ) -> Metrics:
+        """`compute_metrics`; a `PreparedReference` (a comparison's) keeps the reference's
+        SSIM statistics from one method to the next."""
+        if isinstance(reference, PreparedReference):
+            return compute_metrics(reference.image, test, convention=convention, shave=shave, prepared=reference)
         return compute_metrics(reference, test, convention=convention, shave=shave)
 
     def difference(self, reference: np.ndarray, test: np.ndarray, *, kind: DiffKind, per_channel: bool) -> np.ndarray:

@@ -10,9 +10,11 @@ bands, tiles and phases).
 from __future__ import annotations
 
 import copy
+import os
 import threading
 import time
 from collections.abc import Hashable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -40,7 +42,7 @@ from core.comparison.settings import (
 )
 from core.methods.registry import MethodSpec, get_method
 from core.metrics.difference import difference
-from core.metrics.measures import Metrics
+from core.metrics.measures import Metrics, PreparedReference
 
 
 class Comparison:
@@ -60,7 +62,7 @@ class Comparison:
         *,
         job_id: Hashable = 0,
         cancel: threading.Event | None = None,
-        workers: int = 1,
+        workers: int | None = None,
         shown: bool = False,
         check_memory: bool = True,
         memory_budget: int | None = None,
@@ -72,7 +74,8 @@ class Comparison:
 
         ``cancel``: a flag that `cancel` sets (give your own to cancel the preparation
         too). ``workers``: how many of its methods run at once (a viewer's pool
-        threads), ``shown``: whether a viewer keeps display copies and difference maps
+        threads, or iterating it; default one per processor core),
+        ``shown``: whether a viewer keeps display copies and difference maps
         of each result; both count in the memory estimate (`core.estimate_memory`).
         ``memory_budget``: the bytes available to ``jobs`` comparisons running side by
         side in separate processes (measured before they started; each may use its
@@ -88,12 +91,17 @@ class Comparison:
         self._reference_result: MethodResult | None = None
         self._choices = settings.method_choices()
         self.scale = check_settings(settings, image.shape)
+        self.workers = max(1, workers if workers is not None else os.cpu_count() or 1)
+        workers = self.workers
         if check_memory:
             held = 0 if memory_budget is not None else image.nbytes
             _memory.check_memory(image.shape, image.dtype, settings, workers=workers, shown=shown, held=held,
                                  budget=memory_budget, jobs=jobs)
         self.backend: Backend = resolve_backend(settings.backend)
         self._residency = Residency()
+        # The reference's SSIM statistics, kept from one method's measurement to the next.
+        self._prepared: PreparedReference | None = None
+        self._prepared_lock = threading.Lock()
         self._prefetched: dict[int, tuple[Any, float]] = {}
         with cancel_scope(self._cancelled):
             inputs = prepare_inputs(image, settings, self.scale, self.backend, self._residency)
@@ -235,8 +243,14 @@ class Comparison:
         return values
 
     def __iter__(self) -> Iterator[MethodResult]:
+        """The results in the settings' order. On the CPU, ``workers`` methods run (and
+        are measured) at once: OpenCV and NumPy release the GIL in their kernels, so a
+        comparison uses every core; a device backend runs them in one queue instead."""
         if self.backend.batches:
             self._prefetch()
+        if self.workers > 1 and len(self._choices) > 1 and self.backend.name == "cpu":
+            yield from self._in_parallel(min(self.workers, len(self._choices)))
+            return
         for index, choice in enumerate(self._choices):
             if self._cancelled.is_set():
                 return
@@ -250,6 +264,19 @@ class Comparison:
                 return  # cut short: not a result
             yield result
 
+    def _in_parallel(self, workers: int) -> Iterator[MethodResult]:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="upscope-method") as pool:
+            futures = [pool.submit(self.run, choice) for choice in self._choices]
+            try:
+                for future in futures:
+                    result = future.result()
+                    if self._cancelled.is_set():
+                        return  # cut short: not a result
+                    yield result
+            finally:
+                for future in futures:  # an iteration abandoned early starts nothing more
+                    future.cancel()
+
     def _input_on(self, backend: Backend) -> Any:
         """The input as a handle of ``backend`` (moved there once per comparison)."""
         if backend.name == "cpu":
@@ -260,7 +287,10 @@ class Comparison:
         """The reference as a handle of ``backend`` (moved there once, or kept from the
         reference method's result)."""
         if backend.name == "cpu":
-            return as_hwc(reference)
+            with self._prepared_lock:
+                if self._prepared is None or self._prepared.image is not reference:
+                    self._prepared = PreparedReference(reference)
+                return self._prepared
         method = self._reference_result.key if self._reference_result is not None else None
         return self._residency.reference_on(backend, lambda: backend.put(as_hwc(reference)), method)
 

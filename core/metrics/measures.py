@@ -4,6 +4,8 @@ paper convention (docs/METHODS.md#metrics)."""
 from __future__ import annotations
 
 import math
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -136,9 +138,9 @@ BAND_BYTES = 8 * 2**20
 MIN_BAND_ROWS = 64
 
 
-def band_rows(row_bytes: int) -> int:
+def band_rows(row_bytes: int, band_bytes: int = BAND_BYTES) -> int:
     """Rows per band for rows of ``row_bytes`` bytes (see `BAND_BYTES`)."""
-    return max(MIN_BAND_ROWS, BAND_BYTES // max(row_bytes, 1), 1)
+    return max(MIN_BAND_ROWS, band_bytes // max(row_bytes, 1), 1)
 
 
 class _Rows:
@@ -188,8 +190,16 @@ def _scan(rows: _Rows, *, errors: bool = True) -> _Scan:
         for index, block in enumerate((ref, tst)):
             sums[index] += cv2.sumElems(block)[:channels]  # float64 sums, far faster than NumPy's per channel
             if block.dtype.kind == "f":
-                largest = max(largest, -float(block.min()), float(block.max()))
+                low, high, _, _ = cv2.minMaxLoc(block.reshape(block.shape[0], -1))
+                largest = max(largest, -low, high)
         if not errors:
+            continue
+        if not rows.paper and channels <= 4:
+            # OpenCV's norms of the difference: exact sums (integers, or float64 for float
+            # data) in one pass each, with no float copy of either image.
+            squares += cv2.norm(tst, ref, cv2.NORM_L2SQR)
+            absolute += cv2.norm(tst, ref, cv2.NORM_L1)
+            largest_error = max(largest_error, cv2.norm(tst, ref, cv2.NORM_INF))
             continue
         error = tst.astype(np.float64)
         error -= ref
@@ -225,9 +235,11 @@ SSIM_FLOAT32_LIMIT = 1e18
 SSIM_FLOAT64_LIMIT = 1e150
 
 
-def _ssim(rows: _Rows, peak: float, scan: _Scan) -> float:
+def _ssim(rows: _Rows, peak: float, scan: _Scan, kept: ReferenceBands | None = None) -> float:
     """Mean SSIM of ``rows`` (at least 11x11), band by band, at most 1. ``scan`` gives
-    each image's channel means and the largest magnitude, in their own units."""
+    each image's channel means and the largest magnitude, in their own units. ``kept``
+    holds the reference's blurred mean and variance per band from an earlier test image
+    of the same comparison (used, and filled, when the work is in float32)."""
     height, width, channels = rows.shape
     r = SSIM_RADIUS
     # Only rows and columns at least r from the border are averaged, so a band of those
@@ -244,41 +256,130 @@ def _ssim(rows: _Rows, peak: float, scan: _Scan) -> float:
             "give the range the data spans"
         )
     work = np.dtype(np.float64 if rows.paper or magnitude > SSIM_FLOAT32_LIMIT else np.float32)
+    if work != np.float32:
+        kept = None
     ref_centre, tst_centre = scan.reference_means.astype(work), scan.test_means.astype(work)
     total = 0.0
-    step = band_rows(width * channels * work.itemsize)
+    step = band_rows(width * channels * work.itemsize, SSIM_BAND_BYTES)
     for top in range(r, height - r, step):
         check_cancelled()
         bottom = min(top + step, height - r)
         ref, tst = rows.take(top - r, bottom + r)
-        x, y = _unit_centred(ref, ref_centre, peak), _unit_centred(tst, tst_centre, peak)
-        ssim_map = _ssim_map(x, y, ref_centre / work.type(peak), tst_centre / work.type(peak))
-        total += float(ssim_map[r:-r, r:width - r].sum(dtype=np.float64))
+
+        def reference_band(ref: np.ndarray = ref) -> _ReferenceBand:
+            return _reference_band(_unit_centred(ref, ref_centre, peak), ref_centre / work.type(peak))
+
+        band = kept.get(top, reference_band) if kept is not None else reference_band()
+        y = _unit_centred(tst, tst_centre, peak)
+        ssim_map = _ssim_map(band, y, tst_centre / work.type(peak))
+        interior = np.ascontiguousarray(ssim_map[r:-r, r:width - r]) if channels > 4 else ssim_map[r:-r, r:width - r]
+        total += float(sum(cv2.sumElems(interior)[:channels])) if channels <= 4 else float(interior.sum())
     value = total / ((height - 2 * r) * (width - 2 * r) * channels)
     # Every pixel's SSIM is at most 1 (Cauchy-Schwarz); a mean above it is rounding.
     return min(value, 1.0)
 
 
-def _ssim_map(x: np.ndarray, y: np.ndarray, centre_x: np.ndarray, centre_y: np.ndarray) -> np.ndarray:
-    """The SSIM map of two images in units of the data range, each centred on its own
-    ``(C,)`` centre; rows and columns within 5 of the edges use reflected neighbours.
-    Computed as luminance times structure, two ratios of at most 1 in magnitude, so
-    no product of squares is ever formed."""
+#: SSIM's bands are smaller than the other metrics' (`BAND_BYTES`): its chain of a dozen
+#: operations per band then runs on arrays that stay in the processor's caches.
+SSIM_BAND_BYTES = 2 * 2**20
+
+
+def _blur(a: np.ndarray) -> np.ndarray:
     window = 2 * SSIM_RADIUS + 1
+    return cv2.GaussianBlur(a, (window, window), SSIM_SIGMA, borderType=cv2.BORDER_REFLECT)
 
-    def blur(a: np.ndarray) -> np.ndarray:
-        return cv2.GaussianBlur(a, (window, window), SSIM_SIGMA, borderType=cv2.BORDER_REFLECT)
 
-    mu_x, mu_y = blur(x), blur(y)
-    var_x = blur(x * x) - mu_x * mu_x
-    var_y = blur(y * y) - mu_y * mu_y
-    cov = blur(x * y) - mu_x * mu_y
-    mu_x += centre_x  # (C,) against (h, w, C), or (1,) against OpenCV's (h, w) of one channel
-    mu_y += centre_y
+def _as_channels(a: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """OpenCV returns one channel as ``(h, w)``; keep ``like``'s ``(h, w, C)``."""
+    return a.reshape(like.shape)
+
+
+@dataclass(frozen=True)
+class _ReferenceBand:
+    """What SSIM needs of one band of the reference, whatever the test image: ``x``
+    (centred, in units of the data range), its local mean ``mu``, variance ``variance``
+    and uncentred local mean ``mean`` (``mu`` plus the centre), each shaped like ``x``."""
+
+    x: np.ndarray
+    mu: np.ndarray
+    variance: np.ndarray
+    mean: np.ndarray
+
+    @property
+    def nbytes(self) -> int:
+        return self.x.nbytes + self.mu.nbytes + self.variance.nbytes + self.mean.nbytes
+
+
+def _reference_band(x: np.ndarray, centre: np.ndarray) -> _ReferenceBand:
+    """`_ReferenceBand` of the centred band ``x`` whose centre is ``centre`` ``(C,)``."""
+    mu = _as_channels(_blur(x), x)
+    variance = _as_channels(_blur(x * x), x)
+    variance -= mu * mu
+    return _ReferenceBand(x, mu, variance, mu + centre)
+
+
+def _ssim_map(reference: _ReferenceBand, y: np.ndarray, centre_y: np.ndarray) -> np.ndarray:
+    """The SSIM map of a reference band (`_reference_band`) and the test band ``y``, in
+    units of the data range and centred on its own ``(C,)`` ``centre_y``. Rows and columns
+    within 5 of the edges use reflected neighbours. Computed as luminance times structure,
+    two ratios of at most 1 in magnitude, so no product of squares is ever formed; every
+    step writes into an array already made, so a band costs four new arrays."""
+    x, mu_x, var_x, mean_x = reference.x, reference.mu, reference.variance, reference.mean
     c1, c2 = SSIM_K1**2, SSIM_K2**2  # the data range is 1 after scaling
-    luminance = (2 * mu_x * mu_y + c1) / (mu_x * mu_x + mu_y * mu_y + c1)
-    structure = (2 * cov + c2) / (var_x + var_y + c2)
-    return luminance * structure
+    scratch = np.multiply(y, y)
+    mu_y = _as_channels(_blur(y), y)
+    var_y = _as_channels(_blur(scratch), y)
+    np.multiply(x, y, out=scratch)
+    cov = _as_channels(_blur(scratch), y)
+    np.multiply(mu_x, mu_y, out=scratch)
+    cov -= scratch
+    np.multiply(mu_y, mu_y, out=scratch)
+    var_y -= scratch
+    # structure = (2 cov + c2) / (var_x + var_y + c2), into cov
+    cov *= 2
+    cov += c2
+    var_y += var_x
+    var_y += c2
+    cov /= var_y
+    # luminance = (2 MX MY + c1) / (MX^2 + MY^2 + c1) of the uncentred means MX, MY
+    mu_y += centre_y  # MY; (C,) against (h, w, C)
+    np.multiply(mean_x, mean_x, out=var_y)
+    var_y += c1
+    np.multiply(mean_x, mu_y, out=scratch)
+    scratch *= 2
+    scratch += c1
+    mu_y *= mu_y
+    var_y += mu_y
+    scratch /= var_y
+    scratch *= cov
+    return scratch
+
+
+class ReferenceBands:
+    """The reference's SSIM statistics (`_ReferenceBand`, float32) per band of rows,
+    made by the first test image measured and read by the others; at most ``budget``
+    bytes are kept (bands past it are recomputed each time). Thread-safe: a comparison
+    measures its methods in parallel."""
+
+    def __init__(self, budget: int) -> None:
+        self._budget = budget
+        self._bands: dict[int, _ReferenceBand] = {}
+        self._lock = threading.Lock()
+
+    def get(self, top: int, make: Callable[[], _ReferenceBand]) -> _ReferenceBand:
+        """The statistics of the band starting at row ``top``, made by ``make`` once
+        (while the budget lasts)."""
+        with self._lock:
+            found = self._bands.get(top)
+        if found is not None:
+            return found
+        made = make()
+        size = made.nbytes
+        with self._lock:
+            if size <= self._budget:
+                self._budget -= size
+                self._bands.setdefault(top, made)
+        return made
 
 
 def _unit_centred(image: np.ndarray, centre: np.ndarray, peak: float) -> np.ndarray:
@@ -316,8 +417,29 @@ def paper_view(image: np.ndarray, shave: int) -> np.ndarray:
     return _luma(hwc[shave:height - shave, shave:width - shave])
 
 
+#: The most bytes of SSIM statistics a `PreparedReference` keeps (a 2048x2048 RGB
+#: reference needs 96 MiB; a larger one keeps its first bands and recomputes the rest).
+REFERENCE_STATISTICS_BYTES = 256 * 2**20
+
+
+class PreparedReference:
+    """A reference about to be measured against many test images (every method of one
+    comparison): ``image`` with a `ReferenceBands` that keeps its SSIM statistics after
+    the first measurement, so each further SSIM blurs only the test image. Pass it to
+    `compute_metrics` as ``prepared``; the numbers are the same as without it."""
+
+    def __init__(self, image: np.ndarray, budget: int = REFERENCE_STATISTICS_BYTES) -> None:
+        self.image = image
+        self.bands = ReferenceBands(budget)
+
+
 def compute_metrics(
-    reference: np.ndarray, test: np.ndarray, *, convention: Convention = "all", shave: int = 0
+    reference: np.ndarray,
+    test: np.ndarray,
+    *,
+    convention: Convention = "all",
+    shave: int = 0,
+    prepared: PreparedReference | None = None,
 ) -> Metrics:
     """Every metric of ``test`` against ``reference``.
 
@@ -327,8 +449,10 @@ def compute_metrics(
     11x11.
 
     Works in bands of rows (`band_rows`): two passes over the images, the errors and
-    the images' means in float64 sums, then SSIM; beyond the two images it needs a
-    few dozen megabytes whatever their size.
+    the images' means (OpenCV's exact norms and sums), then SSIM; beyond the two images
+    it needs a few dozen megabytes whatever their size. ``prepared`` (a
+    `PreparedReference` of this ``reference``) reuses the reference's SSIM statistics
+    across calls.
     """
     check_convention(convention)
     ref, tst = checked_pair(reference, test)
@@ -341,7 +465,8 @@ def compute_metrics(
     scan = _scan(rows)
     try:
         _check_ssim_size(rows.shape)
-        structural: float | None = _ssim(rows, peak, scan)
+        kept = prepared.bands if prepared is not None and prepared.image is reference and convention == "all" else None
+        structural: float | None = _ssim(rows, peak, scan, kept)
     except ParameterError:
         structural = None
     return Metrics(

@@ -468,7 +468,9 @@ def _export_one(
     try:
         if image is None:
             image = load_image(image_path)
-        comparison = Comparison(image, request.settings, memory_budget=memory_budget, jobs=jobs)
+        # Images compared side by side in processes each run their methods one at a time.
+        comparison = Comparison(image, request.settings, memory_budget=memory_budget, jobs=jobs,
+                                workers=1 if jobs > 1 else None)
         figure, results = render_figure(comparison, request, title=image_path.name)
         save_image(target, figure, overwrite=request.force)
         written.append(target)
