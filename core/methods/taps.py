@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -153,43 +154,120 @@ def apply_taps(image: np.ndarray, rows: Taps, cols: Taps, dtype: np.dtype | type
     Sums are taken in float32 where that is within the tolerance of ``dtype``, in float64
     otherwise (`accumulator_dtype`). For an integer ``dtype`` each value is rounded half
     to even and clipped to the dtype's range (as `like_input` does). The work runs in
-    bands of output rows (about ``BAND_BYTES`` of accumulator each), so memory beyond the
-    result stays bounded: a 4096x4096x3 uint8 result needs its 48 MiB and a few megabytes
-    more, not the 400 MiB of whole-image float temporaries. A cancelled comparison stops
-    between bands (`core._cancel`).
+    bands of output rows, each holding about ``BAND_BYTES`` of accumulator (and its source
+    rows converted a chunk of ``BAND_BYTES`` at a time), so memory beyond the result stays
+    bounded: a 4096x4096x3 uint8 result needs its 48 MiB and a few megabytes more, not
+    the 400 MiB of whole-image float temporaries. A cancelled comparison stops between
+    bands (`core._cancel`).
 
-    Within a band, columns go first: gathering along axis 1 is the slow, element-wise
-    gather, so it runs on the smaller array (the band's source rows); gathering whole rows
-    afterwards is a plain memory copy.
+    Each axis runs as small matrix products with dense blocks of its tap table
+    (`dense_blocks`): a few dozen multiply-adds per value, in cache, cost less than the
+    gather, multiply and add per tap, through memory, of element-wise NumPy. Channels are
+    laid out as planes; columns go first, on the band's source rows (fewer than its output
+    rows when enlarging), then rows.
     """
-    row_index, row_weight = rows
-    h, w, c = row_index.shape[0], cols[0].shape[0], image.shape[2]
-    accumulator = accumulator_dtype(row_index.shape[1] + cols[0].shape[1], dtype)
+    (height, width, c), h, w = image.shape, rows[0].shape[0], cols[0].shape[0]
+    accumulator = accumulator_dtype(rows[0].shape[1] + cols[0].shape[1], dtype)
+    col_blocks, row_blocks = dense_blocks(cols, accumulator), dense_blocks(rows, accumulator)
     out = np.empty((h, w, c), dtype=dtype)
-    band = max(1, BAND_BYTES // (w * c * accumulator.itemsize))
-    for top in range(0, h, band):
+    # An output row costs its own accumulator row and its share of resampled source rows.
+    row_bytes = w * c * accumulator.itemsize * (1 + height / h)
+    blocks_per_band = max(1, int(BAND_BYTES // row_bytes) // row_blocks.rows)
+    source_rows = max(1, BAND_BYTES // (width * c * accumulator.itemsize))
+    n_blocks = len(row_blocks.starts)
+    for first_block in range(0, n_blocks, blocks_per_band):
         check_cancelled()
-        index = row_index[top:top + band]
-        first, last = int(index.min()), int(index.max()) + 1
-        across = _apply_axis(image[first:last], cols, 1, accumulator)
-        down = _apply_axis(across, (index - first, row_weight[top:top + band]), 0, accumulator)
-        out[top:top + band] = cast_float(down, out.dtype)
+        band = range(first_block, min(first_block + blocks_per_band, n_blocks))
+        top, bottom = band.start * row_blocks.rows, min(band.stop * row_blocks.rows, h)
+        first = int(row_blocks.starts[band].min())
+        last = min(height, int(row_blocks.starts[band].max()) + row_blocks.matrices.shape[2])
+        across = np.empty((c, last - first, w), accumulator)
+        for chunk in range(first, last, source_rows):
+            stop = min(chunk + source_rows, last)
+            planes = np.ascontiguousarray(image[chunk:stop].transpose(2, 0, 1), dtype=accumulator)
+            resampled = _resample_columns(planes.reshape(c * (stop - chunk), width), col_blocks, w)
+            across[:, chunk - first:stop - first] = resampled.reshape(c, stop - chunk, w)
+        down = np.empty((c, bottom - top, w), accumulator)
+        _resample_rows(across, first, row_blocks, band, top, down)
+        out[top:bottom] = cast_float(down, out.dtype).transpose(1, 2, 0)
     return out
 
 
-def _apply_axis(image: np.ndarray, taps: Taps, axis: int, accumulator: np.dtype | type = np.float32) -> np.ndarray:
-    """``(H, W, C)`` ``image`` resampled along ``axis`` (0 or 1) by ``taps``, in ``accumulator``."""
+def _apply_axis(image: np.ndarray, taps: Taps, axis: int) -> np.ndarray:
+    """``(H, W, C)`` ``image`` resampled along ``axis`` (0: rows, 1: columns) alone, as
+    float32: one pass of `apply_taps`, for emulating a library that rounds between
+    passes."""
+    n = image.shape[1 - axis]
+    unchanged = (np.arange(n)[:, None], np.ones((n, 1)))
+    rows, cols = (taps, unchanged) if axis == 0 else (unchanged, taps)
+    return apply_taps(image, rows, cols, np.float32)
+
+
+class DenseBlocks(NamedTuple):
+    """A tap table as dense blocks: output ``i`` is row ``i % rows`` of block ``i // rows``,
+    whose columns are the input samples ``starts[block] + 0, 1, ...``."""
+
+    rows: int
+    starts: np.ndarray  # (blocks,) int64: the first input sample of each block
+    matrices: np.ndarray  # (blocks, rows, span) of the accumulator dtype
+
+
+# Blocks span about this many input samples (or one output's taps, when more).
+BLOCK_SPAN = 16
+# Matrix products are split to stay below this many multiply-adds: OpenBLAS runs such
+# products on the calling thread. Larger ones are shared out to its threads, and on a
+# busy machine the hand-offs stall (a 1536x32 by 32x60 product: 8 ms with its threads on
+# a loaded 2-core machine, 0.08 ms on one).
+PRODUCT_SIZE = 2**17
+
+
+def dense_blocks(taps: Taps, accumulator: np.dtype) -> DenseBlocks:
+    """``taps`` regrouped into dense blocks of consecutive outputs, each block spanning
+    about `BLOCK_SPAN` input samples: up to 64 outputs per block when enlarging, one per
+    block when each output has that many taps (a strong area reduction). Taps on the
+    same input sample (clamped at the edges) are summed, in float64."""
     index, weight = taps
-    weight = weight.astype(accumulator)
-    shape = [1, 1, 1]
-    shape[axis] = -1
-    out = image.take(index[:, 0], axis=axis).astype(accumulator, copy=False)
-    np.multiply(out, weight[:, 0].reshape(shape), out=out)
-    for t in range(1, index.shape[1]):
-        term = image.take(index[:, t], axis=axis).astype(accumulator, copy=False)
-        np.multiply(term, weight[:, t].reshape(shape), out=term)
-        np.add(out, term, out=out)
+    n_out, n_taps = index.shape
+    step = (int(index[-1].min()) - int(index[0].min())) / max(n_out - 1, 1)  # input samples per output
+    rows = int(min(64, max(1, (BLOCK_SPAN - n_taps) // max(step, 1 / 64))))
+    block_starts = np.arange(0, n_out, rows)
+    block = np.arange(n_out) // rows
+    starts = np.minimum.reduceat(index.min(axis=1), block_starts)
+    offsets = index - starts[block][:, None]
+    span = int(offsets.max()) + 1
+    cells = ((block * rows + np.arange(n_out) % rows)[:, None] * span + offsets).ravel()
+    summed = np.bincount(cells, weights=weight.ravel(), minlength=len(block_starts) * rows * span)
+    return DenseBlocks(rows, starts, summed.reshape(len(block_starts), rows, span).astype(accumulator))
+
+
+def _resample_columns(source: np.ndarray, blocks: DenseBlocks, n_out: int) -> np.ndarray:
+    """``(M, n_in)`` ``source`` resampled along its columns into ``(M, n_out)``."""
+    out = np.empty((source.shape[0], n_out), source.dtype)
+    n_in, span = source.shape[1], blocks.matrices.shape[2]
+    for b, start in enumerate(blocks.starts.tolist()):
+        lo, hi = b * blocks.rows, min((b + 1) * blocks.rows, n_out)
+        width = min(span, n_in - start)
+        matrix = blocks.matrices[b, : hi - lo, :width].T
+        step = max(1, PRODUCT_SIZE // matrix.size)
+        for top in range(0, source.shape[0], step):
+            np.matmul(source[top:top + step, start:start + width], matrix, out=out[top:top + step, lo:hi])
     return out
+
+
+def _resample_rows(source: np.ndarray, first: int, blocks: DenseBlocks, band: range, top: int, out: np.ndarray) -> None:
+    """Output rows ``top ...`` of ``band``'s blocks into ``(C, rows, w)`` ``out``, from the
+    ``(C, R, w)`` ``source`` rows ``first ...``."""
+    n_cols, span = source.shape[2], blocks.matrices.shape[2]
+    for b in band:
+        lo = b * blocks.rows - top
+        hi = min(lo + blocks.rows, out.shape[1])
+        start = int(blocks.starts[b]) - first
+        width = min(span, source.shape[1] - start)
+        matrix = blocks.matrices[b, : hi - lo, :width]
+        step = max(1, PRODUCT_SIZE // matrix.size)
+        for left in range(0, n_cols, step):
+            right = left + step
+            np.matmul(matrix, source[:, start:start + width, left:right], out=out[:, lo:hi, left:right])
 
 
 def gather(image: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
