@@ -162,9 +162,9 @@ def apply_taps(image: np.ndarray, rows: Taps, cols: Taps, dtype: np.dtype | type
 
     Each axis runs as small matrix products with dense blocks of its tap table
     (`dense_blocks`): a few dozen multiply-adds per value, in cache, cost less than the
-    gather, multiply and add per tap, through memory, of element-wise NumPy. Channels are
-    laid out as planes; columns go first, on the band's source rows (fewer than its output
-    rows when enlarging), then rows.
+    gather, multiply and add per tap, through memory, of element-wise NumPy. Columns go
+    first, on the band's source rows (fewer than its output rows when enlarging) laid out
+    as channel planes; rows then run on whole interleaved rows, straight into the result.
     """
     (height, width, c), h, w = image.shape, rows[0].shape[0], cols[0].shape[0]
     accumulator = accumulator_dtype(rows[0].shape[1] + cols[0].shape[1], dtype)
@@ -181,15 +181,15 @@ def apply_taps(image: np.ndarray, rows: Taps, cols: Taps, dtype: np.dtype | type
         top, bottom = band.start * row_blocks.rows, min(band.stop * row_blocks.rows, h)
         first = int(row_blocks.starts[band].min())
         last = min(height, int(row_blocks.starts[band].max()) + row_blocks.matrices.shape[2])
-        across = np.empty((c, last - first, w), accumulator)
+        across = np.empty((last - first, w * c), accumulator)  # the band's source rows, resampled across
         for chunk in range(first, last, source_rows):
             stop = min(chunk + source_rows, last)
-            planes = np.ascontiguousarray(image[chunk:stop].transpose(2, 0, 1), dtype=accumulator)
-            resampled = _resample_columns(planes.reshape(c * (stop - chunk), width), col_blocks, w)
-            across[:, chunk - first:stop - first] = resampled.reshape(c, stop - chunk, w)
-        down = np.empty((c, bottom - top, w), accumulator)
-        _resample_rows(across, first, row_blocks, band, top, down)
-        out[top:bottom] = cast_float(down, out.dtype).transpose(1, 2, 0)
+            planes = np.ascontiguousarray(image[chunk:stop].transpose(0, 2, 1), dtype=accumulator)  # (rows, C, W)
+            resampled = _resample_columns(planes.reshape((stop - chunk) * c, width), col_blocks, w)
+            interleaved = across[chunk - first:stop - first].reshape(stop - chunk, w, c)
+            interleaved[...] = resampled.reshape(stop - chunk, c, w).transpose(0, 2, 1)
+        down = _resample_rows(across, first, row_blocks, band, bottom - top)
+        out[top:bottom] = cast_float(down, out.dtype).reshape(bottom - top, w, c)
     return out
 
 
@@ -254,20 +254,22 @@ def _resample_columns(source: np.ndarray, blocks: DenseBlocks, n_out: int) -> np
     return out
 
 
-def _resample_rows(source: np.ndarray, first: int, blocks: DenseBlocks, band: range, top: int, out: np.ndarray) -> None:
-    """Output rows ``top ...`` of ``band``'s blocks into ``(C, rows, w)`` ``out``, from the
-    ``(C, R, w)`` ``source`` rows ``first ...``."""
-    n_cols, span = source.shape[2], blocks.matrices.shape[2]
+def _resample_rows(source: np.ndarray, first: int, blocks: DenseBlocks, band: range, n_rows: int) -> np.ndarray:
+    """The ``n_rows`` output rows of ``band``'s blocks, ``(n_rows, M)``, from the ``(R, M)``
+    ``source`` rows ``first ...``."""
+    out = np.empty((n_rows, source.shape[1]), source.dtype)
+    top, span = band.start * blocks.rows, blocks.matrices.shape[2]
     for b in band:
         lo = b * blocks.rows - top
-        hi = min(lo + blocks.rows, out.shape[1])
+        hi = min(lo + blocks.rows, n_rows)
         start = int(blocks.starts[b]) - first
-        width = min(span, source.shape[1] - start)
+        width = min(span, source.shape[0] - start)
         matrix = blocks.matrices[b, : hi - lo, :width]
         step = max(1, PRODUCT_SIZE // matrix.size)
-        for left in range(0, n_cols, step):
+        for left in range(0, source.shape[1], step):
             right = left + step
-            np.matmul(matrix, source[:, start:start + width, left:right], out=out[:, lo:hi, left:right])
+            np.matmul(matrix, source[start:start + width, left:right], out=out[lo:hi, left:right])
+    return out
 
 
 def gather(image: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
