@@ -86,7 +86,8 @@ def bilinear(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 )
 def bilinear_aligned(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Bilinear interpolation with the corners aligned, ``src = dst * (in-1)/(out-1)``
-    (docs/METHODS.md#bilinear-aligned). Same dtype, rounded half to even."""
+    (docs/METHODS.md#bilinear-aligned), always by exact taps from float64 coordinates
+    (OpenCV has no such mode). Same dtype, rounded half to even."""
     rows = linear_taps(aligned_coords(image.shape[0], size[0]), image.shape[0])
     cols = linear_taps(aligned_coords(image.shape[1], size[1]), image.shape[1])
     return apply_taps(image, rows, cols, image.dtype)
@@ -103,8 +104,8 @@ def bilinear_aligned(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 )
 def bilinear_numpy(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """The four-neighbour bilinear formula written out in NumPy, with ``bilinear``'s
-    mapping and clamping (docs/METHODS.md#bilinear-numpy). Float32 ``(h, w, C)``; the
-    caller rounds to the input's dtype."""
+    mapping and clamping (docs/METHODS.md#bilinear-numpy): float64 coordinates, float32
+    arithmetic, no OpenCV. ``(h, w, C)`` of the input's dtype, rounded half to even."""
     (ys, wy), (xs, wx) = (
         linear_taps(half_pixel_coords(image.shape[0], size[0]), image.shape[0]),
         linear_taps(half_pixel_coords(image.shape[1], size[1]), image.shape[1]),

@@ -1,8 +1,10 @@
 """Building blocks of separable resampling: coordinate maps, tap tables, their application.
 
 A *tap table* for one axis is a pair ``(index, weight)`` of ``(out, T)`` arrays: output
-sample ``i`` is ``sum_t weight[i, t] * input[index[i, t]]``. Nearest, linear, cubic and
-anti-aliased filters all reduce to such tables, so one function applies them all.
+sample ``i`` is ``sum_t weight[i, t] * input[index[i, t]]``. Nearest, linear, cubic,
+Lanczos, area and anti-aliased filters all reduce to such tables, so one function applies
+them all. OpenCV stands in for a table only where a cached probe of its own weights shows
+it within the tolerance of the image's dtype (`resize_as_defined`).
 """
 
 from __future__ import annotations
