@@ -14,15 +14,13 @@ from core.common.cancel import check_cancelled
 from core.methods.registry import Param, register_method
 from core.methods.taps import (
     BAND_BYTES,
+    OPENCV_CUBIC_A,
     aligned_coords,
     apply_taps,
-    area_taps,
     cubic_taps,
-    cv2_resize,
     half_pixel_coords,
     linear_taps,
-    opencv_is_exact_for,
-    resize_nearest,
+    resize_as_defined,
 )
 
 
@@ -37,8 +35,10 @@ from core.methods.taps import (
 )
 def nearest(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Nearest neighbour by ``src = min(floor(dst * in/out), in - 1)``, computed exactly
-    (docs/METHODS.md#nearest). ``(H, W, C)`` to ``(h, w, C)`` of the same dtype."""
-    return resize_nearest(image, size, cv2.INTER_NEAREST)
+    (docs/METHODS.md#nearest): OpenCV's ``INTER_NEAREST`` where a ramp probe shows its
+    indices equal these for both axes, the integer indices gathered elsewhere.
+    ``(H, W, C)`` to ``(h, w, C)`` of the same dtype."""
+    return resize_as_defined(image, size, cv2.INTER_NEAREST)
 
 
 @register_method(
@@ -52,8 +52,10 @@ def nearest(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 )
 def nearest_exact(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Nearest neighbour by pixel centres, ``src = min(floor((dst + 0.5) * in/out), in - 1)``,
-    computed exactly (docs/METHODS.md#nearest-exact). Same dtype."""
-    return resize_nearest(image, size, cv2.INTER_NEAREST_EXACT)
+    computed exactly (docs/METHODS.md#nearest-exact): OpenCV's ``INTER_NEAREST_EXACT``
+    where a ramp probe shows its indices equal these (it is off by one in places on axes
+    of about 100,000 pixels and more), the integer indices gathered elsewhere. Same dtype."""
+    return resize_as_defined(image, size, cv2.INTER_NEAREST_EXACT)
 
 
 @register_method(
@@ -66,9 +68,11 @@ def nearest_exact(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     reference="torch interpolate(mode='bilinear', align_corners=False); cv2.INTER_LINEAR",
 )
 def bilinear(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Bilinear interpolation with half-pixel centres (docs/METHODS.md#bilinear), by
-    OpenCV's ``INTER_LINEAR``. Same dtype."""
-    return cv2_resize(image, size, cv2.INTER_LINEAR)
+    """Bilinear interpolation with half-pixel centres (docs/METHODS.md#bilinear). OpenCV's
+    ``INTER_LINEAR`` where its float32 coordinates keep it within the tolerance of the
+    dtype for these sizes (`opencv_within_tolerance_for`), exact taps from float64 coordinates
+    elsewhere (long axes, most of all in uint16 and float32). Same dtype."""
+    return resize_as_defined(image, size, cv2.INTER_LINEAR)
 
 
 @register_method(
@@ -82,7 +86,8 @@ def bilinear(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 )
 def bilinear_aligned(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Bilinear interpolation with the corners aligned, ``src = dst * (in-1)/(out-1)``
-    (docs/METHODS.md#bilinear-aligned). Same dtype, rounded half to even."""
+    (docs/METHODS.md#bilinear-aligned), always by exact taps from float64 coordinates
+    (OpenCV has no such mode). Same dtype, rounded half to even."""
     rows = linear_taps(aligned_coords(image.shape[0], size[0]), image.shape[0])
     cols = linear_taps(aligned_coords(image.shape[1], size[1]), image.shape[1])
     return apply_taps(image, rows, cols, image.dtype)
@@ -99,8 +104,8 @@ def bilinear_aligned(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 )
 def bilinear_numpy(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """The four-neighbour bilinear formula written out in NumPy, with ``bilinear``'s
-    mapping and clamping (docs/METHODS.md#bilinear-numpy). Float32 ``(h, w, C)``; the
-    caller rounds to the input's dtype."""
+    mapping and clamping (docs/METHODS.md#bilinear-numpy): float64 coordinates, float32
+    arithmetic, no OpenCV. ``(h, w, C)`` of the input's dtype, rounded half to even."""
     (ys, wy), (xs, wx) = (
         linear_taps(half_pixel_coords(image.shape[0], size[0]), image.shape[0]),
         linear_taps(half_pixel_coords(image.shape[1], size[1]), image.shape[1]),
@@ -124,8 +129,6 @@ def bilinear_numpy(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return out
 
 
-OPENCV_CUBIC_A = -0.75
-
 
 @register_method(
     "bicubic",
@@ -143,10 +146,13 @@ OPENCV_CUBIC_A = -0.75
 )
 def bicubic(image: np.ndarray, size: tuple[int, int], *, a: float) -> np.ndarray:
     """Keys cubic convolution with parameter ``a`` over 4x4 neighbours, half-pixel
-    centres, indices clamped to the edge (docs/METHODS.md#bicubic). OpenCV's
-    ``INTER_CUBIC`` for ``a = -0.75``, exact taps otherwise. Same dtype."""
+    centres, indices clamped to the edge (docs/METHODS.md#bicubic). For ``a = -0.75``
+    OpenCV's ``INTER_CUBIC`` where its float32 coordinates keep it within the tolerance of
+    the dtype for these sizes (`opencv_within_tolerance_for`); exact taps from float64
+    coordinates otherwise, so nearby values of ``a`` give results within the tolerance of
+    each other. Same dtype."""
     if a == OPENCV_CUBIC_A:
-        return cv2_resize(image, size, cv2.INTER_CUBIC)
+        return resize_as_defined(image, size, cv2.INTER_CUBIC)
     rows = cubic_taps(half_pixel_coords(image.shape[0], size[0]), image.shape[0], a)
     cols = cubic_taps(half_pixel_coords(image.shape[1], size[1]), image.shape[1], a)
     return apply_taps(image, rows, cols, image.dtype)
@@ -162,9 +168,11 @@ def bicubic(image: np.ndarray, size: tuple[int, int], *, a: float) -> np.ndarray
     reference="cv2.INTER_LANCZOS4",
 )
 def lanczos4(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Lanczos windowed sinc over 8x8 neighbours (docs/METHODS.md#lanczos4), by OpenCV's
-    ``INTER_LANCZOS4``. Same dtype."""
-    return cv2_resize(image, size, cv2.INTER_LANCZOS4)
+    """Lanczos windowed sinc over 8x8 neighbours (docs/METHODS.md#lanczos4). OpenCV's
+    ``INTER_LANCZOS4`` where its float32 coordinates keep it within the tolerance of the
+    dtype for these sizes (`opencv_within_tolerance_for`), exact eight-tap weights from float64
+    coordinates elsewhere. Same dtype."""
+    return resize_as_defined(image, size, cv2.INTER_LANCZOS4)
 
 
 @register_method(
@@ -178,13 +186,10 @@ def lanczos4(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 )
 def area(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Pixel-area relation: each output pixel is the overlap-weighted mean of the input
-    pixels it covers (docs/METHODS.md#area). OpenCV where it is exact for these sizes,
-    exact overlap weights elsewhere. Same dtype."""
-    if opencv_is_exact_for(image, size, cv2.INTER_AREA):
-        return cv2_resize(image, size, cv2.INTER_AREA)
-    # OpenCV's area upscaling finds pixel boundaries in floating point; where a boundary
-    # falls exactly on a pixel edge it can pick the previous pixel and drop one (about 3%
-    # of fractional size pairs, up to 231 levels off on uint8). Exact weights avoid that.
-    rows = area_taps(image.shape[0], size[0])
-    cols = area_taps(image.shape[1], size[1])
-    return apply_taps(image, rows, cols, image.dtype)
+    pixels it covers (docs/METHODS.md#area). OpenCV's ``INTER_AREA`` where it is within
+    the tolerance of the dtype for these sizes, exact overlap weights elsewhere: where
+    OpenCV's enlarging mode drops a pixel at an exact boundary (about 3% of fractional
+    size pairs), where its reduction drops slivers thinner than a thousandth of a pixel
+    (long axes in uint16 and float32), and always when one axis grows while the other
+    shrinks (OpenCV then interpolates both axes with two taps). Same dtype."""
+    return resize_as_defined(image, size, cv2.INTER_AREA)

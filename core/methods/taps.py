@@ -1,14 +1,18 @@
 """Building blocks of separable resampling: coordinate maps, tap tables, their application.
 
 A *tap table* for one axis is a pair ``(index, weight)`` of ``(out, T)`` arrays: output
-sample ``i`` is ``sum_t weight[i, t] * input[index[i, t]]``. Nearest, linear, cubic and
-anti-aliased filters all reduce to such tables, so one function applies them all.
+sample ``i`` is ``sum_t weight[i, t] * input[index[i, t]]``. Nearest, linear, cubic,
+Lanczos, area and anti-aliased filters all reduce to such tables, so one function applies
+them all. OpenCV stands in for a table only where a cached probe of its own weights shows
+it within the tolerance of the image's dtype (`resize_as_defined`).
 """
 
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -69,6 +73,19 @@ def cubic_taps(coords: np.ndarray, n_in: int, a: float) -> Taps:
     return index, weight
 
 
+def lanczos4_taps(coords: np.ndarray, n_in: int) -> Taps:
+    """Eight-tap Lanczos-4 interpolation at ``coords`` (docs/METHODS.md#lanczos4): input
+    pixels ``floor(src) - 3 ... floor(src) + 4`` weighted by ``sinc(x) sinc(x / 4)`` of
+    their distance ``x``, normalised to sum to one, indices clamped to the edge."""
+    base = np.floor(coords)
+    offsets = np.arange(-3, 5)
+    index = np.clip(base[:, None].astype(np.int64) + offsets, 0, n_in - 1)
+    distance = coords[:, None] - (base[:, None] + offsets)
+    weight = np.sinc(distance) * np.sinc(distance / 4)
+    weight /= weight.sum(axis=1, keepdims=True)
+    return index, weight
+
+
 def antialias_taps(n_in: int, n_out: int, kernel: Callable[[np.ndarray], np.ndarray], support: float) -> Taps:
     """Taps of a filter stretched by the downscale factor (Pillow's and PyTorch's antialias).
 
@@ -107,49 +124,153 @@ def area_taps(n_in: int, n_out: int) -> Taps:
     return np.minimum(index, n_in - 1), weight
 
 
-# Output rows per band aim at this many bytes of float32, so the temporaries of a
-# tap-based resample stay a few megabytes whatever the image size.
+def tolerance_fraction(dtype: np.dtype | type) -> float:
+    """The tolerance of docs/METHODS.md#tolerances as a fraction of the data range: one
+    level of an integer dtype (1/255 for uint8, 1/65535 for uint16), 1e-4 for float32."""
+    dtype = np.dtype(dtype)
+    return 1.0 / int(np.iinfo(dtype).max) if dtype.kind in "iu" else 1e-4
+
+
+# Output rows per band aim at this many bytes of the accumulator, so the temporaries of
+# a tap-based resample stay a few megabytes whatever the image size.
 BAND_BYTES = 8 * 2**20
+
+
+def accumulator_dtype(taps_per_output: int, dtype: np.dtype | type) -> np.dtype:
+    """The float type `apply_taps` sums in for results of ``dtype`` that each add up
+    ``taps_per_output`` products (the taps of both axes together).
+
+    Every float32 product and partial sum may round by 2**-24 of its value, so a result
+    can drift by about ``2 * taps * 2**-24`` of the data range. float32 is kept where that
+    stays within a quarter of the tolerance of ``dtype`` (the 2 to 16 taps of linear, cubic
+    and Lanczos-4 in every dtype); float64 is used beyond, as for an area average over a
+    long reduced axis of uint16 (more than 32 taps) or float32 data (more than 200).
+    """
+    drift = 2 * taps_per_output * 2.0**-24
+    return np.dtype(np.float32) if drift <= 0.25 * tolerance_fraction(dtype) else np.dtype(np.float64)
 
 
 def apply_taps(image: np.ndarray, rows: Taps, cols: Taps, dtype: np.dtype | type = np.float32) -> np.ndarray:
     """Resample ``(H, W, C)`` ``image`` with per-axis tap tables into ``(h, w, C)`` of ``dtype``.
 
-    Sums are taken in float32. For an integer ``dtype`` each value is rounded half to even
-    and clipped to the dtype's range (as `like_input` does). The work runs in bands of
-    output rows (about ``BAND_BYTES`` of float32 each), so memory beyond the result stays
+    Sums are taken in float32 where that is within the tolerance of ``dtype``, in float64
+    otherwise (`accumulator_dtype`). For an integer ``dtype`` each value is rounded half
+    to even and clipped to the dtype's range (as `like_input` does). The work runs in
+    bands of output rows, each holding about ``BAND_BYTES`` of accumulator (and its source
+    rows converted a chunk of ``BAND_BYTES`` at a time), so memory beyond the result stays
     bounded: a 4096x4096x3 uint8 result needs its 48 MiB and a few megabytes more, not
     the 400 MiB of whole-image float temporaries. A cancelled comparison stops between
     bands (`core._cancel`).
 
-    Within a band, columns go first: gathering along axis 1 is the slow, element-wise
-    gather, so it runs on the smaller array (the band's source rows); gathering whole rows
-    afterwards is a plain memory copy.
+    Each axis runs as small matrix products with dense blocks of its tap table
+    (`dense_blocks`): a few dozen multiply-adds per value, in cache, cost less than the
+    gather, multiply and add per tap, through memory, of element-wise NumPy. Columns go
+    first, on the band's source rows (fewer than its output rows when enlarging) laid out
+    as channel planes; rows then run on whole interleaved rows, straight into the result.
     """
-    row_index, row_weight = rows
-    h, w, c = row_index.shape[0], cols[0].shape[0], image.shape[2]
+    (height, width, c), h, w = image.shape, rows[0].shape[0], cols[0].shape[0]
+    accumulator = accumulator_dtype(rows[0].shape[1] + cols[0].shape[1], dtype)
+    col_blocks, row_blocks = dense_blocks(cols, accumulator), dense_blocks(rows, accumulator)
     out = np.empty((h, w, c), dtype=dtype)
-    band = max(1, BAND_BYTES // (w * c * 4))
-    for top in range(0, h, band):
+    # An output row costs its own accumulator row and its share of resampled source rows.
+    row_bytes = w * c * accumulator.itemsize * (1 + height / h)
+    blocks_per_band = max(1, int(BAND_BYTES // row_bytes) // row_blocks.rows)
+    source_rows = max(1, BAND_BYTES // (width * c * accumulator.itemsize))
+    n_blocks = len(row_blocks.starts)
+    for first_block in range(0, n_blocks, blocks_per_band):
         check_cancelled()
-        index = row_index[top:top + band]
-        first, last = int(index.min()), int(index.max()) + 1
-        across = _apply_axis(image[first:last], cols, axis=1)
-        out[top:top + band] = cast_float(_apply_axis(across, (index - first, row_weight[top:top + band]), axis=0), out.dtype)
+        band = range(first_block, min(first_block + blocks_per_band, n_blocks))
+        top, bottom = band.start * row_blocks.rows, min(band.stop * row_blocks.rows, h)
+        first = int(row_blocks.starts[band].min())
+        last = min(height, int(row_blocks.starts[band].max()) + row_blocks.matrices.shape[2])
+        across = np.empty((last - first, w * c), accumulator)  # the band's source rows, resampled across
+        for chunk in range(first, last, source_rows):
+            stop = min(chunk + source_rows, last)
+            planes = np.ascontiguousarray(image[chunk:stop].transpose(0, 2, 1), dtype=accumulator)  # (rows, C, W)
+            resampled = _resample_columns(planes.reshape((stop - chunk) * c, width), col_blocks, w)
+            interleaved = across[chunk - first:stop - first].reshape(stop - chunk, w, c)
+            interleaved[...] = resampled.reshape(stop - chunk, c, w).transpose(0, 2, 1)
+        down = _resample_rows(across, first, row_blocks, band, bottom - top)
+        out[top:bottom] = cast_float(down, out.dtype).reshape(bottom - top, w, c)
     return out
 
 
 def _apply_axis(image: np.ndarray, taps: Taps, axis: int) -> np.ndarray:
+    """``(H, W, C)`` ``image`` resampled along ``axis`` (0: rows, 1: columns) alone, as
+    float32: one pass of `apply_taps`, for emulating a library that rounds between
+    passes."""
+    n = image.shape[1 - axis]
+    unchanged = (np.arange(n)[:, None], np.ones((n, 1)))
+    rows, cols = (taps, unchanged) if axis == 0 else (unchanged, taps)
+    return apply_taps(image, rows, cols, np.float32)
+
+
+class DenseBlocks(NamedTuple):
+    """A tap table as dense blocks: output ``i`` is row ``i % rows`` of block ``i // rows``,
+    whose columns are the input samples ``starts[block] + 0, 1, ...``."""
+
+    rows: int
+    starts: np.ndarray  # (blocks,) int64: the first input sample of each block
+    matrices: np.ndarray  # (blocks, rows, span) of the accumulator dtype
+
+
+# Blocks span about this many input samples (or one output's taps, when more).
+BLOCK_SPAN = 16
+# Matrix products are split to stay below this many multiply-adds: OpenBLAS runs such
+# products on the calling thread. Larger ones are shared out to its threads, and on a
+# busy machine the hand-offs stall (a 1536x32 by 32x60 product: 8 ms with its threads on
+# a loaded 2-core machine, 0.08 ms on one).
+PRODUCT_SIZE = 2**17
+
+
+def dense_blocks(taps: Taps, accumulator: np.dtype) -> DenseBlocks:
+    """``taps`` regrouped into dense blocks of consecutive outputs, each block spanning
+    about `BLOCK_SPAN` input samples: up to 64 outputs per block when enlarging, one per
+    block when each output has that many taps (a strong area reduction). Taps on the
+    same input sample (clamped at the edges) are summed, in float64."""
     index, weight = taps
-    weight = weight.astype(np.float32)
-    shape = [1, 1, 1]
-    shape[axis] = -1
-    out = image.take(index[:, 0], axis=axis).astype(np.float32, copy=False)
-    np.multiply(out, weight[:, 0].reshape(shape), out=out)
-    for t in range(1, index.shape[1]):
-        term = image.take(index[:, t], axis=axis).astype(np.float32, copy=False)
-        np.multiply(term, weight[:, t].reshape(shape), out=term)
-        np.add(out, term, out=out)
+    n_out, n_taps = index.shape
+    step = (int(index[-1].min()) - int(index[0].min())) / max(n_out - 1, 1)  # input samples per output
+    rows = int(min(64, max(1, (BLOCK_SPAN - n_taps) // max(step, 1 / 64))))
+    block_starts = np.arange(0, n_out, rows)
+    block = np.arange(n_out) // rows
+    starts = np.minimum.reduceat(index.min(axis=1), block_starts)
+    offsets = index - starts[block][:, None]
+    span = int(offsets.max()) + 1
+    cells = ((block * rows + np.arange(n_out) % rows)[:, None] * span + offsets).ravel()
+    summed = np.bincount(cells, weights=weight.ravel(), minlength=len(block_starts) * rows * span)
+    return DenseBlocks(rows, starts, summed.reshape(len(block_starts), rows, span).astype(accumulator))
+
+
+def _resample_columns(source: np.ndarray, blocks: DenseBlocks, n_out: int) -> np.ndarray:
+    """``(M, n_in)`` ``source`` resampled along its columns into ``(M, n_out)``."""
+    out = np.empty((source.shape[0], n_out), source.dtype)
+    n_in, span = source.shape[1], blocks.matrices.shape[2]
+    for b, start in enumerate(blocks.starts.tolist()):
+        lo, hi = b * blocks.rows, min((b + 1) * blocks.rows, n_out)
+        width = min(span, n_in - start)
+        matrix = blocks.matrices[b, : hi - lo, :width].T
+        step = max(1, PRODUCT_SIZE // matrix.size)
+        for top in range(0, source.shape[0], step):
+            np.matmul(source[top:top + step, start:start + width], matrix, out=out[top:top + step, lo:hi])
+    return out
+
+
+def _resample_rows(source: np.ndarray, first: int, blocks: DenseBlocks, band: range, n_rows: int) -> np.ndarray:
+    """The ``n_rows`` output rows of ``band``'s blocks, ``(n_rows, M)``, from the ``(R, M)``
+    ``source`` rows ``first ...``."""
+    out = np.empty((n_rows, source.shape[1]), source.dtype)
+    top, span = band.start * blocks.rows, blocks.matrices.shape[2]
+    for b in band:
+        lo = b * blocks.rows - top
+        hi = min(lo + blocks.rows, n_rows)
+        start = int(blocks.starts[b]) - first
+        width = min(span, source.shape[0] - start)
+        matrix = blocks.matrices[b, : hi - lo, :width]
+        step = max(1, PRODUCT_SIZE // matrix.size)
+        for left in range(0, source.shape[1], step):
+            right = left + step
+            np.matmul(matrix, source[start:start + width, left:right], out=out[lo:hi, left:right])
     return out
 
 
@@ -158,49 +279,159 @@ def gather(image: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     return image.take(cols, axis=1).take(rows, axis=0)
 
 
-@functools.lru_cache(maxsize=512)
-def opencv_is_exact(n_in: int, n_out: int, flag: int) -> bool:
-    """Whether ``cv2.resize`` with ``flag`` maps ``n_in`` to ``n_out`` pixels exactly as
-    docs/METHODS.md defines it (nearest, nearest-exact or area).
+# Where OpenCV may stand in for a definition ------------------------------------------
 
-    OpenCV finds its source coordinates in floating point and, for some size pairs, lands
-    on the wrong side of an exact tie. Rather than model its arithmetic, this asks it:
-    resizing a ramp ``0, 1, ..., n_in - 1`` (and its square) returns, per output pixel, the
-    first two moments of the source positions it used. The mapping depends only on the
-    sizes, so the answer is cached.
+# OpenCV's INTER_CUBIC is Keys' kernel with this parameter.
+OPENCV_CUBIC_A = -0.75
+
+# The tap tables docs/METHODS.md defines for the methods OpenCV runs, per OpenCV flag.
+_DEFINITIONS: dict[int, Callable[[int, int], Taps]] = {
+    cv2.INTER_LINEAR: lambda n_in, n_out: linear_taps(half_pixel_coords(n_in, n_out), n_in),
+    cv2.INTER_CUBIC: lambda n_in, n_out: cubic_taps(half_pixel_coords(n_in, n_out), n_in, OPENCV_CUBIC_A),
+    cv2.INTER_LANCZOS4: lambda n_in, n_out: lanczos4_taps(half_pixel_coords(n_in, n_out), n_in),
+    cv2.INTER_AREA: area_taps,
+}
+_NEAREST_INDEX = {cv2.INTER_NEAREST: nearest_index, cv2.INTER_NEAREST_EXACT: nearest_exact_index}
+
+# OpenCV runs a method where the error of its weights moves a result by at most this
+# share of the tolerance; the rest is left for its own rounding (and, on uint8, its 11-bit
+# weights).
+OPENCV_SHARE = 0.5
+# Exact, for a display copy that must be exactly rounded: OpenCV's float32 weights alone
+# are about 1e-7 of the data range off; an error above this is a coordinate or boundary
+# that slipped.
+EXACT_ERROR = 2.0**-16
+# The comb probe's period: longer than the reach of any kernel probed (8 taps for
+# Lanczos-4) plus a pixel of shift either way.
+PROBE_PERIOD = 16
+# Axes longer than this are not probed; they take the exact path. Beyond it OpenCV's
+# float32 coordinates are too coarse even for uint8 (linear is 2 levels off at 150,000
+# pixels), and a probe would need tens of megabytes.
+LONGEST_COMB_PROBE = 2**18
+# A nearest probe is a float32 ramp: whole numbers are exact up to 2**24.
+LONGEST_NEAREST_PROBE = 2**22
+
+
+@functools.lru_cache(maxsize=1024)
+def opencv_axis_error(n_in: int, n_out: int, flag: int) -> tuple[float, float]:
+    """How far ``cv2.resize`` with ``flag``, mapping one axis of ``n_in`` pixels to
+    ``n_out``, is from the definition of docs/METHODS.md (nearest, nearest-exact,
+    bilinear, bicubic with a = -0.75, lanczos4, area).
+
+    Returns ``(error, gain)``. ``error`` is the largest change OpenCV's weights can make
+    to an output pixel against the exact weights, for any input with values in [0, 1]: a
+    fraction of the data range, 0 where they agree, infinity where a nearest mapping picks
+    a wrong pixel or the axis is too long to probe. ``gain`` is the largest sum of
+    absolute exact weights of one output (1 for non-negative kernels, 1.375 for bicubic):
+    it scales an error made along the other axis.
+
+    OpenCV computes source coordinates in float32 and drops area pieces thinner than a
+    thousandth of a pixel, so on long axes its weights drift from the definition; rather
+    than model its arithmetic, this asks it. For the nearest modes it resizes a ramp
+    ``0, 1, ..., n_in - 1`` and compares the indices exactly. For the others it resizes
+    combs: channel ``k`` is 1 on the input pixels ``k, k + 16, k + 32, ...`` and 0
+    elsewhere, so each output returns OpenCV's own float32 weights, summed by input pixel
+    modulo 16 (no two taps of one output are 16 apart), to compare with the exact
+    weights summed the same way. The mapping depends only on the sizes, so the answer is
+    cached.
     """
-    ramp = np.arange(n_in, dtype=np.float64)
-    probe = np.stack([ramp, ramp * ramp], axis=1)[None]  # (1, n_in, 2)
-    got = cv2.resize(probe, (n_out, 1), interpolation=flag)[0]
-    if flag == cv2.INTER_AREA:
-        index, weight = area_taps(n_in, n_out)
-    else:
-        index, weight = _NEAREST_INDEX[flag](n_in, n_out)[:, None], np.ones((n_out, 1))
-    expected = np.stack([(index * weight).sum(1), (index * index * weight).sum(1)], axis=1)
-    # OpenCV's weights are float32 (about 1e-7 relative); a wrong tie is off by a whole pixel.
-    return bool(np.allclose(got, expected, rtol=1e-5, atol=1e-4))
+    if n_in == n_out:
+        return 0.0, 1.0
+    if flag in _NEAREST_INDEX:
+        if max(n_in, n_out) > LONGEST_NEAREST_PROBE:
+            return math.inf, 1.0
+        ramp = np.arange(n_in, dtype=np.float32)[None]
+        got = cv2.resize(ramp, (n_out, 1), interpolation=flag)[0]
+        return (0.0 if np.array_equal(got, _NEAREST_INDEX[flag](n_in, n_out)) else math.inf), 1.0
+    index, weight = _DEFINITIONS[flag](n_in, n_out)
+    gain = float(np.abs(weight).sum(axis=1).max())
+    if max(n_in, n_out) > LONGEST_COMB_PROBE:
+        return math.inf, gain
+    deviation = _opencv_weights_folded(n_in, n_out, flag) - _folded(index, weight)
+    raised = np.maximum(deviation, 0.0).sum(axis=1).max()  # worst input: 1 where OpenCV weighs more
+    lowered = np.maximum(-deviation, 0.0).sum(axis=1).max()  # and where it weighs less
+    return float(max(raised, lowered)), gain
+
+
+def _opencv_weights_folded(n_in: int, n_out: int, flag: int) -> np.ndarray:
+    """``(n_out, PROBE_PERIOD)``: OpenCV's weight of each output on the input pixels
+    ``k mod PROBE_PERIOD``, read from four-channel float32 combs."""
+    folded = np.empty((n_out, PROBE_PERIOD))
+    for first in range(0, PROBE_PERIOD, 4):
+        comb = np.zeros((1, n_in, 4), np.float32)
+        for channel in range(4):
+            comb[0, first + channel :: PROBE_PERIOD, channel] = 1.0
+        folded[:, first:first + 4] = cv2.resize(comb, (n_out, 1), interpolation=flag)[0]
+    return folded
+
+
+def _folded(index: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """The exact weights of a tap table summed like `_opencv_weights_folded`'s."""
+    n_out = index.shape[0]
+    bins = np.arange(n_out)[:, None] * PROBE_PERIOD + index % PROBE_PERIOD
+    summed = np.bincount(bins.ravel(), weights=weight.ravel(), minlength=n_out * PROBE_PERIOD)
+    return summed.reshape(n_out, PROBE_PERIOD)
+
+
+def opencv_is_exact(n_in: int, n_out: int, flag: int) -> bool:
+    """Whether ``cv2.resize`` with ``flag`` maps one axis of ``n_in`` pixels to ``n_out``
+    exactly as docs/METHODS.md defines it, up to its float32 weights: an error
+    (`opencv_axis_error`) of at most `EXACT_ERROR` of the data range. An exactly rounded
+    display copy needs this; a method needs only `opencv_within_tolerance_for`."""
+    return opencv_axis_error(n_in, n_out, flag)[0] <= EXACT_ERROR
 
 
 def opencv_is_exact_for(image: np.ndarray, size: tuple[int, int], flag: int) -> bool:
-    """`opencv_is_exact` along both axes of resizing ``(H, W, C)`` ``image`` to ``size``."""
-    return opencv_is_exact(image.shape[0], size[0], flag) and opencv_is_exact(image.shape[1], size[1], flag)
+    """`opencv_is_exact` along both axes of resizing ``(H, W, C)`` ``image`` to ``size``.
+    An area resize that enlarges one axis and reduces the other is never exact: OpenCV
+    then runs its two-tap enlarging mode on both axes, which is not an area average on
+    the reduced one."""
+    (height, width), (rows, cols) = image.shape[:2], size
+    if flag == cv2.INTER_AREA and (rows - height) * (cols - width) < 0:
+        return False
+    return opencv_is_exact(height, rows, flag) and opencv_is_exact(width, cols, flag)
 
 
-_NEAREST_INDEX = {cv2.INTER_NEAREST: nearest_index, cv2.INTER_NEAREST_EXACT: nearest_exact_index}
+def opencv_within_tolerance_for(image: np.ndarray, size: tuple[int, int], flag: int) -> bool:
+    """Whether ``cv2.resize`` with ``flag`` takes ``(H, W, C)`` ``image`` to ``size`` within
+    the tolerance of the image's dtype (docs/METHODS.md#tolerances): its error can move
+    no result by more than `OPENCV_SHARE` of the tolerance. The errors of the two axes
+    (`opencv_axis_error`) add, each scaled by the other axis's gain. Area resizes that
+    enlarge one axis and reduce the other never qualify (see `opencv_is_exact_for`)."""
+    (height, width), (rows, cols) = image.shape[:2], size
+    if flag == cv2.INTER_AREA and (rows - height) * (cols - width) < 0:
+        return False
+    row_error, row_gain = opencv_axis_error(height, rows, flag)
+    col_error, col_gain = opencv_axis_error(width, cols, flag)
+    return row_error * col_gain + col_error * row_gain <= OPENCV_SHARE * tolerance_fraction(image.dtype)
+
+
+def resize_as_defined(image: np.ndarray, size: tuple[int, int], flag: int) -> np.ndarray:
+    """Resize ``(H, W, C)`` ``image`` to ``(h, w)`` by the definition docs/METHODS.md gives
+    the method OpenCV runs as ``flag`` (``INTER_NEAREST``, ``INTER_NEAREST_EXACT``,
+    ``INTER_LINEAR``, ``INTER_CUBIC``, ``INTER_LANCZOS4`` or ``INTER_AREA``).
+
+    ``cv2.resize`` runs where it is within the tolerance of the image's dtype for these
+    sizes (`opencv_within_tolerance_for`); elsewhere the nearest modes gather their exact
+    integer indices and the others apply the exact tap tables, from float64 coordinates.
+    Same dtype as ``image``.
+    """
+    if opencv_within_tolerance_for(image, size, flag):
+        return cv2_resize(image, size, flag)
+    if flag in _NEAREST_INDEX:
+        index = _NEAREST_INDEX[flag]
+        return gather(image, index(image.shape[0], size[0]), index(image.shape[1], size[1]))
+    taps = _DEFINITIONS[flag]
+    return apply_taps(image, taps(image.shape[0], size[0]), taps(image.shape[1], size[1]), image.dtype)
 
 
 def resize_nearest(image: np.ndarray, size: tuple[int, int], flag: int) -> np.ndarray:
     """Nearest-neighbour resize of ``(H, W, C)`` to ``(h, w)`` with the exact mapping of
-    docs/METHODS.md#nearest.
-
-    ``flag`` is ``cv2.INTER_NEAREST`` (``src = floor(dst * in/out)``) or
-    ``cv2.INTER_NEAREST_EXACT`` (pixel centres). OpenCV runs it where its mapping is exact
-    for these sizes (`opencv_is_exact`); elsewhere the exact indices are gathered.
-    """
-    if opencv_is_exact_for(image, size, flag):
-        return cv2_resize(image, size, flag)
-    index = _NEAREST_INDEX[flag]
-    return gather(image, index(image.shape[0], size[0]), index(image.shape[1], size[1]))
+    docs/METHODS.md#nearest: ``flag`` is ``cv2.INTER_NEAREST`` (``src = floor(dst *
+    in/out)``) or ``cv2.INTER_NEAREST_EXACT`` (pixel centres). See `resize_as_defined`."""
+    if flag not in _NEAREST_INDEX:
+        raise ValueError(f"resize_nearest takes INTER_NEAREST or INTER_NEAREST_EXACT, not flag {flag}")
+    return resize_as_defined(image, size, flag)
 
 
 def cv2_resize(image: np.ndarray, size: tuple[int, int], flag: int) -> np.ndarray:
