@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import textwrap
 from pathlib import Path
 
@@ -171,13 +172,16 @@ def test_the_estimate_adds_up_what_a_comparison_keeps() -> None:
     pixels = 8000 * 12000
     assert parts.inputs == pixels * 3 + pixels * 3 // 16
     assert parts.results == 9 * (pixels * 3 + pixels * 4)  # results and their abs maps
+    assert parts.statistics == core.metrics.measures.REFERENCE_STATISTICS_BYTES  # the reference's, for SSIM
+    assert parts.workers == (os.cpu_count() or 1)  # one method per core at once, as a comparison runs
     assert parts.total == core.estimate_memory(shape, np.uint8, settings)
     fewer = core.estimate_memory(shape, np.uint8, core.ComparisonSettings(scale=4, methods=("bicubic",)))
     assert fewer == parts.total - 8 * (pixels * 7)
     no_maps = core.estimate_memory(shape, np.uint8, core.ComparisonSettings(scale=4, diff_kind=None))
     assert parts.total - no_maps == 9 * pixels * 4
     # Steps running at once each need their working memory; a viewer keeps more.
-    assert core.comparison.memory.memory_breakdown(shape, np.uint8, settings, workers=3).working == 3 * parts.working
+    one = core.comparison.memory.memory_breakdown(shape, np.uint8, settings, workers=1)
+    assert core.comparison.memory.memory_breakdown(shape, np.uint8, settings, workers=3).working == 3 * one.working
     assert core.estimate_memory(shape, np.uint8, settings, shown=True) > parts.total
     upscale = core.ComparisonSettings(mode="upscale", scale=1.5)
     bigger = core.ComparisonSettings(mode="upscale", scale=1.6)

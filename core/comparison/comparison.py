@@ -10,7 +10,6 @@ bands, tiles and phases).
 from __future__ import annotations
 
 import copy
-import os
 import threading
 import time
 from collections.abc import Hashable, Iterator
@@ -91,7 +90,7 @@ class Comparison:
         self._reference_result: MethodResult | None = None
         self._choices = settings.method_choices()
         self.scale = check_settings(settings, image.shape)
-        self.workers = max(1, workers if workers is not None else os.cpu_count() or 1)
+        self.workers = max(1, workers if workers is not None else _memory.default_workers())
         workers = self.workers
         if check_memory:
             held = 0 if memory_budget is not None else image.nbytes

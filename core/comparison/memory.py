@@ -11,6 +11,7 @@ at once, since those count together.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -21,7 +22,7 @@ from core.common.arrays import number_text, parse_scale, scaled_size, size_text
 from core.common.errors import ParameterError
 from core.methods.registry import get_method, is_whole
 from core.methods.taps import BAND_BYTES
-from core.metrics.measures import MIN_BAND_ROWS, band_rows
+from core.metrics.measures import MIN_BAND_ROWS, REFERENCE_STATISTICS_BYTES, band_rows
 
 if TYPE_CHECKING:
     from core.comparison.settings import ComparisonSettings
@@ -44,17 +45,19 @@ class MemoryEstimate:
     and what the downsampler recorded. ``results``: every result kept, with its
     difference map when the settings keep one (and, for a viewer, its display copies).
     ``working``: what the steps running at once need on top (a float32 copy of a result
-    being rounded, bands of metrics), for ``workers`` steps at a time.
+    being rounded, bands of metrics), for ``workers`` steps at a time. ``statistics``:
+    the reference's SSIM statistics, kept for every method's measurement.
     """
 
     inputs: int
     results: int
     working: int
     workers: int
+    statistics: int = 0
 
     @property
     def total(self) -> int:
-        return self.inputs + self.results + self.working
+        return self.inputs + self.results + self.working + self.statistics
 
 
 def planned_output_size(image_shape: Sequence[int], mode: str, scale: tuple[float, float]) -> tuple[int, int]:
@@ -71,10 +74,11 @@ def planned_output_size(image_shape: Sequence[int], mode: str, scale: tuple[floa
 
 
 def memory_breakdown(
-    image_shape: Sequence[int], dtype: np.dtype | type, settings: ComparisonSettings, *, workers: int = 1,
+    image_shape: Sequence[int], dtype: np.dtype | type, settings: ComparisonSettings, *, workers: int | None = None,
     shown: bool = False,
 ) -> MemoryEstimate:
     """`estimate_memory`, by what the bytes are for (see `MemoryEstimate`)."""
+    workers = default_workers() if workers is None else workers
     if workers < 1:
         raise ParameterError(f"workers must be at least 1; got {workers!r}")
     itemsize = np.dtype(dtype).itemsize
@@ -108,6 +112,8 @@ def memory_breakdown(
         if has_reference:
             per_result += pixels * (4 + 3)
     results = kept * per_result
+    # The reference's SSIM statistics, kept for every method (four float32 arrays).
+    statistics = min(REFERENCE_STATISTICS_BYTES, 4 * pixels * channels * 4) if has_reference else 0
 
     # A method may return floating point that is then rounded to the image's dtype: a
     # float32 result for a moment; the learned models also hold a float32 correction.
@@ -116,17 +122,24 @@ def memory_breakdown(
         step += pixels * 4
     row_bytes = width * channels * 4
     step += _SSIM_BAND_ARRAYS * band_rows(row_bytes) * row_bytes + 2 * max(MIN_BAND_ROWS * row_bytes, BAND_BYTES)
-    return MemoryEstimate(inputs=inputs, results=results, working=workers * step, workers=workers)
+    return MemoryEstimate(inputs=inputs, results=results, working=workers * step, workers=workers,
+                          statistics=statistics)
+
+
+def default_workers() -> int:
+    """How many methods a comparison runs at once unless told: one per processor core."""
+    return max(1, os.cpu_count() or 1)
 
 
 def estimate_memory(
-    image_shape: Sequence[int], dtype: np.dtype | type, settings: ComparisonSettings, *, workers: int = 1,
+    image_shape: Sequence[int], dtype: np.dtype | type, settings: ComparisonSettings, *, workers: int | None = None,
     shown: bool = False,
 ) -> int:
     """Bytes a comparison of an image of ``image_shape`` (``(H, W)`` or ``(H, W, C)``)
     and ``dtype`` with ``settings`` needs at its peak: the image and its inputs, every
     result it keeps (with difference maps when ``settings.diff_kind`` keeps them), and
-    the working memory of ``workers`` steps running at once (a viewer's pool threads).
+    the working memory of ``workers`` steps running at once (a viewer's pool threads;
+    default `default_workers`, as `core.Comparison`).
     ``shown`` adds what a viewer keeps per result (display copies, coloured difference
     maps). Comparisons running side by side in separate processes (``--jobs``) each
     need this much: `check_memory` gives each its share.
@@ -155,7 +168,7 @@ def check_memory(
     dtype: np.dtype | type,
     settings: ComparisonSettings,
     *,
-    workers: int = 1,
+    workers: int | None = None,
     shown: bool = False,
     held: int = 0,
     budget: int | None = None,
