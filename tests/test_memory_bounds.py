@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import textwrap
 from pathlib import Path
 
@@ -173,7 +172,7 @@ def test_the_estimate_adds_up_what_a_comparison_keeps() -> None:
     assert parts.inputs == pixels * 3 + pixels * 3 // 16
     assert parts.results == 9 * (pixels * 3 + pixels * 4)  # results and their abs maps
     assert parts.statistics == core.metrics.measures.REFERENCE_STATISTICS_BYTES  # the reference's, for SSIM
-    assert parts.workers == (os.cpu_count() or 1)  # one method per core at once, as a comparison runs
+    assert parts.workers == core.comparison.memory.default_workers()  # as many at once as a comparison runs
     assert parts.total == core.estimate_memory(shape, np.uint8, settings)
     fewer = core.estimate_memory(shape, np.uint8, core.ComparisonSettings(scale=4, methods=("bicubic",)))
     assert fewer == parts.total - 8 * (pixels * 7)

@@ -73,7 +73,7 @@ class Comparison:
 
         ``cancel``: a flag that `cancel` sets (give your own to cancel the preparation
         too). ``workers``: how many of its methods run at once (a viewer's pool
-        threads, or iterating it; default one per processor core),
+        threads, or iterating it; default `core.comparison.memory.default_workers`),
         ``shown``: whether a viewer keeps display copies and difference maps
         of each result; both count in the memory estimate (`core.estimate_memory`).
         ``memory_budget``: the bytes available to ``jobs`` comparisons running side by
@@ -243,8 +243,8 @@ class Comparison:
 
     def __iter__(self) -> Iterator[MethodResult]:
         """The results in the settings' order. On the CPU, ``workers`` methods run (and
-        are measured) at once: OpenCV and NumPy release the GIL in their kernels, so a
-        comparison uses every core; a device backend runs them in one queue instead."""
+        are measured) at once, OpenCV and NumPy releasing the GIL in their kernels; a
+        device backend runs them in one queue instead."""
         if self.backend.batches:
             self._prefetch()
         if self.workers > 1 and len(self._choices) > 1 and self.backend.name == "cpu":

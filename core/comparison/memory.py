@@ -127,8 +127,15 @@ def memory_breakdown(
 
 
 def default_workers() -> int:
-    """How many methods a comparison runs at once unless told: one per processor core."""
-    return max(1, os.cpu_count() or 1)
+    """How many methods a comparison runs at once unless told: the processor cores that
+    OpenCV's own threads leave idle, at least one. OpenCV spreads each resize and blur
+    over its threads (one per core by default), so more methods at once would only
+    oversubscribe the cores: on 2 cores, two methods at once measured 5-20% slower than
+    one (`bench/bench_compare.py`). With ``cv2.setNumThreads(1)`` a comparison runs one
+    method per core instead."""
+    import cv2
+
+    return max(1, (os.cpu_count() or 1) // max(1, cv2.getNumThreads()))
 
 
 def estimate_memory(

@@ -385,6 +385,14 @@ class ReferenceBands:
 def _unit_centred(image: np.ndarray, centre: np.ndarray, peak: float) -> np.ndarray:
     """``(image - centre) / peak`` in ``centre``'s dtype, as one new array (``centre`` is
     ``(C,)``, one value per channel, in the image's units)."""
+    channels = image.shape[2]
+    if image.dtype.kind == "u" and centre.dtype == np.float32 and channels <= 4 and image.flags.c_contiguous:
+        # Integer samples lie within [0, peak]: ``image / peak - centre / peak`` loses
+        # nothing to float32 there, and takes two passes instead of three (OpenCV reads
+        # the integers and scales them in one).
+        out = cv2.addWeighted(image, 1.0 / peak, image, 0.0, 0.0, dtype=cv2.CV_32F).reshape(image.shape)
+        out -= (centre / centre.dtype.type(peak)).astype(np.float32)
+        return out
     out = image.astype(centre.dtype)
     out -= centre
     out *= centre.dtype.type(1.0 / peak)
