@@ -159,7 +159,9 @@ def corrected_bicubic(image: np.ndarray, size: tuple[int, int], fix: Callable[[n
 def _measured_text(family: str) -> str:
     """What the cards of ``family`` measured: the mean gain per scale, and every held-out
     image on which the model does not beat bicubic."""
-    means, losses, complete = [], {}, True
+    means: list[str] = []
+    losses: dict[str, list[str]] = {}
+    complete = True
     for scale in SCALES:
         try:
             card = model_card(family, scale)
