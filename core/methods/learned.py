@@ -22,13 +22,14 @@ import functools
 import hashlib
 import json
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 
-from core.common.arrays import data_range
+from core.common.arrays import as_hwc, data_range
 from core.common.cancel import check_cancelled
 from core.common.colour import LUMA_OFFSET, LUMA_WEIGHTS
 from core.common.errors import ModelError
@@ -88,9 +89,14 @@ def load_model(family: str, scale: int) -> Any:
 
 
 def correction(luma: np.ndarray, family: str, scale: int, tile: int = DEFAULT_TILE) -> np.ndarray:
-    """The network's ``(h s, w s)`` float32 correction for a float32 ``(h, w)`` luma,
+    """The shipped model's ``(h s, w s)`` float32 correction for a float32 ``(h, w)`` luma,
     computed in ``tile x tile`` low-resolution tiles with a `HALO` of context each."""
-    net = load_model(family, scale)
+    return tiled_correction(load_model(family, scale), luma, scale, tile)
+
+
+def tiled_correction(net: Any, luma: np.ndarray, scale: int, tile: int = DEFAULT_TILE) -> np.ndarray:
+    """``net``'s (a ``cv2.dnn.Net`` of a model for ``scale``) ``(h s, w s)`` float32
+    correction for a float32 ``(h, w)`` luma, in ``tile x tile`` tiles with a `HALO` each."""
     h, w = luma.shape
     out = np.empty((h * scale, w * scale), dtype=np.float32)
     for top in range(0, h, tile):
@@ -107,37 +113,83 @@ def correction(luma: np.ndarray, family: str, scale: int, tile: int = DEFAULT_TI
     return out
 
 
-def learned_upsample(image: np.ndarray, size: tuple[int, int], family: str, tile: int) -> np.ndarray:
-    """``(H, W, C)`` to float ``(H s, W s, C)``: bicubic plus the model's luma correction,
-    in the image's own units."""
-    scale = size[0] // image.shape[0]
-    peak = data_range(image.dtype)
-    unit = image.astype(np.float32) * np.float32(1.0 / peak)
-    base = cv2_resize(unit, size, cv2.INTER_CUBIC)  # Upscope's bicubic, a = -0.75
-    if image.shape[2] >= 3:
+def _unit(image: np.ndarray) -> np.ndarray:
+    return image.astype(np.float32) * np.float32(1.0 / data_range(image.dtype))
+
+
+def _unit_luma(unit: np.ndarray) -> np.ndarray:
+    if unit.shape[2] >= 3:
         luma = unit[:, :, :3] @ LUMA_WEIGHTS.astype(np.float32) + np.float32(LUMA_OFFSET)
-        fix = correction(np.ascontiguousarray(luma, dtype=np.float32), family, scale, tile)
-        step = max(1, BAND_BYTES // (fix.shape[1] * 12))  # bands: no whole (h, w, 3) temporary
-        for top in range(0, fix.shape[0], step):
-            base[top:top + step, :, :3] += fix[top:top + step, :, None] * _RGB_PER_LUMA
+        return np.ascontiguousarray(luma, dtype=np.float32)
+    return np.ascontiguousarray(unit[:, :, 0])
+
+
+def model_input(image: np.ndarray) -> np.ndarray:
+    """The float32 ``(h, w)`` luma a model is given for an ``(h, w)`` or ``(h, w, C)``
+    image of any dtype: BT.601 luma in [0, 1] of R, G, B, or the one grey channel scaled
+    to [0, 1], computed in float32 from the image's own (possibly 8-bit) values."""
+    return _unit_luma(_unit(as_hwc(image)))
+
+
+def learned_upsample(image: np.ndarray, size: tuple[int, int], family: str, tile: int) -> np.ndarray:
+    """``(H, W, C)`` to float ``(H s, W s, C)``: bicubic plus the shipped model's luma
+    correction, in the image's own units."""
+    scale = size[0] // image.shape[0]
+    return corrected_bicubic(image, size, lambda luma: correction(luma, family, scale, tile))
+
+
+def corrected_bicubic(image: np.ndarray, size: tuple[int, int], fix: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """``(H, W, C)`` to float32 ``(H s, W s, C)`` in the image's own units: bicubic plus
+    ``fix(model_input(image))``, a float32 ``(H s, W s)`` luma correction, on R, G and B
+    alike (chroma as bicubic made it) or on the grey channel; alpha is bicubic."""
+    peak = data_range(image.dtype)
+    unit = _unit(image)
+    base = cv2_resize(unit, size, cv2.INTER_CUBIC)  # Upscope's bicubic, a = -0.75
+    fixed = fix(_unit_luma(unit))
+    if image.shape[2] >= 3:
+        step = max(1, BAND_BYTES // (fixed.shape[1] * 12))  # bands: no whole (h, w, 3) temporary
+        for top in range(0, fixed.shape[0], step):
+            base[top:top + step, :, :3] += fixed[top:top + step, :, None] * _RGB_PER_LUMA
     else:
-        base[:, :, 0] += correction(np.ascontiguousarray(unit[:, :, 0]), family, scale, tile)
+        base[:, :, 0] += fixed
     base *= np.float32(peak)
     return base
 
 
-def _description(family: str, what: str) -> str:
-    gains = []
+def _measured_text(family: str) -> str:
+    """What the cards of ``family`` measured: the mean gain per scale, and every held-out
+    image on which the model does not beat bicubic."""
+    means: list[str] = []
+    losses: dict[str, list[str]] = {}
+    complete = True
     for scale in SCALES:
         try:
             card = model_card(family, scale)
-            gains.append(f"x{scale} {card['psnr_gain_db']:+.2f} dB")
+            means.append(f"x{scale} {card['psnr_gain_db']:+.2f} dB")
+            complete = complete and "no_psnr_gain_on" in card
+            for name in card.get("no_psnr_gain_on", []):
+                figures = card["held_out_per_image"][name]
+                at = f"x{scale} {figures['psnr_gain_db']:+.2f} dB"
+                content = figures.get("content", "image")
+                losses.setdefault(content if name in content else f"{content} ({name})", []).append(at)
         except (ModelError, KeyError):
-            gains.append(f"x{scale} (no card)")
+            means.append(f"x{scale} (no card)")
+            complete = False
+    text = (
+        "Mean luma PSNR gain over bicubic on 8-bit held-out images (photographs, microscopy, text, a smooth "
+        f"gradient), measured through this app: {', '.join(means)}."
+    )
+    if losses:
+        where = "; ".join(f"{what} at {', '.join(at)}" for what, at in losses.items())
+        return f"{text} It does not beat bicubic on {where}: there bicubic is as good or better."
+    return f"{text} It beats bicubic on every held-out image at every scale." if complete else text
+
+
+def _description(family: str, what: str) -> str:
     return (
-        f"{what} Trained by Upscope on scikit-image's sample photographs (luma, anti-aliased "
-        f"bicubic degradation), predicting a correction over bicubic. Luma PSNR gain over "
-        f"bicubic on held-out photographs: {', '.join(gains)}. Runs through OpenCV's DNN module."
+        f"{what} Trained by Upscope on scikit-image's sample photographs, blurred copies of them and smooth "
+        "synthetic fields, reduced by anti-aliased bicubic to 8- and 16-bit images as the app sees them; it "
+        f"predicts a correction over bicubic. {_measured_text(family)} Runs through OpenCV's DNN module."
     )
 
 
