@@ -147,19 +147,6 @@ def test_bad_display_requests_say_why(call, message: str) -> None:
 # The viewer: what a zoomed-out panel shows ------------------------------------------------
 
 
-@pytest.fixture
-def window(qtbot, tmp_path: Path):
-    store = QtCore.QSettings(str(tmp_path / "upscope.ini"), QtCore.QSettings.Format.IniFormat)
-    win = MainWindow(store)
-    qtbot.addWidget(win)
-    win.resize(1400, 900)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
-    assert win.runner.pool.activeThreadCount() == 0
-
-
 def open_zone_plate(qtbot, win: MainWindow, methods: list[str]) -> None:
     win.settings_panel.from_dict({"methods": methods})
     win._recompute_timer.stop()
