@@ -347,26 +347,34 @@ def opencv_axis_error(n_in: int, n_out: int, flag: int) -> tuple[float, float]:
     gain = float(np.abs(weight).sum(axis=1).max())
     if max(n_in, n_out) > LONGEST_COMB_PROBE:
         return math.inf, gain
-    deviation = _opencv_weights_folded(n_in, n_out, flag) - _folded(index, weight)
+    got = _weights_folded(n_in, n_out, lambda comb: cv2.resize(comb, (n_out, 1), interpolation=flag))
+    return _weight_error(got, index, weight), gain
+
+
+def _weight_error(got: np.ndarray, index: np.ndarray, weight: np.ndarray) -> float:
+    """The largest change the folded weights ``got`` can make to an output against the
+    exact tap table, for inputs in [0, 1] (see `opencv_axis_error`)."""
+    deviation = got - _folded(index, weight)
     raised = np.maximum(deviation, 0.0).sum(axis=1).max()  # worst input: 1 where OpenCV weighs more
     lowered = np.maximum(-deviation, 0.0).sum(axis=1).max()  # and where it weighs less
-    return float(max(raised, lowered)), gain
+    return float(max(raised, lowered))
 
 
-def _opencv_weights_folded(n_in: int, n_out: int, flag: int) -> np.ndarray:
-    """``(n_out, PROBE_PERIOD)``: OpenCV's weight of each output on the input pixels
-    ``k mod PROBE_PERIOD``, read from four-channel float32 combs."""
+def _weights_folded(n_in: int, n_out: int, resize_line: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """``(n_out, PROBE_PERIOD)``: the weight ``resize_line`` (``(1, n_in, 4)`` float32 to
+    ``(1, n_out, 4)``) gives each output on the input pixels ``k mod PROBE_PERIOD``, read
+    from four-channel float32 combs."""
     folded = np.empty((n_out, PROBE_PERIOD))
     for first in range(0, PROBE_PERIOD, 4):
         comb = np.zeros((1, n_in, 4), np.float32)
         for channel in range(4):
             comb[0, first + channel :: PROBE_PERIOD, channel] = 1.0
-        folded[:, first:first + 4] = cv2.resize(comb, (n_out, 1), interpolation=flag)[0]
+        folded[:, first:first + 4] = resize_line(comb)[0]
     return folded
 
 
 def _folded(index: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """The exact weights of a tap table summed like `_opencv_weights_folded`'s."""
+    """The exact weights of a tap table summed like `_weights_folded`'s."""
     n_out = index.shape[0]
     bins = np.arange(n_out)[:, None] * PROBE_PERIOD + index % PROBE_PERIOD
     summed = np.bincount(bins.ravel(), weights=weight.ravel(), minlength=n_out * PROBE_PERIOD)
@@ -438,3 +446,157 @@ def cv2_resize(image: np.ndarray, size: tuple[int, int], flag: int) -> np.ndarra
     """``cv2.resize`` to ``(h, w)`` that keeps the ``(H, W, C)`` layout for one channel."""
     out = cv2.resize(image, (size[1], size[0]), interpolation=flag)
     return out if out.ndim == 3 else out[:, :, None]
+
+
+# Corner-aligned linear interpolation by OpenCV ----------------------------------------
+
+class AlignedSplit(NamedTuple):
+    """How OpenCV's half-pixel ``INTER_LINEAR`` reproduces the corner-aligned mapping
+    along one axis (`aligned_split`): resized by ``scale`` from input sample ``first_in``
+    on, its output ``j`` is the aligned output ``first_out + j``, for ``j >= clamped``."""
+
+    first_in: int
+    first_out: int
+    scale: float  # output samples per input sample, (n_out - 1) / (n_in - 1)
+    clamped: int  # OpenCV's first outputs that fall before the crop and are clamped to it
+
+
+@functools.lru_cache(maxsize=1024)
+def aligned_split(n_in: int, n_out: int) -> AlignedSplit | None:
+    """Where the aligned mapping ``src = dst * m / k`` (``m = n_in - 1``, ``k = n_out - 1``)
+    meets OpenCV's ``src = c + (j + 0.5) * m / k - 0.5`` on the input cropped at ``c``.
+
+    With the scale ``k / m`` passed to ``cv2.resize`` directly, OpenCV's output ``j`` of
+    the crop is the aligned output ``o + j`` for every ``j`` exactly when
+    ``(2c - 1) k = (2o - 1) m``. With ``g = gcd(m, k)`` the solutions are
+    ``2o - 1 = t k / g`` and ``2c - 1 = t m / g`` for odd ``t``; they exist when ``m / g``
+    and ``k / g`` are both odd (an even input at an integer scale, for one). The largest
+    ``t`` with ``o`` at most about the middle is chosen: the outputs from ``o`` on come
+    from this crop, those before it, by symmetry, from the mirrored input's crop. When
+    enlarging, OpenCV clamps its first ``clamped`` outputs (coordinate below 0) to the
+    crop's first sample; `resize_aligned_opencv` makes those from exact taps.
+
+    None where no solution exists or an axis has a single sample; an axis whose size is
+    unchanged is copied as it is.
+    """
+    if n_in == n_out:
+        return AlignedSplit(0, 0, 1.0, 0)
+    m, k = n_in - 1, n_out - 1
+    if m < 1 or k < 1:
+        return None
+    g = math.gcd(m, k)
+    if (m // g) % 2 == 0 or (k // g) % 2 == 0:
+        return None
+    t = g if g % 2 else g - 1
+    clamped = -(-(k - m) // (2 * m)) if k > m else 0  # j with (2j + 1) m < k
+    return AlignedSplit((t * m // g + 1) // 2, (t * k // g + 1) // 2, k / m, clamped)
+
+
+def _aligned_part(
+    image: np.ndarray, rows: AlignedSplit, cols: AlignedSplit, size: tuple[int, int], code: int | None
+) -> np.ndarray:
+    """The aligned outputs from ``first_out + clamped`` on along both axes of
+    ``(H, W, C)`` ``image`` resized to ``size``, mirrored by cv2.flip's ``code`` first
+    (None: not mirrored), from one ``cv2.resize`` of its crop. One sample is replicated
+    past each resized edge so that OpenCV's rounded output size is never short; the last
+    output sits on the last input sample and weighs it 1."""
+    height, width = image.shape[:2]
+    if code is None:
+        crop = image[rows.first_in:, cols.first_in:]
+    else:  # the mirrored image's crop is the mirror of this corner
+        corner = image[: height - rows.first_in if code != 1 else height, : width - cols.first_in if code != 0 else width]
+        crop = _with_channels(cv2.flip(corner, code))
+        crop = crop[rows.first_in if code == 1 else 0:, cols.first_in if code == 0 else 0:]
+    bottom, right = int(rows.scale != 1.0), int(cols.scale != 1.0)
+    if bottom or right:
+        crop = _with_channels(cv2.copyMakeBorder(crop, 0, bottom, 0, right, cv2.BORDER_REPLICATE))
+    resized = _with_channels(cv2.resize(crop, None, fx=cols.scale, fy=rows.scale, interpolation=cv2.INTER_LINEAR))
+    return resized[rows.clamped:size[0] - rows.first_out, cols.clamped:size[1] - cols.first_out]
+
+
+def resize_aligned_opencv(image: np.ndarray, size: tuple[int, int], rows: AlignedSplit, cols: AlignedSplit) -> np.ndarray:
+    """Corner-aligned bilinear resize of ``(H, W, C)`` ``image`` to ``(h, w)`` with
+    OpenCV's ``INTER_LINEAR``, by the splits of `aligned_split` for both axes.
+
+    The outputs after both splits come from one ``cv2.resize`` of the input's crop;
+    those before a split come the same way from the mirrored input, mirrored back (the
+    aligned mapping is symmetric). So the output is made in up to four quadrants, with
+    the work of about one resize and one copy. The few rows and columns between the
+    halves that OpenCV clamps (`AlignedSplit.clamped`) are made from exact taps. Same
+    dtype; as exact as OpenCV's weights (`opencv_aligned_axis_error`)."""
+    (height, width), (h, w) = image.shape[:2], size
+    out = np.empty((h, w, image.shape[2]), image.dtype)
+    row_parts, row_gap = _aligned_halves(rows, h)
+    col_parts, col_gap = _aligned_halves(cols, w)
+    for flip_rows, target_rows in row_parts:
+        for flip_cols, target_cols in col_parts:
+            check_cancelled()
+            code = _FLIP_CODES[flip_rows, flip_cols]
+            part = _aligned_part(image, rows, cols, size, code)
+            target = out[target_rows, target_cols]
+            if code is None:
+                target[...] = part
+            else:
+                cv2.flip(part, code, dst=target[:, :, 0] if target.shape[2] == 1 else target)
+    row_taps = linear_taps(aligned_coords(height, h), height)
+    col_taps = linear_taps(aligned_coords(width, w), width)
+    if row_gap.stop > row_gap.start:
+        index, weight = row_taps[0][row_gap], row_taps[1][row_gap]
+        used, local = np.unique(index, return_inverse=True)
+        out[row_gap] = apply_taps(image[used], (local.reshape(index.shape), weight), col_taps, image.dtype)
+    if col_gap.stop > col_gap.start:
+        index, weight = col_taps[0][col_gap], col_taps[1][col_gap]
+        used, local = np.unique(index, return_inverse=True)
+        out[:, col_gap] = apply_taps(image[:, used], row_taps, (local.reshape(index.shape), weight), image.dtype)
+    return out
+
+
+def _aligned_halves(split: AlignedSplit, n_out: int) -> tuple[list[tuple[bool, slice]], slice]:
+    """The output ranges the crop (not mirrored) and the mirrored crop fill along one
+    axis, and the range between them left to exact taps (empty where they meet)."""
+    start = split.first_out + split.clamped
+    if split.first_out == 0:
+        return [(False, slice(start, n_out))], slice(0, start)
+    end_mirrored = n_out - start
+    return [(False, slice(start, n_out)), (True, slice(0, end_mirrored))], slice(end_mirrored, start)
+
+
+# cv2.flip's code for mirroring (rows, columns); None: nothing to mirror.
+_FLIP_CODES = {(False, False): None, (True, False): 0, (False, True): 1, (True, True): -1}
+
+
+def _with_channels(array: np.ndarray) -> np.ndarray:
+    """OpenCV's result with the channel axis it drops for one channel put back."""
+    return array if array.ndim == 3 else array[:, :, None]
+
+
+@functools.lru_cache(maxsize=1024)
+def opencv_aligned_axis_error(n_in: int, n_out: int) -> float:
+    """How far `resize_aligned_opencv` is from the corner-aligned definition of
+    docs/METHODS.md#bilinear-aligned along one axis of ``n_in`` to ``n_out`` samples: the
+    largest change its weights can make to an output, as a fraction of the data range
+    (see `opencv_axis_error`, whose combs it resizes); infinity where the axis has no
+    split (`aligned_split`) or is too long to probe. Cached per size pair."""
+    split = aligned_split(n_in, n_out)
+    if split is None or max(n_in, n_out) > LONGEST_COMB_PROBE:
+        return math.inf
+    unchanged = aligned_split(1, 1)
+    assert unchanged is not None  # an unchanged axis always has its (trivial) split
+    got = _weights_folded(n_in, n_out, lambda comb: resize_aligned_opencv(comb, (1, n_out), unchanged, split))
+    return _weight_error(got, *linear_taps(aligned_coords(n_in, n_out), n_in))
+
+
+def resize_aligned(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Corner-aligned bilinear resize of ``(H, W, C)`` ``image`` to ``(h, w)`` by the
+    definition of docs/METHODS.md#bilinear-aligned. OpenCV runs it (`resize_aligned_opencv`)
+    where both axes have a split and its weights keep the result within `OPENCV_SHARE`
+    of the dtype's tolerance; elsewhere exact taps from float64 coordinates. Same dtype,
+    integer results rounded (half to even on the exact path)."""
+    (height, width), (h, w) = image.shape[:2], size
+    row_error, col_error = opencv_aligned_axis_error(height, h), opencv_aligned_axis_error(width, w)
+    if row_error + col_error <= OPENCV_SHARE * tolerance_fraction(image.dtype):
+        rows, cols = aligned_split(height, h), aligned_split(width, w)
+        if rows is not None and cols is not None:
+            return resize_aligned_opencv(image, size, rows, cols)
+    rows_taps = linear_taps(aligned_coords(height, h), height)
+    return apply_taps(image, rows_taps, linear_taps(aligned_coords(width, w), width), image.dtype)
