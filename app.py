@@ -12,9 +12,10 @@ import signal
 import sys
 import textwrap
 
-from cli import EXIT_NO_DISPLAY, EXIT_OK
+from cli import EXIT_NO_DISPLAY, EXIT_OK, EXIT_USAGE
 from cli.export import export_with_messages
 from cli.listing import list_backends_text, list_methods_text
+from cli.own_methods import add_own_method_options, add_own_methods
 from cli.window import missing_display, window_settings
 
 
@@ -143,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--jobs", metavar="N", type=int, help="images compared in parallel, from 1 to 4 per core (default: one per core)"
     )
     export.add_argument("--force", action="store_true", help="overwrite existing figures, metrics and results")
+    add_own_method_options(parser)
     return parser
 
 
@@ -157,9 +159,12 @@ def main(argv: list[str] | None = None) -> int:
 def run(argv: list[str] | None) -> int:
     """What the arguments ask for: a list, an export, or the window."""
     args = build_parser().parse_args(argv)
+    args.added_methods, args.own_methods_status = add_own_methods(args)
+    if args.own_methods_status == EXIT_USAGE:
+        return EXIT_USAGE
     if args.list_methods:
         print(list_methods_text())
-        return EXIT_OK
+        return args.own_methods_status
     if args.backend:
         # The variable makes the choice the session's, for the viewer and every worker.
         os.environ["UPSCOPE_BACKEND"] = args.backend

@@ -39,8 +39,14 @@ def comparison_settings(args: argparse.Namespace, base):  # noqa: ANN001, ANN201
     changes: dict[str, object] = {}
     if args.scale is not None:
         changes["scale"] = parse_scale_text(args.scale)
+    added = getattr(args, "added_methods", [])
     if args.methods is not None:
-        changes["methods"] = parse_methods_text(args.methods)
+        changes["methods"] = parse_methods_text(args.methods) + tuple(
+            m for m in added if m not in parse_methods_text(args.methods)
+        )
+    elif added:
+        named = {choice.id for choice in base.method_choices()}
+        changes["methods"] = tuple(base.methods) + tuple(m for m in added if m not in named)
     for option, key in (
         ("mode", "mode"),
         ("downsample", "downsampler"),
@@ -119,7 +125,9 @@ def parse_scale_text(text: str) -> float | tuple[float, float]:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    """The headless command line: make the figures, report, return the exit code."""
+    """The headless command line: make the figures, report, return the exit code (1
+    when a method of ``--model``, ``--result`` or ``--plugin`` could not be added, even
+    if the figures of the others were written)."""
     import core
 
     session = read_session(args.session) if args.session else None
@@ -139,7 +147,8 @@ def run_export(args: argparse.Namespace) -> int:
         print(f"upscope: {one_line(line)}", file=sys.stderr)
     if any(outcome.usage for outcome in report.failed):
         return EXIT_USAGE
-    return EXIT_INPUT if report.failed or report.metrics_error else EXIT_OK
+    failed = report.failed or report.metrics_error or getattr(args, "own_methods_status", EXIT_OK) != EXIT_OK
+    return EXIT_INPUT if failed else EXIT_OK
 
 
 def read_session(path: str):  # noqa: ANN201

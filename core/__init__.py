@@ -30,6 +30,7 @@ from core.common.errors import (
     ModelError,
     OutputExistsError,
     ParameterError,
+    PluginError,
     UnsupportedScaleError,
     UpscopeError,
 )
@@ -95,8 +96,21 @@ from core.methods.downsamplers import (
     get_downsampler,
     list_downsamplers,
 )
+from core.methods.external.adding import (
+    add_model,
+    add_result,
+    forget_method,
+    load_installed_plugins,
+    load_plugin,
+    loaded_model,
+    split_label,
+    user_methods,
+)
+from core.methods.external.model_files import MODEL_SUFFIXES, ModelFacts, load_model_file
+from core.methods.external.tiles import tiled_forward
 from core.methods.naming import changed_params_text, method_title, param_value_text
 from core.methods.registry import (
+    MethodSource,
     MethodSpec,
     Param,
     get_method,
@@ -160,6 +174,20 @@ from core.report.table import (
 )
 
 __all__ = [
+    "add_model",
+    "add_result",
+    "forget_method",
+    "load_installed_plugins",
+    "load_plugin",
+    "loaded_model",
+    "load_model_file",
+    "MethodSource",
+    "MODEL_SUFFIXES",
+    "ModelFacts",
+    "PluginError",
+    "split_label",
+    "tiled_forward",
+    "user_methods",
     "available_backends",
     "available_memory",
     "Backend",

@@ -27,6 +27,7 @@ from core.backends.base import Backend, BackendError, BackendInfo
 from core.backends.cpu import cpu_backend
 from core.common.errors import ParameterError
 from core.common.vocabulary import BACKEND_LABELS, BACKEND_NAMES
+from core.methods.registry import get_method
 
 ENVIRONMENT_VARIABLE = "UPSCOPE_BACKEND"
 #: What `backend_refusal` says when the ``torch`` package is not installed.
@@ -287,6 +288,13 @@ def method_backends(method_id: str) -> tuple[str, ...]:
 
 def backends_sentence(method_id: str) -> str:
     """``"Runs on the CPU, OpenCL and PyTorch."`` or ``"Runs on the CPU only: ..."``."""
+    source = get_method(method_id).source
+    if source is not None:
+        return {
+            "model": "Runs in its own runtime, named above, whatever the backend.",
+            "result": "Made by another tool: shown as it is.",
+            "plugin": "Runs the plugin's own function, whatever the backend.",
+        }[source.kind]
     labels = method_backends(method_id)
     if len(labels) == 1:
         return "Runs on the CPU only (no OpenCL or PyTorch version)."

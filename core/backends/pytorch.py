@@ -38,6 +38,7 @@ from core.common.arrays import data_range
 from core.common.cancel import check_cancelled
 from core.common.colour import LUMA_OFFSET, LUMA_WEIGHTS
 from core.common.errors import ParameterError
+from core.common.torch_device import preferred_torch_device
 from core.common.vocabulary import (
     Convention,
     DiffKind,
@@ -98,14 +99,7 @@ class TorchBackend(Backend):
         except ImportError:
             raise BackendError("PyTorch is not installed (pip install -e \".[torch]\")") from None
         self.torch = torch
-        if device is None:
-            if torch.cuda.is_available():
-                device = "cuda"
-            elif getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-                device = "mps"
-            else:
-                device = "cpu"
-        self.device = torch.device(device)
+        self.device = torch.device(device if device is not None else preferred_torch_device(torch))
         # MPS has no float64: reductions there accumulate in float32.
         self._accumulate = torch.float32 if self.device.type == "mps" else torch.float64
         self._weight_errors: dict[tuple[str, bool, int, int], float] = {}

@@ -84,3 +84,10 @@ def last_line(exc: BaseException) -> str:
     traceback-like preamble), or the exception's type when it says nothing."""
     text = str(exc).strip().splitlines()
     return text[-1] if text else type(exc).__name__
+
+
+class PluginError(UpscopeError):
+    """A plugin (a user's Python file or installed package of methods) could not be loaded,
+    or one of its methods raised, returned the wrong thing or did not finish in time. The
+    message names the plugin file, the method and the reason; the rest of a comparison
+    runs on."""

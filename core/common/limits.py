@@ -33,11 +33,19 @@ of comparisons.
         wide and every method's result is mostly its kernel's shape. A single
         `core.upsample` call is not a comparison: it takes any scale whose output fits
         ``max_output_pixels``. Default 16.
+    plugin_seconds:
+        How long a method from a plugin (a user's Python function) may run on one image
+        before it is reported as hung in its own panel; the comparison goes on without
+        it. Default 300.
+    max_model_bytes:
+        Model files larger than this are refused before they are read. Default 8 GiB.
     """
 
     max_input_pixels: int = 100_000_000
     max_output_pixels: int = 256 * 1024 * 1024
     max_scale: float = 16.0
+    plugin_seconds: float = 300.0
+    max_model_bytes: int = 8 * 2**30
 
 
 limits = Limits()

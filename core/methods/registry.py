@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import importlib
 import math
+import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -20,7 +22,10 @@ import numpy as np
 from core.common.arrays import as_real, number_text
 from core.common.errors import ParameterError, UnsupportedScaleError
 
-Family = Literal["classic", "neural", "learned"]
+Family = Literal["classic", "neural", "learned", "model", "result", "plugin"]
+#: The order families are listed in: Upscope's own methods first, then the user's.
+FAMILY_ORDER: dict[str, int] = {"classic": 0, "neural": 1, "learned": 2, "model": 3, "result": 4, "plugin": 5}
+SourceKind = Literal["model", "result", "plugin"]
 ScaleKind = Literal["any", "integer"]
 ParamKind = Literal["float", "int", "choice", "kernel", "array", "size"]
 
@@ -149,6 +154,21 @@ def _short_repr(value: Any, limit: int = 60) -> str:
 
 
 @dataclass(frozen=True)
+class MethodSource:
+    """Where a method added while Upscope runs came from: a model file, a result image or
+    a plugin file (absolute ``path``, its ``sha256``) and the options it was added with.
+    A session saves it to add the method again."""
+
+    kind: SourceKind
+    path: str | None
+    sha256: str | None
+    options: tuple[tuple[str, str], ...] = ()
+
+    def option(self, name: str, default: str = "") -> str:
+        return dict(self.options).get(name, default)
+
+
+@dataclass(frozen=True)
 class MethodSpec:
     """Everything the GUI, the command line and notebooks need to know about a method."""
 
@@ -168,6 +188,8 @@ class MethodSpec:
     size_rule: Callable[[tuple[int, int], tuple[int, int], dict[str, Any]], tuple[int, int]] | None = field(
         default=None, repr=False
     )
+    #: For methods added while Upscope runs (models, result images, plugins): their origin.
+    source: MethodSource | None = None
 
     def result_size(self, in_size: tuple[int, int], size: tuple[int, int], params: dict[str, Any]) -> tuple[int, int]:
         """The ``(h, w)`` this method returns for an ``in_size`` input asked for ``size``
@@ -201,6 +223,11 @@ class MethodSpec:
         if not self.trained_scales:
             return None
         offered = ", ".join(f"x{s}" for s in self.trained_scales)
+        if self.family == "model":
+            asked = _fmt(scale[0]) if scale[0] == scale[1] else f"{_fmt(scale[1])} by x{_fmt(scale[0])}"
+            if scale[0] != scale[1] or not is_whole(scale[0]) or round(scale[0]) not in self.trained_scales:
+                return f"this model is {offered}; the comparison is x{asked}"
+            return None
         if scale[0] != scale[1]:
             return f"{self.label} needs the same scale on both axes ({offered}); got x{_fmt(scale[1])} by x{_fmt(scale[0])}"
         if not is_whole(scale[0]) or round(scale[0]) not in self.trained_scales:
@@ -222,6 +249,8 @@ class MethodSpec:
 
 
 _REGISTRY: dict[str, MethodSpec] = {}
+# Methods are added and removed from the window's thread while workers list them.
+_REGISTRY_LOCK = threading.Lock()
 
 
 def register_method(
@@ -242,6 +271,8 @@ def register_method(
     def decorate(function: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
         if id in _REGISTRY:
             raise RuntimeError(f"method id {id!r} is registered twice")
+        if family not in FAMILY_ORDER:
+            raise ParameterError(f"method {id!r}: family {family!r} is not one of {', '.join(FAMILY_ORDER)}")
         _REGISTRY[id] = MethodSpec(
             id=id,
             label=label,
@@ -260,11 +291,64 @@ def register_method(
     return decorate
 
 
-def list_methods() -> list[MethodSpec]:
-    """Every registered method, classic first, then neural, then learned."""
+def add_method(spec: MethodSpec) -> None:
+    """Register a method made while Upscope runs (a model file, a result image); its id
+    must be new (see `free_method_id`)."""
     _load_methods()
-    order = {"classic": 0, "neural": 1, "learned": 2}
-    return sorted(_REGISTRY.values(), key=lambda s: order[s.family])
+    with _REGISTRY_LOCK:
+        if spec.id in _REGISTRY:
+            raise ParameterError(f"method id {spec.id!r} is taken")
+        _REGISTRY[spec.id] = spec
+
+
+def remove_method(method_id: str) -> MethodSpec:
+    """Unregister a method that was added while Upscope runs (one with a `MethodSource`)
+    and return its spec; Upscope's own methods cannot be removed (`ParameterError`)."""
+    spec = get_method(method_id)
+    if spec.source is None:
+        raise ParameterError(f"{method_id}: one of Upscope's own methods, which cannot be removed")
+    with _REGISTRY_LOCK:
+        _REGISTRY.pop(method_id, None)
+    return spec
+
+
+def replace_method(spec: MethodSpec) -> None:
+    """Put ``spec`` in the place of the registered method of the same id (a plugin's
+    method, once guarded and marked with its source)."""
+    with _REGISTRY_LOCK:
+        if spec.id not in _REGISTRY:
+            raise ParameterError(f"unknown method {spec.id!r}")
+        _REGISTRY[spec.id] = spec
+
+
+def unregister_methods(method_ids: set[str]) -> None:
+    """Remove the methods ``method_ids`` whatever they are (a plugin that failed halfway
+    through loading takes back what it registered)."""
+    with _REGISTRY_LOCK:
+        for method_id in method_ids:
+            _REGISTRY.pop(method_id, None)
+
+
+def free_method_id(name: str) -> str:
+    """A method id made from ``name`` (lower case; runs of other characters than letters,
+    digits and ``-``/``_`` become one ``-``) that no registered method has: ``name``,
+    else ``name-2``, ``name-3``, ..."""
+    _load_methods()
+    base = re.sub(r"[^a-z0-9_-]+", "-", name.strip().lower()).strip("-") or "method"
+    candidate, n = base, 1
+    while candidate in _REGISTRY:
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def list_methods() -> list[MethodSpec]:
+    """Every registered method, classic first, then neural, learned, and those added
+    while Upscope runs (models, result images, plugins)."""
+    _load_methods()
+    with _REGISTRY_LOCK:
+        specs = list(_REGISTRY.values())
+    return sorted(specs, key=lambda s: FAMILY_ORDER[s.family])
 
 
 def get_method(method_id: str) -> MethodSpec:

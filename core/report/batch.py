@@ -341,6 +341,8 @@ def export_images(
     request = replace(request, settings=replace(request.settings, backend=backend.name))
     if backend.name != "cpu":
         workers = 1  # one device: processes would only queue on it, each with its own context
+    if any(get_method(choice.id).source is not None for choice in request.settings.method_choices()):
+        workers = 1  # the user's models, result images and plugins live in this process, loaded once
 
     def lost(index: int, outcome: ImageOutcome | None, why: str | None) -> None:
         if outcome is None:  # its worker raised or ended: no partial file of it stays

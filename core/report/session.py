@@ -5,6 +5,11 @@ view (centre and zoom) and how difference maps are shown. The image path is stor
 relative to the session file when the image lies in the same folder tree, so a folder
 of images and sessions can be moved as a whole.
 
+Methods the user added (model files, result images, plugin files) are stored with their
+path (relative, like the image's) and SHA-256; reopening the session adds them again
+first, flags a file that changed since (its hash differs) and drops, with a note, one
+that cannot be added any more.
+
 A session file is input like any other: `load_session` checks every value (kinds, ranges,
 method ids and their parameters) and names the file and key of the first bad one; nothing
 out of range is clamped silently.
@@ -15,17 +20,18 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from core.common.errors import ImageError, ParameterError, shown_path
+from core.common.errors import ImageError, ParameterError, UpscopeError, shown_path
 from core.common.limits import limits
 from core.common.region import Region
 from core.comparison.settings import ComparisonSettings, MethodChoice
 from core.io.files import read_regular_file
 from core.io.write import write_text
 from core.methods.downsamplers import get_downsampler
+from core.methods.external.adding import add_model, add_result, file_sha256, load_plugin, user_methods
 from core.methods.registry import get_method
 
 SESSION_FORMAT = "upscope-session"
@@ -47,6 +53,20 @@ class View:
 
 
 @dataclass(frozen=True)
+class AddedMethod:
+    """A method the user added, as a session stores it: ``kind`` ``model``, ``result`` or
+    ``plugin``; the absolute ``path`` and ``sha256`` of its file; the ``label`` and ``id``
+    it had (a plugin's ids are its own); the options it was added with."""
+
+    kind: str
+    path: str
+    sha256: str | None
+    label: str
+    id: str
+    options: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class Session:
     """Everything that reopens a comparison. ``image`` is an absolute path or None (a
     chart or a pasted image cannot be reopened from a file). ``view`` None means fit."""
@@ -58,6 +78,26 @@ class Session:
     show_difference: bool = False
     diff_kind: str = "abs"
     diff_gain: float = 1.0
+    added: tuple[AddedMethod, ...] = ()
+    #: What reopening found: a changed or missing file of an added method.
+    notes: tuple[str, ...] = ()
+
+
+def added_methods() -> tuple[AddedMethod, ...]:
+    """The methods added while Upscope runs that a session can add again (those from a
+    file: an array given to `add_result` or an installed plugin is not saved)."""
+    added: list[AddedMethod] = []
+    seen_plugins: set[str] = set()
+    for spec in user_methods():
+        source = spec.source
+        if source is None or source.path is None or source.path.startswith("entry point "):
+            continue
+        if source.kind == "plugin":
+            if source.path in seen_plugins:
+                continue
+            seen_plugins.add(source.path)
+        added.append(AddedMethod(source.kind, source.path, source.sha256, spec.label, spec.id, source.options))
+    return tuple(added)
 
 
 def settings_to_dict(settings: ComparisonSettings) -> dict[str, Any]:
@@ -142,6 +182,11 @@ def session_to_dict(session: Session, base: Path | None = None) -> dict[str, Any
         "regions": [[r.x, r.y, r.width, r.height] for r in session.regions],
         "view": None if session.view is None else {"cx": session.view.cx, "cy": session.view.cy, "zoom": session.view.zoom},
         "difference": {"show": session.show_difference, "kind": session.diff_kind, "gain": session.diff_gain},
+        "added": [
+            {"kind": a.kind, "path": _relative(a.path, base), "sha256": a.sha256, "label": a.label, "id": a.id,
+             "options": dict(a.options)}
+            for a in session.added
+        ],
     }
 
 
@@ -220,15 +265,89 @@ def load_session(path: str | os.PathLike) -> Session:
     kind = diff.get("kind", "abs")
     if not isinstance(kind, str) or kind not in ("abs", "signed", "squared"):
         raise ParameterError(f"{where}: difference.kind must be abs, signed or squared; got {_shown(kind)}")
+    added, ids, notes = _add_again(data.get("added") or [], path, where)
+    settings_data = data.get("settings", {})
+    if isinstance(settings_data, dict) and isinstance(settings_data.get("methods"), list):
+        settings_data = dict(settings_data, methods=_renamed(settings_data["methods"], ids))
     return Session(
         image=image,
-        settings=settings_from_dict(data.get("settings", {}), f"{where}: settings"),
+        settings=settings_from_dict(settings_data, f"{where}: settings"),
         regions=tuple(Region(*r).checked(f"{where}: region") for r in regions),
         view=view,
         show_difference=bool(diff.get("show", False)),
         diff_kind=kind,
         diff_gain=float(gain),
+        added=added,
+        notes=tuple(notes),
     )
+
+
+def _add_again(entries: Any, path: Path, where: str) -> tuple[tuple[AddedMethod, ...], dict[str, str | None], list[str]]:
+    """Add a session's methods again. Returns what was added, the new id of every saved
+    id (None for one that could not be added) and a note per changed or missing file."""
+    if not isinstance(entries, list):
+        raise ParameterError(f"{where}: added must be a list; got {_shown(entries)}")
+    added: list[AddedMethod] = []
+    ids: dict[str, str | None] = {}
+    notes: list[str] = []
+    for index, entry in enumerate(entries):
+        item = _added_entry(entry, f"{where}: added[{index}]", path)
+        file = shown_path(item.path)
+        try:
+            digest = file_sha256(item.path)
+        except ImageError as exc:
+            notes.append(f"{item.label}: {exc}; it is left out")
+            ids[item.id] = None
+            continue
+        if item.sha256 and digest != item.sha256:
+            notes.append(f"{item.label}: {file} has changed since the session was saved (its SHA-256 differs)")
+        try:
+            if item.kind == "model":
+                new_ids = {item.id: add_model(item.path, item.label, value_range=dict(item.options).get("value_range", "0-1"))}
+            elif item.kind == "result":
+                new_ids = {item.id: add_result(item.label, item.path)}
+            else:
+                new_ids = {method_id: method_id for method_id in load_plugin(item.path)}
+        except UpscopeError as exc:
+            notes.append(f"{item.label}: {exc}; it is left out")
+            ids[item.id] = None
+            continue
+        ids.update(new_ids)
+        added.append(replace(item, sha256=digest, id=new_ids.get(item.id, item.id)))
+    return tuple(added), ids, notes
+
+
+def _added_entry(entry: Any, where: str, session_path: Path) -> AddedMethod:
+    if not isinstance(entry, dict):
+        raise ParameterError(f"{where} must be an object; got {_shown(entry)}")
+    kind, file, label, method_id = (entry.get(k) for k in ("kind", "path", "label", "id"))
+    if kind not in ("model", "result", "plugin"):
+        raise ParameterError(f"{where}.kind must be model, result or plugin; got {_shown(kind)}")
+    for key, value in (("path", file), ("label", label), ("id", method_id)):
+        if not isinstance(value, str) or not value or "\0" in value:
+            raise ParameterError(f"{where}.{key} must be a non-empty text; got {_shown(value)}")
+    digest = entry.get("sha256")
+    if digest is not None and not (isinstance(digest, str) and len(digest) == 64):
+        raise ParameterError(f"{where}.sha256 must be 64 hex digits or null; got {_shown(digest)}")
+    options = entry.get("options") or {}
+    if not isinstance(options, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in options.items()):
+        raise ParameterError(f"{where}.options must be an object of texts; got {_shown(options)}")
+    file, label, method_id = str(file), str(label), str(method_id)
+    absolute = file if os.path.isabs(file) else str((session_path.resolve().parent / file).resolve())
+    return AddedMethod(str(kind), absolute, digest, label, method_id, tuple(sorted(options.items())))
+
+
+def _renamed(methods: list[Any], ids: dict[str, str | None]) -> list[Any]:
+    """A session's method list with added methods' ids as they are now; those that could
+    not be added again are dropped (a note says why)."""
+    renamed: list[Any] = []
+    for item in methods:
+        method_id = item if isinstance(item, str) else item.get("id") if isinstance(item, dict) else None
+        if not isinstance(method_id, str) or method_id not in ids:
+            renamed.append(item)
+        elif ids[method_id] is not None:
+            renamed.append(ids[method_id] if isinstance(item, str) else dict(item, id=ids[method_id]))
+    return renamed
 
 
 def _choice(item: Any, where: str) -> MethodChoice:

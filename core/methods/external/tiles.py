@@ -1,0 +1,130 @@
+"""Running a model on an image of any size: tiles with overlap, and the image's colour
+layout and value range mapped to the model's (docs/METHODS.md#model-files).
+
+A tile reads ``halo`` input pixels beyond each of its edges (the model's measured
+reach, `ModelFacts.halo`) and keeps only the output of its own pixels, so where the
+reach is bounded tiles join without seams: the result equals one run on the whole
+image, up to the float arithmetic's order. Only one tile's input and output are held
+besides the result, so memory stays bounded. Progress is reported and cancellation
+checked between tiles.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from core.common.arrays import data_range
+from core.common.cancel import check_cancelled
+from core.common.errors import UnsupportedScaleError
+from core.common.progress import report_progress
+from core.methods.external.model_files import VALUE_RANGES, Forward, LoadedModel
+
+#: Input pixels per side of a tile (before its overlap), unless the method is told.
+DEFAULT_TILE = 512
+
+
+def tiled_forward(
+    forward: Forward, batch: np.ndarray, scale: int, *, tile: int, halo: int, fixed_size: tuple[int, int] | None = None
+) -> np.ndarray:
+    """``forward`` over ``(N, C, H, W)`` float32 ``batch`` in tiles of ``tile`` pixels per
+    side (0: one run on the whole), each reading ``halo`` pixels more on every side that
+    the image has. A model with a ``fixed_size`` input gets windows of exactly that size
+    (shifted inward at the edges, padded by repeating the edge where the image is
+    smaller). Returns ``(N, C', H * scale, W * scale)`` float32."""
+    n, _, height, width = batch.shape
+    if fixed_size is None and (tile <= 0 or (height <= tile and width <= tile)):
+        check_cancelled()
+        whole = forward(batch)
+        report_progress(1, 1)
+        return whole
+    if fixed_size is not None:
+        step_y, step_x = (max(1, side - 2 * halo) for side in fixed_size)
+    else:
+        step_y = step_x = tile
+    tops, lefts = range(0, height, step_y), range(0, width, step_x)
+    total, done = len(tops) * len(lefts), 0
+    out: np.ndarray | None = None
+    for top in tops:
+        bottom = min(top + step_y, height)
+        for left in lefts:
+            check_cancelled()
+            right = min(left + step_x, width)
+            if fixed_size is None:
+                y0, y1 = max(0, top - halo), min(height, bottom + halo)
+                x0, x1 = max(0, left - halo), min(width, right + halo)
+                window = batch[:, :, y0:y1, x0:x1]
+            else:
+                y0, y1 = _fixed_window(top, bottom, height, fixed_size[0])
+                x0, x1 = _fixed_window(left, right, width, fixed_size[1])
+                window = _padded(batch[:, :, y0:y1, x0:x1], fixed_size)
+            result = forward(np.ascontiguousarray(window))
+            if out is None:
+                out = np.empty((n, result.shape[1], height * scale, width * scale), np.float32)
+            out[:, :, top * scale:bottom * scale, left * scale:right * scale] = result[
+                :, :, (top - y0) * scale:(bottom - y0) * scale, (left - x0) * scale:(right - x0) * scale
+            ]
+            done += 1
+            report_progress(done, total)
+    assert out is not None  # the image has at least one pixel, so at least one tile ran
+    return out
+
+
+def _fixed_window(start: int, stop: int, extent: int, size: int) -> tuple[int, int]:
+    """A window of ``size`` pixels (fewer where the image is smaller) around
+    ``[start, stop)``, centred on it and shifted to stay inside ``[0, extent)``."""
+    if extent <= size:
+        return 0, extent
+    low = start - (size - (stop - start)) // 2
+    low = min(max(low, 0), extent - size)
+    return low, low + size
+
+
+def _padded(window: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``window`` grown to ``size`` at its bottom and right by repeating the edge."""
+    pad_y, pad_x = size[0] - window.shape[2], size[1] - window.shape[3]
+    if pad_y <= 0 and pad_x <= 0:
+        return window
+    return np.pad(window, ((0, 0), (0, 0), (0, max(pad_y, 0)), (0, max(pad_x, 0))), mode="edge")
+
+
+def model_upsample(model: LoadedModel, image: np.ndarray, size: tuple[int, int], *, tile: int, half: bool) -> np.ndarray:
+    """``(H, W, C)`` ``image`` (any supported dtype) through ``model``, as ``(h, w, C)``
+    float32 in the image's own units (the caller rounds and clips).
+
+    The image's values are scaled to the model's range (0-1 or 0-255 for black to
+    white). A grey image goes to an RGB model as three equal channels and comes back as
+    the mean of the output's three; an RGB image goes to a grey model one channel at a
+    time. Alpha is not the network's business: it is enlarged by bicubic interpolation.
+    ``size`` must be the model's own output size; any other scale is refused by name.
+    """
+    facts = model.facts
+    height, width, channels = image.shape
+    expected = (height * facts.scale, width * facts.scale)
+    if tuple(size) != expected:
+        raise UnsupportedScaleError(
+            f"this model is x{facts.scale}; the comparison asks for {size[1]}x{size[0]} from {width}x{height}"
+        )
+    colour_channels = 3 if channels >= 3 else 1
+    colour = image[:, :, :colour_channels].astype(np.float32)
+    to_model = np.float32(VALUE_RANGES[facts.value_range] / data_range(image.dtype))
+    planes = colour.transpose(2, 0, 1) * to_model  # (C, H, W) in the model's units
+    if facts.in_channels == colour_channels:
+        batch = planes[None]
+    elif facts.in_channels == 3:  # grey image, RGB model
+        batch = np.repeat(planes[None], 3, axis=1)
+    else:  # RGB image, grey model: each channel on its own
+        batch = planes[:, None]
+    out = tiled_forward(lambda b: model.forward(b, half=half), batch, facts.scale, tile=tile, halo=facts.halo,
+                        fixed_size=facts.fixed_size)
+    if batch.shape[0] > 1:  # channels run one by one
+        result = out[:, 0].transpose(1, 2, 0)
+    else:
+        result = out[0].transpose(1, 2, 0)
+        if result.shape[2] != colour_channels:  # a grey image's three equal channels, back to one
+            result = result.mean(axis=2, keepdims=True)
+    result = np.ascontiguousarray(result) * np.float32(1.0 / to_model)
+    if channels in (2, 4):  # alpha: enlarged, not invented
+        alpha = cv2.resize(image[:, :, -1].astype(np.float32), (size[1], size[0]), interpolation=cv2.INTER_CUBIC)
+        result = np.concatenate([result, alpha[:, :, None]], axis=2)
+    return result
