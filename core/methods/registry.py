@@ -342,6 +342,13 @@ def free_method_id(name: str) -> str:
     return candidate
 
 
+def registered_ids() -> list[str]:
+    """Every registered method id, in the order they were registered."""
+    _load_methods()
+    with _REGISTRY_LOCK:
+        return list(_REGISTRY)
+
+
 def list_methods() -> list[MethodSpec]:
     """Every registered method, classic first, then neural, learned, and those added
     while Upscope runs (models, result images, plugins)."""

@@ -87,15 +87,10 @@ def added_methods() -> tuple[AddedMethod, ...]:
     """The methods added while Upscope runs that a session can add again (those from a
     file: an array given to `add_result` or an installed plugin is not saved)."""
     added: list[AddedMethod] = []
-    seen_plugins: set[str] = set()
-    for spec in user_methods():
+    for spec in user_methods():  # a plugin's methods one by one, so each can be left out alone
         source = spec.source
         if source is None or source.path is None or source.path.startswith("entry point "):
             continue
-        if source.kind == "plugin":
-            if source.path in seen_plugins:
-                continue
-            seen_plugins.add(source.path)
         added.append(AddedMethod(source.kind, source.path, source.sha256, spec.label, spec.id, source.options))
     return tuple(added)
 
@@ -290,30 +285,48 @@ def _add_again(entries: Any, path: Path, where: str) -> tuple[tuple[AddedMethod,
     added: list[AddedMethod] = []
     ids: dict[str, str | None] = {}
     notes: list[str] = []
+    plugins: dict[str, list[str] | None] = {}  # a plugin file is loaded once for all its methods
     for index, entry in enumerate(entries):
         item = _added_entry(entry, f"{where}: added[{index}]", path)
+        if item.kind == "plugin" and item.path in plugins:
+            loaded = plugins[item.path]
+            ids[item.id] = item.id if loaded is not None and item.id in loaded else None
+            if ids[item.id] is not None:
+                added.append(item)
+            continue
         file = shown_path(item.path)
         try:
             digest = file_sha256(item.path)
         except ImageError as exc:
             notes.append(f"{item.label}: {exc}; it is left out")
             ids[item.id] = None
+            if item.kind == "plugin":
+                plugins[item.path] = None
             continue
         if item.sha256 and digest != item.sha256:
             notes.append(f"{item.label}: {file} has changed since the session was saved (its SHA-256 differs)")
+        new_ids: dict[str, str | None]
         try:
             if item.kind == "model":
                 new_ids = {item.id: add_model(item.path, item.label, value_range=dict(item.options).get("value_range", "0-1"))}
             elif item.kind == "result":
                 new_ids = {item.id: add_result(item.label, item.path)}
             else:
-                new_ids = {method_id: method_id for method_id in load_plugin(item.path)}
+                registered = load_plugin(item.path)
+                plugins[item.path] = registered
+                new_ids = {item.id: item.id if item.id in registered else None}
         except UpscopeError as exc:
             notes.append(f"{item.label}: {exc}; it is left out")
             ids[item.id] = None
+            if item.kind == "plugin":
+                plugins[item.path] = None
+            continue
+        if new_ids.get(item.id) is None:
+            notes.append(f"{item.label}: {file} no longer registers the method {item.id}; it is left out")
+            ids[item.id] = None
             continue
         ids.update(new_ids)
-        added.append(replace(item, sha256=digest, id=new_ids.get(item.id, item.id)))
+        added.append(replace(item, sha256=digest, id=new_ids[item.id] or item.id))
     return tuple(added), ids, notes
 
 

@@ -48,6 +48,7 @@ from core.methods.registry import (
     free_method_id,
     get_method,
     list_methods,
+    registered_ids,
     remove_method,
     replace_method,
     unregister_methods,
@@ -199,7 +200,7 @@ def _show_result(method_id: str, image: np.ndarray, size: tuple[int, int]) -> np
     height, width = result.shape[:2]
     if (height, width) != tuple(size):
         raise UnsupportedScaleError(
-            f"{get_method(method_id).label}: the result image is {width}x{height}, but this comparison's results are "
+            f"the result image is {width}x{height}, but this comparison's results are "
             f"{size[1]}x{size[0]}; choose the scale it was made at (in degrade mode the ground truth is cropped to a "
             "multiple of the scale), or crop or resize the result to that size"
         )
@@ -208,7 +209,7 @@ def _show_result(method_id: str, image: np.ndarray, size: tuple[int, int]) -> np
     if result_colour.shape[2] != colour:
         if colour == 1:
             raise ParameterError(
-                f"{get_method(method_id).label}: the result image is in colour and the compared image is grey; "
+                "the result image is in colour and the compared image is grey; "
                 "save the result as grey to compare them"
             )
         result_colour = np.repeat(result_colour, 3, axis=2)
@@ -292,7 +293,7 @@ def _registering(where: str, run: Callable[[], None]) -> list[str]:
     """Run ``run`` (a plugin's import) and return the ids of the methods it registered;
     its exceptions become a `PluginError` naming ``where`` (and the line, for a syntax
     error). Methods it registered before failing are removed again."""
-    before = {spec.id for spec in list_methods()}
+    before = set(registered_ids())
     try:
         run()
     except SyntaxError as exc:
@@ -301,14 +302,14 @@ def _registering(where: str, run: Callable[[], None]) -> list[str]:
     except Exception as exc:
         _drop_new(before)
         raise PluginError(f"{where}: raised {type(exc).__name__} while loading: {exc}{_where_in(exc)}") from None
-    added = [spec.id for spec in list_methods() if spec.id not in before]
+    added = [method_id for method_id in registered_ids() if method_id not in before]
     if not added:
         raise PluginError(f"{where}: registered no method (decorate its functions with core.register_method)")
     return added
 
 
 def _drop_new(before: set[str]) -> None:
-    unregister_methods({spec.id for spec in list_methods()} - before)
+    unregister_methods(set(registered_ids()) - before)
 
 
 def _adopt(ids: list[str], source: MethodSource, where: str) -> list[str]:

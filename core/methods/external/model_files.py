@@ -183,8 +183,9 @@ def _load_onnx(path: str, data: bytes, digest: str, value_range: str) -> LoadedM
         raise ModelError(f"{shown}: its input has {channel_dim} channels; Upscope runs models of 1 (grey) or 3 (RGB)")
 
     def forward(batch: np.ndarray) -> np.ndarray:
-        out = session.run(None, {spec.name: batch.astype(dtype, copy=False)})[0]
-        return np.asarray(out, dtype=np.float32)
+        # One image at a time: exporters often fix the batch dimension at 1.
+        outs = [session.run(None, {spec.name: image[None].astype(dtype, copy=False)})[0] for image in batch]
+        return np.asarray(outs[0] if len(outs) == 1 else np.concatenate(outs), dtype=np.float32)
 
     probe_side = fixed_size or (PROBE_SIZE, PROBE_SIZE)
     channels = _onnx_channels(shown, forward, channel_dim, probe_side)
@@ -258,8 +259,12 @@ def _onnx_proto(data: bytes) -> Any:
 
 def _load_checkpoint(path: str, data: bytes, digest: str, value_range: str) -> LoadedModel:
     shown = shown_path(path)
-    torch, spandrel = _torch_and_spandrel(shown)
-    state = _state_dict(shown, torch, data, Path(path).suffix.lower())
+    try:
+        import torch
+    except ImportError:
+        raise ModelError(f"{shown}: running PyTorch checkpoints needs PyTorch and spandrel; {INSTALL_HINT}") from None
+    state = _state_dict(shown, torch, data, Path(path).suffix.lower())  # refused here if it names code
+    spandrel = _spandrel(shown)
     try:
         state = spandrel.canonicalize_state_dict(state)
         descriptor = spandrel.ModelLoader("cpu").load_from_state_dict(state)
@@ -292,7 +297,7 @@ def _load_checkpoint(path: str, data: bytes, digest: str, value_range: str) -> L
             tensor = torch.from_numpy(np.ascontiguousarray(image[None])).to(model.device, dtype)
             with torch.inference_mode():
                 outputs.append(model(tensor).float().cpu().numpy())
-        return np.concatenate(outputs)
+        return outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
 
     def forward(batch: np.ndarray) -> np.ndarray:
         return run(descriptor, batch, torch.float32)
@@ -320,18 +325,14 @@ def _load_checkpoint(path: str, data: bytes, digest: str, value_range: str) -> L
     return LoadedModel(facts, forward, forward_half if half else None)
 
 
-def _torch_and_spandrel(shown: str) -> tuple[Any, Any]:
-    try:
-        import torch
-    except ImportError:
-        raise ModelError(f"{shown}: running PyTorch checkpoints needs PyTorch and spandrel; {INSTALL_HINT}") from None
+def _spandrel(shown: str) -> Any:
     try:
         import spandrel
     except ImportError:
         raise ModelError(f"{shown}: running PyTorch checkpoints needs spandrel, which is not installed; {INSTALL_HINT}") from None
     except Exception as exc:  # spandrel imports torchvision, which fails against a mismatched torch
         raise ModelError(f"{shown}: spandrel is installed but cannot be imported ({last_line(exc)})") from None
-    return torch, spandrel
+    return spandrel
 
 
 def _state_dict(shown: str, torch: Any, data: bytes, suffix: str) -> dict[str, Any]:

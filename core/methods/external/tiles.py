@@ -89,14 +89,16 @@ def _padded(window: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 def model_upsample(model: LoadedModel, image: np.ndarray, size: tuple[int, int], *, tile: int, half: bool) -> np.ndarray:
-    """``(H, W, C)`` ``image`` (any supported dtype) through ``model``, as ``(h, w, C)``
-    float32 in the image's own units (the caller rounds and clips).
+    """``(H, W, C)`` ``image`` (uint8, uint16 or float32) through ``model``, as ``(h, w, C)``
+    of the image's dtype: integers rounded half to even and clipped, floats not clipped.
 
     The image's values are scaled to the model's range (0-1 or 0-255 for black to
     white). A grey image goes to an RGB model as three equal channels and comes back as
     the mean of the output's three; an RGB image goes to a grey model one channel at a
     time. Alpha is not the network's business: it is enlarged by bicubic interpolation.
     ``size`` must be the model's own output size; any other scale is refused by name.
+    The conversions on the way in and out are single OpenCV passes, so on a small network
+    they do not cost more than the network.
     """
     facts = model.facts
     height, width, channels = image.shape
@@ -106,25 +108,25 @@ def model_upsample(model: LoadedModel, image: np.ndarray, size: tuple[int, int],
             f"this model is x{facts.scale}; the comparison asks for {size[1]}x{size[0]} from {width}x{height}"
         )
     colour_channels = 3 if channels >= 3 else 1
-    colour = image[:, :, :colour_channels].astype(np.float32)
-    to_model = np.float32(VALUE_RANGES[facts.value_range] / data_range(image.dtype))
-    planes = colour.transpose(2, 0, 1) * to_model  # (C, H, W) in the model's units
+    to_model = VALUE_RANGES[facts.value_range] / data_range(image.dtype)
+    planes = [cv2.addWeighted(image[:, :, c], to_model, image[:, :, c], 0.0, 0.0, dtype=cv2.CV_32F)
+              for c in range(colour_channels)]
     if facts.in_channels == colour_channels:
-        batch = planes[None]
+        batch = np.stack(planes)[None]
     elif facts.in_channels == 3:  # grey image, RGB model
-        batch = np.repeat(planes[None], 3, axis=1)
+        batch = np.stack(planes * 3)[None]
     else:  # RGB image, grey model: each channel on its own
-        batch = planes[:, None]
+        batch = np.stack(planes)[:, None]
     out = tiled_forward(lambda b: model.forward(b, half=half), batch, facts.scale, tile=tile, halo=facts.halo,
                         fixed_size=facts.fixed_size)
-    if batch.shape[0] > 1:  # channels run one by one
-        result = out[:, 0].transpose(1, 2, 0)
-    else:
-        result = out[0].transpose(1, 2, 0)
-        if result.shape[2] != colour_channels:  # a grey image's three equal channels, back to one
-            result = result.mean(axis=2, keepdims=True)
-    result = np.ascontiguousarray(result) * np.float32(1.0 / to_model)
+    outputs = [out[i, 0] for i in range(out.shape[0])] if out.shape[0] > 1 else [out[0, c] for c in range(out.shape[1])]
+    if len(outputs) != colour_channels:  # a grey image's three equal channels, back to one
+        outputs = [(outputs[0] + outputs[1] + outputs[2]) / np.float32(3)]
+    depth = {np.dtype(np.uint8): cv2.CV_8U, np.dtype(np.uint16): cv2.CV_16U}.get(np.dtype(image.dtype), cv2.CV_32F)
+    back = 1.0 / to_model
+    result = [cv2.addWeighted(p, back, p, 0.0, 0.0, dtype=depth) for p in outputs]  # scaled, rounded, clipped
     if channels in (2, 4):  # alpha: enlarged, not invented
-        alpha = cv2.resize(image[:, :, -1].astype(np.float32), (size[1], size[0]), interpolation=cv2.INTER_CUBIC)
-        result = np.concatenate([result, alpha[:, :, None]], axis=2)
-    return result
+        alpha = cv2.resize(image[:, :, -1], (size[1], size[0]), interpolation=cv2.INTER_CUBIC)
+        result.append(alpha.astype(result[0].dtype, copy=False))
+    merged = cv2.merge(result) if len(result) > 1 else result[0]
+    return merged if merged.ndim == 3 else merged[:, :, None]
