@@ -316,3 +316,13 @@ def test_without_onnxruntime_the_message_says_what_to_install(espcn_onnx, monkey
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # as if it were not installed
     with pytest.raises(core.ModelError, match=r"needs onnxruntime, which is not installed; install the models extra"):
         core.add_model(espcn_onnx[1])
+
+
+def test_a_comparison_tells_the_tiles_of_each_model(espcn_onnx):
+    _, path = espcn_onnx
+    method = core.add_model(path)
+    seen: list[tuple[str, int, int]] = []
+    settings = core.ComparisonSettings(mode="upscale", scale=2, methods=("bilinear", core.MethodChoice(method, {"tile": 20})))
+    comparison = core.Comparison(photo(40, 40, dtype=np.uint8), settings, progress=lambda *args: seen.append(args))
+    assert all(result.ok for result in comparison)
+    assert seen == [(method, k, 4) for k in range(1, 5)]

@@ -10,9 +10,10 @@ bands, tiles and phases).
 from __future__ import annotations
 
 import copy
+import functools
 import threading
 import time
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
@@ -27,6 +28,7 @@ from core.backends.run import run_on_cpu
 from core.common.arrays import as_hwc, check_finite_result, size_text
 from core.common.cancel import CancelledError, cancel_scope
 from core.common.errors import ParameterError, UnsupportedScaleError, UpscopeError
+from core.common.progress import progress_scope
 from core.common.region import Region
 from core.common.vocabulary import DiffKind
 from core.comparison import memory as _memory
@@ -66,6 +68,7 @@ class Comparison:
         check_memory: bool = True,
         memory_budget: int | None = None,
         jobs: int = 1,
+        progress: Callable[[str, int, int], None] | None = None,
     ) -> None:
         """Check ``settings`` against ``image`` (every output within
         ``core.limits.max_output_pixels``; the memory it needs within what the machine
@@ -80,6 +83,8 @@ class Comparison:
         side in separate processes (measured before they started; each may use its
         equal share); None compares what this one needs beyond the image with what the
         machine has available now. ``check_memory=False`` skips that check.
+        ``progress(method_id, done, total)``: called from the worker running a method
+        that reports its pieces (a model file's tiles), as each one is finished.
         """
         as_hwc(image)
         self.settings = settings
@@ -102,6 +107,7 @@ class Comparison:
         self._prepared: PreparedReference | None = None
         self._prepared_lock = threading.Lock()
         self._prefetched: dict[int, tuple[Any, float]] = {}
+        self._progress = progress
         with cancel_scope(self._cancelled):
             inputs = prepare_inputs(image, settings, self.scale, self.backend, self._residency)
         self.ground_truth = inputs.ground_truth
@@ -369,7 +375,9 @@ class Comparison:
                 raise BackendError(reason)
             return device.resample(self._input_on(device), spec.id, size, params)
 
-        return place(self.backend, spec.label, on_device, lambda: run_on_cpu(hwc, spec.id, size, params))
+        listener = None if self._progress is None else functools.partial(self._progress, spec.id)
+        with progress_scope(listener):
+            return place(self.backend, spec.label, on_device, lambda: run_on_cpu(hwc, spec.id, size, params))
 
     def _host_image(self, backend: Backend, handle: Any) -> np.ndarray:
         """The host image of a computed handle, in the original's channel layout."""

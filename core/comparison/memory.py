@@ -116,10 +116,14 @@ def memory_breakdown(
     statistics = min(REFERENCE_STATISTICS_BYTES, 4 * pixels * channels * 4) if has_reference else 0
 
     # A method may return floating point that is then rounded to the image's dtype: a
-    # float32 result for a moment; the learned models also hold a float32 correction.
+    # float32 result for a moment; the learned models also hold a float32 correction, and
+    # model files their float32 output.
     step = pixels * channels * 4
-    if any(get_method(choice.id).family == "learned" for choice in choices):
+    families = {get_method(choice.id).family for choice in choices}
+    if "learned" in families:
         step += pixels * 4
+    if "model" in families:  # a model file's float32 output planes before they are rounded, and its input
+        step += pixels * channels * 4 + step // 16
     row_bytes = width * channels * 4
     step += _SSIM_BAND_ARRAYS * band_rows(row_bytes) * row_bytes + 2 * max(MIN_BAND_ROWS * row_bytes, BAND_BYTES)
     return MemoryEstimate(inputs=inputs, results=results, working=workers * step, workers=workers,
