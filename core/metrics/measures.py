@@ -130,6 +130,40 @@ def ssim(reference: np.ndarray, test: np.ndarray, *, data_range: float | None = 
     return _ssim(rows, peak, _scan(rows, errors=False))
 
 
+def ssim_map(reference: np.ndarray, test: np.ndarray, *, data_range: float | None = None) -> np.ndarray:
+    """The local SSIM of ``test`` against ``reference`` at every pixel, averaged over
+    channels: ``(H, W)`` float32, at most 1 (docs/METHODS.md#ssim).
+
+    Computed by the code of `ssim` (same window, constants, centring and float32 work),
+    band by band. Pixels within 5 of the border use reflected neighbours, as
+    scikit-image's ``full=True`` map does; `ssim` leaves them out of its mean, so the
+    mean of this map's interior ``[5:-5, 5:-5]`` is the SSIM the metrics give.
+    Raises `ParameterError` for images smaller than 11x11."""
+    rows = _Rows(*checked_pair(reference, test))
+    _check_ssim_size(rows.shape)
+    peak = _range(rows.reference.dtype, data_range)
+    scan = _scan(rows, errors=False)
+    height, width, channels = rows.shape
+    magnitude = scan.largest / peak
+    if magnitude > SSIM_FLOAT64_LIMIT:
+        raise ParameterError(f"SSIM cannot measure values up to {scan.largest:.3g} in units of a data range of {peak:.3g}")
+    work = np.dtype(np.float64 if magnitude > SSIM_FLOAT32_LIMIT else np.float32)
+    ref_centre, tst_centre = scan.reference_means.astype(work), scan.test_means.astype(work)
+    out = np.empty((height, width), np.float32)
+    r = SSIM_RADIUS
+    step = band_rows(width * channels * work.itemsize, SSIM_BAND_BYTES)
+    for top in range(0, height, step):
+        check_cancelled()
+        bottom = min(top + step, height)
+        first, last = max(0, top - r), min(height, bottom + r)  # context rows, or the image's own edge
+        ref, tst = rows.take(first, last)
+        band = _reference_band(_unit_centred(ref, ref_centre, peak), ref_centre / work.type(peak))
+        local = _ssim_map(band, _unit_centred(tst, tst_centre, peak), tst_centre / work.type(peak))
+        np.mean(local[top - first:bottom - first], axis=2, out=out[top:bottom], dtype=np.float32)
+    np.minimum(out, 1.0, out=out)
+    return out
+
+
 #: Metrics and difference maps work in bands of rows sized so that one float32 working
 #: array of a band holds about this many bytes (SSIM keeps about a dozen alive at once).
 BAND_BYTES = 8 * 2**20
