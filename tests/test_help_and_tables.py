@@ -44,12 +44,13 @@ def table(qtbot):
 
 
 def test_16_bit_errors_read_as_whole_levels_with_their_unit(table: MetricsTable) -> None:
-    assert table.header_texts()[4:] == ["MAE", "Max error"]
+    assert table.header_texts()[4:6] == ["MAE", "Max error"]
     image = np.zeros((8, 8, 3), np.uint16)
     table.add_result(result("bilinear", image, metrics(123.456, 65250.0)))
     table.add_result(result("nearest", image, metrics(200.0, 65535.0)))
     assert table.header_texts() == [
-        "Method", "Time (ms)", "PSNR (dB)", "SSIM", "MAE (levels 0-65535)", "Max error (levels 0-65535)"
+        "Method", "Time (ms)", "PSNR (dB)", "SSIM", "MAE (levels 0-65535)", "Max error (levels 0-65535)", "FLIP",
+        "Checkerboard (%)",
     ]
     assert table.column_texts(5) == ["65250", "65535"]  # not 6.525e+04
     assert table.column_texts(4) == ["123.46", "200.00"]
@@ -58,16 +59,16 @@ def test_16_bit_errors_read_as_whole_levels_with_their_unit(table: MetricsTable)
 
 def test_8_bit_float_and_paper_units(table: MetricsTable) -> None:
     table.add_result(result("bilinear", np.zeros((8, 8, 3), np.uint8), metrics(1.5, 17.0)))
-    assert table.header_texts()[4:] == ["MAE (levels 0-255)", "Max error (levels 0-255)"]
+    assert table.header_texts()[4:6] == ["MAE (levels 0-255)", "Max error (levels 0-255)"]
     assert table.column_texts(5) == ["17"]
     table.clear_results()
     table.add_result(result("bilinear", np.zeros((8, 8), np.float32), metrics(0.0012345, 0.25)))
-    assert table.header_texts()[4:] == ["MAE (0-1)", "Max error (0-1)"]
+    assert table.header_texts()[4:6] == ["MAE (0-1)", "Max error (0-1)"]
     assert table.column_texts(4) == ["0.00123"] and table.column_texts(5) == ["0.25000"]
     table.clear_results()
     # The paper convention measures luma in 0-1, whatever the image's type.
     table.add_result(result("bilinear", np.zeros((8, 8, 3), np.uint16), metrics(0.004, 0.5, "paper", 4)))
-    assert table.header_texts()[4:] == ["MAE (luma 0-1)", "Max error (luma 0-1)"]
+    assert table.header_texts()[4:6] == ["MAE (luma 0-1)", "Max error (luma 0-1)"]
     assert table.column_texts(4) == ["0.00400"] and table.column_texts(5) == ["0.50000"]
     tip = table.horizontalHeaderItem(4).toolTip()
     assert "luma" in tip and "4 px" in tip

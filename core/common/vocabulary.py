@@ -16,14 +16,18 @@ Convention = Literal["all", "paper"]
 #: shaved (see docs/METHODS.md#paper-convention).
 CONVENTIONS: tuple[Convention, ...] = ("all", "paper")
 
-DiffKind = Literal["signed", "abs", "squared"]
+DiffKind = Literal["signed", "abs", "squared", "ssim", "flip"]
 #: Difference maps, in the order menus offer them (docs/METHODS.md#difference).
-DIFF_KINDS: tuple[DiffKind, ...] = ("abs", "signed", "squared")
+DIFF_KINDS: tuple[DiffKind, ...] = ("abs", "signed", "squared", "ssim", "flip")
+#: Maps that are not differences of values but their own measures, in their own units.
+MEASURE_MAP_KINDS: tuple[DiffKind, ...] = ("ssim", "flip")
 #: What each difference map shows, as a colour bar or a header writes it.
 DIFF_FORMULAS: dict[str, str] = {
     "abs": "|method - reference|",
     "signed": "method - reference",
     "squared": "(method - reference)\u00b2",
+    "ssim": "local SSIM (1: same structure)",
+    "flip": "FLIP (0: no visible difference)",
 }
 
 BackendName = Literal["cpu", "opencl", "torch"]

@@ -34,6 +34,10 @@ class MethodResult:
     note: str | None = None
     backend: str = "cpu"
     backend_notice: str | None = None
+    #: The analysis (`Comparison.analyse`): the checkerboard score (percent; see
+    #: `core.checkerboard_score`) and the mean FLIP against the reference, None until asked.
+    checkerboard: float | None = None
+    flip: float | None = None
     #: Makes `difference` when it is read (set by the comparison that made the result).
     difference_of: Callable[[MethodResult], np.ndarray | None] | None = field(default=None, repr=False, compare=False)
 

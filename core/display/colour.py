@@ -14,7 +14,7 @@ import numpy as np
 from core.common.arrays import data_range
 from core.common.cancel import check_cancelled
 from core.common.errors import ParameterError
-from core.common.vocabulary import DiffKind
+from core.common.vocabulary import DIFF_KINDS, DiffKind
 from core.metrics.difference import difference
 from core.metrics.measures import band_rows
 
@@ -52,8 +52,9 @@ def colormap_lut(name: ColormapName) -> np.ndarray:
 
 
 def default_colormap(kind: DiffKind) -> ColormapName:
-    """Diverging for signed differences, perceptual (magma) for abs and squared ones."""
-    return "diverging" if kind == "signed" else "magma"
+    """Diverging for signed differences, viridis for the SSIM map, perceptual magma for
+    abs and squared differences and for FLIP (its authors' choice)."""
+    return "diverging" if kind == "signed" else "viridis" if kind == "ssim" else "magma"
 
 
 @dataclass(frozen=True)
@@ -75,16 +76,29 @@ def difference_range(kind: DiffKind, dtype: np.dtype) -> tuple[float, float]:
     """The full span of a difference map of images of ``dtype``, before any gain.
 
     abs: ``(0, R)``; signed: ``(-R, R)``; squared: ``(0, R^2)``, with ``R`` the dtype's
-    range (255, 65535 or 1.0).
+    range (255, 65535 or 1.0); ssim: ``(0, 1)`` (negative SSIM, rare, takes the first
+    colour); flip: ``(0, 1)``.
     """
     peak = data_range(np.dtype(dtype))
+    if kind in ("ssim", "flip"):
+        return 0.0, 1.0
     if kind == "abs":
         return 0.0, peak
     if kind == "signed":
         return -peak, peak
     if kind == "squared":
         return 0.0, peak * peak
-    raise ParameterError(f"difference kind must be 'signed', 'abs' or 'squared'; got {kind!r}")
+    raise ParameterError(f"difference kind must be one of {', '.join(DIFF_KINDS)}; got {kind!r}")
+
+
+def display_range(kind: DiffKind, dtype: np.dtype, gain: float = 1.0) -> tuple[float, float]:
+    """The values the first and last colours of a map stand for at ``gain``: the span of
+    `difference_range` divided by the gain, except for SSIM, where the gain magnifies
+    the top of the scale (``1 - 1/gain`` to 1: the small losses of a good method)."""
+    low, high = difference_range(kind, dtype)
+    if kind == "ssim":
+        return 1.0 - 1.0 / gain, 1.0
+    return low / gain, high / gain
 
 
 def colorize_difference(
@@ -106,7 +120,7 @@ def colorize_difference(
     if diff.ndim != 2:
         raise ParameterError(f"difference map must have shape (H, W); got {diff.shape}")
     colormap = colormap or default_colormap(kind)
-    low, high = (bound / gain for bound in difference_range(kind, dtype))
+    low, high = display_range(kind, dtype, gain)
     lut = colormap_lut(colormap)
     rgb = np.empty(diff.shape + (3,), np.uint8)
     # In bands of rows: whole-image temporaries would cost several times the picture.
@@ -117,6 +131,9 @@ def colorize_difference(
         if kind == "signed":
             # Zero sits at the middle entry; the sign must survive, so no absolute value.
             shifted = diff[band].astype(np.float32) * np.float32(255.0 / (high - low)) + np.float32(128.0)
+            index = np.clip(np.rint(shifted), 0, 255).astype(np.uint8)
+        elif low != 0:  # SSIM: the span starts above zero
+            shifted = (diff[band].astype(np.float32) - np.float32(low)) * np.float32(255.0 / (high - low))
             index = np.clip(np.rint(shifted), 0, 255).astype(np.uint8)
         else:
             # Non-negative maps: OpenCV scales, rounds and saturates in one pass.

@@ -11,7 +11,8 @@ import numpy as np
 
 from core.common.cancel import check_cancelled
 from core.common.vocabulary import DiffKind, check_diff_kind
-from core.metrics.measures import band_rows, checked_pair
+from core.metrics.flip import flip_map
+from core.metrics.measures import band_rows, checked_pair, ssim_map
 
 
 def difference(
@@ -19,6 +20,9 @@ def difference(
 ) -> np.ndarray:
     """Difference map of ``test`` against ``reference`` in float32, in the images' own
     units: ``signed`` is ``test - reference``, ``abs`` its magnitude, ``squared`` its square.
+    Two maps are measures in their own units, always ``(H, W)``: ``ssim``, the local SSIM
+    (`core.ssim_map`, 1 where the structure is the same), and ``flip``, NVIDIA's FLIP
+    (`core.flip_map`, 0 where no difference is visible; needs ``flip-evaluator``).
 
     The arguments come in the order of every metric, ``(reference, test)``; the keyword
     names ``reference=`` and ``test=`` work as before.
@@ -28,7 +32,7 @@ def difference(
     reference, test:
         Images of the same shape and dtype (see `core.psnr`).
     kind:
-        ``"signed"``, ``"abs"`` or ``"squared"``.
+        ``"signed"``, ``"abs"``, ``"squared"``, ``"ssim"`` or ``"flip"``.
     per_channel:
         True keeps the channels: ``(H, W, C)`` (``(H, W)`` for grey); False averages the
         map over channels: ``(H, W)``.
@@ -36,6 +40,10 @@ def difference(
     Computed in bands of rows (`band_rows`): beyond the map it returns, a few megabytes.
     """
     check_diff_kind(kind)
+    if kind == "ssim":
+        return ssim_map(reference, test)
+    if kind == "flip":
+        return flip_map(reference, test)[0]
     ref, tst = checked_pair(reference, test)
     height, width, channels = ref.shape
     out = np.empty((height, width, channels) if per_channel else (height, width), np.float32)

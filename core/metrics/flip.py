@@ -38,7 +38,9 @@ def _evaluator() -> Any:
     try:
         import flip_evaluator
     except ImportError:
-        raise FlipUnavailableError(f"the FLIP map needs the flip-evaluator package, which is not installed; {INSTALL_HINT}") from None
+        raise FlipUnavailableError(
+            f"the FLIP map needs the flip-evaluator package, which is not installed; {INSTALL_HINT}"
+        ) from None
     return flip_evaluator
 
 

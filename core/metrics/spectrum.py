@@ -5,7 +5,7 @@ radial profile, and the checkerboard score of an upsampled image
 All three look at the same thing: the luma of the image (BT.601 weights on R, G and B
 scaled to [0, 1]; grey images as they are; alpha ignored), its mean taken out, times a
 2-D Hann window (so the image's edges, where the periodic extension of the FFT jumps, do
-not smear energy along the axes), through NumPy's FFT in float64.
+not smear energy along the axes), through OpenCV's DFT in float32.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
+import cv2
 import numpy as np
 
 from core.common.arrays import as_hwc, data_range
@@ -29,30 +30,57 @@ LONGEST_GRID_PERIOD = 16
 
 
 def windowed_luma(image: np.ndarray) -> np.ndarray:
-    """The ``(H, W)`` float64 signal the spectrum is taken of: luma in [0, 1], its mean
-    subtracted, times a separable Hann window."""
+    """The ``(H, W)`` float32 signal the spectrum is taken of: luma in [0, 1], its mean
+    subtracted, times a separable Hann window. Float images are read in float64, and a
+    signal beyond 1e30 (float data near float32's limit) is divided by its largest
+    magnitude, which leaves every share of energy (the checkerboard score) as it was."""
     hwc = as_hwc(image)
-    unit = hwc.astype(np.float64) / data_range(hwc.dtype)
-    grey = unit[:, :, :3] @ _LUMA if hwc.shape[2] >= 3 else unit[:, :, 0]
-    if not np.all(np.isfinite(grey)):
+    work = np.dtype(np.float64 if hwc.dtype.kind == "f" else np.float32)
+    unit: np.ndarray = hwc.astype(work)
+    scale = 1.0 / data_range(hwc.dtype)
+    if hwc.shape[2] >= 3:
+        weights = (_LUMA * scale).astype(work)
+        grey = cv2.transform(np.ascontiguousarray(unit[:, :, :3]), weights[None, :]).reshape(hwc.shape[:2])
+    else:
+        grey = unit[:, :, 0] * scale
+    if not all(math.isfinite(v) for v in cv2.sumElems(grey)):
         raise ParameterError("the spectrum needs finite values; the image holds NaN or infinity")
-    grey = grey - grey.mean()
-    height, width = grey.shape
-    return grey * np.outer(np.hanning(height) if height > 1 else np.ones(1), np.hanning(width) if width > 1 else np.ones(1))
+    grey = grey - cv2.mean(grey)[0]
+    largest = float(np.abs(grey).max()) if grey.size else 0.0
+    if largest > 1e30:
+        grey /= largest
+    grey = grey.astype(np.float32, copy=False)
+    height, width = hwc.shape[:2]
+    grey *= _hann(height)[:, None]
+    grey *= _hann(width)[None, :]
+    return grey
+
+
+def _hann(n: int) -> np.ndarray:
+    return np.hanning(n).astype(np.float32) if n > 1 else np.ones(1, np.float32)
+
+
+def _power(image: np.ndarray) -> np.ndarray:
+    """``|FFT|^2`` of `windowed_luma`, uncentred (zero frequency at ``(0, 0)``), ``(H, W)``
+    float32. OpenCV's DFT: about 60 ms at 2048x2048, seven times NumPy's."""
+    transform = cv2.dft(windowed_luma(image), flags=cv2.DFT_COMPLEX_OUTPUT)
+    magnitude = cv2.magnitude(transform[:, :, 0], transform[:, :, 1])
+    return cv2.multiply(magnitude, magnitude)
 
 
 def power_spectrum(image: np.ndarray) -> np.ndarray:
     """``|FFT|^2`` of `windowed_luma`, centred (zero frequency at ``(H // 2, W // 2)``),
-    ``(H, W)`` float64. Row ``i`` is the vertical frequency ``(i - H // 2) / H`` cycles
+    ``(H, W)`` float32. Row ``i`` is the vertical frequency ``(i - H // 2) / H`` cycles
     per pixel, column ``j`` the horizontal one ``(j - W // 2) / W``."""
-    return np.fft.fftshift(np.abs(np.fft.fft2(windowed_luma(image))) ** 2)
+    return np.fft.fftshift(_power(image))
 
 
 def spectrum(image: np.ndarray) -> np.ndarray:
     """The centred log-magnitude spectrum of ``image``: ``log10(|F| + 1e-9)`` of the FFT
     ``F`` of its windowed luma (see `power_spectrum` for where each frequency lies),
     ``(H, W)`` float32. The floor keeps a flat image finite (-9 where nothing is)."""
-    return (0.5 * np.log10(power_spectrum(image) + 1e-18)).astype(np.float32)
+    power = power_spectrum(image).astype(np.float64)
+    return (0.5 * np.log10(power + 1e-18)).astype(np.float32)
 
 
 def frequencies(n: int) -> np.ndarray:
@@ -99,20 +127,24 @@ def grid_period(scale: float) -> int:
 
 
 def grid_energy(power: np.ndarray, scale: tuple[float, float]) -> float:
-    """The share of ``power``'s energy (zero frequency left out) within `GRID_REACH` of
-    the frequencies of the upsampling grid: ``(a / p_y, b / p_x)`` for whole ``a``, ``b``
-    not both zero, ``p`` the `grid_period` of each axis's scale."""
+    """The share of ``power``'s energy (uncentred, as `_power` makes it; zero frequency
+    left out) within `GRID_REACH` of the frequencies of the upsampling grid:
+    ``(a / p_y, b / p_x)`` for whole ``a``, ``b`` not both zero, ``p`` the `grid_period`
+    of each axis's scale. The set is a union of blocks of rows by columns, so it is
+    summed block by block without a mask of the whole spectrum."""
     height, width = power.shape
-    fy, fx = np.abs(frequencies(height)), np.abs(frequencies(width))
-    near_y = _near_harmonics(fy, grid_period(scale[0]))
-    near_x = _near_harmonics(fx, grid_period(scale[1]))
-    mask = near_y[:, None] | near_x[None, :]
-    mask &= _near_harmonics(fy, grid_period(scale[0]), skip_zero=False)[:, None]
-    mask &= _near_harmonics(fx, grid_period(scale[1]), skip_zero=False)[None, :]
-    total = power.sum() - power[height // 2, width // 2]
+    fy, fx = np.abs(np.fft.fftfreq(height)), np.abs(np.fft.fftfreq(width))
+    py, px = grid_period(scale[0]), grid_period(scale[1])
+    rows_any = np.flatnonzero(_near_harmonics(fy, py, skip_zero=False))
+    cols_any = np.flatnonzero(_near_harmonics(fx, px, skip_zero=False))
+    rows_zero = np.flatnonzero(_near_harmonics(fy, py, skip_zero=False) & ~_near_harmonics(fy, py))
+    cols_zero = np.flatnonzero(_near_harmonics(fx, px, skip_zero=False) & ~_near_harmonics(fx, px))
+    total = float(cv2.sumElems(power)[0]) - float(power[0, 0])
     if total <= 0:
         return 0.0
-    return float(power[mask].sum() / total)
+    near = float(power[np.ix_(rows_any, cols_any)].sum(dtype=np.float64))
+    near -= float(power[np.ix_(rows_zero, cols_zero)].sum(dtype=np.float64))  # near zero on both axes: no grid
+    return near / total
 
 
 def _near_harmonics(f: np.ndarray, period: int, *, skip_zero: bool = True) -> np.ndarray:
@@ -137,7 +169,7 @@ def checkerboard_score(result: np.ndarray, scale: float | tuple[float, float], r
     interpolation well under one. Returns 0 where the scale has no short period.
     """
     factors = (float(scale[0]), float(scale[1])) if isinstance(scale, (tuple, list)) else (float(scale), float(scale))
-    share = grid_energy(power_spectrum(result), factors)
+    share = grid_energy(_power(result), factors)
     if reference is not None:
         ref, res = as_hwc(reference), as_hwc(result)
         if ref.shape[:2] != res.shape[:2]:
@@ -145,5 +177,5 @@ def checkerboard_score(result: np.ndarray, scale: float | tuple[float, float], r
                 f"the reference is {ref.shape[1]}x{ref.shape[0]} and the result {res.shape[1]}x{res.shape[0]}; "
                 "the checkerboard score compares them at one size"
             )
-        share -= grid_energy(power_spectrum(reference), factors)
+        share -= grid_energy(_power(reference), factors)
     return share * 100.0

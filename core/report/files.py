@@ -32,7 +32,7 @@ ImageFormat = Literal["png", "tif"]
 #: Columns of the metrics CSV, in order (JSON uses the same keys).
 METRIC_COLUMNS = (
     "image", "mode", "scale_y", "scale_x", "downsampler", "reference",
-    "method", "label", "params", "time_ms", "psnr", "ssim", "mae", "mse", "max_error",
+    "method", "label", "params", "time_ms", "psnr", "ssim", "mae", "mse", "max_error", "flip", "checkerboard",
     "convention", "shave", "width", "height", "reason", "note",
 )
 

@@ -49,7 +49,7 @@ class ErrorUnits:
 
 def format_metric(key: str, value: float | None, units: ErrorUnits | None = None) -> str:
     """The text of one metric: ``key`` is a column of `core.report.table.COLUMNS`
-    (``time_ms``, ``psnr``, ``ssim``, ``mae``, ``max_error``). Fixed point, never an
+    (``time_ms``, ``psnr``, ``ssim``, ``mae``, ``max_error``, ``flip``, ``checkerboard``). Fixed point, never an
     exponent; a max error in integer levels as a whole number; ``"-"`` for a missing
     value, ``"∞"`` for an infinite PSNR."""
     if value is None:
@@ -60,8 +60,10 @@ def format_metric(key: str, value: float | None, units: ErrorUnits | None = None
         return f"{value:.1f}"
     if key == "psnr":
         return f"{value:.2f}"
-    if key == "ssim":
+    if key in ("ssim", "flip"):
         return f"{value:.4f}"
+    if key == "checkerboard":
+        return f"{value:.3f}" if abs(value) >= 0.0005 else "0.000"  # no "-0.000"
     levels = units is not None and units.integer
     if key == "max_error" and levels:
         return f"{value:.0f}"

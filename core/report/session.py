@@ -27,6 +27,7 @@ from typing import Any
 from core.common.errors import ImageError, ParameterError, UpscopeError, shown_path
 from core.common.limits import limits
 from core.common.region import Region
+from core.common.vocabulary import DIFF_KINDS
 from core.comparison.settings import ComparisonSettings, MethodChoice
 from core.io.files import read_regular_file
 from core.io.write import write_text
@@ -258,8 +259,8 @@ def load_session(path: str | os.PathLike) -> Session:
     if not _is_number(gain) or not 1 <= gain <= 64:
         raise ParameterError(f"{where}: difference.gain must be a number from 1 to 64; got {_shown(gain)}")
     kind = diff.get("kind", "abs")
-    if not isinstance(kind, str) or kind not in ("abs", "signed", "squared"):
-        raise ParameterError(f"{where}: difference.kind must be abs, signed or squared; got {_shown(kind)}")
+    if not isinstance(kind, str) or kind not in DIFF_KINDS:
+        raise ParameterError(f"{where}: difference.kind must be one of {', '.join(DIFF_KINDS)}; got {_shown(kind)}")
     added, ids, notes = _add_again(data.get("added") or [], path, where)
     settings_data = data.get("settings", {})
     if isinstance(settings_data, dict) and isinstance(settings_data.get("methods"), list):

@@ -31,7 +31,7 @@ class MetricColumn:
         """``"PSNR (dB)"``, ``"MAE (levels 0-255)"``: the name and its unit."""
         if self.key in ("mae", "max_error"):
             return f"{self.name} ({units.unit})" if units is not None else self.name
-        unit = {"time_ms": "ms", "psnr": "dB"}.get(self.key)
+        unit = {"time_ms": "ms", "psnr": "dB", "checkerboard": "%"}.get(self.key)
         return f"{self.name} ({unit})" if unit else self.name
 
     def tooltip(self, units: ErrorUnits | None = None) -> str:
@@ -55,6 +55,15 @@ COLUMNS: tuple[MetricColumn, ...] = (
                  "Mean absolute error against the reference, {measured}. Lower is better."),
     MetricColumn("max_error", "Max error", False, _metric("max_abs"),
                  "Largest absolute error against the reference, {measured}. Lower is better."),
+    MetricColumn("flip", "FLIP", False, lambda r: r.flip,
+                 "Mean NVIDIA FLIP error against the reference, from 0 (no visible difference) to 1: how different "
+                 "the two look when flipped back and forth at a normal viewing distance. Lower is better. Made when "
+                 "the FLIP map is asked for."),
+    MetricColumn("checkerboard", "Checkerboard", False, lambda r: r.checkerboard,
+                 "Share of the result's spectral energy at the frequencies of the upsampling grid, beyond what the "
+                 "reference has there, in percent: the periodic pattern of a transposed convolution with uneven "
+                 "overlap scores tens of percent, interpolation about zero (negative: less than the reference). "
+                 "Lower is better."),
 )
 COLUMN_KEYS = tuple(column.key for column in COLUMNS)
 

@@ -10,6 +10,7 @@ from PIL import Image, ImageDraw
 
 from core.backends.run import upsample
 from core.common.region import Region
+from core.common.vocabulary import DIFF_FORMULAS, MEASURE_MAP_KINDS
 from core.comparison.comparison import Comparison
 from core.comparison.results import MethodResult
 from core.display.colour import DifferenceDisplay, colorize_difference, colormap_lut
@@ -119,6 +120,12 @@ def _difference_tile(result: MethodResult, shown: DifferenceDisplay | None, opti
     if shown is None:
         return Tile(result.label, None, ("no difference map",))  # type: ignore[arg-type]
     metrics = result.metrics
+    if options.diff_kind == "ssim":
+        detail = "" if metrics is None or metrics.ssim is None else f"SSIM {format_metric('ssim', metrics.ssim)}"
+        return Tile(f"{result.label}: local SSIM", None, (detail,))  # type: ignore[arg-type]
+    if options.diff_kind == "flip":
+        detail = "" if result.flip is None else f"mean FLIP {format_metric('flip', result.flip)}"
+        return Tile(f"{result.label}: FLIP", None, (detail,))  # type: ignore[arg-type]
     detail = "" if metrics is None else f"MAE {metrics.mae:.3g}   max {metrics.max_abs:.3g}"
     return Tile(f"{result.label}: {options.diff_kind} difference", None, (detail,))  # type: ignore[arg-type]
 
@@ -156,7 +163,12 @@ def _colour_bar(draw, layout: GridLayout, comparison: Comparison, options: GridO
         _text(draw, (x + bar_w + 8, ty), f"{value:.4g}", font, theme.text, layout.cell_width - bar_w - 8)
     units = image_units(comparison.reference.dtype if comparison.reference is not None else np.dtype(np.uint8))
     squared = " squared" if options.diff_kind == "squared" else ""
-    tile = Tile("Colour scale", None, (f"{options.diff_kind} difference, gain x{options.diff_gain:g}", f"in{squared} {units}"))  # type: ignore[arg-type]
+    if options.diff_kind in MEASURE_MAP_KINDS:  # measures in their own units
+        lines = (f"{DIFF_FORMULAS[options.diff_kind]}, gain x{options.diff_gain:g}",
+                 "SSIM, 1 at best" if options.diff_kind == "ssim" else "FLIP, 0 at best")
+    else:
+        lines = (f"{options.diff_kind} difference, gain x{options.diff_gain:g}", f"in{squared} {units}")
+    tile = Tile("Colour scale", None, lines)  # type: ignore[arg-type]
     _label(draw, layout, 0, 1, tile, font, theme)
 
 
