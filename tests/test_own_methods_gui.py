@@ -256,6 +256,12 @@ def test_a_session_brings_the_model_back_and_flags_a_changed_file(qtbot, window:
     assert window.grid.panel(labels["Other tool"]) is not None
     assert "changed" not in window.message_bar.text()
 
+    # Opened once more, it adds nothing twice.
+    finish(qtbot, window, lambda: window.exporter.open_session(session))
+    assert sorted(spec.label for spec in core.user_methods()) == ["My net", "Other tool"]
+    entries = [window.settings_panel.methods.item(i).text() for i in range(window.settings_panel.methods.count())]
+    assert sum(text.startswith(("My net", "Other tool")) for text in entries) == 2
+
     # The model file is replaced by another network between saving and reopening.
     removed(qtbot, window, [spec.id for spec in core.user_methods()])
     onnx_file(model, tiny_espcn(2))

@@ -25,6 +25,7 @@ from ._wheel_guard import guard_wheel
 #: set the command line and `core.ComparisonSettings()` run.
 DEFAULT_METHODS = tuple(choice.id for choice in core.default_methods())
 GAINS = (1, 2, 4, 8, 16, 32, 64)
+ModelIndex = QtCore.QModelIndex | QtCore.QPersistentModelIndex
 #: The method list's item data that marks a method the user added (it can be removed).
 REMOVABLE_ROLE = QtCore.Qt.ItemDataRole.UserRole + 1
 #: How the method list names the kinds of method a user adds.
@@ -140,7 +141,7 @@ class RemovableMethodDelegate(QtWidgets.QStyledItemDelegate):
         side = max(entry.height() - 2, 12)
         return QtCore.QRect(entry.right() - side - 1, entry.top() + (entry.height() - side) // 2, side, side)
 
-    def paint(self, painter: QtGui.QPainter, option: QtWidgets.QStyleOptionViewItem, index: QtCore.QModelIndex) -> None:
+    def paint(self, painter: QtGui.QPainter, option: QtWidgets.QStyleOptionViewItem, index: ModelIndex) -> None:
         if not index.data(REMOVABLE_ROLE):
             super().paint(painter, option, index)
             return
@@ -164,7 +165,7 @@ class RemovableMethodDelegate(QtWidgets.QStyledItemDelegate):
 
     def editorEvent(  # noqa: N802 (Qt override)
         self, event: QtCore.QEvent, model: QtCore.QAbstractItemModel, option: QtWidgets.QStyleOptionViewItem,
-        index: QtCore.QModelIndex,
+        index: ModelIndex,
     ) -> bool:
         if index.data(REMOVABLE_ROLE) and isinstance(event, QtGui.QMouseEvent) and \
                 self.button_rect(option.rect).contains(event.position().toPoint()):
@@ -175,7 +176,7 @@ class RemovableMethodDelegate(QtWidgets.QStyledItemDelegate):
 
     def helpEvent(  # noqa: N802 (Qt override)
         self, event: QtGui.QHelpEvent, view: QtWidgets.QAbstractItemView, option: QtWidgets.QStyleOptionViewItem,
-        index: QtCore.QModelIndex,
+        index: ModelIndex,
     ) -> bool:
         if index.data(REMOVABLE_ROLE) and self.button_rect(option.rect).contains(event.pos()):
             label = index.data(QtCore.Qt.ItemDataRole.DisplayRole)
