@@ -76,6 +76,13 @@ class WindowActions:
         self.open_session = make_action(window, "Open &session...", exporter.open_session_dialog)
         self.save_session = make_action(window, "&Save session...", exporter.save_session_dialog, [standard.Save])
         self.input_limit = make_action(window, "&Largest image to open...", sources.limit_dialog)
+        own = window.own_methods
+        self.add_model = make_action(window, "Add &model...", own.add_model_dialog)
+        self.add_model.setToolTip("Compare a network of your own: an ONNX model or a PyTorch checkpoint")
+        self.add_result = make_action(window, "Add res&ult image...", own.add_result_dialog)
+        self.add_result.setToolTip("Compare an image another tool made from this one (Ctrl+drop an image does the same)")
+        self.add_plugin = make_action(window, "Add P&ython methods...", own.add_plugin_dialog)
+        self.add_plugin.setToolTip("Run a Python file whose functions register methods with core.register_method")
         self.export_comparison = make_action(window, "&Export comparison PNG...", exporter.export_dialog, ["Ctrl+E"])
         self.export_paper = make_action(window, "Export &paper figure...", exporter.paper_dialog, ["Ctrl+Shift+E"])
         self.export_results = make_action(window, "Export results, maps and me&trics...", exporter.results_dialog)
@@ -124,6 +131,9 @@ class WindowActions:
         files.addAction(self.open)
         files.addMenu(self.recent_menu)
         for action in (self.paste, self.open_session, self.save_session):
+            files.addAction(action)
+        files.addSeparator()
+        for action in (self.add_model, self.add_result, self.add_plugin):
             files.addAction(action)
         files.addSeparator()
         files.addAction(self.input_limit)

@@ -7,6 +7,7 @@ same figure.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ import numpy as np
 from PySide6 import QtCore, QtWidgets
 
 import core
+from core.report.session import MAX_SESSION_BYTES, added_methods
 
 from .docks import CONVENTION_TEXT
 
@@ -148,6 +150,8 @@ class Exporter(QtCore.QObject):
         self.results_format: ImageFormat = "png"
         # Exports running: task id to (success sentence from the task's value, target).
         self._pending: dict[int, tuple[Callable[[Any], str], str]] = {}
+        # Sessions being read in the task pool: task id to the session file.
+        self._sessions: dict[int, str] = {}
         window.runner.task_done.connect(self._on_done)
         window.runner.task_failed.connect(self._on_failed)
 
@@ -316,6 +320,7 @@ class Exporter(QtCore.QObject):
             show_difference=panel.maps_shown(),
             diff_kind=style.kind,
             diff_gain=style.gain,
+            added=added_methods(),
         )
 
     def save_session_dialog(self) -> None:
@@ -346,7 +351,15 @@ class Exporter(QtCore.QObject):
             self.open_session(path)
 
     def open_session(self, path: str | Path) -> bool:
-        """Apply a session: settings, regions and view now, the image when it is read."""
+        """Apply a session: settings, regions and view now, the image when it is read.
+        A session that adds the user's own methods again (model files, result images,
+        plugins) is read in the task pool, as loading a network takes seconds: True then
+        says it is on its way, and a failure arrives through `failed`."""
+        if _adds_methods(path):
+            task_id = self.window.runner.run_task(lambda: core.load_session(path))
+            self._sessions[task_id] = str(path)
+            self.window.statusBar().showMessage(f"Opening the session {path}...")
+            return True
         try:
             session = core.load_session(path)
         except core.UpscopeError as exc:
@@ -357,9 +370,16 @@ class Exporter(QtCore.QObject):
 
     def apply_session(self, session: core.Session) -> None:
         """Show ``session``'s settings, regions and view now; its image (if any) is read,
-        and its view applied, when it arrives."""
+        and its view applied, when it arrives. The methods it added again are listed in
+        the settings; what reopening found (a changed or missing file) stays in the
+        message bar."""
         window = self.window
+        window.settings_panel.list_new_methods()
         window.settings_panel.apply_session(session)
+        if session.notes:
+            window.message_bar.show_message(
+                "The session's own methods:\n" + "\n".join(session.notes), keep=True
+            )
         self.shown.pending_regions = session.regions
         self.shown.pending_view = session.view
         if session.image is not None:
@@ -390,10 +410,16 @@ class Exporter(QtCore.QObject):
 
     def _settle_status(self) -> None:
         """The status bar's "Exporting..." goes once no export is left running."""
-        if not self._pending:
+        if not self._pending and not self._sessions:
             self.window.statusBar().clearMessage()
 
     def _on_done(self, task_id: int, value: object) -> None:
+        if task_id in self._sessions:
+            del self._sessions[task_id]
+            self._settle_status()
+            if isinstance(value, core.Session):
+                self.apply_session(value)
+            return
         pending = self._pending.pop(task_id, None)
         if pending is not None:
             self._settle_status()
@@ -403,6 +429,11 @@ class Exporter(QtCore.QObject):
     def _on_failed(self, task_id: int, message: str) -> None:
         """Say which file failed and why: ``"Export failed: <file>: <reason>"`` (the
         reason alone when it names that file already)."""
+        if task_id in self._sessions:
+            del self._sessions[task_id]
+            self._settle_status()
+            self.failed.emit(message)
+            return
         pending = self._pending.pop(task_id, None)
         if pending is not None:
             self._settle_status()
@@ -414,6 +445,19 @@ class Exporter(QtCore.QObject):
         if image and Path(image).is_file():
             return str(Path(image).with_name(f"{Path(image).stem}-{name}"))
         return str(Path(self.window.sources.dialog_folder()) / name)
+
+
+def _adds_methods(path: str | Path) -> bool:
+    """Whether the session file at ``path`` lists methods to add again (a quick look at a
+    regular file of a session's size; `core.load_session` reads it properly)."""
+    file = Path(path)
+    try:
+        if not file.is_file() or file.stat().st_size > MAX_SESSION_BYTES:
+            return False
+        data = json.loads(file.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return False
+    return isinstance(data, dict) and isinstance(data.get("added"), list) and bool(data["added"])
 
 
 def _with_suffix(path: str, suffix: str) -> str:

@@ -130,12 +130,16 @@ class ImageSources(QtCore.QObject):
         """Whether a drop of ``data`` can be opened (files or pixels)."""
         return data.hasUrls() or data.hasImage()
 
-    def drop(self, data: QtCore.QMimeData) -> None:
-        """Open what was dropped: local files, else the pixels; other addresses are refused."""
+    def drop(self, data: QtCore.QMimeData, as_methods: bool = False) -> None:
+        """Open what was dropped: local files, else the pixels; other addresses are
+        refused. Model files are added as methods, and so are all files with
+        ``as_methods`` (Ctrl held: images become result images, see `OwnMethods`)."""
         urls = list(data.urls())
-        local = [url.toLocalFile() for url in urls if url.isLocalFile()]
+        local = self.window.own_methods.take_dropped([url.toLocalFile() for url in urls if url.isLocalFile()], as_methods)
         if local:
             self.open_paths(local)
+        elif any(url.isLocalFile() for url in urls):
+            return
         elif urls:
             self.messages.show_message("Only local files can be opened; got " + ", ".join(u.toString() for u in urls))
         elif data.hasImage():

@@ -3,8 +3,8 @@
 Main thread only. The window puts the parts together and keeps its own geometry and
 settings; each concern has its own part: what is on screen (`ShownComparison`), the work
 off the GUI thread (`ComparisonRunner`), showing what arrives (`ComparisonPresenter`),
-where images come from (`ImageSources`), exports and sessions (`Exporter`), commands,
-menus and toolbar (`WindowActions`).
+where images come from (`ImageSources`), the user's own methods (`OwnMethods`), exports
+and sessions (`Exporter`), commands, menus and toolbar (`WindowActions`).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from ._exporter import Exporter
 from ._help import HelpMenu
 from ._image_sources import ImageSources
 from ._message_bar import MessageBar
+from ._own_methods import OwnMethods
 from ._presenter import ComparisonPresenter
 from ._runner import ComparisonRunner
 from ._shown_comparison import DiffPayload, PreparedJob, ShownComparison
@@ -116,6 +117,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.sources = ImageSources(self)
         self.presenter = ComparisonPresenter(self)
         self.exporter = Exporter(self)
+        self.own_methods = OwnMethods(self)
         self.commands = WindowActions(self)
         self._connect()
         self._restore()
@@ -344,7 +346,9 @@ class MainWindow(QtWidgets.QMainWindow):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QtGui.QDropEvent) -> None:  # noqa: N802 (Qt override)
-        self.sources.drop(event.mimeData())
+        # With Ctrl held, dropped images are added as result images instead of opened.
+        as_methods = bool(event.modifiers() & QtCore.Qt.KeyboardModifier.ControlModifier)
+        self.sources.drop(event.mimeData(), as_methods=as_methods)
         event.acceptProposedAction()
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt override)

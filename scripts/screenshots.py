@@ -13,6 +13,11 @@ window as a newcomer meets it on the current screen (first-run size, maximised w
 method, shrunk to 1000x640); run it under a window manager, e.g.::
 
     xvfb-run -s "-screen 0 1366x768x24" sh -c 'openbox & sleep 1; python3 scripts/screenshots.py docs/ --only-screen'
+
+``--only-own`` (needs PyTorch and onnxruntime) trains a small ESPCN-like network for a few
+seconds, exports it to ONNX, and shows it and a result image made by Pillow next to
+Upscope's methods, both added through the window's File menu code; the file is named after
+the screen, e.g. ``viewer-own-methods-1366x768.png``.
 """
 
 from __future__ import annotations
@@ -28,7 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from gui import MainWindow
 
 
-def main(out: Path, only_backend: bool = False, only_learned: bool = False, only_screen: bool = False) -> int:
+def main(out: Path, only_backend: bool = False, only_learned: bool = False, only_screen: bool = False,
+         only_own: bool = False) -> int:
     out.mkdir(parents=True, exist_ok=True)
     app = QtWidgets.QApplication(sys.argv[:1])
     store = QtCore.QSettings(str(Path(tempfile.mkdtemp()) / "upscope.ini"), QtCore.QSettings.Format.IniFormat)
@@ -60,6 +66,8 @@ def main(out: Path, only_backend: bool = False, only_learned: bool = False, only
 
     if only_screen:
         return screen_shots(window, app, settle, wait_for_results, shoot)
+    if only_own:
+        return own_methods_shot(window, app, settle, wait_for_results, shoot)
     if only_learned:
         return learned_shot(window, settle, wait_for_results, shoot)
     if only_backend:
@@ -169,6 +177,122 @@ def learned_shot(window, settle, wait_for_results, shoot) -> int:
     return 0
 
 
+def trained_onnx_model(path: Path, scale: int = 4, steps: int = 300) -> Path:
+    """A small RGB ESPCN-like network (a learned correction added to bicubic) trained for
+    ``steps`` steps to restore photographs shrunk by ``scale`` the way the window shrinks
+    them (`core.downsample`'s default), exported to ONNX at ``path``."""
+    import warnings
+
+    import numpy as np
+    import skimage.data
+    import torch
+
+    import core
+
+    class Network(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.body = torch.nn.Sequential(
+                torch.nn.Conv2d(3, 32, 5, padding=2), torch.nn.Tanh(), torch.nn.Conv2d(32, 32, 3, padding=1),
+                torch.nn.Tanh(), torch.nn.Conv2d(32, 3 * scale * scale, 3, padding=1), torch.nn.PixelShuffle(scale),
+            )
+            torch.nn.init.zeros_(self.body[4].weight)
+            torch.nn.init.zeros_(self.body[4].bias)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            smooth = torch.nn.functional.interpolate(x, scale_factor=scale, mode="bicubic", align_corners=False)
+            return smooth + self.body(x)
+
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    photos = [skimage.data.astronaut(), skimage.data.chelsea(), skimage.data.rocket()]
+    network = Network()
+    optimiser = torch.optim.Adam(network.parameters(), lr=1e-3)
+    side = 24 * scale
+    for _ in range(steps):
+        highs, lows = [], []
+        for _ in range(16):
+            photo = photos[rng.integers(len(photos))]
+            y, x = rng.integers(0, photo.shape[0] - side), rng.integers(0, photo.shape[1] - side)
+            high = photo[y : y + side, x : x + side].astype(np.float32) / 255.0
+            highs.append(high)
+            lows.append(core.downsample(high, scale)[0])
+        high_t = torch.from_numpy(np.stack(highs)).permute(0, 3, 1, 2)
+        low_t = torch.from_numpy(np.stack(lows)).permute(0, 3, 1, 2)
+        loss = torch.nn.functional.l1_loss(network(low_t), high_t)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    print(f"trained the example network: L1 {loss.item():.4f}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.onnx.export(
+            network.eval(), torch.zeros(1, 3, 16, 16), str(path), dynamo=False, input_names=["input"],
+            output_names=["output"], dynamic_axes={"input": {2: "h", 3: "w"}, "output": {2: "h4", 3: "w4"}},
+        )
+    return path
+
+
+def own_methods_shot(window, app, settle, wait_for_results, shoot) -> int:
+    """A photograph restored by bicubic, Lanczos and the learned methods, next to a
+    network of the user's own (an ONNX file) and a result image made by Pillow, both added
+    as File > Add model... and File > Add result image... add them; zoomed in, with the
+    model selected in the settings (its parameters shown)."""
+    import numpy as np
+    import skimage.data
+    from PIL import Image
+    from PySide6 import QtCore as Core
+
+    import core
+
+    folder = Path(tempfile.mkdtemp())
+    model = trained_onnx_model(folder / "my_espcn_x4.onnx")
+    photo = folder / "coffee.png"
+    core.save_image(photo, skimage.data.coffee())
+    screen = app.primaryScreen().geometry()
+    panel = window.settings_panel
+    panel.from_dict({**panel.to_dict(), "mode": "degrade", "scale": 4.0,
+                     "methods": ["bicubic", "lanczos4", "espcn", "nearest"]})
+    window.showMaximized()
+    window.open_paths([str(photo)])
+    wait_for_results()
+
+    def added(start) -> list[str]:
+        ids: list[str] = []
+        window.own_methods.added.connect(ids.extend)
+        start()
+        timer = Core.QElapsedTimer()
+        timer.start()
+        while not ids and timer.elapsed() < 60000:
+            app.processEvents(Core.QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        window.own_methods.added.disconnect(ids.extend)
+        wait_for_results()
+        return ids
+
+    (model_id,) = added(lambda: window.own_methods.add_model(model, "My ESPCN x4"))
+    low = window.job.comparison.input
+    height, width = window.job.comparison.output_size
+    pillow = folder / "coffee_x4_pillow.png"
+    Image.fromarray(np.asarray(low)).resize((width, height), Image.Resampling.BICUBIC).save(pillow)
+    added(lambda: window.own_methods.add_result(pillow, "Pillow bicubic"))
+    item = panel.method_item(model_id)
+    panel.methods.setCurrentItem(item)
+    window.message_bar.hide()
+    window.grid.look_at(300.0, 130.0, 2.0)
+    settle(2000)
+    # Once the list is laid out at the window's size: the added methods at its bottom, and
+    # the settings dock scrolled down to them and the model's parameters.
+    last = panel.methods.item(panel.methods.count() - 1)
+    panel.methods.scrollToItem(last, QtWidgets.QAbstractItemView.ScrollHint.PositionAtBottom)
+    dock_scroll = panel.parentWidget().parentWidget()
+    if isinstance(dock_scroll, QtWidgets.QScrollArea):
+        dock_scroll.ensureWidgetVisible(panel.param_box, 0, 0)
+    settle(300)
+    shoot(f"viewer-own-methods-{screen.width()}x{screen.height()}.png")
+    window.close()
+    return 0
+
+
 def backend_shot(window, settle, wait_for_results, shoot) -> int:
     """Choose OpenCL (else PyTorch) in the Compute menu, recompute, show the menu."""
     compute = window.compute
@@ -193,4 +317,5 @@ def backend_shot(window, settle, wait_for_results, shoot) -> int:
 if __name__ == "__main__":
     arguments = [a for a in sys.argv[1:] if not a.startswith("--only-")]
     sys.exit(main(Path(arguments[0] if arguments else "docs"), only_backend="--only-backend" in sys.argv,
-                  only_learned="--only-learned" in sys.argv, only_screen="--only-screen" in sys.argv))
+                  only_learned="--only-learned" in sys.argv, only_screen="--only-screen" in sys.argv,
+                  only_own="--only-own" in sys.argv))

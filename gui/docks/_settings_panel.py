@@ -9,7 +9,7 @@ them in words.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -25,6 +25,11 @@ from ._wheel_guard import guard_wheel
 #: set the command line and `core.ComparisonSettings()` run.
 DEFAULT_METHODS = tuple(choice.id for choice in core.default_methods())
 GAINS = (1, 2, 4, 8, 16, 32, 64)
+ModelIndex = QtCore.QModelIndex | QtCore.QPersistentModelIndex
+#: The method list's item data that marks a method the user added (it can be removed).
+REMOVABLE_ROLE = QtCore.Qt.ItemDataRole.UserRole + 1
+#: How the method list names the kinds of method a user adds.
+ADDED_FAMILY_TEXT = {"model": "model file", "result": "result image", "plugin": "plugin"}
 _AUTO = "auto"
 _DEFAULTS = ComparisonSettings()
 #: The modes as the list offers them, the default first.
@@ -121,6 +126,65 @@ class AutoDoubleSpinBox(QtWidgets.QDoubleSpinBox):
         return self.minimum() if _is_special(self, text) else super().valueFromText(text)
 
 
+class RemovableMethodDelegate(QtWidgets.QStyledItemDelegate):
+    """Draws the method list's entries; an entry of a method the user added (marked with
+    `REMOVABLE_ROLE`) gets a remove button at its right end. A widget laid over the entry
+    would take the clicks of its tick box, so the delegate draws the button and answers
+    its clicks itself."""
+
+    remove_clicked = QtCore.Signal(str)  # the method id of the entry whose button was clicked
+
+    @staticmethod
+    def button_rect(entry: QtCore.QRect) -> QtCore.QRect:
+        """The remove button's place in an entry drawn over ``entry``: a square at its
+        right end."""
+        side = max(entry.height() - 2, 12)
+        return QtCore.QRect(entry.right() - side - 1, entry.top() + (entry.height() - side) // 2, side, side)
+
+    def paint(self, painter: QtGui.QPainter, option: QtWidgets.QStyleOptionViewItem, index: ModelIndex) -> None:
+        if not index.data(REMOVABLE_ROLE):
+            super().paint(painter, option, index)
+            return
+        button = self.button_rect(option.rect)
+        entry = QtWidgets.QStyleOptionViewItem(option)
+        entry.rect = option.rect.adjusted(0, 0, -(button.width() + 4), 0)
+        super().paint(painter, entry, index)
+        widget = option.widget
+        style = widget.style() if widget is not None else QtWidgets.QApplication.style()
+        look = QtWidgets.QStyleOptionButton()
+        look.rect = button
+        look.text = "\u00d7"
+        look.state = QtWidgets.QStyle.StateFlag.State_Enabled
+        if option.state & QtWidgets.QStyle.StateFlag.State_MouseOver and widget is not None:
+            pointer = widget.mapFromGlobal(QtGui.QCursor.pos())
+            if isinstance(widget, QtWidgets.QAbstractScrollArea):
+                pointer = widget.viewport().mapFromGlobal(QtGui.QCursor.pos())
+            if button.contains(pointer):
+                look.state |= QtWidgets.QStyle.StateFlag.State_MouseOver
+        style.drawControl(QtWidgets.QStyle.ControlElement.CE_PushButton, look, painter, widget)
+
+    def editorEvent(  # noqa: N802 (Qt override)
+        self, event: QtCore.QEvent, model: QtCore.QAbstractItemModel, option: QtWidgets.QStyleOptionViewItem,
+        index: ModelIndex,
+    ) -> bool:
+        if index.data(REMOVABLE_ROLE) and isinstance(event, QtGui.QMouseEvent) and \
+                self.button_rect(option.rect).contains(event.position().toPoint()):
+            if event.type() == QtCore.QEvent.Type.MouseButtonRelease and event.button() == QtCore.Qt.MouseButton.LeftButton:
+                self.remove_clicked.emit(index.data(QtCore.Qt.ItemDataRole.UserRole))
+            return True
+        return super().editorEvent(event, model, option, index)
+
+    def helpEvent(  # noqa: N802 (Qt override)
+        self, event: QtGui.QHelpEvent, view: QtWidgets.QAbstractItemView, option: QtWidgets.QStyleOptionViewItem,
+        index: ModelIndex,
+    ) -> bool:
+        if index.data(REMOVABLE_ROLE) and self.button_rect(option.rect).contains(event.pos()):
+            label = index.data(QtCore.Qt.ItemDataRole.DisplayRole)
+            QtWidgets.QToolTip.showText(event.globalPos(), f"Remove {label} from Upscope (its panel goes too)", view)
+            return True
+        return super().helpEvent(event, view, option, index)
+
+
 class SettingsPanel(QtWidgets.QWidget):
     """Settings widgets. ``settings_changed`` means "recompute"; ``display_changed``
     means only the way difference maps are drawn changed.
@@ -132,6 +196,7 @@ class SettingsPanel(QtWidgets.QWidget):
     settings_changed = QtCore.Signal()  # anything a comparison depends on changed
     display_changed = QtCore.Signal()  # difference-map display options changed
     maps_shown_changed = QtCore.Signal(bool)  # difference maps turned on or off (also while settings load)
+    remove_requested = QtCore.Signal(str)  # the remove button of an added method (its id) was pressed
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -168,13 +233,14 @@ class SettingsPanel(QtWidgets.QWidget):
         _select(self.downsampler, ComparisonSettings().downsampler)
         self.downsampler_label = QtWidgets.QLabel("Downsampler")
         self.methods = QtWidgets.QListWidget()
+        self.methods.setMouseTracking(True)  # the remove buttons light up under the mouse
+        self._method_delegate = RemovableMethodDelegate(self.methods)
+        self._method_delegate.remove_clicked.connect(self.remove_requested)
+        self.methods.setItemDelegate(self._method_delegate)
+        self.reference = QtWidgets.QComboBox()
+        self.reference.addItem(NO_METHOD_REFERENCE[MODES[0]], None)
         for spec in core.list_methods():
-            item = QtWidgets.QListWidgetItem(spec.label)
-            item.setData(QtCore.Qt.ItemDataRole.UserRole, spec.id)
-            item.setToolTip(method_tooltip(spec))
-            item.setFlags(item.flags() | QtCore.Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(QtCore.Qt.CheckState.Checked if spec.id in DEFAULT_METHODS else QtCore.Qt.CheckState.Unchecked)
-            self.methods.addItem(item)
+            self._list_method(spec, spec.id in DEFAULT_METHODS)
         self.param_box = QtWidgets.QGroupBox("Parameters")
         self.param_form = QtWidgets.QFormLayout()
         self.reset_all_button = QtWidgets.QPushButton("Reset all")
@@ -182,11 +248,6 @@ class SettingsPanel(QtWidgets.QWidget):
         param_layout = QtWidgets.QVBoxLayout(self.param_box)
         param_layout.addLayout(self.param_form)
         param_layout.addWidget(self.reset_all_button, 0, QtCore.Qt.AlignmentFlag.AlignRight)
-        self.reference = QtWidgets.QComboBox()
-        self.reference.addItem(NO_METHOD_REFERENCE[MODES[0]], None)
-        for spec in core.list_methods():
-            self.reference.addItem(spec.label, spec.id)
-            self.reference.setItemData(self.reference.count() - 1, method_tooltip(spec), QtCore.Qt.ItemDataRole.ToolTipRole)
         self.reference_hint = QtWidgets.QLabel()
         self.reference_hint.setWordWrap(True)
         self.reference_hint.hide()
@@ -247,6 +308,88 @@ class SettingsPanel(QtWidgets.QWidget):
         self.show_diff.toggled.connect(self.maps_shown_changed)
         self._show_mode()
         self._on_method_selected(self.methods.currentItem())
+
+    # The method list -------------------------------------------------------------------
+
+    def _list_method(self, spec: core.MethodSpec, ticked: bool) -> None:
+        """Add ``spec`` to the method list (ticked or not) and to the Reference list; a
+        method the user added gets a remove button."""
+        item = QtWidgets.QListWidgetItem(self._method_text(spec.id, {}))
+        item.setData(QtCore.Qt.ItemDataRole.UserRole, spec.id)
+        item.setToolTip(method_tooltip(spec))
+        item.setFlags(item.flags() | QtCore.Qt.ItemFlag.ItemIsUserCheckable)
+        item.setCheckState(QtCore.Qt.CheckState.Checked if ticked else QtCore.Qt.CheckState.Unchecked)
+        self.methods.addItem(item)
+        item.setData(REMOVABLE_ROLE, spec.source is not None)
+        self.reference.addItem(spec.label, spec.id)
+        self.reference.setItemData(self.reference.count() - 1, method_tooltip(spec), QtCore.Qt.ItemDataRole.ToolTipRole)
+
+    def remove_button_rect(self, method_id: str) -> QtCore.QRect | None:
+        """Where the remove button of an added method's entry is, in the method list's
+        viewport (None for Upscope's own methods, or one not listed)."""
+        item = self.method_item(method_id)
+        if item is None or not item.data(REMOVABLE_ROLE):
+            return None
+        return RemovableMethodDelegate.button_rect(self.methods.visualItemRect(item))
+
+    def list_new_methods(self, ticked: Collection[str] = ()) -> list[str]:
+        """Make the method list match the registry: list the methods it lacks and drop
+        the entries of methods no longer registered; the methods in ``ticked`` are ticked
+        (listed before or not). Returns the ids newly listed. Emits nothing: the caller
+        starts the comparison."""
+        registered = core.list_methods()
+        known = {spec.id for spec in registered}
+        for method_id in [self.methods.item(i).data(QtCore.Qt.ItemDataRole.UserRole) for i in range(self.methods.count())]:
+            if method_id not in known:
+                self.unlist_method(method_id)
+        listed = []
+        self._loading = True
+        try:
+            for spec in registered:
+                item = self.method_item(spec.id)
+                if item is None:
+                    self._list_method(spec, spec.id in ticked)
+                    listed.append(spec.id)
+                elif spec.id in ticked:
+                    item.setCheckState(QtCore.Qt.CheckState.Checked)
+        finally:
+            self._loading = False
+        return listed
+
+    def unlist_method(self, method_id: str) -> None:
+        """Drop ``method_id`` from the method list, the Reference list (a reference it
+        was becomes the mode's default) and the parameters kept. Emits nothing: the
+        caller starts the comparison."""
+        self._loading = True
+        try:
+            item = self.method_item(method_id)
+            if item is not None:
+                self.methods.takeItem(self.methods.row(item))
+            self._params.pop(method_id, None)
+            for mode, chosen in self._references.items():
+                if chosen == method_id:
+                    self._references[mode] = None
+            index = self.reference.findData(method_id)
+            if index > 0:
+                with QtCore.QSignalBlocker(self.reference):  # the mode's reference is set just above
+                    self.reference.removeItem(index)
+            self._show_mode()
+        finally:
+            self._loading = False
+        if self._shown_method == method_id:
+            self._on_method_selected(self.methods.currentItem())
+
+    @staticmethod
+    def _method_text(method_id: str, params: dict[str, Any]) -> str:
+        """A method's entry: its title, and what kind of method it is when the user
+        added it ("My net (tile=0) - model file")."""
+        title = core.method_title(method_id, params)
+        try:
+            family = core.get_method(method_id).family
+        except core.UpscopeError:
+            return title
+        added = ADDED_FAMILY_TEXT.get(family)
+        return f"{title} \u2013 {added}" if added else title
 
     @staticmethod
     def _scale_box() -> QtWidgets.QDoubleSpinBox:
@@ -458,7 +601,7 @@ class SettingsPanel(QtWidgets.QWidget):
         item = self.method_item(method_id)
         if item is not None:
             with QtCore.QSignalBlocker(self.methods):
-                item.setText(core.method_title(method_id, self._params.get(method_id, {})))
+                item.setText(self._method_text(method_id, self._params.get(method_id, {})))
         if method_id == self._shown_method:
             changed = self._params.get(method_id, {})
             for name, button in self.param_resets.items():

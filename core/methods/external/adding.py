@@ -161,7 +161,8 @@ def add_result(label: str, image_or_path: np.ndarray | str | Path) -> str:
     is taken as it is (``(H, W)`` or ``(H, W, C)``, uint8, uint16 or float32). Its panel
     shows the image as it is, so its size must be the comparison's output size (in
     degrade mode, the cropped ground truth's); another size is refused by name when the
-    comparison runs."""
+    comparison runs. The same file (same content) added again with the same label returns
+    the id it already has."""
     if not label or not label.strip():
         raise ParameterError("a result image needs a label")
     if isinstance(image_or_path, np.ndarray):
@@ -169,8 +170,13 @@ def add_result(label: str, image_or_path: np.ndarray | str | Path) -> str:
         name = f"an array of {image.shape[1]}x{image.shape[0]}"
     else:
         path = str(Path(image_or_path).resolve())
-        image = as_hwc(load_image(image_or_path))
         digest = file_sha256(image_or_path)
+        for added in user_methods():  # the same file added again (a session reopened) keeps its id
+            source = added.source
+            if source is not None and source.kind == "result" and (source.path, source.sha256) == (path, digest) \
+                    and added.label == label:
+                return added.id
+        image = as_hwc(load_image(image_or_path))
         name = Path(image_or_path).name
     method_id = free_method_id(label)
     spec = MethodSpec(
