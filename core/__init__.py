@@ -118,6 +118,7 @@ from core.methods.registry import (
     register_method,
 )
 from core.metrics.difference import difference
+from core.metrics.flip import flip_available, flip_map
 from core.metrics.measures import (
     SSIM_K1,
     SSIM_K2,
@@ -132,7 +133,9 @@ from core.metrics.measures import (
     paper_view,
     psnr,
     ssim,
+    ssim_map,
 )
+from core.metrics.spectrum import checkerboard_score, power_spectrum, radial_profile, spectrum
 from core.report.batch import (
     BatchReport,
     ExportRequest,
@@ -174,6 +177,13 @@ from core.report.table import (
 )
 
 __all__ = [
+    "checkerboard_score",
+    "flip_available",
+    "flip_map",
+    "power_spectrum",
+    "radial_profile",
+    "spectrum",
+    "ssim_map",
     "add_model",
     "add_result",
     "forget_method",

@@ -343,10 +343,14 @@ class ComparisonRunner(QtCore.QObject):
         (when maps are shown) and deliver both."""
         if cancel.is_set():
             return
+        options = self._diff_options
         measured = comparison.measure(result)
         if cancel.is_set():
             return
-        options = self._diff_options
+        # The table's checkerboard column, and its FLIP column while FLIP maps are shown.
+        measured = comparison.analyse(measured, flip=options is not None and options.kind == "flip")
+        if cancel.is_set():
+            return
         diff = self._difference(comparison, cancel, measured, options) if options is not None else None
         self._on_result(ResultPayload(job_id, measured, display, diff, measured=True))
 

@@ -1,0 +1,126 @@
+"""The analysis in core (docs/METHODS.md#spectrum, #checkerboard, #ssim, #flip): the
+spectrum of synthetic gratings, the checkerboard orders on photographs, the SSIM map
+against scikit-image's, the FLIP map against flip-evaluator's own API."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from skimage import data
+from skimage.metrics import structural_similarity
+
+import core
+from core.metrics.flip import flip_map
+from core.metrics.measures import ssim_map
+from core.metrics.spectrum import checkerboard_score, radial_profile, spectrum
+
+
+def grating(height: int, width: int, fy: float, fx: float) -> np.ndarray:
+    y, x = np.mgrid[0:height, 0:width]
+    return (0.5 + 0.4 * np.cos(2 * np.pi * (fy * y + fx * x))).astype(np.float32)
+
+
+@pytest.mark.parametrize(("fy", "fx"), [(0.0, 0.125), (0.25, 0.0), (0.1875, -0.0625), (0.03125, 0.40625)])
+def test_a_gratings_spectrum_peaks_at_its_frequency(fy, fx):
+    height, width = 128, 160
+    centred = spectrum(grating(height, width, fy, fx))
+    assert centred.shape == (height, width) and centred.dtype == np.float32
+    row, col = np.unravel_index(np.argmax(centred), centred.shape)
+    found = ((row - height // 2) / height, (col - width // 2) / width)
+    assert found in ((fy, fx), (-fy, -fx))  # the two halves of a real signal's spectrum
+
+
+def test_the_radial_profile_peaks_at_the_gratings_radius():
+    frequency, power = radial_profile(grating(256, 256, 0.0, 0.2), bins=64)
+    assert frequency[0] > 0 and frequency[-1] < 0.5 and len(power) == 64
+    assert abs(frequency[np.nanargmax(power)] - 0.2) <= 0.5 / 64
+
+
+def test_a_flat_image_has_a_finite_empty_spectrum():
+    flat = np.full((16, 20, 3), 7, np.uint8)
+    assert np.all(spectrum(flat) == np.float32(-9.0))
+    assert checkerboard_score(flat, 2) == 0.0
+
+
+PHOTOS = {"astronaut": data.astronaut, "coffee": data.coffee, "chelsea": data.chelsea, "camera": data.camera,
+          "rocket": data.rocket}
+
+
+@pytest.mark.parametrize("name", sorted(PHOTOS))
+@pytest.mark.parametrize("scale", [2, 4])
+def test_uneven_overlap_scores_far_above_interpolation_and_nearest_above_bicubic(name, scale):
+    truth = PHOTOS[name]()
+    truth = truth[: truth.shape[0] // scale * scale, : truth.shape[1] // scale * scale]
+    small, _ = core.downsample(truth, scale, "bicubic-aa")
+
+    def score(method: str, **params) -> float:
+        return checkerboard_score(core.upsample(small, method, scale=scale, **params), scale, truth)
+
+    uneven = score("transposed-conv", kernel="box", kernel_size=scale + 1)
+    assert uneven > 10.0
+    assert uneven > 100 * abs(score("bilinear"))
+    assert score("nearest") > score("bicubic")
+
+
+def test_the_score_needs_one_size_and_a_sensible_scale():
+    with pytest.raises(core.ParameterError, match="compares them at one size"):
+        checkerboard_score(np.zeros((8, 8), np.float32), 2, np.zeros((8, 9), np.float32))
+    with pytest.raises(core.ParameterError, match="positive number"):
+        checkerboard_score(np.zeros((8, 8), np.float32), float("nan"))
+    noise = np.random.default_rng(0).random((32, 32), dtype=np.float32)
+    assert checkerboard_score(noise, 2.5317) == pytest.approx(0.0)  # no period
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_the_ssim_map_is_scikit_images_and_its_interior_mean_the_ssim(dtype, channels):
+    rng = np.random.default_rng(channels)
+    top = 255 if dtype == np.uint8 else 65535 if dtype == np.uint16 else 1.0
+    reference = (rng.random((70, 53, channels)) * top).astype(dtype)
+    test = np.clip(reference.astype(np.float64) + rng.normal(0, 0.1 * top, reference.shape), 0, top).astype(dtype)
+    ours = ssim_map(reference, test)
+    _, theirs = structural_similarity(reference.astype(np.float64), test.astype(np.float64), gaussian_weights=True,
+                                      sigma=1.5, use_sample_covariance=False, data_range=top, channel_axis=-1,
+                                      full=True)
+    assert ours.shape == (70, 53) and ours.dtype == np.float32
+    assert np.abs(ours - theirs.mean(axis=2)).max() <= 1e-4
+    assert float(ours[5:-5, 5:-5].mean(dtype=np.float64)) == pytest.approx(core.ssim(reference, test), abs=1e-6)
+    assert np.array_equal(core.difference(reference, test, kind="ssim"), ours)
+
+
+def test_the_flip_map_is_flip_evaluators():
+    evaluator = pytest.importorskip("flip_evaluator")
+    rng = np.random.default_rng(4)
+    reference = rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    test = np.clip(reference.astype(np.int16) + rng.integers(-40, 41, reference.shape), 0, 255).astype(np.uint8)
+    ours, mean = flip_map(reference, test)
+    theirs, their_mean, _ = evaluator.evaluate(reference.astype(np.float32) / 255, test.astype(np.float32) / 255, "LDR",
+                                               applyMagma=False)
+    theirs = np.asarray(theirs)
+    theirs = theirs[:, :, 0] if theirs.ndim == 3 else theirs
+    assert ours.shape == (48, 64) and np.array_equal(ours, theirs) and mean == their_mean
+    grey_map, _ = flip_map(reference[:, :, 0], test[:, :, 0])
+    assert grey_map.shape == (48, 64)
+
+
+def test_a_comparison_analyses_what_is_shown():
+    truth = data.camera()[:128, :128]
+    settings = core.ComparisonSettings(mode="degrade", scale=2, methods=(
+        "bilinear", core.MethodChoice("transposed-conv", {"kernel": "box", "kernel_size": 3})))
+    comparison = core.Comparison(truth, settings)
+    results = list(comparison)
+    assert all(r.checkerboard is None and r.flip is None for r in results)  # not part of every comparison
+    analysed = [comparison.analyse(r, flip=pytest.importorskip("flip_evaluator") is not None) for r in results]
+    assert analysed[1].checkerboard > 10 > abs(analysed[0].checkerboard)
+    assert 0 < analysed[0].flip < analysed[1].flip < 1
+    rows = core.metrics_rows(analysed, "camera", settings)
+    assert rows[1]["checkerboard"] == analysed[1].checkerboard and rows[1]["flip"] == analysed[1].flip
+
+
+def test_ssim_and_flip_maps_have_their_own_scales():
+    assert core.default_colormap("ssim") == "viridis" and core.default_colormap("flip") == "magma"
+    values = np.array([[1.0, 0.5, 0.0, -0.2]], np.float32)
+    shown = core.colorize_difference(values, "ssim", np.dtype(np.uint8), gain=2.0)
+    assert (shown.low, shown.high) == (0.5, 1.0)
+    lut = core.colormap_lut("viridis")
+    assert np.array_equal(shown.rgb[0], lut[[255, 0, 0, 0]])
