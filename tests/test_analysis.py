@@ -124,3 +124,28 @@ def test_ssim_and_flip_maps_have_their_own_scales():
     assert (shown.low, shown.high) == (0.5, 1.0)
     lut = core.colormap_lut("viridis")
     assert np.array_equal(shown.rgb[0], lut[[255, 0, 0, 0]])
+
+
+def test_regions_get_their_own_rows_measured_on_their_pixels(tmp_path):
+    truth = data.astronaut()[:128, :160]
+    core.save_image(tmp_path / "astronaut.png", truth)
+    settings = core.ComparisonSettings(mode="degrade", scale=2, methods=("nearest", "bicubic"))
+    regions = (core.Region(10, 20, 40, 30), core.Region(100, 90, 80, 80))  # the second clipped to the image
+    request = core.ExportRequest(settings=settings, regions=regions)
+    report = core.export_images([tmp_path / "astronaut.png"], tmp_path / "out.png", request,
+                                metrics_path=tmp_path / "m.csv")
+    rows = report.outcomes[0].rows
+    assert [(r["method"], r["region"]) for r in rows] == [
+        ("nearest", ""), ("bicubic", ""), ("nearest", "10,20,40,30"), ("bicubic", "10,20,40,30"),
+        ("nearest", "100,90,60,38"), ("bicubic", "100,90,60,38"),
+    ]
+    comparison = core.Comparison(truth, settings)
+    bicubic = list(comparison)[1]
+    crop = (slice(20, 50), slice(10, 50))
+    expected = core.compute_metrics(comparison.ground_truth[crop], bicubic.image[crop])
+    assert rows[3]["psnr"] == pytest.approx(expected.psnr, abs=1e-9)
+    assert rows[3]["ssim"] == pytest.approx(expected.ssim, abs=1e-9)
+    assert rows[3]["checkerboard"] == pytest.approx(
+        checkerboard_score(bicubic.image[crop], 2, comparison.ground_truth[crop]), abs=1e-9)
+    assert (rows[3]["width"], rows[3]["height"]) == (40, 30)
+    assert "region" in (tmp_path / "m.csv").read_text().splitlines()[0].split(",")

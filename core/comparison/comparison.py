@@ -44,7 +44,7 @@ from core.comparison.settings import (
 from core.methods.registry import MethodSpec, get_method
 from core.metrics.difference import difference
 from core.metrics.flip import flip_available, flip_map
-from core.metrics.measures import Metrics, PreparedReference
+from core.metrics.measures import Metrics, PreparedReference, compute_metrics
 from core.metrics.spectrum import checkerboard_score
 
 
@@ -238,6 +238,24 @@ class Comparison:
             if flip and mean_flip is None and same and reference is not None and flip_available():
                 mean_flip = flip_map(reference, result.image)[1]
         return replace(result, checkerboard=score, flip=mean_flip)
+
+    def measure_region(self, result: MethodResult, region: Region) -> MethodResult:
+        """``result`` measured on ``region`` of the output only (clipped to the image):
+        its metrics against the same rectangle of the reference, by the comparison's
+        convention (luma in the paper convention; no border is shaved from a region),
+        its checkerboard score, and its FLIP where the whole result has one. The result
+        comes back with ``region`` set and the crop as ``image``; one that did not run,
+        or has no reference of its size, comes back as it is with ``region`` set."""
+        reference = self.reference
+        if result.image is None or reference is None or reference.shape != result.image.shape:
+            return replace(result, region=region, metrics=None, checkerboard=None, flip=None)
+        inside = region.within(result.image.shape, "region")
+        ref, tst = inside.take(reference), inside.take(result.image)
+        with cancel_scope(self._cancelled):
+            metrics = compute_metrics(ref, tst, convention=self.settings.convention, shave=0)
+            score = checkerboard_score(tst, self.scale, ref)
+            mean_flip = flip_map(ref, tst)[1] if result.flip is not None and flip_available() else None
+        return replace(result, image=tst, region=inside, metrics=metrics, checkerboard=score, flip=mean_flip)
 
     def difference(
         self, result: MethodResult, *, kind: DiffKind = "abs", per_channel: bool = False, crop: Region | None = None

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from core.common.region import Region
 from core.metrics.measures import Metrics
 
 
@@ -38,6 +39,9 @@ class MethodResult:
     #: `core.checkerboard_score`) and the mean FLIP against the reference, None until asked.
     checkerboard: float | None = None
     flip: float | None = None
+    #: Set on the results of `Comparison.measure_region`: what was measured is this
+    #: rectangle of the output, and ``metrics`` (and the analysis) are the region's.
+    region: Region | None = None
     #: Makes `difference` when it is read (set by the comparison that made the result).
     difference_of: Callable[[MethodResult], np.ndarray | None] | None = field(default=None, repr=False, compare=False)
 
@@ -49,6 +53,11 @@ class MethodResult:
     def key(self) -> tuple[str, str]:
         """The method and its parameters: what identifies this result in its comparison."""
         return result_key(self.method_id, self.params)
+
+    @property
+    def region_text(self) -> str:
+        """``"x,y,w,h"`` of the region measured, ``""`` for the whole image."""
+        return "" if self.region is None else f"{self.region.x},{self.region.y},{self.region.width},{self.region.height}"
 
     @property
     def difference(self) -> np.ndarray | None:

@@ -480,7 +480,9 @@ def _export_one(
         if results_dir is not None:
             export_results(results_dir, comparison, results, overwrite=request.force, image_name=str(image_path),
                            record=written)
-        rows = metrics_rows(results, str(image_path), comparison.settings)
+        measured = results + [comparison.measure_region(result, region) for region in request.regions
+                              for result in results]
+        rows = metrics_rows(measured, str(image_path), comparison.settings)
         return ImageOutcome(image_path, target, rows, written=tuple(written))
     except ParameterError as exc:
         return failed(str(exc), usage=True)

@@ -32,7 +32,7 @@ ImageFormat = Literal["png", "tif"]
 #: Columns of the metrics CSV, in order (JSON uses the same keys).
 METRIC_COLUMNS = (
     "image", "mode", "scale_y", "scale_x", "downsampler", "reference",
-    "method", "label", "params", "time_ms", "psnr", "ssim", "mae", "mse", "max_error", "flip", "checkerboard",
+    "method", "label", "params", "region", "time_ms", "psnr", "ssim", "mae", "mse", "max_error", "flip", "checkerboard",
     "convention", "shave", "width", "height", "reason", "note",
 )
 
@@ -62,6 +62,7 @@ def metrics_rows(
             "method": result.method_id,
             "label": result.label,
             "params": json.loads(_params_text(result.params)),
+            "region": result.region_text,
             **metric_values(result),  # the numbers of the metrics table, read one way
             "mse": None if m is None else m.mse,
             "convention": None if m is None else m.convention,

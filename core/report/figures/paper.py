@@ -1,5 +1,5 @@
 """The figure super-resolution papers print: the reference with one or two regions
-outlined, then the magnified crops of every method with their whole-image scores."""
+outlined, then the magnified crops of every method with the scores of each region."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from core.common.region import Region
 from core.common.vocabulary import Convention
 from core.comparison.comparison import Comparison
 from core.comparison.results import MethodResult
-from core.comparison.settings import paper_shave
 from core.metrics.measures import compute_metrics
 from core.report.figures.drawing import Tile, _font, _magnify, _rgb, _text
 from core.report.figures.grid import reference_tile
@@ -45,8 +44,8 @@ def paper_figure(
     On top, the whole reference image with each of the one or two ``regions`` outlined
     in its colour (`REGION_COLOURS`). Under it, per region, the magnified crop of the
     reference and of every result, framed in the region's colour, with the method's
-    name and its whole-image PSNR/SSIM under each crop, measured with ``convention``
-    (``"paper"``: luma, border of ``ceil(scale)`` shaved; ``"all"``: every channel).
+    name and the PSNR/SSIM of that region under each crop, measured with ``convention``
+    (``"paper"``: luma; ``"all"``: every channel; no border is shaved from a region).
     Crops are magnified by ``magnification`` (None: up to `CROP_TARGET` pixels) and
     laid out ``columns`` to a row (None: up to seven, in rows of balanced length).
     """
@@ -60,9 +59,7 @@ def paper_figure(
     shape = first.pixels.shape
     layout = _paper_layout(shape, regions, 1 + len(results), magnification, columns, font_size)
     per_region, width, height, overview_w, overview_h = layout
-    scores = [_paper_scores(comparison, r, convention) for r in results]
-    crops = [Tile(first.label, first.pixels, ("reference",))]
-    crops += [Tile(r.label, r.image, (score,)) for r, score in zip(results, scores)]  # type: ignore[arg-type]
+    reference_crop = Tile(first.label, first.pixels, ("reference",))
     frame = _FRAME
 
     canvas = np.empty((height, width, 3), np.uint8)
@@ -97,6 +94,8 @@ def paper_figure(
         )
         y += line + pad
         grid_w = cols * cell_w + (cols + 1) * pad
+        scores = [_paper_scores(comparison, r, convention, region) for r in results]
+        crops = [reference_crop] + [Tile(r.label, r.image, (score,)) for r, score in zip(results, scores)]  # type: ignore[arg-type]
         for index, crop in enumerate(crops):
             row, col = divmod(index, cols)
             cx = (width - grid_w) // 2 + pad + col * (cell_w + pad)
@@ -118,22 +117,23 @@ def paper_figure(
     return np.array(picture)
 
 
-def _paper_scores(comparison: Comparison, result: MethodResult, convention: Convention) -> str:
+def _paper_scores(comparison: Comparison, result: MethodResult, convention: Convention, region: Region) -> str:
+    """PSNR / SSIM of ``region`` of ``result`` against the same rectangle of the
+    reference, measured with ``convention`` (no border shaved from a region; SSIM "-"
+    for a region under 11x11)."""
     if result.image is None:
         return "could not run"
     reference = comparison.reference
     if reference is None or reference.shape != result.image.shape:
         return "no reference"
-    metrics = result.metrics
-    if metrics is None or metrics.convention != convention:
-        shave = paper_shave(comparison.scale) if convention == "paper" else 0
-        metrics = compute_metrics(reference, result.image, convention=convention, shave=shave)
+    inside = region.within(reference.shape)
+    metrics = compute_metrics(inside.take(reference), inside.take(result.image), convention=convention, shave=0)
     return f"{format_metric('psnr', metrics.psnr)} / {format_metric('ssim', metrics.ssim)}"
 
 
 def _paper_caption(comparison: Comparison, convention: Convention) -> str:
-    what = "luma, border shaved" if convention == "paper" else "all channels"
-    return f"PSNR (dB) / SSIM of the whole image against the {_reference_name(comparison)} ({what})"
+    what = "luma" if convention == "paper" else "all channels"
+    return f"PSNR (dB) / SSIM of each region against the same region of the {_reference_name(comparison)} ({what})"
 
 
 def _reference_name(comparison: Comparison) -> str:
