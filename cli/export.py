@@ -41,12 +41,12 @@ def comparison_settings(args: argparse.Namespace, base):  # noqa: ANN001, ANN201
         changes["scale"] = parse_scale_text(args.scale)
     added = getattr(args, "added_methods", [])
     if args.methods is not None:
-        changes["methods"] = parse_methods_text(args.methods) + tuple(
-            m for m in added if m not in parse_methods_text(args.methods)
-        )
+        named = parse_methods_text(args.methods)
+        ids = {m if isinstance(m, str) else m.id for m in named}
+        changes["methods"] = named + tuple(m for m in added if m not in ids)
     elif added:
-        named = {choice.id for choice in base.method_choices()}
-        changes["methods"] = tuple(base.methods) + tuple(m for m in added if m not in named)
+        present = {choice.id for choice in base.method_choices()}
+        changes["methods"] = tuple(base.methods) + tuple(m for m in added if m not in present)
     for option, key in (
         ("mode", "mode"),
         ("downsample", "downsampler"),
@@ -95,18 +95,73 @@ def export_request(args: argparse.Namespace, session=None):  # noqa: ANN001, ANN
     )
 
 
-def parse_methods_text(text: str) -> tuple[str, ...]:
-    """``"nearest, bicubic"`` -> ``("nearest", "bicubic")``; an empty list or an id given
-    twice is refused (the core checks that the ids exist)."""
+def parse_methods_text(text: str) -> tuple:
+    """``"nearest, bicubic[a=-0.5]"`` -> ``("nearest", MethodChoice("bicubic", {"a": -0.5}))``.
+
+    A method's parameters go in brackets after its id, ``name=value`` separated by commas
+    (``transposed-conv[kernel=box,kernel_size=3]``); a value is read as JSON where it can
+    be (numbers, ``[[1, 2], [3, 4]]`` for a kernel), else as text. One method may come
+    twice with different parameters; an empty list, or the same method with the same
+    parameters twice, is refused (the core checks ids and parameters)."""
     import core
 
-    methods = tuple(m.strip() for m in text.split(",") if m.strip())
-    if not methods:
+    items = _split_top_level(text, "--methods")
+    if not items:
         raise core.ParameterError(f"--methods needs at least one method id (see --list-methods); got {text!r}")
-    twice = sorted({m for m in methods if methods.count(m) > 1})
+    choices = [_method_choice(item) for item in items]
+    keys = [(c.id, repr(sorted(c.params.items()))) if isinstance(c, core.MethodChoice) else (c, "[]") for c in choices]
+    twice = sorted({key[0] for key in keys if keys.count(key) > 1})
     if twice:
-        raise core.ParameterError(f"--methods names {', '.join(twice)} more than once; give each method once")
-    return methods
+        raise core.ParameterError(
+            f"--methods names {', '.join(twice)} more than once with the same parameters; give each method once"
+        )
+    return tuple(choices)
+
+
+def _split_top_level(text: str, option: str) -> list[str]:
+    """``text`` split at the commas outside brackets, each part stripped, empty parts dropped."""
+    import core
+
+    parts, depth, current = [], 0, ""
+    for char in text:
+        if char == "[":
+            depth += 1
+        elif char == "]":
+            depth -= 1
+            if depth < 0:
+                raise core.ParameterError(f"{option}: a ']' without its '[' in {text!r}")
+        if char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    if depth != 0:
+        raise core.ParameterError(f"{option}: a '[' without its ']' in {text!r}")
+    parts.append(current)
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _method_choice(item: str):
+    """One item of ``--methods``: an id, or ``id[name=value,...]`` as a `core.MethodChoice`."""
+    import json
+
+    import core
+
+    if "[" not in item:
+        return item
+    method_id, _, rest = item.partition("[")
+    if not rest.endswith("]"):
+        raise core.ParameterError(f"--methods: {item!r} must end with ']' after its parameters")
+    params = {}
+    for pair in _split_top_level(rest[:-1], f"--methods {method_id}"):
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise core.ParameterError(f"--methods {method_id}: parameters are name=value; got {pair!r}")
+        try:
+            params[name.strip()] = json.loads(value)
+        except ValueError:
+            params[name.strip()] = value.strip()
+    return core.MethodChoice(method_id.strip(), params)
 
 
 def parse_scale_text(text: str) -> float | tuple[float, float]:

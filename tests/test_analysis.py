@@ -149,3 +149,23 @@ def test_regions_get_their_own_rows_measured_on_their_pixels(tmp_path):
         checkerboard_score(bicubic.image[crop], 2, comparison.ground_truth[crop]), abs=1e-9)
     assert (rows[3]["width"], rows[3]["height"]) == (40, 30)
     assert "region" in (tmp_path / "m.csv").read_text().splitlines()[0].split(",")
+
+
+def test_one_method_twice_with_other_parameters(tmp_path):
+    from cli.export import parse_methods_text
+
+    parsed = parse_methods_text("bicubic, bicubic[a=-0.5], transposed-conv[kernel=[[0.25,0.5],[0.5,1]],padding=0]")
+    assert parsed[0] == "bicubic"
+    assert parsed[1] == core.MethodChoice("bicubic", {"a": -0.5})
+    assert parsed[2] == core.MethodChoice("transposed-conv", {"kernel": [[0.25, 0.5], [0.5, 1]], "padding": 0})
+    for bad, message in (("bicubic,bicubic", "more than once with the same parameters"),
+                         ("bicubic[a=-0.5", "without its"), ("bicubic[a]", "name=value")):
+        with pytest.raises(core.ParameterError, match=message):
+            parse_methods_text(bad)
+    settings = core.ComparisonSettings(mode="degrade", scale=2, methods=parsed[:2])
+    results = list(core.compare(data.camera()[:64, :64], settings))
+    assert [core.method_title(r.method_id, r.params) for r in results] == ["Bicubic", "Bicubic (a=-0.5)"]
+    assert results[0].metrics.psnr != results[1].metrics.psnr
+    path = core.save_session(tmp_path / "s.json", core.Session(image=None, settings=settings))
+    assert [c.params for c in core.load_session(path).settings.method_choices()] == [{}, {"a": -0.5}]
+    assert core.changed_params_text("transposed-conv", {"kernel": np.ones((3, 3))}) == "kernel=3x3 array"

@@ -11,8 +11,11 @@ from core.methods.registry import get_method
 
 
 def param_value_text(value: Any) -> str | None:
-    """A parameter value as a person writes it (``-0.5``, ``7``, ``box``); None for values
-    that are not one number or word (recorded positions, arrays)."""
+    """A parameter value as a person writes it (``-0.5``, ``7``, ``box``, ``3x3 array`` for
+    a kernel); None for values that are none of these."""
+    shape = _array_shape(value)
+    if shape is not None:
+        return "x".join(str(n) for n in shape) + " array"
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, int):
@@ -21,6 +24,16 @@ def param_value_text(value: Any) -> str | None:
         return f"{value:g}"
     if isinstance(value, str):
         return value
+    return None
+
+
+def _array_shape(value: Any) -> tuple[int, ...] | None:
+    """The shape of a 1-D or 2-D array of numbers given as an array or nested lists."""
+    if isinstance(value, (list, tuple)) and value and all(isinstance(row, (list, tuple)) for row in value):
+        return (len(value), len(value[0]))
+    shape = getattr(value, "shape", None)
+    if isinstance(shape, tuple) and 1 <= len(shape) <= 2 and not isinstance(value, (str, bytes)):
+        return tuple(int(n) for n in shape)
     return None
 
 
@@ -40,7 +53,7 @@ def changed_params_text(method_id: str, params: Mapping[str, Any]) -> str:
             continue
         value = params[param.name]
         text = param_value_text(value)
-        if text is None or value is None or (param.default is not None and value == param.default):
+        if text is None or value is None or (param.default is not None and _equal(value, param.default)):
             continue
         parts.append(f"{param.name}={text}")
     return ", ".join(parts)
@@ -54,3 +67,10 @@ def method_title(method_id: str, params: Mapping[str, Any]) -> str:
         label = method_id
     changed = changed_params_text(method_id, params)
     return f"{label} ({changed})" if changed else label
+
+
+def _equal(value: Any, default: Any) -> bool:
+    """``value == default`` that an array never makes ambiguous (an array is not a default)."""
+    if _array_shape(value) is not None:
+        return False
+    return bool(value == default)

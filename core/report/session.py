@@ -28,6 +28,7 @@ from core.common.errors import ImageError, ParameterError, UpscopeError, shown_p
 from core.common.limits import limits
 from core.common.region import Region
 from core.common.vocabulary import DIFF_KINDS
+from core.comparison.results import result_key
 from core.comparison.settings import ComparisonSettings, MethodChoice
 from core.io.files import read_regular_file
 from core.io.write import write_text
@@ -132,10 +133,10 @@ def settings_from_dict(data: Any, where: str = "settings") -> ComparisonSettings
         choices = tuple(_choice(m, f"{where}.methods[{i}]") for i, m in enumerate(methods))
     else:
         raise ParameterError(f"{where}.methods must be a list; got {type(methods).__name__}")
-    ids = [c.id for c in choices]
-    twice = next((i for i in ids if ids.count(i) > 1), None)
+    keys = [result_key(c.id, c.params) for c in choices]  # one method may come twice with other parameters
+    twice = next((key for key in keys if keys.count(key) > 1), None)
     if twice is not None:
-        raise ParameterError(f"{where}.methods lists {twice!r} more than once")
+        raise ParameterError(f"{where}.methods lists {twice[0]!r} more than once with the same parameters")
     text = {}
     for key in ("mode", "downsampler", "convention"):
         value = data.get(key, getattr(defaults, key))

@@ -14,6 +14,7 @@ from core.common.vocabulary import DIFF_FORMULAS, MEASURE_MAP_KINDS
 from core.comparison.comparison import Comparison
 from core.comparison.results import MethodResult
 from core.display.colour import DifferenceDisplay, colorize_difference, colormap_lut
+from core.methods.naming import method_title
 from core.metrics.measures import Metrics
 from core.report.figures.drawing import (
     Tile,
@@ -104,9 +105,9 @@ def comparison_figure(
 
 def _result_tile(result: MethodResult) -> Tile:
     if result.image is None:
-        return Tile(result.label, None, ("could not run:", result.reason or ""))  # type: ignore[arg-type]
+        return Tile(method_title(result.method_id, result.params), None, ("could not run:", result.reason or ""))  # type: ignore[arg-type]
     lines = [_metrics_line(result.metrics), f"{format_metric('time_ms', result.seconds * 1000)} ms"]
-    return Tile(result.label, result.image, tuple(lines))
+    return Tile(method_title(result.method_id, result.params), result.image, tuple(lines))
 
 
 def _metrics_line(metrics: Metrics | None) -> str:
@@ -122,12 +123,12 @@ def _difference_tile(result: MethodResult, shown: DifferenceDisplay | None, opti
     metrics = result.metrics
     if options.diff_kind == "ssim":
         detail = "" if metrics is None or metrics.ssim is None else f"SSIM {format_metric('ssim', metrics.ssim)}"
-        return Tile(f"{result.label}: local SSIM", None, (detail,))  # type: ignore[arg-type]
+        return Tile(f"{method_title(result.method_id, result.params)}: local SSIM", None, (detail,))  # type: ignore[arg-type]
     if options.diff_kind == "flip":
         detail = "" if result.flip is None else f"mean FLIP {format_metric('flip', result.flip)}"
-        return Tile(f"{result.label}: FLIP", None, (detail,))  # type: ignore[arg-type]
+        return Tile(f"{method_title(result.method_id, result.params)}: FLIP", None, (detail,))  # type: ignore[arg-type]
     detail = "" if metrics is None else f"MAE {metrics.mae:.3g}   max {metrics.max_abs:.3g}"
-    return Tile(f"{result.label}: {options.diff_kind} difference", None, (detail,))  # type: ignore[arg-type]
+    return Tile(f"{method_title(result.method_id, result.params)}: {options.diff_kind} difference", None, (detail,))  # type: ignore[arg-type]
 
 
 def _coloured_difference(

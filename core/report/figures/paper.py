@@ -14,6 +14,7 @@ from core.common.region import Region
 from core.common.vocabulary import Convention
 from core.comparison.comparison import Comparison
 from core.comparison.results import MethodResult
+from core.methods.naming import method_title
 from core.metrics.measures import compute_metrics
 from core.report.figures.drawing import Tile, _font, _magnify, _rgb, _text
 from core.report.figures.grid import reference_tile
@@ -95,7 +96,8 @@ def paper_figure(
         y += line + pad
         grid_w = cols * cell_w + (cols + 1) * pad
         scores = [_paper_scores(comparison, r, convention, region) for r in results]
-        crops = [reference_crop] + [Tile(r.label, r.image, (score,)) for r, score in zip(results, scores)]  # type: ignore[arg-type]
+        titles = [method_title(r.method_id, r.params) for r in results]
+        crops = [reference_crop] + [Tile(t, r.image, (s,)) for t, r, s in zip(titles, results, scores)]  # type: ignore[arg-type]
         for index, crop in enumerate(crops):
             row, col = divmod(index, cols)
             cx = (width - grid_w) // 2 + pad + col * (cell_w + pad)
