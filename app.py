@@ -120,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--gain", metavar="G", type=float, default=1.0, help="difference-map gain, 1 to 64 (default 1)")
     export.add_argument("--table", action="store_true", help="add the metrics table under the grid")
+    export.add_argument("--spectrum", action="store_true",
+                        help="add a row of spectra: the centred log-magnitude spectrum of the reference and of each "
+                        "result, on one colour scale, with each result's checkerboard score")
     export.add_argument(
         "--background", choices=("light", "dark"), default="light", help="background of the figure (default light)"
     )

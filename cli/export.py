@@ -28,7 +28,7 @@ COMPARISON_OPTIONS = ("scale", "methods", "mode", "downsample", "reference", "co
 
 
 #: Options of the exported files only.
-FIGURE_OPTIONS = ("crop", "magnify", "columns", "diff", "table", "region", "paper", "metrics", "results", "jobs", "force")
+FIGURE_OPTIONS = ("crop", "magnify", "columns", "diff", "table", "spectrum", "region", "paper", "metrics", "results", "jobs", "force")
 
 
 def comparison_settings(args: argparse.Namespace, base):  # noqa: ANN001, ANN201
@@ -76,6 +76,7 @@ def export_request(args: argparse.Namespace, session=None):  # noqa: ANN001, ANN
         columns=args.columns,
         include_diff=args.diff,
         include_metrics=args.table,
+        include_spectrum=args.spectrum,
         background=args.background,
         diff_kind=args.diff_kind,
         diff_gain=args.gain,

@@ -169,3 +169,24 @@ def test_one_method_twice_with_other_parameters(tmp_path):
     path = core.save_session(tmp_path / "s.json", core.Session(image=None, settings=settings))
     assert [c.params for c in core.load_session(path).settings.method_choices()] == [{}, {"a": -0.5}]
     assert core.changed_params_text("transposed-conv", {"kernel": np.ones((3, 3))}) == "kernel=3x3 array"
+
+
+def test_the_figure_gains_a_row_of_spectra():
+    truth = data.camera()[:96, :96]
+    settings = core.ComparisonSettings(mode="degrade", scale=2, methods=(
+        "bicubic", core.MethodChoice("transposed-conv", {"kernel": "box", "kernel_size": 3})))
+    comparison = core.Comparison(truth, settings)
+    results = [comparison.analyse(r) for r in comparison]
+    plain = core.comparison_figure(comparison, results, core.GridOptions(magnification=1))
+    options = core.GridOptions(magnification=1, include_spectrum=True)
+    figure = core.comparison_figure(comparison, results, options)
+    layout = core.grid_layout(3, (96, 96), options)
+    assert figure.shape[:2] == (layout.height, layout.width) and layout.sections == 2
+    assert figure.shape[0] > plain.shape[0]
+    # the transposed convolution's spectrum tile is bright where the grid puts energy: the
+    # edges of the tile (0.5 cycles per pixel) on the horizontal axis through its centre
+    y, x = layout.tile_origin(2, 1)
+    tile = figure[y:y + 96, x:x + 96].astype(np.float64).sum(axis=2)
+    y0, x0 = layout.tile_origin(1, 1)
+    calm = figure[y0:y0 + 96, x0:x0 + 96].astype(np.float64).sum(axis=2)
+    assert tile[48, 0] > calm[48, 0] + 100

@@ -16,6 +16,7 @@ from core.comparison.results import MethodResult
 from core.display.colour import DifferenceDisplay, colorize_difference, colormap_lut
 from core.methods.naming import method_title
 from core.metrics.measures import Metrics
+from core.metrics.spectrum import spectrum
 from core.report.figures.drawing import (
     Tile,
     _font,
@@ -98,9 +99,45 @@ def comparison_figure(
         _colour_bar(draw, layout, comparison, options, diffs, font, theme)
         for index, (result, shown) in enumerate(zip(results, diffs), start=1):
             _label(draw, layout, index, 1, _difference_tile(result, shown, options), font, theme)
+    if options.include_spectrum:
+        _spectrum_section(picture, draw, layout, first, results, region, 1 + int(options.include_diff), font, theme)
     if table is not None:
         table.draw(draw, ((layout.width - table.width) // 2, layout.table_top), theme)
     return np.array(picture)
+
+
+#: Decades of magnitude the spectrum grid shows below its brightest frequency.
+SPECTRUM_DECADES = 5.0
+
+
+def _spectrum_section(
+    picture: Image.Image, draw: ImageDraw.ImageDraw, layout: GridLayout, first: Tile, results: Sequence[MethodResult],
+    region: Region, section: int, font: object, theme: Theme,
+) -> None:
+    """The spectra of the shown region of the reference and of every result, on one
+    scale (`SPECTRUM_DECADES` below the brightest of them all), coloured by magma."""
+    images = [first.pixels] + [r.image for r in results]
+    spectra = [None if image is None else spectrum(region.take(image)) for image in images]
+    top = max((float(s.max()) for s in spectra if s is not None), default=0.0)
+    lut = colormap_lut("magma")
+    titles = [first.label] + [method_title(r.method_id, r.params) for r in results]
+    scores = [None] + [r.checkerboard for r in results]
+    whole = Region(0, 0, region.width, region.height)
+    for index, (centred, title, score) in enumerate(zip(spectra, titles, scores)):
+        if centred is not None:
+            level = np.clip((centred - (top - SPECTRUM_DECADES)) * (255.0 / SPECTRUM_DECADES), 0, 255)
+            rgb = lut[np.rint(level).astype(np.uint8)]
+            y, x = layout.tile_origin(index, section)
+            block = _magnified(rgb, whole, layout.magnification)
+            picture.paste(Image.fromarray(block), (x, y))
+        detail = "" if score is None else f"checkerboard {format_metric('checkerboard', score)} %"
+        note = "centred; edges 0.5 cycles/pixel" if index == 0 else detail
+        _label(draw, layout, index, section, Tile(f"{title}: spectrum", None, (note,)), font, theme)  # type: ignore[arg-type]
+
+
+def _magnified(rgb: np.ndarray, region: Region, magnification: int) -> np.ndarray:
+    block = region.take(rgb)
+    return np.repeat(np.repeat(block, magnification, axis=0), magnification, axis=1)
 
 
 def _result_tile(result: MethodResult) -> Tile:

@@ -70,7 +70,11 @@ class GridOptions:
         Add a second grid: each method's difference from the reference, coloured, with a
         colour bar (in image units) in the reference's place.
     include_metrics:
-        Add the metrics table (time, PSNR, SSIM, MAE, max error; best values marked).
+        Add the metrics table (time, PSNR, SSIM, MAE, max error, FLIP, checkerboard;
+        best values marked).
+    include_spectrum:
+        Add a grid of spectra: the centred log-magnitude spectrum of the reference and of
+        every result (`core.spectrum`), on one colour scale.
     background:
         ``"light"`` or ``"dark"``.
     diff_kind, diff_gain, diff_colormap:
@@ -84,6 +88,7 @@ class GridOptions:
     columns: int | None = None
     include_diff: bool = False
     include_metrics: bool = False
+    include_spectrum: bool = False
     background: Background = "light"
     diff_kind: DiffKind = "abs"
     diff_gain: float = 1.0
@@ -95,7 +100,8 @@ class GridOptions:
 class GridLayout:
     """Where everything of a grid export lies, in pixels of the figure.
 
-    Tile ``i`` of section ``s`` (0: images, 1: differences) has its top-left corner at
+    Tile ``i`` of section ``s`` (0: images, then the differences and the spectra when
+    asked for) has its top-left corner at
     `tile_origin`; its size is ``tile_height x tile_width``. The figure is
 
     - width ``max(columns * cell_width + (columns + 1) * pad, table_width + 2 * pad)``,
@@ -172,7 +178,7 @@ def grid_layout(count: int, shape: Sequence[int], options: GridOptions, table_wi
     pad = max(8, options.font_size * 3 // 4)
     tile_h, tile_w = shape[0] * magnification, shape[1] * magnification
     cell_w = max(tile_w, MIN_CELL_WIDTH)
-    sections = 2 if options.include_diff else 1
+    sections = 1 + int(options.include_diff) + int(options.include_spectrum)
     table_h = count * (line + 6) if options.include_metrics else 0  # a header and a row per method
     header_h = pad + line
     label_h = 3 * line + 4
