@@ -28,7 +28,9 @@ COMPARISON_OPTIONS = ("scale", "methods", "mode", "downsample", "reference", "co
 
 
 #: Options of the exported files only.
-FIGURE_OPTIONS = ("crop", "magnify", "columns", "diff", "table", "spectrum", "region", "paper", "metrics", "results", "jobs", "force")
+FIGURE_OPTIONS = (
+    "crop", "magnify", "columns", "diff", "table", "spectrum", "region", "paper", "metrics", "results", "jobs", "force",
+)
 
 
 def comparison_settings(args: argparse.Namespace, base):  # noqa: ANN001, ANN201
