@@ -112,3 +112,25 @@ def round_like(reference: np.ndarray, dtype) -> np.ndarray:
 def max_error(ours: np.ndarray, reference: np.ndarray) -> float:
     assert ours.shape == reference.shape, (ours.shape, reference.shape)
     return float(np.max(np.abs(ours.astype(np.float64) - reference))) if ours.size else 0.0
+
+
+def drop_files(win, paths, modifiers=None) -> None:
+    """A real drop of file URLs onto the window ``win``, with ``modifiers`` held (none by
+    default): a drag-enter event, which must be accepted, then the drop."""
+    from PySide6 import QtCore, QtGui, QtWidgets
+
+    held = modifiers if modifiers is not None else QtCore.Qt.KeyboardModifier.NoModifier
+    mime = QtCore.QMimeData()
+    mime.setUrls([QtCore.QUrl.fromLocalFile(str(p)) for p in paths])
+    copy, left = QtCore.Qt.DropAction.CopyAction, QtCore.Qt.MouseButton.LeftButton
+    for point in (QtCore.QPointF(50, 50), QtCore.QPoint(50, 50)):  # 6.12 takes QPointF, 6.11 QPoint
+        try:
+            at = point.toPoint() if isinstance(point, QtCore.QPointF) else point
+            enter = QtGui.QDragEnterEvent(at, copy, mime, left, held)
+            event = QtGui.QDropEvent(point, copy, mime, left, held)
+            break
+        except TypeError:
+            continue
+    QtWidgets.QApplication.sendEvent(win, enter)
+    assert enter.isAccepted()
+    QtWidgets.QApplication.sendEvent(win, event)

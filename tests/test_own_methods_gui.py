@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6 import QtCore, QtGui, QtWidgets
+from conftest import drop_files
+from PySide6 import QtCore, QtWidgets
 from test_viewer import TIMEOUT_MS, finish, image_file, photo
 
 import core
@@ -63,24 +64,6 @@ def forward_uint8(network: torch.nn.Module, image: np.ndarray) -> np.ndarray:
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
     mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
     return float(10 * np.log10(255.0**2 / mse))
-
-
-def drop_files(win: MainWindow, paths: list[Path], modifiers: QtCore.Qt.KeyboardModifier) -> None:
-    """A real drop of file URLs onto the window, with ``modifiers`` held."""
-    mime = QtCore.QMimeData()
-    mime.setUrls([QtCore.QUrl.fromLocalFile(str(p)) for p in paths])
-    copy, left = QtCore.Qt.DropAction.CopyAction, QtCore.Qt.MouseButton.LeftButton
-    for point in (QtCore.QPointF(50, 50), QtCore.QPoint(50, 50)):  # 6.12 takes QPointF, 6.11 QPoint
-        try:
-            at = point.toPoint() if isinstance(point, QtCore.QPointF) else point
-            enter = QtGui.QDragEnterEvent(at, copy, mime, left, modifiers)
-            event = QtGui.QDropEvent(point, copy, mime, left, modifiers)
-            break
-        except TypeError:
-            continue
-    QtWidgets.QApplication.sendEvent(win, enter)
-    assert enter.isAccepted()
-    QtWidgets.QApplication.sendEvent(win, event)
 
 
 def compared(qtbot, win: MainWindow, tmp_path: Path, size: int = 48) -> tuple[Path, np.ndarray]:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import drop_files
 from PySide6 import QtCore, QtGui, QtWidgets
 
 import core
@@ -34,24 +35,7 @@ def image_file(tmp_path: Path, name: str, image: np.ndarray) -> Path:
 
 def drop(win: MainWindow, paths: list[Path]) -> None:
     """A real drop event carrying file URLs, sent to the window."""
-    mime = QtCore.QMimeData()
-    mime.setUrls([QtCore.QUrl.fromLocalFile(str(p)) for p in paths])
-    for point in (QtCore.QPointF(50, 50), QtCore.QPoint(50, 50)):  # 6.12 takes QPointF, 6.11 QPoint
-        try:
-            enter = QtGui.QDragEnterEvent(
-                point.toPoint() if isinstance(point, QtCore.QPointF) else point,
-                QtCore.Qt.DropAction.CopyAction, mime, QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.NoModifier,
-            )
-            event = QtGui.QDropEvent(
-                point, QtCore.Qt.DropAction.CopyAction, mime,
-                QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.NoModifier,
-            )
-            break
-        except TypeError:
-            continue
-    QtWidgets.QApplication.sendEvent(win, enter)
-    assert enter.isAccepted()
-    QtWidgets.QApplication.sendEvent(win, event)
+    drop_files(win, paths)
 
 
 def photo(seed: int, size: int = 96, channels: int | None = 3) -> np.ndarray:

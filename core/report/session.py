@@ -299,25 +299,10 @@ def _add_again(entries: Any, path: Path, where: str) -> tuple[tuple[AddedMethod,
         file = shown_path(item.path)
         try:
             digest = file_sha256(item.path)
-        except ImageError as exc:
-            notes.append(f"{item.label}: {exc}; it is left out")
-            ids[item.id] = None
-            if item.kind == "plugin":
-                plugins[item.path] = None
-            continue
-        if item.sha256 and digest != item.sha256:
-            notes.append(f"{item.label}: {file} has changed since the session was saved (its SHA-256 differs)")
-        new_ids: dict[str, str | None]
-        try:
-            if item.kind == "model":
-                new_ids = {item.id: add_model(item.path, item.label, value_range=dict(item.options).get("value_range", "0-1"))}
-            elif item.kind == "result":
-                new_ids = {item.id: add_result(item.label, item.path)}
-            else:
-                registered = load_plugin(item.path)
-                plugins[item.path] = registered
-                new_ids = {item.id: item.id if item.id in registered else None}
-        except UpscopeError as exc:
+            if item.sha256 and digest != item.sha256:
+                notes.append(f"{item.label}: {file} has changed since the session was saved (its SHA-256 differs)")
+            new_ids = {item.id: _add_one(item, plugins)}
+        except UpscopeError as exc:  # an unreadable file (ImageError) or one that cannot be added
             notes.append(f"{item.label}: {exc}; it is left out")
             ids[item.id] = None
             if item.kind == "plugin":
@@ -330,6 +315,18 @@ def _add_again(entries: Any, path: Path, where: str) -> tuple[tuple[AddedMethod,
         ids.update(new_ids)
         added.append(replace(item, sha256=digest, id=new_ids[item.id] or item.id))
     return tuple(added), ids, notes
+
+
+def _add_one(item: AddedMethod, plugins: dict[str, list[str] | None]) -> str | None:
+    """Add ``item`` again; its id now (None: its plugin no longer registers it). A
+    plugin's file is remembered in ``plugins`` with the ids it registered."""
+    if item.kind == "model":
+        return add_model(item.path, item.label, value_range=dict(item.options).get("value_range", "0-1"))
+    if item.kind == "result":
+        return add_result(item.label, item.path)
+    registered = load_plugin(item.path)
+    plugins[item.path] = registered
+    return item.id if item.id in registered else None
 
 
 def _added_entry(entry: Any, where: str, session_path: Path) -> AddedMethod:
