@@ -189,6 +189,9 @@ def run_export(args: argparse.Namespace) -> int:
     import core
 
     session = read_session(args.session) if args.session else None
+    for note in session.notes if session is not None else ():
+        print(f"upscope: {args.session}: {one_line(note)}", file=sys.stderr)  # a changed or missing added file
+        args.own_methods_status = EXIT_INPUT
     inputs = list(args.images)
     if not inputs and session is not None and session.image is not None:
         inputs = [session.image]

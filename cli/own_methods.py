@@ -28,6 +28,8 @@ def add_own_method_options(parser: argparse.ArgumentParser) -> None:
                      "comparison's output size. Repeatable")
     own.add_argument("--plugin", metavar="FILE", action="append", default=[],
                      help="a Python file whose functions register themselves with core.register_method. Repeatable")
+    own.add_argument("--plugin-timeout", metavar="S", type=float,
+                     help="seconds a plugin's method may run on one image before it is stopped (default 300)")
 
 
 def add_own_methods(args: argparse.Namespace) -> tuple[list[str], int]:
@@ -42,6 +44,12 @@ def add_own_methods(args: argparse.Namespace) -> tuple[list[str], int]:
         if core.split_label(text)[0] is None:
             print(f"upscope: --result {text}: give it as LABEL=PATH (the label names its panel)", file=sys.stderr)
             return [], EXIT_USAGE
+    timeout = args.plugin_timeout
+    if timeout is not None:
+        if not (timeout > 0 and timeout < float("inf")):
+            print(f"upscope: --plugin-timeout must be a positive number of seconds; got {timeout:g}", file=sys.stderr)
+            return [], EXIT_USAGE
+        core.limits.plugin_seconds = timeout
     added: list[str] = []
     failed = False
 
@@ -72,7 +80,8 @@ def add_own_methods(args: argparse.Namespace) -> tuple[list[str], int]:
             added.append(core.add_result(label or path, path))
         except core.UpscopeError as exc:
             tell(exc)
-    return added, (EXIT_INPUT if failed else EXIT_OK)
+    unique = list(dict.fromkeys(added))  # the same file given twice is one method
+    return unique, (EXIT_INPUT if failed else EXIT_OK)
 
 
 def with_added_methods(methods: tuple[str, ...] | None, added: list[str]) -> tuple[str, ...] | None:

@@ -105,3 +105,40 @@ def test_a_result_without_a_label_is_a_usage_error(folder):
     run = upscope("photo.png", "--export", "out.png", "--result", "theirs.png", cwd=folder)
     assert run.returncode == 2 and "give it as LABEL=PATH" in run.stderr
     assert not (folder / "out.png").exists()
+
+
+def test_a_replayed_session_names_its_changed_and_missing_files(folder):
+    import json
+
+    run = upscope("photo.png", "--export", "a.png", "--scale", "2", "--methods", "bicubic", "--metrics", "a.csv",
+                  "--model", "espcn_x2.onnx", "--model", "espcn_x2.onnx", "--result", "Theirs=theirs.png", cwd=folder)
+    assert run.returncode == 0, run.stderr
+    assert list(rows(folder / "a.csv")) == ["bicubic", "espcn_x2", "theirs"]  # the same file twice is one method
+    session = {"format": "upscope-session", "version": 1, "image": "photo.png",
+               "settings": {"scale": 2, "mode": "degrade", "methods": ["bicubic", "espcn_x2", "theirs"]},
+               "added": [
+                   {"kind": "model", "path": "espcn_x2.onnx", "sha256": None, "label": "espcn_x2", "id": "espcn_x2"},
+                   {"kind": "result", "path": "gone.png", "sha256": None, "label": "Theirs", "id": "theirs"},
+               ]}
+    (folder / "s.json").write_text(json.dumps(session))
+    run = upscope("--session", "s.json", "--export", "b.png", "--metrics", "b.csv", cwd=folder)
+    assert run.returncode == 1
+    assert "gone.png" in run.stderr and "left out" in run.stderr
+    assert list(rows(folder / "b.csv")) == ["bicubic", "espcn_x2"]
+
+
+def test_a_hung_plugin_is_stopped_at_the_given_time(folder):
+    (folder / "hangs.py").write_text(textwrap.dedent("""
+        import time
+        from core import register_method
+
+        @register_method("sleeper", label="Sleeper", family="plugin", description="never returns in time")
+        def sleeper(image, size):
+            time.sleep(60)
+    """))
+    run = upscope("photo.png", "--export", "out.png", "--scale", "2", "--methods", "bicubic", "--metrics", "m.csv",
+                  "--plugin", "hangs.py", "--plugin-timeout", "1", cwd=folder)
+    assert run.returncode == 0, run.stderr
+    assert "did not finish within 1 s; it was stopped" in rows(folder / "m.csv")["sleeper"]["reason"]
+    bad = upscope("photo.png", "--export", "out.png", "--plugin-timeout", "0", cwd=folder)
+    assert bad.returncode == 2 and "--plugin-timeout must be a positive number" in bad.stderr

@@ -97,7 +97,7 @@ def test_a_plugin_that_fails_fails_in_its_own_panel(tmp_path, monkeypatch):
     assert "line 9 of bad.py" in results["raises"].reason
     assert "returned shape (8, 16, 3); this image needs (16, 16, 3)" in results["wrong-shape"].reason
     assert "returned list, not a NumPy array" in results["wrong-type"].reason
-    assert "did not finish within 0.5 s" in results["hangs"].reason
+    assert "did not finish within 0.5 s; it was stopped" in results["hangs"].reason
 
 
 @pytest.mark.parametrize(
@@ -228,3 +228,25 @@ def test_a_session_adds_them_again_and_flags_a_changed_file(tmp_path):
     assert [c.id for c in reopened.settings.method_choices()] == ["bicubic", "theirs"]
     assert any("theirs.png has changed since the session was saved" in note for note in reopened.notes)
     assert any("my_layers.py" in note and "left out" in note for note in reopened.notes)
+
+
+def test_a_hung_plugin_is_stopped_each_time_and_a_crash_is_named(tmp_path, monkeypatch):
+    import multiprocessing
+
+    monkeypatch.setattr(core.limits, "plugin_seconds", 0.5)
+    core.load_plugin(write_plugin(tmp_path, BAD_PLUGIN + """
+
+    @register_method("crashes", label="Crashes", family="plugin", description="ends its process")
+    def crashes(image, size):
+        import os
+        os._exit(3)
+""", "bad.py"))
+    image = np.zeros((12, 12, 3), np.uint8)
+    for _ in range(3):  # a comparison run again does not pile up hung plugins
+        with pytest.raises(core.PluginError, match="did not finish within 0.5 s; it was stopped"):
+            core.upsample(image, "hangs", scale=2)
+    assert [p for p in multiprocessing.active_children() if p.is_alive()] == []
+    with pytest.raises(core.PluginError, match=r"its process ended \(exit code 3\)"):
+        core.upsample(image, "crashes", scale=2)
+    with pytest.raises(core.PluginError, match="returned shape"):  # a fresh process serves the next call
+        core.upsample(image, "wrong-shape", scale=2)

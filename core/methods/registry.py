@@ -270,7 +270,7 @@ def register_method(
 
     def decorate(function: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
         if id in _REGISTRY:
-            raise RuntimeError(f"method id {id!r} is registered twice")
+            raise ParameterError(f"method id {id!r} is taken by '{_REGISTRY[id].label}'; give the method another id")
         if family not in FAMILY_ORDER:
             raise ParameterError(f"method {id!r}: family {family!r} is not one of {', '.join(FAMILY_ORDER)}")
         _REGISTRY[id] = MethodSpec(

@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from core.common.errors import ParameterError
 from core.comparison.results import MethodResult
 from core.methods.naming import method_title
+from core.methods.registry import get_method
 from core.report.format import ErrorUnits, format_metric
 
 
@@ -26,6 +28,9 @@ class MetricColumn:
     higher_is_better: bool
     read: Callable[[MethodResult], float | None]
     explained: str
+    #: Whether the best value is marked: not for a signed diagnostic such as the
+    #: checkerboard score, where the lowest is the blurriest, not the best.
+    marks_best: bool = True
 
     def header(self, units: ErrorUnits | None = None) -> str:
         """``"PSNR (dB)"``, ``"MAE (levels 0-255)"``: the name and its unit."""
@@ -39,13 +44,22 @@ class MetricColumn:
         return self.explained.replace("{measured}", measured)
 
 
+def _given(result: MethodResult) -> bool:
+    """Whether ``result`` is an image made by another tool (its time is not a method's)."""
+    try:
+        return get_method(result.method_id).family == "result"
+    except ParameterError:  # a result of a method removed since
+        return False
+
+
 def _metric(name: str) -> Callable[[MethodResult], float | None]:
     return lambda result: None if result.metrics is None else getattr(result.metrics, name)
 
 
 COLUMNS: tuple[MetricColumn, ...] = (
-    MetricColumn("time_ms", "Time", False, lambda r: r.seconds * 1000.0 if r.ok else None,
-                 "Time the method took to compute its result, in milliseconds (metrics not included)."),
+    MetricColumn("time_ms", "Time", False, lambda r: r.seconds * 1000.0 if r.ok and not _given(r) else None,
+                 "Time the method took to compute its result, in milliseconds (metrics not included; none for a "
+                 "result image, which another tool made)."),
     MetricColumn("psnr", "PSNR", True, _metric("psnr"),
                  "Peak signal-to-noise ratio against the reference, in dB: 10 log10(peak\u00b2 / MSE), the peak "
                  "being 255, 65535 or 1 by the image's type (1 on the paper convention). Higher is better."),
@@ -63,7 +77,7 @@ COLUMNS: tuple[MetricColumn, ...] = (
                  "Share of the result's spectral energy at the frequencies of the upsampling grid, beyond what the "
                  "reference has there, in percent: the periodic pattern of a transposed convolution with uneven "
                  "overlap scores tens of percent, interpolation about zero (negative: less than the reference). "
-                 "Lower is better."),
+                 "No best is marked: below zero means blur, not a better method.", marks_best=False),
 )
 COLUMN_KEYS = tuple(column.key for column in COLUMNS)
 
@@ -109,6 +123,8 @@ class ResultTable:
         """The keys of the rows holding the best value of column ``key`` (every tie),
         when at least two rows have one; the reference's row never counts."""
         column = _column(key)
+        if not column.marks_best:
+            return frozenset()
         scored = [(value, row.key) for row in self.rows
                   if (value := row.values[key]) is not None and not (row.is_reference and key != "time_ms")]
         if len(scored) < 2:

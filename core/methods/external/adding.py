@@ -21,10 +21,7 @@ import functools
 import hashlib
 import importlib.metadata
 import importlib.util
-import sys
 import threading
-import time
-import traceback
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -33,12 +30,11 @@ from typing import Any
 import numpy as np
 
 from core.common.arrays import as_hwc, data_range
-from core.common.cancel import check_cancelled
 from core.common.errors import ImageError, ParameterError, PluginError, UnsupportedScaleError, shown_path
-from core.common.limits import limits
 from core.io.files import open_regular_file
 from core.io.read import load_image
 from core.methods.external.model_files import VALUE_RANGES, LoadedModel, load_model_file
+from core.methods.external.plugin_process import Origin, PluginProcess, import_plugin, where_in
 from core.methods.external.tiles import DEFAULT_TILE, model_upsample
 from core.methods.registry import (
     MethodSource,
@@ -55,6 +51,7 @@ from core.methods.registry import (
 )
 
 _models: dict[str, LoadedModel] = {}
+_processes: dict[str, PluginProcess] = {}  # by the plugin's path (or entry point)
 _results: dict[str, np.ndarray] = {}
 _lock = threading.Lock()
 
@@ -69,10 +66,16 @@ def user_methods() -> list[MethodSpec]:
 def forget_method(method_id: str) -> None:
     """Remove a method added while Upscope runs, and free what it held (a loaded
     network, a result image). `ParameterError` for an unknown id or one of Upscope's own."""
-    remove_method(method_id)
+    spec = remove_method(method_id)
     with _lock:
         _models.pop(method_id, None)
         _results.pop(method_id, None)
+        source = spec.source
+        key = None if source is None or source.kind != "plugin" else source.path
+        if key is not None and not any(s.source is not None and s.source.path == key for s in user_methods()):
+            process = _processes.pop(key, None)
+            if process is not None:
+                process.stop()  # no method of the plugin is left
 
 
 def split_label(text: str) -> tuple[str | None, str]:
@@ -259,15 +262,10 @@ def load_plugin(path: str | Path) -> list[str]:
         if spec.source is not None and spec.source.kind == "plugin" and spec.source.path == absolute:
             forget_method(spec.id)
     module_name = f"upscope_plugin_{hashlib.sha256(absolute.encode()).hexdigest()[:12]}"
-    spec_ = importlib.util.spec_from_file_location(module_name, absolute)
-    if spec_ is None or spec_.loader is None:
-        raise PluginError(f"{shown}: not a Python file Python can load")
-    module = importlib.util.module_from_spec(spec_)
-    loader = spec_.loader
     digest = file_sha256(path)
-    added = _registering(shown, lambda: loader.exec_module(module))
-    sys.modules[module_name] = module
-    return _adopt(added, MethodSource("plugin", absolute, digest), shown)
+    origin: Origin = ("file", absolute)
+    added = _registering(shown, origin, lambda: import_plugin(origin, module_name))
+    return _adopt(added, MethodSource("plugin", absolute, digest), shown, origin, module_name)
 
 
 def load_installed_plugins() -> tuple[list[str], list[str]]:
@@ -281,21 +279,16 @@ def load_installed_plugins() -> tuple[list[str], list[str]]:
         if any(spec.source is not None and spec.source.path == f"entry point {entry.value}" for spec in user_methods()):
             continue  # loaded already
         where = f"plugin {entry.name} ({entry.value})"
-
-        def load(entry: importlib.metadata.EntryPoint = entry) -> None:
-            loaded = entry.load()
-            if callable(loaded):
-                loaded()
-
+        origin: Origin = ("entry", entry.value)
         try:
-            added = _registering(where, load)
-            ids += _adopt(added, MethodSource("plugin", f"entry point {entry.value}", None), where)
+            added = _registering(where, origin, functools.partial(import_plugin, origin, ""))
+            ids += _adopt(added, MethodSource("plugin", f"entry point {entry.value}", None), where, origin, "")
         except PluginError as exc:
             problems.append(str(exc))
     return ids, problems
 
 
-def _registering(where: str, run: Callable[[], None]) -> list[str]:
+def _registering(where: str, origin: Origin, run: Callable[[], None]) -> list[str]:
     """Run ``run`` (a plugin's import) and return the ids of the methods it registered;
     its exceptions become a `PluginError` naming ``where`` (and the line, for a syntax
     error). Methods it registered before failing are removed again."""
@@ -307,7 +300,7 @@ def _registering(where: str, run: Callable[[], None]) -> list[str]:
         raise PluginError(f"{where}: syntax error at line {exc.lineno}: {exc.msg}") from None
     except Exception as exc:
         _drop_new(before)
-        raise PluginError(f"{where}: raised {type(exc).__name__} while loading: {exc}{_where_in(exc)}") from None
+        raise PluginError(f"{where}: raised {type(exc).__name__} while loading: {exc}{where_in(exc, origin)}") from None
     added = [method_id for method_id in registered_ids() if method_id not in before]
     if not added:
         raise PluginError(f"{where}: registered no method (decorate its functions with core.register_method)")
@@ -318,59 +311,32 @@ def _drop_new(before: set[str]) -> None:
     unregister_methods(set(registered_ids()) - before)
 
 
-def _adopt(ids: list[str], source: MethodSource, where: str) -> list[str]:
-    """The plugin's freshly registered methods, guarded and marked as its own."""
+def _adopt(ids: list[str], source: MethodSource, where: str, origin: Origin, module_name: str) -> list[str]:
+    """The plugin's freshly registered methods, marked as its own and run in the
+    plugin's process (`PluginProcess`), their results checked."""
+    process = PluginProcess(origin, module_name)
+    with _lock:
+        _processes[source.path or where] = process
     for method_id in ids:
         spec = get_method(method_id)
         replace_method(replace(
             spec,
             family="plugin",
-            function=functools.partial(_guarded_call, spec.function, where, spec.id),
+            function=functools.partial(_guarded_call, process, f"{spec.id} ({where})", spec.id),
             description=f"{spec.description} (from {where})",
             source=source,
         ))
     return ids
 
 
-def _where_in(exc: BaseException) -> str:
-    """" (line N of FILE)" for the innermost frame of ``exc``'s traceback, if any."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    if not frames:
-        return ""
-    last = frames[-1]
-    return f" (line {last.lineno} of {Path(last.filename).name})"
-
-
-def _guarded_call(function: Callable[..., Any], where: str, method_id: str, image: np.ndarray,
+def _guarded_call(process: PluginProcess, who: str, method_id: str, image: np.ndarray,
                   size: tuple[int, int], **params: Any) -> np.ndarray:
-    """``function(image, size, **params)`` on its own thread, waited for at most
-    ``core.limits.plugin_seconds`` (cancellation checked meanwhile); its exception, a
-    result that is not an ``(h, w, C)`` array of numbers of ``size``, or its not
-    finishing in time become a `PluginError` naming the plugin and the method."""
-    outcome: dict[str, Any] = {}
-
-    def call() -> None:
-        try:
-            outcome["value"] = function(image, size, **params)
-        except BaseException as exc:  # everything the plugin raises is reported, nothing escapes its thread
-            outcome["error"] = exc
-
-    worker = threading.Thread(target=call, name=f"plugin {method_id}", daemon=True)
-    worker.start()
-    deadline = time.monotonic() + limits.plugin_seconds
-    while worker.is_alive():
-        worker.join(timeout=0.05)
-        if worker.is_alive():
-            check_cancelled()  # an abandoned comparison stops waiting; the thread ends when the plugin returns
-            if time.monotonic() > deadline:
-                raise PluginError(
-                    f"{method_id} ({where}): did not finish within {limits.plugin_seconds:g} s; it is left running "
-                    "in the background and its result will be ignored"
-                )
-    if "error" in outcome:
-        exc = outcome["error"]
-        raise PluginError(f"{method_id} ({where}): raised {type(exc).__name__}: {exc}{_where_in(exc)}")
-    return _checked_result(outcome.get("value"), image, size, f"{method_id} ({where})")
+    """``method_id`` of the plugin on ``image`` in the plugin's process; its exception,
+    its process dying, a result that is not an ``(h, w, C)`` array of numbers of
+    ``size``, or its not finishing within ``core.limits.plugin_seconds`` become a
+    `PluginError` naming the plugin and the method."""
+    value = process.call(who, method_id, image, size, params)
+    return _checked_result(value, image, size, who)
 
 
 def _checked_result(value: Any, image: np.ndarray, size: tuple[int, int], who: str) -> np.ndarray:

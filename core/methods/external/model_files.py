@@ -354,6 +354,8 @@ def _state_dict(shown: str, torch: Any, data: bytes, suffix: str) -> dict[str, A
     try:
         loaded = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
+        if "GLOBAL " not in str(exc):  # a damaged pickle, not one that names code
+            raise ModelError(f"{shown}: not a readable PyTorch checkpoint (damaged, or not a checkpoint)") from None
         raise ModelError(
             f"{shown}: refused: loading it would call {_forbidden_global(exc)}, which is code named by the file, "
             "not weights. Upscope reads pickle checkpoints with weights only; if you trust the file, re-save "

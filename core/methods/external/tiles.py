@@ -11,6 +11,8 @@ checked between tiles.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
@@ -24,6 +26,11 @@ from core.methods.external.model_files import VALUE_RANGES, Forward, LoadedModel
 DEFAULT_TILE = 512
 
 
+#: ``sink(rows, cols, output)``: a tile's ``(N, C', h, w)`` float32 output, for the output
+#: pixels ``rows`` by ``cols`` (slices of the whole result).
+Sink = Callable[[slice, slice, np.ndarray], None]
+
+
 def tiled_forward(
     forward: Forward, batch: np.ndarray, scale: int, *, tile: int, halo: int, fixed_size: tuple[int, int] | None = None
 ) -> np.ndarray:
@@ -33,18 +40,39 @@ def tiled_forward(
     (shifted inward at the edges, padded by repeating the edge where the image is
     smaller). Returns ``(N, C', H * scale, W * scale)`` float32."""
     n, _, height, width = batch.shape
+    assembled: list[np.ndarray] = []
+
+    def assemble(rows: slice, cols: slice, output: np.ndarray) -> None:
+        if not assembled:
+            if output.shape[2:] == (height * scale, width * scale):
+                assembled.append(output)  # one run on the whole: nothing to copy
+                return
+            assembled.append(np.empty((n, output.shape[1], height * scale, width * scale), np.float32))
+        assembled[0][:, :, rows, cols] = output
+
+    run_tiles(forward, batch, scale, assemble, tile=tile, halo=halo, fixed_size=fixed_size)
+    return assembled[0]
+
+
+def run_tiles(
+    forward: Forward, batch: np.ndarray, scale: int, sink: Sink, *, tile: int, halo: int,
+    fixed_size: tuple[int, int] | None = None,
+) -> None:
+    """`tiled_forward`'s tiles, each tile's own output handed to ``sink`` as it is made
+    (so a caller can convert it straight into the result instead of keeping a float
+    copy of the whole). Progress is reported and cancellation checked between tiles."""
+    _, _, height, width = batch.shape
     if fixed_size is None and (tile <= 0 or (height <= tile and width <= tile)):
         check_cancelled()
-        whole = forward(batch)
+        sink(slice(0, height * scale), slice(0, width * scale), forward(batch))
         report_progress(1, 1)
-        return whole
+        return
     if fixed_size is not None:
         step_y, step_x = (max(1, side - 2 * halo) for side in fixed_size)
     else:
         step_y = step_x = tile
     tops, lefts = range(0, height, step_y), range(0, width, step_x)
     total, done = len(tops) * len(lefts), 0
-    out: np.ndarray | None = None
     for top in tops:
         bottom = min(top + step_y, height)
         for left in lefts:
@@ -59,15 +87,10 @@ def tiled_forward(
                 x0, x1 = _fixed_window(left, right, width, fixed_size[1])
                 window = _padded(batch[:, :, y0:y1, x0:x1], fixed_size)
             result = forward(np.ascontiguousarray(window))
-            if out is None:
-                out = np.empty((n, result.shape[1], height * scale, width * scale), np.float32)
-            out[:, :, top * scale:bottom * scale, left * scale:right * scale] = result[
-                :, :, (top - y0) * scale:(bottom - y0) * scale, (left - x0) * scale:(right - x0) * scale
-            ]
+            own = result[:, :, (top - y0) * scale:(bottom - y0) * scale, (left - x0) * scale:(right - x0) * scale]
+            sink(slice(top * scale, bottom * scale), slice(left * scale, right * scale), own)
             done += 1
             report_progress(done, total)
-    assert out is not None  # the image has at least one pixel, so at least one tile ran
-    return out
 
 
 def _fixed_window(start: int, stop: int, extent: int, size: int) -> tuple[int, int]:
@@ -97,8 +120,9 @@ def model_upsample(model: LoadedModel, image: np.ndarray, size: tuple[int, int],
     the mean of the output's three; an RGB image goes to a grey model one channel at a
     time. Alpha is not the network's business: it is enlarged by bicubic interpolation.
     ``size`` must be the model's own output size; any other scale is refused by name.
-    The conversions on the way in and out are single OpenCV passes, so on a small network
-    they do not cost more than the network.
+    The conversions on the way in and out are single OpenCV passes, and each tile's
+    output goes straight into the result (no float copy of the whole), so on a small
+    network they cost little next to the network.
     """
     facts = model.facts
     height, width, channels = image.shape
@@ -117,16 +141,21 @@ def model_upsample(model: LoadedModel, image: np.ndarray, size: tuple[int, int],
         batch = np.stack(planes * 3)[None]
     else:  # RGB image, grey model: each channel on its own
         batch = np.stack(planes)[:, None]
-    out = tiled_forward(lambda b: model.forward(b, half=half), batch, facts.scale, tile=tile, halo=facts.halo,
-                        fixed_size=facts.fixed_size)
-    outputs = [out[i, 0] for i in range(out.shape[0])] if out.shape[0] > 1 else [out[0, c] for c in range(out.shape[1])]
-    if len(outputs) != colour_channels:  # a grey image's three equal channels, back to one
-        outputs = [(outputs[0] + outputs[1] + outputs[2]) / np.float32(3)]
     depth = {np.dtype(np.uint8): cv2.CV_8U, np.dtype(np.uint16): cv2.CV_16U}.get(np.dtype(image.dtype), cv2.CV_32F)
     back = 1.0 / to_model
-    result = [cv2.addWeighted(p, back, p, 0.0, 0.0, dtype=depth) for p in outputs]  # scaled, rounded, clipped
+    result = np.empty((size[0], size[1], colour_channels), image.dtype if depth != cv2.CV_32F else np.float32)
+
+    def convert(rows: slice, cols: slice, output: np.ndarray) -> None:
+        """A tile's output into the result: scaled back, rounded, clipped, interleaved."""
+        outs = [output[i, 0] for i in range(output.shape[0])] if output.shape[0] > 1 else list(output[0])
+        if len(outs) != colour_channels:  # a grey image's three equal channels, back to one
+            outs = [(outs[0] + outs[1] + outs[2]) / np.float32(3)]
+        converted = [cv2.addWeighted(p, back, p, 0.0, 0.0, dtype=depth) for p in outs]
+        result[rows, cols] = (cv2.merge(converted) if len(converted) > 1 else converted[0][:, :, None])
+
+    run_tiles(lambda b: model.forward(b, half=half), batch, facts.scale, convert, tile=tile, halo=facts.halo,
+              fixed_size=facts.fixed_size)
     if channels in (2, 4):  # alpha: enlarged, not invented
         alpha = cv2.resize(image[:, :, -1], (size[1], size[0]), interpolation=cv2.INTER_CUBIC)
-        result.append(alpha.astype(result[0].dtype, copy=False))
-    merged = cv2.merge(result) if len(result) > 1 else result[0]
-    return merged if merged.ndim == 3 else merged[:, :, None]
+        result = np.concatenate([result, alpha.astype(result.dtype, copy=False)[:, :, None]], axis=2)
+    return result
