@@ -180,4 +180,4 @@ def adjusted_display(
         if hwc.shape[2] > colours:  # alpha, in [0, 1]
             part[:, :, colours:] /= np.float32(data_range(hwc.dtype))
         unit[band] = part
-    return to_display(unit if unit.shape[2] > 1 else unit[:, :, 0])
+    return to_display(unit[:, :, 0] if hwc.shape[2] == 1 else unit)
