@@ -62,6 +62,15 @@ from core.comparison.settings import (
     check_settings,
     default_methods,
 )
+from core.display.adjust import (
+    CHANNEL_VIEWS,
+    ChannelView,
+    Histogram,
+    adjusted_display,
+    channel_view,
+    histogram,
+    histogram_range,
+)
 from core.display.colour import (
     DifferenceDisplay,
     colorize_difference,
@@ -222,6 +231,10 @@ __all__ = [
     "compute_metrics",
     "PreparedReference",
     "Convention",
+    "adjusted_display",
+    "CHANNEL_VIEWS",
+    "channel_view",
+    "ChannelView",
     "CONVENTIONS",
     "crop_to_multiple",
     "current_backend",
@@ -251,6 +264,9 @@ __all__ = [
     "get_method",
     "grid_layout",
     "GridLayout",
+    "histogram",
+    "Histogram",
+    "histogram_range",
     "GridOptions",
     "image_files",
     "image_units",

@@ -33,6 +33,7 @@ from ._own_methods import OwnMethods
 from ._presenter import ComparisonPresenter
 from ._runner import ComparisonRunner
 from ._shown_comparison import DiffPayload, PreparedJob, ShownComparison
+from .analysis import AnalysisViews
 from .canvas import ComparisonGrid
 from .docks import ImageList, LineProfilePlot, MetricsTable, PixelInspector, SettingsPanel
 
@@ -119,6 +120,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.exporter = Exporter(self)
         self.own_methods = OwnMethods(self)
         self.commands = WindowActions(self)
+        self.analysis = AnalysisViews(self)
         self._connect()
         self._restore()
 

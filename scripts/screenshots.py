@@ -18,6 +18,10 @@ method, shrunk to 1000x640); run it under a window manager, e.g.::
 seconds, exports it to ONNX, and shows it and a result image made by Pillow next to
 Upscope's methods, both added through the window's File menu code; the file is named after
 the screen, e.g. ``viewer-own-methods-1366x768.png``.
+
+``--only-swipe`` (run under a window manager too) swipes between the ground truth and
+bicubic on a photograph at x4, zoomed in, then shows the histogram dock with every panel
+overlaid; files are named after the screen, e.g. ``viewer-swipe-1366x768.png``.
 """
 
 from __future__ import annotations
@@ -34,12 +38,12 @@ from gui import MainWindow
 
 
 def main(out: Path, only_backend: bool = False, only_learned: bool = False, only_screen: bool = False,
-         only_own: bool = False) -> int:
+         only_own: bool = False, only_swipe: bool = False) -> int:
     out.mkdir(parents=True, exist_ok=True)
     app = QtWidgets.QApplication(sys.argv[:1])
     store = QtCore.QSettings(str(Path(tempfile.mkdtemp()) / "upscope.ini"), QtCore.QSettings.Format.IniFormat)
     window = MainWindow(store)
-    if not only_screen:
+    if not (only_screen or only_swipe):
         window.setGeometry(0, 0, 1600, 1000)
     window.show()
     screen = app.primaryScreen()
@@ -66,6 +70,8 @@ def main(out: Path, only_backend: bool = False, only_learned: bool = False, only
 
     if only_screen:
         return screen_shots(window, app, settle, wait_for_results, shoot)
+    if only_swipe:
+        return swipe_shots(window, app, settle, wait_for_results, shoot)
     if only_own:
         return own_methods_shot(window, app, settle, wait_for_results, shoot)
     if only_learned:
@@ -173,6 +179,42 @@ def learned_shot(window, settle, wait_for_results, shoot) -> int:
     window.grid.look_at(300.0, 120.0, 4.0)
     settle(1500)
     shoot("viewer-learned.png")
+    window.close()
+    return 0
+
+
+def swipe_shots(window, app, settle, wait_for_results, shoot) -> int:
+    """Swipe between the ground truth and bicubic on a photograph at x4, zoomed in; then
+    the histogram dock with every panel's luma overlaid, counts on a log scale (window maximised)."""
+    import skimage.data
+
+    import core
+
+    screen = app.primaryScreen().geometry()
+    size = f"{screen.width()}x{screen.height()}"
+    window.showMaximized()
+    path = Path(tempfile.mkdtemp()) / "astronaut.png"
+    core.save_image(path, skimage.data.astronaut())
+    window.open_paths([str(path)])
+    wait_for_results()
+    analysis = window.analysis
+    analysis.set_pair("reference", "bicubic")
+    analysis.set_mode("swipe")
+    settle()
+    window.grid.look_at(250.0, 110.0, 3.0)
+    analysis.view.divider.setValue(250.0)
+    window.grid.hover_at(262.5, 96.5)
+    settle(1500)
+    shoot(f"viewer-swipe-{size}.png")
+    analysis.set_mode("off")
+    window.grid.fit()
+    dock = analysis.histogram_dock_widget
+    analysis.histogram_dock.show()
+    analysis.histogram_dock.raise_()
+    dock.source.setCurrentIndex(dock.source.findData("all"))
+    dock.log_counts.setChecked(True)  # the black background's spike would flatten the rest
+    settle(2500)
+    shoot(f"viewer-histogram-{size}.png")
     window.close()
     return 0
 
@@ -318,4 +360,4 @@ if __name__ == "__main__":
     arguments = [a for a in sys.argv[1:] if not a.startswith("--only-")]
     sys.exit(main(Path(arguments[0] if arguments else "docs"), only_backend="--only-backend" in sys.argv,
                   only_learned="--only-learned" in sys.argv, only_screen="--only-screen" in sys.argv,
-                  only_own="--only-own" in sys.argv))
+                  only_own="--only-own" in sys.argv, only_swipe="--only-swipe" in sys.argv))

@@ -261,6 +261,11 @@ class ComparisonGrid(QtWidgets.QWidget):
 
     # Crosshair ------------------------------------------------------------------------
 
+    def hover_at(self, x: float, y: float) -> None:
+        """Show the crosshair and report the pixel at image point ``(x, y)``, as a hover
+        over a panel does (for views that show the panels' images elsewhere)."""
+        self._on_hover(x, y)
+
     def _on_hover(self, x: float, y: float) -> None:
         # Only a move inside a panel changes the pixel: when the cursor leaves the panels,
         # the crosshair and the inspector stay on the last one, so the inspector can be read

@@ -224,6 +224,11 @@ class PixelOverlayItem(pg.GraphicsObject):
             self._rect = QtCore.QRectF(0, 0, width or w, height or h)
         self.update()
 
+    @property
+    def values(self) -> np.ndarray | None:
+        """The array whose numbers are written."""
+        return self._values
+
     def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 (Qt override)
         return QtCore.QRectF(self._rect)
 
