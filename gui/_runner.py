@@ -464,6 +464,33 @@ class ComparisonRunner(QtCore.QObject):
         self._submit(lambda: self._on_diff(job_id, method_id, colour_difference(values, dtype, options)),
                      priority=1, what=self._job_name)
 
+    # Analysis of the job on screen (spectra, profiles, region metrics) -------------------
+
+    def run_for_job(self, work: Callable[[Comparison], object], deliver: Callable[[object], None]) -> None:
+        """Run ``work(comparison)`` for the current job in the comparison pool, behind its
+        methods; ``deliver(value)`` then runs on the main thread with what it returned,
+        unless another job became current meanwhile (a new image or new settings drop it
+        unstarted or undelivered). ``work`` calls only `core`; what it raises is reported
+        as a failure of the job (`failed`)."""
+        comparison, cancel = self._comparison, self._cancel
+        if comparison is None:
+            return
+        job_id = self.job_id
+
+        def task() -> None:
+            if cancel.is_set():
+                return
+            value = work(comparison)
+            if not cancel.is_set():
+                self._on_job_value(job_id, deliver, value)
+
+        self._submit(task, what=self._job_name)
+
+    @_on_main_thread
+    def _on_job_value(self, job_id: int, deliver: Callable[[object], None], value: object) -> None:
+        if job_id == self.job_id:
+            deliver(value)
+
     # One-off tasks (exports) ----------------------------------------------------------
 
     def run_task(self, work: Callable[[], object]) -> int:

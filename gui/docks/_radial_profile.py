@@ -1,0 +1,90 @@
+"""The radial power profile: how each image's energy falls with spatial frequency, one
+curve per image (the reference and every method) in the panels' colours, power on a log
+scale against cycles per pixel from 0 to 0.5 (docs/METHODS.md#spectrum).
+
+Main thread only: it draws the profiles it is given (`core.radial_profile`, computed off
+the GUI thread) and computes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from ..canvas import REFERENCE_KEY
+
+#: The highest frequency a sampled image holds (Nyquist), in cycles per pixel.
+NYQUIST = 0.5
+
+
+class RadialProfilePlot(QtWidgets.QWidget):
+    """A pyqtgraph plot with one curve per image and a legend: the mean power of its
+    spectrum in rings of equal frequency."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot = pg.PlotWidget()
+        self.plot.setLogMode(x=False, y=True)
+        self.plot.setLabel("bottom", "spatial frequency (cycles per pixel)")
+        self.plot.setLabel("left", "power (luma, windowed)")
+        self.plot.getAxis("left").setToolTip(
+            "Mean of |F|\u00b2 over each ring of frequencies, divided by the number of pixels, on a log scale.")
+        self.plot.setXRange(0.0, NYQUIST, padding=0.01)
+        self.plot.setLimits(xMin=0.0, xMax=NYQUIST)
+        self.plot.setMinimumHeight(120)
+        self.plot.showGrid(x=True, y=True, alpha=0.25)
+        self.legend = self.plot.addLegend(offset=(-6, 6), labelTextSize="8pt")
+        self.hint = QtWidgets.QLabel("The radial power of every image appears here as the comparison runs.")
+        self.hint.setWordWrap(True)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.plot, 1)
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        #: What each curve draws: frequency (cycles per pixel) and power, finite and positive.
+        self.data: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._entries: list[tuple[str, str, str]] = []
+
+    def clear(self) -> None:
+        self.plot.clear()
+        self.legend.clear()
+        self.curves.clear()
+        self.data.clear()
+        self._entries = []
+        self.hint.show()
+
+    def show_profiles(
+        self,
+        profiles: Mapping[str, tuple[np.ndarray, np.ndarray]],
+        labels: Mapping[str, str],
+        colours: Mapping[str, QtGui.QColor],
+    ) -> None:
+        """Draw ``profiles`` (by panel key: frequencies in cycles per pixel, mean power),
+        in the order given, each labelled and coloured as its panel; rings without
+        power (none fell in them, or a flat image) are left out of the log plot."""
+        entries = [(key, labels.get(key, key), QtGui.QColor(colours.get(key, QtGui.QColor("white"))).name())
+                   for key in profiles]
+        if entries != self._entries:
+            # Added in panel order, so the legend lists them as the grid does.
+            self.plot.clear()
+            self.legend.clear()
+            self.curves.clear()
+            self._entries = entries
+        self.data.clear()
+        for key, label, colour in entries:
+            frequency, power = profiles[key]
+            keep = np.isfinite(power) & (power > 0)
+            self.data[key] = (frequency[keep], power[keep])
+            reference = key == REFERENCE_KEY
+            pen = pg.mkPen(colour, width=2 if reference else 1.5,
+                           style=QtCore.Qt.PenStyle.DashLine if reference else QtCore.Qt.PenStyle.SolidLine)
+            curve = self.curves.get(key)
+            if curve is None:
+                self.curves[key] = self.plot.plot(*self.data[key], pen=pen, name=label)
+            else:
+                curve.setData(*self.data[key])
+        self.hint.setVisible(not entries)
+        self.plot.enableAutoRange(axis="y")
