@@ -309,6 +309,7 @@ class MainWindow(QtWidgets.QMainWindow):
             # Stacked, the inspector and the profile would each get a few rows: tabs give
             # each the whole height (the inspector in front).
             self.tabifyDockWidget(self.docks["inspector"], self.docks["profile"])
+            self.tabifyDockWidget(self.docks["inspector"], self.docks["radial"])
             self.docks["inspector"].raise_()
         settings_width = self.settings_panel.minimumSizeHint().width() + self.style().pixelMetric(
             QtWidgets.QStyle.PixelMetric.PM_ScrollBarExtent) + 8

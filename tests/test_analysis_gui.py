@@ -138,8 +138,7 @@ def test_the_radial_power_dock_draws_each_image_in_its_panels_colour(qtbot, wind
         pen = plot.curves[key].opts["pen"]
         assert pen.color().name() == method_colour(key).name(), key
     assert plot.curves[REFERENCE_KEY].opts["pen"].color().name() == "#ffffff"
-    legend = [label.text for _sample, label in plot.legend.items]
-    assert legend == [window.grid.panel(k).label for k in [REFERENCE_KEY, *methods]]
+    assert plot.legend_labels() == [window.grid.panel(k).label for k in [REFERENCE_KEY, *methods]]
     assert plot.plot.getPlotItem().ctrl.logYCheck.isChecked()
     for key, (frequency, power) in plot.data.items():
         assert frequency.min() >= 0 and frequency.max() <= 0.5, key
