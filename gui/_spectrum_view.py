@@ -58,6 +58,7 @@ class SpectrumView(QtCore.QObject):
         super().__init__(window)
         self.window, self.dock = window, dock
         self.analysis = ShownAnalysis()
+        self._colour_maps: dict[str, pg.ColorMap] = {}
         self.plot = window.radial_profile
         runner = window.runner
         runner.prepared.connect(self._on_prepared)
@@ -163,8 +164,14 @@ class SpectrumView(QtCore.QObject):
         if picture is None:
             return
         window = self.window
-        lut = core.colormap_lut(picture.colormap)
-        window.colour_bar.setColorMap(pg.ColorMap(np.linspace(0.0, 1.0, len(lut)), lut))
+        if (window.colour_bar_view.isVisible() and window.colour_bar.axis.labelText == SPECTRUM_BAR_LABEL
+                and window.colour_bar.levels() == (picture.low, picture.high)):
+            return  # shown already: drawing the bar again costs the GUI thread
+        colour_map = self._colour_maps.get(picture.colormap)
+        if colour_map is None:  # made once: a pyqtgraph colour map costs the GUI thread milliseconds
+            lut = core.colormap_lut(picture.colormap)
+            colour_map = self._colour_maps[picture.colormap] = pg.ColorMap(np.linspace(0.0, 1.0, len(lut)), lut)
+        window.colour_bar.setColorMap(colour_map)
         window.colour_bar.setLevels((picture.low, picture.high))
         window.colour_bar.axis.setLabel(SPECTRUM_BAR_LABEL)
         window.colour_bar_view.show()

@@ -27,6 +27,9 @@ from ._shown_comparison import DiffPayload, PreparedJob
 if TYPE_CHECKING:
     from ._main_window import MainWindow
 
+#: Region rows that arrive within this time of each other are added to the table at once.
+ROWS_DELAY_MS = 40
+
 
 def _map_mean(values: np.ndarray, _comparison: core.Comparison) -> float:
     """The mean of a FLIP map (float64 sum): the mean FLIP error. Runs in a worker."""
@@ -48,6 +51,11 @@ class TableAnalysis(QtCore.QObject):
         #: Counts the changes of the regions: a region's measure asked before the last
         #: change is not shown.
         self._generation = 0
+        self._arrived: list[MethodResult] = []
+        self._show_arrived = QtCore.QTimer(self)
+        self._show_arrived.setSingleShot(True)
+        self._show_arrived.setInterval(ROWS_DELAY_MS)
+        self._show_arrived.timeout.connect(self._show_arrived_rows)
         runner = window.runner
         runner.prepared.connect(self._on_prepared)
         runner.result_ready.connect(self._on_result)
@@ -63,10 +71,12 @@ class TableAnalysis(QtCore.QObject):
     def _on_prepared(self, _job: PreparedJob) -> None:
         # The presenter emptied the table; the regions kept on this image get rows again.
         self._generation += 1
+        self._arrived.clear()
         self.table.set_regions(self.regions)
 
     def _on_regions_changed(self, regions: list[core.Region]) -> None:
         self._generation += 1
+        self._arrived.clear()
         self.table.set_regions(regions)
         shown = self.window.shown
         for result in shown.results_in_order():
@@ -90,8 +100,16 @@ class TableAnalysis(QtCore.QObject):
             )
 
     def _on_region_measured(self, generation: int, value: object) -> None:
+        """Rows arriving together are shown together: rebuilding the table costs the GUI
+        thread milliseconds a time."""
         if generation == self._generation and isinstance(value, MethodResult):
-            self.table.add_region_result(value)
+            self._arrived.append(value)
+            self._show_arrived.start()
+
+    def _show_arrived_rows(self) -> None:
+        arrived, self._arrived = self._arrived, []
+        if arrived:
+            self.table.add_region_results(arrived)
 
     # FLIP from the FLIP maps ----------------------------------------------------------
 

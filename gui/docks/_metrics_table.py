@@ -106,13 +106,14 @@ class MetricsTable(QtWidgets.QTableWidget):
             self._region_results[key] = [r for r in results if r.region in self.regions]
         self._show()
 
-    def add_region_result(self, result: MethodResult) -> None:
-        """Add or replace the row of ``result``'s method on ``result.region`` (a result of
-        `core.Comparison.measure_region`); one of a region no longer marked is dropped."""
-        if result.region not in self.regions:
-            return
-        held = [r for r in self._region_results.get(result.method_id, []) if r.region != result.region]
-        self._region_results[result.method_id] = sorted(held + [result], key=lambda r: self.regions.index(r.region))
+    def add_region_results(self, results: Sequence[MethodResult]) -> None:
+        """Add or replace the row of each result's method on its ``region`` (results of
+        `core.Comparison.measure_region`); those of regions no longer marked are dropped."""
+        for result in results:
+            if result.region not in self.regions:
+                continue
+            held = [r for r in self._region_results.get(result.method_id, []) if r.region != result.region]
+            self._region_results[result.method_id] = sorted(held + [result], key=lambda r: self.regions.index(r.region))
         self._show()
 
     def region_results(self) -> list[MethodResult]:

@@ -66,12 +66,15 @@ class RadialProfilePlot(QtWidgets.QWidget):
         #: Keys whose curves the user hid; kept across comparisons.
         self.hidden: set[str] = set()
         self._entries: list[tuple[str, str, str]] = []
+        #: The profile each curve draws now, as it was given.
+        self._drawn: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.legend.itemChanged.connect(self._on_legend_changed)
 
     def clear(self) -> None:
         self.plot.clear()
         self.curves.clear()
         self.data.clear()
+        self._drawn.clear()
         self._show_legend([])
         self.hint.show()
 
@@ -87,11 +90,14 @@ class RadialProfilePlot(QtWidgets.QWidget):
         entries = [(key, labels.get(key, key), QtGui.QColor(colours.get(key, QtGui.QColor("white"))).name())
                    for key in profiles]
         if entries != self._entries:
-            self.plot.clear()
-            self.curves.clear()
+            for key in [k for k in self.curves if k not in profiles]:
+                self.plot.removeItem(self.curves.pop(key))
+                self.data.pop(key, None)
+                self._drawn.pop(key, None)
             self._show_legend(entries)
-        self.data.clear()
         for key, label, colour in entries:
+            if self._drawn.get(key) is profiles[key]:  # drawn already: redrawing costs the GUI thread
+                continue
             frequency, power = profiles[key]
             keep = np.isfinite(power) & (power > 0)
             self.data[key] = (frequency[keep], power[keep])
@@ -103,6 +109,8 @@ class RadialProfilePlot(QtWidgets.QWidget):
                 curve = self.curves[key] = self.plot.plot(*self.data[key], pen=pen, name=label)
             else:
                 curve.setData(*self.data[key])
+                curve.setPen(pen)
+            self._drawn[key] = profiles[key]
             curve.setVisible(key not in self.hidden)
         self.hint.setVisible(not entries)
         self.plot.enableAutoRange(axis="y")
