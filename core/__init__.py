@@ -95,6 +95,7 @@ from core.display.screen import (
     reduce_for_display,
     to_display,
 )
+from core.display.spectrum_picture import SPECTRUM_UNITS, SpectrumPicture, spectrum_picture, spectrum_span
 from core.io.charts import ChartSpec, list_charts, make_chart
 from core.io.read import load_image
 from core.io.write import save_image, write_text
@@ -192,6 +193,10 @@ __all__ = [
     "power_spectrum",
     "radial_profile",
     "spectrum",
+    "spectrum_picture",
+    "spectrum_span",
+    "SpectrumPicture",
+    "SPECTRUM_UNITS",
     "ssim_map",
     "add_model",
     "add_result",

@@ -115,6 +115,10 @@ class WindowActions:
         self.difference_maps = make_action(window, "&Difference maps", panel.set_maps_shown, ["D"], checkable=True)
         self.difference_maps.setChecked(panel.maps_shown())
         panel.maps_shown_changed.connect(self.difference_maps.setChecked)
+        # Each panel's spectrum instead of its image ("F" fits the view).
+        self.spectrum = make_action(window, "&Spectrum view", window.spectrum_view.set_shown, ["Shift+F"], checkable=True)
+        self.spectrum.setToolTip("Show each panel's centred log-magnitude spectrum (luma, windowed) instead of its image")
+        window.spectrum_view.shown_changed.connect(self.spectrum.setChecked)
 
         self.recent_menu = QtWidgets.QMenu("Open &recent", window)
         self._build_menus(window)
@@ -154,6 +158,7 @@ class WindowActions:
         view.addSeparator()
         for action in (self.line_tool, self.clear_line, self.region_tool, self.clear_regions, self.difference_maps):
             view.addAction(action)
+        view.addAction(self.spectrum)
         view.addSeparator()
         for dock in window.docks.values():
             view.addAction(dock.toggleViewAction())
@@ -165,6 +170,7 @@ class WindowActions:
         for action in (self.open, self.fit, self.one_to_one, self.zoom_in, self.zoom_out, self.line_tool,
                        self.region_tool, self.difference_maps):
             toolbar.addAction(action)
+        toolbar.addAction(self.spectrum)
 
     def show_recent(self, paths: Sequence[str], open_paths: Callable[[list[str]], None]) -> None:
         """List ``paths`` under File > Open recent; choosing one calls ``open_paths``."""

@@ -29,6 +29,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("D", "Difference maps on / off"),
     ("L", "Line profile tool: drag across any panel"),
     ("R", "Mark regions for the paper figure: drag on any panel"),
+    ("Shift+F", "Spectrum view on / off: each panel's log-magnitude spectrum"),
     ("Ctrl+E", "Export the comparison as a PNG"),
     ("Ctrl+Shift+E", "Export the paper figure of the marked regions"),
     ("Ctrl+O", "Open images"),

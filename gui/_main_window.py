@@ -33,9 +33,11 @@ from ._own_methods import OwnMethods
 from ._presenter import ComparisonPresenter
 from ._runner import ComparisonRunner
 from ._shown_comparison import DiffPayload, PreparedJob, ShownComparison
+from ._spectrum_view import SpectrumView
+from ._table_analysis import TableAnalysis
 from .analysis import AnalysisViews
 from .canvas import ComparisonGrid
-from .docks import ImageList, LineProfilePlot, MetricsTable, PixelInspector, SettingsPanel
+from .docks import ImageList, LineProfilePlot, MetricsTable, PixelInspector, RadialProfilePlot, SettingsPanel
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +90,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.inspector = PixelInspector()
         self.metrics_table = MetricsTable()
         self.profile = LineProfilePlot()
+        self.radial_profile = RadialProfilePlot()
         settings_scroll = QtWidgets.QScrollArea()
         settings_scroll.setWidget(self.settings_panel)
         settings_scroll.setWidgetResizable(True)
@@ -99,7 +102,11 @@ class MainWindow(QtWidgets.QMainWindow):
             "inspector": self._dock("Pixel inspector", self.inspector, QtCore.Qt.DockWidgetArea.RightDockWidgetArea),
             "profile": self._dock("Line profile", self.profile, QtCore.Qt.DockWidgetArea.RightDockWidgetArea),
             "metrics": self._dock("Metrics", self.metrics_table, QtCore.Qt.DockWidgetArea.BottomDockWidgetArea),
+            "radial": self._dock("Radial power", self.radial_profile, QtCore.Qt.DockWidgetArea.RightDockWidgetArea),
         }
+        # Behind the line profile: its profiles are computed only while it is in front.
+        self.tabifyDockWidget(self.docks["profile"], self.docks["radial"])
+        self.docks["profile"].raise_()
         self.progress = QtWidgets.QProgressBar()
         self.progress.setMaximumWidth(200)
         self.progress.setFormat("%v / %m methods")
@@ -117,6 +124,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self._recompute_timer.timeout.connect(self.recompute)
         self.sources = ImageSources(self)
         self.presenter = ComparisonPresenter(self)
+        # After the presenter: they add to what it shows.
+        self.spectrum_view = SpectrumView(self, self.docks["radial"])
+        self.table_analysis = TableAnalysis(self)
         self.exporter = Exporter(self)
         self.own_methods = OwnMethods(self)
         self.commands = WindowActions(self)
@@ -301,6 +311,7 @@ class MainWindow(QtWidgets.QMainWindow):
             # Stacked, the inspector and the profile would each get a few rows: tabs give
             # each the whole height (the inspector in front).
             self.tabifyDockWidget(self.docks["inspector"], self.docks["profile"])
+            self.tabifyDockWidget(self.docks["inspector"], self.docks["radial"])
             self.docks["inspector"].raise_()
         settings_width = self.settings_panel.minimumSizeHint().width() + self.style().pixelMetric(
             QtWidgets.QStyle.PixelMetric.PM_ScrollBarExtent) + 8

@@ -99,9 +99,8 @@ class ComparisonPresenter(QtCore.QObject):
         entries = [(REFERENCE_KEY, job.reference_label)]
         entries += [(c.id, core.method_title(c.id, c.params)) for c in comparison.choices]
         self.grid.set_panels(entries, (height, width))
-        reference_panel = self.grid.panel(REFERENCE_KEY)
+        reference_panel = self._show_reference(job)
         if reference_panel is not None:
-            reference_panel.set_image(job.reference_display, job.reference_values, width, height)
             rh, rw = job.reference_values.shape[:2]
             details: list[str | tuple[str, str]] = [core.size_text(rh, rw)]
             if (rh, rw) != (height, width):
@@ -131,6 +130,27 @@ class ComparisonPresenter(QtCore.QObject):
         if view is not None:  # a session's saved view, once its image is shown
             # A view saved on a larger image is kept on this one, as a pan would keep it.
             self.grid.look_at(min(max(view.cx, 0.0), float(width)), min(max(view.cy, 0.0), float(height)), view.zoom)
+
+    def _show_reference(self, job: PreparedJob) -> ImagePanel | None:
+        """Show ``job``'s reference on its panel (over the output grid); the panel, if any."""
+        panel = self.grid.panel(REFERENCE_KEY)
+        if panel is not None:
+            height, width = job.comparison.output_size
+            panel.set_image(job.reference_display, job.reference_values, width, height)
+        return panel
+
+    def show_panels(self) -> None:
+        """Show again on every panel what it shows of the comparison: the reference, each
+        result or its difference map (after a view that drew something else on them)."""
+        job = self.shown.job
+        if job is None:
+            return
+        self._show_reference(job)
+        for key, result in self.shown.results.items():
+            panel = self.grid.panel(key)
+            if panel is not None:
+                self._show_result(panel, result)
+        self._refresh_colour_bar()
 
     def _on_result(self, payload: ResultPayload) -> None:
         """A method's result arrived (first its image, then measured)."""

@@ -167,6 +167,10 @@ class ComparisonRunner(QtCore.QObject):
         # file the user dropped (cancel() clears the main pool's queue, never this one).
         self.load_pool = QtCore.QThreadPool(self)
         self.load_pool.setMaxThreadCount(1)
+        # The analysis views' work (spectra, profiles, region metrics) is not the
+        # comparison's: a comparison is complete (and can be exported) while it runs.
+        self.analysis_pool = QtCore.QThreadPool(self)
+        self.analysis_pool.setMaxThreadCount(1)
         #: Images over this many pixels are refused when read (see `core.load_image`).
         self.max_input_pixels = core.limits.max_input_pixels
         self._ids = itertools.count(1)
@@ -252,6 +256,7 @@ class ComparisonRunner(QtCore.QObject):
         if self._comparison is not None:
             self._comparison.cancel()
         self.pool.clear()
+        self.analysis_pool.clear()
         self._levels_latest.clear()
         self._levels_running.clear()
         self._levels_waiting.clear()
@@ -271,7 +276,9 @@ class ComparisonRunner(QtCore.QObject):
         left_ms = max(int((deadline - time.monotonic()) * 1000), 0)
         done = self.pool.waitForDone(left_ms)
         left_ms = max(int((deadline - time.monotonic()) * 1000), 0)
-        return self.load_pool.waitForDone(left_ms) and done and tasks_done
+        analysed = self.analysis_pool.waitForDone(left_ms)
+        left_ms = max(int((deadline - time.monotonic()) * 1000), 0)
+        return self.load_pool.waitForDone(left_ms) and done and tasks_done and analysed
 
     @property
     def busy(self) -> bool:
@@ -281,7 +288,7 @@ class ComparisonRunner(QtCore.QObject):
     @property
     def idle(self) -> bool:
         """Whether no task of any pool is running."""
-        return all(p.activeThreadCount() == 0 for p in (self.pool, self.task_pool, self.load_pool))
+        return all(p.activeThreadCount() == 0 for p in (self.pool, self.task_pool, self.load_pool, self.analysis_pool))
 
     def _submit(
         self, fn: Callable[[], None], pool: QtCore.QThreadPool | None = None, priority: int = 0, *, what: str = ""
@@ -463,6 +470,33 @@ class ComparisonRunner(QtCore.QObject):
         job_id, dtype = self.job_id, reference.dtype
         self._submit(lambda: self._on_diff(job_id, method_id, colour_difference(values, dtype, options)),
                      priority=1, what=self._job_name)
+
+    # Analysis of the job on screen (spectra, profiles, region metrics) -------------------
+
+    def run_for_job(self, work: Callable[[Comparison], object], deliver: Callable[[object], None]) -> None:
+        """Run ``work(comparison)`` for the current job in the analysis pool (one thread
+        beside the comparison's); ``deliver(value)`` then runs on the main thread with
+        what it returned, unless another job became current meanwhile (a new image or
+        new settings drop it unstarted or undelivered). ``work`` calls only `core`; what
+        it raises is reported as a failure of the job (`failed`)."""
+        comparison, cancel = self._comparison, self._cancel
+        if comparison is None:
+            return
+        job_id = self.job_id
+
+        def task() -> None:
+            if cancel.is_set():
+                return
+            value = work(comparison)
+            if not cancel.is_set():
+                self._on_job_value(job_id, deliver, value)
+
+        self._submit(task, self.analysis_pool, what=self._job_name)
+
+    @_on_main_thread
+    def _on_job_value(self, job_id: int, deliver: Callable[[object], None], value: object) -> None:
+        if job_id == self.job_id:
+            deliver(value)
 
     # One-off tasks (exports) ----------------------------------------------------------
 

@@ -22,6 +22,11 @@ the screen, e.g. ``viewer-own-methods-1366x768.png``.
 ``--only-swipe`` (run under a window manager too) swipes between the ground truth and
 bicubic on a photograph at x4, zoomed in, then shows the histogram dock with every panel
 overlaid; files are named after the screen, e.g. ``viewer-swipe-1366x768.png``.
+
+``--only-analysis`` shows a photograph restored at x4 by nearest, bilinear, bicubic and a
+transposed convolution with a box kernel of size 5 in the spectrum view, with the Radial
+power dock in front (run under a window manager, as ``--only-screen``); the file is named
+after the screen, e.g. ``viewer-spectrum-1366x768.png``.
 """
 
 from __future__ import annotations
@@ -38,12 +43,12 @@ from gui import MainWindow
 
 
 def main(out: Path, only_backend: bool = False, only_learned: bool = False, only_screen: bool = False,
-         only_own: bool = False, only_swipe: bool = False) -> int:
+         only_own: bool = False, only_swipe: bool = False, only_analysis: bool = False) -> int:
     out.mkdir(parents=True, exist_ok=True)
     app = QtWidgets.QApplication(sys.argv[:1])
     store = QtCore.QSettings(str(Path(tempfile.mkdtemp()) / "upscope.ini"), QtCore.QSettings.Format.IniFormat)
     window = MainWindow(store)
-    if not (only_screen or only_swipe):
+    if not (only_screen or only_swipe or only_analysis):
         window.setGeometry(0, 0, 1600, 1000)
     window.show()
     screen = app.primaryScreen()
@@ -74,6 +79,8 @@ def main(out: Path, only_backend: bool = False, only_learned: bool = False, only
         return swipe_shots(window, app, settle, wait_for_results, shoot)
     if only_own:
         return own_methods_shot(window, app, settle, wait_for_results, shoot)
+    if only_analysis:
+        return analysis_shot(window, app, settle, wait_for_results, shoot)
     if only_learned:
         return learned_shot(window, settle, wait_for_results, shoot)
     if only_backend:
@@ -335,6 +342,34 @@ def own_methods_shot(window, app, settle, wait_for_results, shoot) -> int:
     return 0
 
 
+def analysis_shot(window, app, settle, wait_for_results, shoot) -> int:
+    """The spectrum view of a photograph restored at x4 by nearest, bilinear, bicubic and
+    a transposed convolution with a box kernel of size 5 (whose uneven overlap leaves the
+    checkerboard's peaks at multiples of 1/4 cycle per pixel), the Radial power dock in
+    front, the window maximised on this screen."""
+    import skimage.data
+
+    import core
+
+    photo = Path(tempfile.mkdtemp()) / "astronaut.png"
+    core.save_image(photo, skimage.data.astronaut())
+    screen = app.primaryScreen().geometry()
+    panel = window.settings_panel
+    panel.from_dict({**panel.to_dict(), "mode": "degrade", "scale": 4.0,
+                     "methods": ["nearest", "bilinear", "bicubic", "transposed-conv"],
+                     "params": {"transposed-conv": {"kernel": "box", "kernel_size": 5}}})
+    window.showMaximized()
+    window.open_paths([str(photo)])
+    wait_for_results()
+    window.docks["radial"].raise_()  # after the first-run layout, which may tab it behind another
+    window.commands.spectrum.trigger()
+    settle(3000)
+    window.message_bar.hide()
+    shoot(f"viewer-spectrum-{screen.width()}x{screen.height()}.png")
+    window.close()
+    return 0
+
+
 def backend_shot(window, settle, wait_for_results, shoot) -> int:
     """Choose OpenCL (else PyTorch) in the Compute menu, recompute, show the menu."""
     compute = window.compute
@@ -360,4 +395,5 @@ if __name__ == "__main__":
     arguments = [a for a in sys.argv[1:] if not a.startswith("--only-")]
     sys.exit(main(Path(arguments[0] if arguments else "docs"), only_backend="--only-backend" in sys.argv,
                   only_learned="--only-learned" in sys.argv, only_screen="--only-screen" in sys.argv,
-                  only_own="--only-own" in sys.argv, only_swipe="--only-swipe" in sys.argv))
+                  only_own="--only-own" in sys.argv, only_swipe="--only-swipe" in sys.argv,
+                  only_analysis="--only-analysis" in sys.argv))

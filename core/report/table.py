@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from core.common.errors import ParameterError
+from core.common.region import Region
 from core.comparison.results import MethodResult
 from core.methods.naming import method_title
 from core.methods.registry import get_method
@@ -90,16 +91,19 @@ def metric_values(result: MethodResult) -> dict[str, float | None]:
 @dataclass(frozen=True)
 class TableRow:
     """One method's row: its ``title`` ("Bicubic (a=-0.5)", with "(reference)" for the
-    reference method), its numbers by column key, and why it has none (``reason``: it did
-    not run; ``note``: it ran but was not measured)."""
+    reference method, and "\u2014 region 1 (x,y,w,h)" for a region's row), its numbers by
+    column key, and why it has none (``reason``: it did not run; ``note``: it ran but was
+    not measured). ``region`` is ``"x,y,w,h"`` of the region a row measures, ``""`` for
+    the whole image; ``key`` tells rows apart (method, parameters, region)."""
 
-    key: tuple[str, str]
+    key: tuple[str, str, str]
     method_id: str
     title: str
     values: dict[str, float | None]
     reason: str | None
     note: str | None
     is_reference: bool
+    region: str = ""
 
 
 @dataclass(frozen=True)
@@ -119,18 +123,22 @@ class ResultTable:
         """The cell as it is shown (see `format_metric`)."""
         return format_metric(key, row.values[key], self.units)
 
-    def best(self, key: str) -> frozenset[tuple[str, str]]:
+    def best(self, key: str) -> frozenset[tuple[str, str, str]]:
         """The keys of the rows holding the best value of column ``key`` (every tie),
-        when at least two rows have one; the reference's row never counts."""
+        among the rows of the same region (the whole image, or one region) when at least
+        two of them have one; the reference's row never counts."""
         column = _column(key)
         if not column.marks_best:
             return frozenset()
-        scored = [(value, row.key) for row in self.rows
-                  if (value := row.values[key]) is not None and not (row.is_reference and key != "time_ms")]
-        if len(scored) < 2:
-            return frozenset()
-        target = max(v for v, _ in scored) if column.higher_is_better else min(v for v, _ in scored)
-        return frozenset(k for v, k in scored if v == target)
+        best: set[tuple[str, str, str]] = set()
+        for region in dict.fromkeys(row.region for row in self.rows):
+            scored = [(value, row.key) for row in self.rows if row.region == region
+                      and (value := row.values[key]) is not None and not (row.is_reference and key != "time_ms")]
+            if len(scored) < 2:
+                continue
+            target = max(v for v, _ in scored) if column.higher_is_better else min(v for v, _ in scored)
+            best.update(k for v, k in scored if v == target)
+        return frozenset(best)
 
     def sort_value(self, row: TableRow, key: str) -> float | None:
         """A number that sorts the best first in ascending order (None: missing, last)."""
@@ -140,9 +148,14 @@ class ResultTable:
         return -value if _column(key).higher_is_better else value
 
 
-def result_table(results: Sequence[MethodResult], reference: str | None = None) -> ResultTable:
+def result_table(
+    results: Sequence[MethodResult], reference: str | None = None, regions: Sequence[Region] = ()
+) -> ResultTable:
     """The table of ``results`` (in their order), with ``reference`` the method id the
-    comparison measures against (None: the ground truth or no reference)."""
+    comparison measures against (None: the ground truth or no reference). A result
+    measured on a region (`Comparison.measure_region`) is a row of its own, titled with
+    the region: "region 2 (x,y,w,h)", numbered by its place in ``regions`` (the regions
+    marked, in their order), unnumbered when it is not among them."""
     units = next(
         (ErrorUnits.of(r.metrics, r.image.dtype) for r in results if r.metrics is not None and r.image is not None), None
     )
@@ -150,10 +163,21 @@ def result_table(results: Sequence[MethodResult], reference: str | None = None) 
     for result in results:
         is_reference = reference is not None and result.method_id == reference and not result.params
         title = method_title(result.method_id, result.params) + (" (reference)" if is_reference else "")
+        if result.region is not None:
+            title += f" \u2014 {region_label(result.region, regions)}"
         rows.append(
-            TableRow(result.key, result.method_id, title, metric_values(result), result.reason, result.note, is_reference)
+            TableRow((*result.key, result.region_text), result.method_id, title, metric_values(result), result.reason,
+                     result.note, is_reference, result.region_text)
         )
     return ResultTable(tuple(rows), units)
+
+
+def region_label(region: Region, regions: Sequence[Region] = ()) -> str:
+    """``"region 2 (10,20,64,48)"``: the region's place among ``regions`` (from 1; left
+    out when it is not among them) and its ``x,y,width,height``."""
+    box = f"({region.x},{region.y},{region.width},{region.height})"
+    number = next((index for index, r in enumerate(regions, start=1) if r == region), None)
+    return f"region {number} {box}" if number is not None else f"region {box}"
 
 
 def _column(key: str) -> MetricColumn:

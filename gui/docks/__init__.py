@@ -1,12 +1,13 @@
 """The window's docks: settings, the images opened, the metrics table, the pixel
-inspector and the line profile. Each shows what it is given and says what the user did
-through its signals; none computes pixels. Main thread only.
+inspector, the line profile and the radial power profile. Each shows what it is given
+and says what the user did through its signals; none computes pixels. Main thread only.
 """
 
 from ._image_list import ImageList
 from ._line_profile import LineProfilePlot
 from ._metrics_table import MetricsTable
 from ._pixel_inspector import PixelInspector
+from ._radial_profile import RadialProfilePlot
 from ._settings_panel import CONVENTION_TEXT, DEFAULT_METHODS, MODE_TEXT, SettingsPanel, method_tooltip
 from ._wheel_guard import guard_wheel
 
@@ -20,5 +21,6 @@ __all__ = [
     "MODE_TEXT",
     "MetricsTable",
     "PixelInspector",
+    "RadialProfilePlot",
     "SettingsPanel",
 ]

@@ -20,7 +20,7 @@ from ..canvas import REFERENCE_KEY
 _KEY_ROLE = QtCore.Qt.ItemDataRole.UserRole
 
 
-def _swatch(colour: QtGui.QColor, dashed: bool) -> QtGui.QIcon:
+def legend_swatch(colour: QtGui.QColor, dashed: bool) -> QtGui.QIcon:
     """A short line in the curve's colour and style, for the legend."""
     pixmap = QtGui.QPixmap(22, 10)
     pixmap.fill(QtCore.Qt.GlobalColor.transparent)
@@ -152,7 +152,7 @@ class LineProfilePlot(QtWidgets.QWidget):
         with QtCore.QSignalBlocker(self.legend):
             self.legend.clear()
             for key, label, colour in entries:
-                item = QtWidgets.QListWidgetItem(_swatch(QtGui.QColor(colour), key == REFERENCE_KEY), label)
+                item = QtWidgets.QListWidgetItem(legend_swatch(QtGui.QColor(colour), key == REFERENCE_KEY), label)
                 item.setData(_KEY_ROLE, key)
                 item.setFlags(item.flags() | QtCore.Qt.ItemFlag.ItemIsUserCheckable)
                 item.setCheckState(QtCore.Qt.CheckState.Unchecked if key in self.hidden else QtCore.Qt.CheckState.Checked)

@@ -1,4 +1,5 @@
-"""The metrics dock: one row per method, sortable, the best value of each column marked.
+"""The metrics dock: one row per method, then one per method and marked region, sortable,
+the best value of each column (among the rows of the same region) marked.
 
 It shows `core.result_table` as it is: the same rows, numbers, units, headers and best
 values as the exported figure and the metrics files. The MAE and max-error headers name
@@ -67,6 +68,10 @@ class MetricsTable(QtWidgets.QTableWidget):
         self.horizontalHeader().setSortIndicator(-1, QtCore.Qt.SortOrder.AscendingOrder)
         self.setSortingEnabled(True)
         self._results: dict[str, MethodResult] = {}
+        #: Results measured on the marked regions, by method id, in the regions' order.
+        self._region_results: dict[str, list[MethodResult]] = {}
+        self.regions: tuple[core.Region, ...] = ()
+        self._shown_results: list[MethodResult] = []
         self._order: list[str] = []
         self.reference: str | None = None
         self.shown_table: core.ResultTable = core.result_table([])
@@ -82,6 +87,7 @@ class MetricsTable(QtWidgets.QTableWidget):
         """Empty the table for a new comparison whose methods are ``order`` (rows keep
         that order as results arrive) and whose reference method is ``reference``."""
         self._results.clear()
+        self._region_results.clear()
         self._order = list(order)
         self.reference = reference
         self._show()
@@ -91,22 +97,51 @@ class MetricsTable(QtWidgets.QTableWidget):
         self._results[result.method_id] = result
         self._show()
 
+    def set_regions(self, regions: Sequence[core.Region]) -> None:
+        """The marked regions are ``regions`` now: the rows of regions no longer marked
+        go; the others keep their rows (renumbered) until `add_region_result` replaces
+        them."""
+        self.regions = tuple(regions)
+        for key, results in self._region_results.items():
+            self._region_results[key] = [r for r in results if r.region in self.regions]
+        self._show()
+
+    def add_region_results(self, results: Sequence[MethodResult]) -> None:
+        """Add or replace the row of each result's method on its ``region`` (results of
+        `core.Comparison.measure_region`); those of regions no longer marked are dropped."""
+        for result in results:
+            if result.region not in self.regions:
+                continue
+            held = [r for r in self._region_results.get(result.method_id, []) if r.region != result.region]
+            self._region_results[result.method_id] = sorted(held + [result], key=lambda r: self.regions.index(r.region))
+        self._show()
+
+    def region_results(self) -> list[MethodResult]:
+        """The region rows' results, in the order they are listed before any sort."""
+        return [r for r in self._in_order() if r.region is not None]
+
     def _in_order(self) -> list[MethodResult]:
-        """The results in the comparison's order; others after them, as they came."""
+        """The results in the comparison's order, others after them as they came; then
+        each marked region's rows in the same order."""
         rank = {key: index for index, key in enumerate(self._order)}
         arrived = list(self._results)
-        return [self._results[k] for k in sorted(arrived, key=lambda k: (rank.get(k, len(rank)), arrived.index(k)))]
+        ordered = sorted(arrived, key=lambda k: (rank.get(k, len(rank)), arrived.index(k)))
+        whole = [self._results[k] for k in ordered]
+        by_region = [
+            r for region in self.regions for k in ordered for r in self._region_results.get(k, []) if r.region == region
+        ]
+        return whole + by_region
 
     def _show(self) -> None:
         """Show the model of the results held (`core.result_table`), sorted as the user
         chose."""
-        self.shown_table = table = core.result_table(self._in_order(), self.reference)
+        self._shown_results = results = self._in_order()
+        self.shown_table = table = core.result_table(results, self.reference, self.regions)
         sorting = self.isSortingEnabled()
         self.setSortingEnabled(False)
         self._show_headers(table)
         self.setRowCount(len(table.rows))
-        for row_index, row in enumerate(table.rows):
-            result = self._results[row.method_id]
+        for row_index, (row, result) in enumerate(zip(table.rows, results, strict=True)):
             self._set_method_cell(row_index, row, result)
             for column, metric in enumerate(core.TABLE_COLUMNS, start=1):
                 self.setItem(row_index, column, self._metric_cell(table, row, result, metric.key))
