@@ -94,6 +94,7 @@ class SpectrumView(QtCore.QObject):
             self._show_all()
         else:
             self.window.presenter.show_panels()
+            self.window.analysis.refresh_panels()  # a channel view or exposure in force comes back too
         self.shown_changed.emit(on)
 
     def spectrum(self, key: str) -> core.SpectrumPicture | None:

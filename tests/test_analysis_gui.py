@@ -251,3 +251,27 @@ def test_making_the_analysis_views_never_blocks_the_event_loop(
     slowest = max(steps, key=lambda step: step[1])
     assert slowest[1] < STALL_LIMIT_S, f"{slowest[0]} kept the GUI thread {slowest[1] * 1000:.0f} ms"
     assert probe.ticks >= 10 and probe.worst_wall < WALL_LIMIT_S, f"the event loop waited {probe.worst_wall * 1000:.0f} ms"
+
+
+def test_the_spectrum_view_and_a_channel_view_take_turns(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    """A channel view in force does not draw over the spectra, and comes back with the images."""
+    methods = ("bilinear", "bicubic")
+    open_compared(qtbot, window, photo_file(tmp_path), methods)
+    analysis = window.analysis
+    analysis.channel.setCurrentIndex(analysis.channel.findData("G"))
+
+    def green(key: str) -> bool:
+        values = window.job.reference_values if key == REFERENCE_KEY else window.results[key].image
+        shown = window.grid.panel(key).shown_array
+        return shown is not None and shown.ndim == 2 and np.array_equal(shown, values[:, :, 1])
+
+    keys = [REFERENCE_KEY, *methods]
+    qtbot.waitUntil(lambda: all(green(k) for k in keys), timeout=TIMEOUT_MS)
+    window.commands.spectrum.trigger()
+    qtbot.waitUntil(lambda: all(window.spectrum_view.spectrum(k) is not None for k in keys), timeout=TIMEOUT_MS)
+    analysis.exposure.setValue(1.0)  # changing the adjustment meanwhile must not replace the spectra
+    qtbot.wait(200)
+    assert all(window.grid.panel(k).shown_array is window.spectrum_view.spectrum(k).rgb for k in keys)
+    analysis.exposure.setValue(0.0)
+    window.commands.spectrum.trigger()
+    qtbot.waitUntil(lambda: all(green(k) for k in keys), timeout=TIMEOUT_MS)

@@ -241,6 +241,11 @@ class AnalysisViews(QtCore.QObject):
         self.histogram_dock_widget.set_panels(keys, labels)
         self._on_all_panels_changed()
 
+    def refresh_panels(self) -> None:
+        """Show every panel through the adjustment again (after a view that drew
+        something else on them, such as the spectra)."""
+        self._on_all_panels_changed()
+
     def _on_all_panels_changed(self) -> None:
         for key in self.panel_keys():
             self._apply_adjustment(key)
@@ -281,6 +286,9 @@ class AnalysisViews(QtCore.QObject):
         job = self.shown.job
         if panel is None or values is None or job is None or self.shown.shown_diff(key) is not None:
             return
+        spectra = getattr(self.window, "spectrum_view", None)
+        if spectra is not None and spectra.shown:
+            return  # the panels show spectra; the adjustment comes back with the images
         height, width = job.comparison.output_size
         adjustment = self.adjustment
         if adjustment.is_plain:
