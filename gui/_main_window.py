@@ -104,9 +104,8 @@ class MainWindow(QtWidgets.QMainWindow):
             "metrics": self._dock("Metrics", self.metrics_table, QtCore.Qt.DockWidgetArea.BottomDockWidgetArea),
             "radial": self._dock("Radial power", self.radial_profile, QtCore.Qt.DockWidgetArea.RightDockWidgetArea),
         }
-        # Behind the line profile: its profiles are computed only while it is in front.
-        self.tabifyDockWidget(self.docks["profile"], self.docks["radial"])
-        self.docks["profile"].raise_()
+        # The radial power dock goes behind the line profile, and the histogram behind the
+        # inspector, when the window is first shown (`tab_side_docks`).
         self.progress = QtWidgets.QProgressBar()
         self.progress.setMaximumWidth(200)
         self.progress.setFormat("%v / %m methods")
@@ -299,20 +298,32 @@ class MainWindow(QtWidgets.QMainWindow):
             # The frame (title bar, borders) is known only now: fit it, not just the inside.
             self._shown_once = True
             QtCore.QTimer.singleShot(0, self.fit_to_screen)
+            QtCore.QTimer.singleShot(0, self.tab_side_docks)
             if self._first_run_docks:
                 QtCore.QTimer.singleShot(0, self._first_dock_sizes)
+
+    def tab_side_docks(self) -> None:
+        """Tab the side docks once the window is shown: the histogram behind the pixel
+        inspector, the radial power behind the line profile (its profiles are computed
+        only while it is in front) and, on a short screen, the profiles behind the
+        inspector too (stacked, each would get a few rows). Tabbing before the window is
+        shown, or a dock out of one group into another, leaves Qt's old tab bar drawn over
+        the grid. The inspector and the line profile end in front."""
+        inspector, profile = self.docks["inspector"], self.docks["profile"]
+        short = self.height() < 900
+        pairs = [(inspector, "histogram")] + ([(inspector, "profile"), (inspector, "radial")] if short else [(profile, "radial")])
+        for first, name in pairs:
+            dock = self.docks.get(name)
+            if dock is not None and not dock.isFloating() and dock not in self.tabifiedDockWidgets(first):
+                self.tabifyDockWidget(first, dock)
+        profile.raise_()
+        inspector.raise_()
 
     def _first_dock_sizes(self) -> None:
         """Dock sizes of a first run, in proportion to the window: the grid gets about
         half the width and two thirds of the height; the Images list a few lines."""
         width, height = self.width(), self.height()
         horizontal = QtCore.Qt.Orientation.Horizontal
-        if height < 900:
-            # Stacked, the inspector and the profile would each get a few rows: tabs give
-            # each the whole height (the inspector in front).
-            self.tabifyDockWidget(self.docks["inspector"], self.docks["profile"])
-            self.tabifyDockWidget(self.docks["inspector"], self.docks["radial"])
-            self.docks["inspector"].raise_()
         settings_width = self.settings_panel.minimumSizeHint().width() + self.style().pixelMetric(
             QtWidgets.QStyle.PixelMetric.PM_ScrollBarExtent) + 8
         self.resizeDocks([self.docks["settings"], self.docks["inspector"]],

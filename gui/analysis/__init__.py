@@ -64,10 +64,8 @@ class AnalysisViews(QtCore.QObject):
         dock.setWidget(self.histogram_dock_widget)
         window.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, dock)
         window.docks["histogram"] = dock
-        # A tab beside the pixel inspector (in front): the grid keeps its room, and the
-        # window's smallest size does not grow.
-        window.tabifyDockWidget(window.docks["inspector"], dock)
-        window.docks["inspector"].raise_()
+        # A tab beside the pixel inspector, put there when the window is first shown
+        # (`MainWindow.tab_side_docks`): the grid keeps its room.
         self.histogram_dock = dock
         # Many changes in one turn of the event loop (every panel's result) draw once.
         self._draw_timer = QtCore.QTimer(self)
