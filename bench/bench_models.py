@@ -15,15 +15,20 @@ megapixel:
   (``InferenceSession.run``) or PyTorch (``model(x)`` in inference mode), input already
   converted, output left as it is.
 
+The two run in turns, seven times each after a warm-up, and the medians are compared.
+
 Goal: Upscope at most 1.15x the direct run, tiling included. ``--quick`` uses 512x512
 (one tile).
 """
 
 from __future__ import annotations
 
+import statistics
 import sys
 import tempfile
+import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +39,19 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import core
 from bench._report import cpu_name, run_benchmark
-from bench.bench_core import median_time
+
+
+def alternating(first: Callable[[], object], second: Callable[[], object], rounds: int = 7) -> tuple[float, float]:
+    """Median times of ``first`` and ``second`` run in turns after one warm-up each, so
+    that a change in the machine's load falls on both alike."""
+    first(), second()
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(rounds):
+        for index, function in enumerate((first, second)):
+            start = time.perf_counter()
+            function()
+            times[index].append(time.perf_counter() - start)
+    return statistics.median(times[0]), statistics.median(times[1])
 
 
 def photograph(side: int) -> np.ndarray:
@@ -80,7 +97,7 @@ def run(quick: bool = False) -> str:
         f"Measured by `python3 bench/bench_models.py` on {cpu_name()}, {torch.get_num_threads()} threads, "
         f"PyTorch {torch.__version__}, onnxruntime {onnxruntime.__version__}. A {side}x{side} RGB uint8 "
         f"photograph at x2 ({megapixels:g} output megapixels); Upscope's default tiles of 512 pixels "
-        f"({(side // 512) ** 2} tile(s)). Medians of five runs after one warm-up.",
+        f"({(side // 512) ** 2} tile(s)). Medians of seven runs each, in turns, after a warm-up.",
         "",
         "| model | tile overlap (px) | Upscope (ms / MP) | direct (ms / MP) | Upscope / direct |",
         "|---|---:|---:|---:|---:|",
@@ -89,8 +106,8 @@ def run(quick: bool = False) -> str:
         for name, path, direct in models(Path(folder)):
             method = core.add_model(path)
             halo = core.loaded_model(method).facts.halo
-            ours = median_time(lambda method=method: core.upsample(image, method, scale=2), 5)
-            theirs = median_time(lambda direct=direct: direct(tensor), 5)
+            ours, theirs = alternating(lambda method=method: core.upsample(image, method, scale=2),
+                                       lambda direct=direct: direct(tensor))
             lines.append(f"| {name} | {halo} | {ours * 1000 / megapixels:.0f} | {theirs * 1000 / megapixels:.0f} | "
                          f"{ours / theirs:.2f}x |")
             print(lines[-1], flush=True)

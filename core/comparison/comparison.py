@@ -45,7 +45,7 @@ from core.methods.registry import MethodSpec, get_method
 from core.metrics.difference import difference
 from core.metrics.flip import flip_available, flip_map
 from core.metrics.measures import Metrics, PreparedReference, compute_metrics
-from core.metrics.spectrum import checkerboard_score
+from core.metrics.spectrum import checkerboard_score, grid_share
 
 
 class Comparison:
@@ -110,6 +110,8 @@ class Comparison:
         self._prepared_lock = threading.Lock()
         self._prefetched: dict[int, tuple[Any, float]] = {}
         self._progress = progress
+        self._grid_share: float | None = None
+        self._grid_share_lock = threading.Lock()
         with cancel_scope(self._cancelled):
             inputs = prepare_inputs(image, settings, self.scale, self.backend, self._residency)
         self.ground_truth = inputs.ground_truth
@@ -233,11 +235,20 @@ class Comparison:
         with cancel_scope(self._cancelled):
             score = result.checkerboard
             if score is None:
-                score = checkerboard_score(result.image, self.scale, reference if same else None)
+                share = self._reference_grid_share() if same else None
+                score = checkerboard_score(result.image, self.scale, reference_share=share)
             mean_flip = result.flip
             if flip and mean_flip is None and same and reference is not None and flip_available():
                 mean_flip = flip_map(reference, result.image)[1]
         return replace(result, checkerboard=score, flip=mean_flip)
+
+    def _reference_grid_share(self) -> float | None:
+        """The reference's energy share at the grid's frequencies, made once for every
+        result's checkerboard score (one spectrum less per result)."""
+        with self._grid_share_lock:
+            if self._grid_share is None and self.reference is not None:
+                self._grid_share = grid_share(self.reference, self.scale)
+            return self._grid_share
 
     def measure_region(self, result: MethodResult, region: Region) -> MethodResult:
         """``result`` measured on ``region`` of the output only (clipped to the image):

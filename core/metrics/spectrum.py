@@ -156,7 +156,17 @@ def _near_harmonics(f: np.ndarray, period: int, *, skip_zero: bool = True) -> np
     return near
 
 
-def checkerboard_score(result: np.ndarray, scale: float | tuple[float, float], reference: np.ndarray | None = None) -> float:
+def grid_share(image: np.ndarray, scale: float | tuple[float, float]) -> float:
+    """The share of ``image``'s spectral energy at the frequencies of the grid of an
+    upsampling by ``scale`` (`grid_energy` of its power spectrum), 0 to 1."""
+    factors = (float(scale[0]), float(scale[1])) if isinstance(scale, (tuple, list)) else (float(scale), float(scale))
+    return grid_energy(_power(image), factors)
+
+
+def checkerboard_score(
+    result: np.ndarray, scale: float | tuple[float, float], reference: np.ndarray | None = None,
+    *, reference_share: float | None = None,
+) -> float:
     """How much of ``result``'s energy sits at the frequencies of its upsampling grid,
     beyond what ``reference`` has there (docs/METHODS.md#checkerboard).
 
@@ -164,18 +174,20 @@ def checkerboard_score(result: np.ndarray, scale: float | tuple[float, float], r
     frequencies are the multiples of ``1 / p`` cycles per pixel on each axis and their
     combinations, ``p`` the `grid_period` (2 at x2, 4 at x4). The score is the share of
     the result's spectral energy within `GRID_REACH` of them, minus the same share of
-    ``reference`` (the ground truth, same size; none: 0), floored at 0, in percent.
-    A transposed convolution with uneven overlap scores tens of percent on a photograph,
-    interpolation well under one. Returns 0 where the scale has no short period.
+    ``reference`` (the ground truth, same size; none: 0), in percent: tens of percent
+    for a transposed convolution with uneven overlap on a photograph, about zero for
+    interpolation (negative: less there than the reference). ``reference_share`` (the
+    reference's `grid_share`, made once for many results) stands in for ``reference``.
     """
-    factors = (float(scale[0]), float(scale[1])) if isinstance(scale, (tuple, list)) else (float(scale), float(scale))
-    share = grid_energy(_power(result), factors)
-    if reference is not None:
+    share = grid_share(result, scale)
+    if reference_share is not None:
+        share -= reference_share
+    elif reference is not None:
         ref, res = as_hwc(reference), as_hwc(result)
         if ref.shape[:2] != res.shape[:2]:
             raise ParameterError(
                 f"the reference is {ref.shape[1]}x{ref.shape[0]} and the result {res.shape[1]}x{res.shape[0]}; "
                 "the checkerboard score compares them at one size"
             )
-        share -= grid_energy(_power(reference), factors)
+        share -= grid_share(reference, scale)
     return share * 100.0
