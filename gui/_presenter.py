@@ -47,6 +47,7 @@ class ComparisonPresenter(QtCore.QObject):
         self.runner.diff_ready.connect(self._on_diff)
         self.runner.failed.connect(self._on_failed)
         self.runner.level_ready.connect(self._on_level_ready)
+        self.runner.method_progress.connect(self._on_method_progress)
         self.settings_panel.display_changed.connect(self._on_display_changed)
         self.grid.hovered.connect(self._on_hover)
         self.grid.line_changed.connect(self._on_line_changed)
@@ -79,6 +80,13 @@ class ComparisonPresenter(QtCore.QObject):
         for panel in self.grid.panels.values():
             if panel.key != REFERENCE_KEY:
                 panel.set_status("Computing...")
+
+    def _on_method_progress(self, method_id: str, done: int, total: int) -> None:
+        """A model file runs in tiles: say how far it is, while it runs."""
+        if total > 1:
+            panel = self.grid.panel(method_id)
+            label = panel.label if panel is not None else method_id
+            self.window.statusBar().showMessage(f"{label}: tile {done} of {total}", 3000)
 
     def _on_failed(self, _job_id: int, message: str) -> None:
         """The current job could not go on (the runner passes on only the current job's)."""

@@ -150,6 +150,7 @@ class ComparisonRunner(QtCore.QObject):
     load_checked = QtCore.Signal(object, object, bool)  # good paths, [(path, message)], whether the request is the latest
     task_done = QtCore.Signal(int, object)  # task id, what the task returned
     task_failed = QtCore.Signal(int, str)  # task id, the error's message
+    method_progress = QtCore.Signal(str, int, int)  # method id, pieces done, pieces in all (a model's tiles)
 
     def __init__(self, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
@@ -228,7 +229,8 @@ class ComparisonRunner(QtCore.QObject):
 
         def prepare() -> None:
             try:
-                comparison = previous.derived(settings, job_id=job_id, reference_result=reference_result, cancel=cancel)
+                comparison = previous.derived(settings, job_id=job_id, reference_result=reference_result, cancel=cancel,
+                                              progress=functools.partial(self._on_progress, job_id))
                 _ = comparison.reference  # a method reference is computed here, off the GUI thread
             except UpscopeError as exc:
                 self._on_failed(job_id, _about(job.image_name, str(exc)))
@@ -317,7 +319,8 @@ class ComparisonRunner(QtCore.QObject):
             # Its methods run on every pool thread at once, and the window keeps display
             # copies and difference maps: all counted in the memory it checks for.
             comparison = Comparison(image, settings, job_id=job_id, cancel=cancel,
-                                    workers=self.pool.maxThreadCount(), shown=True)
+                                    workers=self.pool.maxThreadCount(), shown=True,
+                                    progress=functools.partial(self._on_progress, job_id))
             reference = comparison.ground_truth if comparison.ground_truth is not None else comparison.input
             label = "Ground truth" if comparison.ground_truth is not None else "Original"
             _ = comparison.reference  # a method reference is computed once, here, off the GUI thread
@@ -396,6 +399,12 @@ class ComparisonRunner(QtCore.QObject):
             unmeasured = replace(result, job_id=job.job_id, metrics=None)
             self._on_result(ResultPayload(job.job_id, unmeasured, display, None, measured=False))
             self._submit(functools.partial(self._measure, job.job_id, job.comparison, cancel, unmeasured, display), what=name)
+
+    @_on_main_thread
+    def _on_progress(self, job_id: int, method_id: str, done: int, total: int) -> None:
+        """Pass on how far a method of the current job is (a model file's tiles)."""
+        if job_id == self.job_id:
+            self.method_progress.emit(method_id, done, total)
 
     @_on_main_thread
     def _on_result(self, payload: ResultPayload) -> None:

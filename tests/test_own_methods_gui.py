@@ -255,3 +255,19 @@ def test_a_session_brings_the_model_back_and_flags_a_changed_file(qtbot, window:
     panel = window.grid.panel(next(spec.id for spec in core.user_methods() if spec.label == "My net"))
     expected = forward_uint8(tiny_espcn(2), window.job.comparison.input)
     assert np.max(np.abs(panel.shown_array.astype(np.int16) - expected)) <= 1
+
+
+def test_a_model_in_tiles_says_how_far_it_is(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    compared(qtbot, window, tmp_path)
+    (method_id,) = added(qtbot, window, lambda: window.own_methods.add_model(onnx_file(tmp_path / "tiles.onnx", tiny_espcn(3))))
+    seen: list[tuple[str, int, int]] = []
+    window.runner.method_progress.connect(lambda *args: seen.append(args))
+    messages: list[str] = []
+    window.statusBar().messageChanged.connect(messages.append)
+    panel = window.settings_panel
+    panel.from_dict({**panel.to_dict(), "params": {method_id: {"tile": 8}}})
+    with qtbot.waitSignal(window.comparison_finished, timeout=TIMEOUT_MS):
+        panel.settings_changed.emit()
+    # the 24x24 input of a 48x48 comparison at x2, in tiles of 8: nine tiles
+    assert [s for s in seen if s[0] == method_id] == [(method_id, k, 9) for k in range(1, 10)]
+    assert any(message.endswith("tile 9 of 9") for message in messages)

@@ -128,6 +128,7 @@ class Comparison:
         job_id: Hashable,
         reference_result: MethodResult | None = None,
         cancel: threading.Event | None = None,
+        progress: Callable[[str, int, int], None] | None = None,
     ) -> Comparison:
         """A comparison of the same inputs with other ``settings`` that differ from this
         one's only in the methods, the reference or the metric convention: nothing is
@@ -135,8 +136,9 @@ class Comparison:
         method and parameters both share (`measure` them with the new one when the
         reference or convention changed). ``reference_result`` is this comparison's
         result of the new reference method, when there is one, so it is not computed
-        again. ``cancel`` is the new comparison's cancel flag (see `Comparison`).
-        Raises `ParameterError` when anything else changed."""
+        again. ``cancel`` is the new comparison's cancel flag and ``progress`` its
+        listener (see `Comparison`; a listener of this one is not carried over, as it
+        may tell its own job apart). Raises `ParameterError` when anything else changed."""
         old = self.settings
         if (settings.mode, settings.scale, settings.downsampler, settings.backend) != (
             old.mode, old.scale, old.downsampler, old.backend
@@ -150,6 +152,8 @@ class Comparison:
         other._cancelled = cancel if cancel is not None else threading.Event()
         other._reference_lock = threading.Lock()
         other._prefetched = {}
+        other._progress = progress
+        other._grid_share, other._grid_share_lock = None, threading.Lock()  # the reference may be another
         same_reference = settings.reference == old.reference
         other._residency = self._residency.copy(keep_reference=same_reference)
         if not same_reference:
