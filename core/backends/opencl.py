@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import cv2
 import numpy as np
@@ -264,7 +264,9 @@ class OpenCLBackend(Backend):
 
         def centred(image: cv2.UMat) -> tuple[cv2.UMat, tuple[float, ...]]:
             means = tuple(total / (h * w) for total in cv2.sumElems(image))
-            unit = cv2.multiply(cv2.subtract(image, means, dtype=depth), (1.0 / peak,) * 4)
+            # OpenCV 5.1's stubs type every cv2.multiply as returning an array; given UMats
+            # it returns a UMat.
+            unit = cast(cv2.UMat, cv2.multiply(cv2.subtract(image, means, dtype=depth), (1.0 / peak,) * 4))
             return unit, tuple(mean / peak for mean in means)
 
         def blur(a: cv2.UMat) -> cv2.UMat:
