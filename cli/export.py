@@ -164,7 +164,13 @@ def _method_choice(item: str):
             params[name.strip()] = json.loads(value)
         except ValueError:
             params[name.strip()] = value.strip()
-    return core.MethodChoice(method_id.strip(), params)
+    method_id = method_id.strip()
+    try:  # a parameter given at its default is no parameter: bicubic[a=-0.75] is bicubic
+        defaults = {p.name: p.default for p in core.get_method(method_id).params if p.default is not None}
+    except core.ParameterError:
+        defaults = {}  # an unknown id: the core names it
+    changed = {name: value for name, value in params.items() if not (name in defaults and defaults[name] == value)}
+    return core.MethodChoice(method_id, changed) if changed else method_id
 
 
 def parse_scale_text(text: str) -> float | tuple[float, float]:

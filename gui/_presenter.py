@@ -245,8 +245,15 @@ class ComparisonPresenter(QtCore.QObject):
         colour_map = pg.ColorMap(np.linspace(0.0, 1.0, len(lut)), lut)
         self.colour_bar.setColorMap(colour_map)
         self.colour_bar.setLevels((shown.display.low, shown.display.high))
-        formula = core.DIFF_FORMULAS[shown.options.kind]
-        self.colour_bar.axis.setLabel(f"{formula}, gain x{shown.options.gain:g}, image units")
+        kind, gain = shown.options.kind, shown.options.gain
+        formula = core.DIFF_FORMULAS[kind]
+        if kind == "ssim":  # a measure in its own units; the gain magnifies the top of the scale
+            text = formula if gain == 1 else f"{formula}, from {1 - 1 / gain:.3g} (gain x{gain:g})"
+        elif kind == "flip":
+            text = formula if gain == 1 else f"{formula}, gain x{gain:g}"
+        else:
+            text = f"{formula}, gain x{gain:g}, image units"
+        self.colour_bar.axis.setLabel(text)
         self.colour_bar_view.show()
 
     # Inspection -------------------------------------------------------------------------

@@ -131,7 +131,7 @@ def test_regions_get_their_own_rows_measured_on_their_pixels(tmp_path):
     core.save_image(tmp_path / "astronaut.png", truth)
     settings = core.ComparisonSettings(mode="degrade", scale=2, methods=("nearest", "bicubic"))
     regions = (core.Region(10, 20, 40, 30), core.Region(100, 90, 80, 80))  # the second clipped to the image
-    request = core.ExportRequest(settings=settings, regions=regions)
+    request = core.ExportRequest(settings=settings, regions=regions, convention="all")
     report = core.export_images([tmp_path / "astronaut.png"], tmp_path / "out.png", request,
                                 metrics_path=tmp_path / "m.csv")
     rows = report.outcomes[0].rows
@@ -159,6 +159,7 @@ def test_one_method_twice_with_other_parameters(tmp_path):
     assert parsed[1] == core.MethodChoice("bicubic", {"a": -0.5})
     assert parsed[2] == core.MethodChoice("transposed-conv", {"kernel": [[0.25, 0.5], [0.5, 1]], "padding": 0})
     for bad, message in (("bicubic,bicubic", "more than once with the same parameters"),
+                         ("bicubic,bicubic[a=-0.75]", "more than once with the same parameters"),
                          ("bicubic[a=-0.5", "without its"), ("bicubic[a]", "name=value")):
         with pytest.raises(core.ParameterError, match=message):
             parse_methods_text(bad)

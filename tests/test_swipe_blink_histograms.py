@@ -274,3 +274,16 @@ def test_nothing_blocks_the_event_loop_while_the_views_update(qtbot, window: Mai
     assert max(busy) < 50, f"the GUI thread worked {max(busy):.0f} ms without a break"
     # Work done on the GUI thread for every panel (10 of 1024x1024) would take seconds.
     assert max(gaps) < 250, f"the event loop stalled for {max(gaps):.0f} ms"
+
+
+def test_a_swipe_turned_on_zoomed_in_puts_its_divider_in_view(qtbot, window: MainWindow) -> None:
+    show(qtbot, window, compare_photo(4))
+    height, width = window.job.comparison.output_size
+    window.grid.look_at(width * 0.15, height * 0.8, 6.0)  # far from the middle of the image
+    seen = window.grid.visible_region()
+    analysis = window.analysis
+    analysis.set_mode("swipe")
+    assert seen.x <= analysis.compare.divider * width <= seen.x + seen.width
+    analysis.orientation_action.trigger()  # horizontal: the divider goes into view on that axis too
+    assert analysis.compare.orientation == "horizontal"
+    assert seen.y <= analysis.compare.divider * height <= seen.y + seen.height

@@ -30,7 +30,7 @@ from core.common.cancel import CancelledError, cancel_scope
 from core.common.errors import ParameterError, UnsupportedScaleError, UpscopeError
 from core.common.progress import progress_scope
 from core.common.region import Region
-from core.common.vocabulary import MEASURE_MAP_KINDS, DiffKind
+from core.common.vocabulary import MEASURE_MAP_KINDS, Convention, DiffKind
 from core.comparison import memory as _memory
 from core.comparison.inputs import prepare_inputs
 from core.comparison.residency import Residency, Resident
@@ -254,7 +254,7 @@ class Comparison:
                 self._grid_share = grid_share(self.reference, self.scale)
             return self._grid_share
 
-    def measure_region(self, result: MethodResult, region: Region) -> MethodResult:
+    def measure_region(self, result: MethodResult, region: Region, *, convention: Convention | None = None) -> MethodResult:
         """``result`` measured on ``region`` of the output only (clipped to the image):
         its metrics against the same rectangle of the reference, by the comparison's
         convention (luma in the paper convention; no border is shaved from a region),
@@ -267,7 +267,7 @@ class Comparison:
         inside = region.within(result.image.shape, "region")
         ref, tst = inside.take(reference), inside.take(result.image)
         with cancel_scope(self._cancelled):
-            metrics = compute_metrics(ref, tst, convention=self.settings.convention, shave=0)
+            metrics = compute_metrics(ref, tst, convention=convention or self.settings.convention, shave=0)
             score = checkerboard_score(tst, self.scale, ref)
             mean_flip = flip_map(ref, tst)[1] if result.flip is not None and flip_available() else None
         return replace(result, image=tst, region=inside, metrics=metrics, checkerboard=score, flip=mean_flip)

@@ -480,8 +480,9 @@ def _export_one(
         if results_dir is not None:
             export_results(results_dir, comparison, results, overwrite=request.force, image_name=str(image_path),
                            record=written)
-        measured = results + [comparison.measure_region(result, region) for region in request.regions
-                              for result in results]
+        # A region's rows in the paper figure's convention, so the file and the figure agree.
+        measured = results + [comparison.measure_region(result, region, convention=request.convention)
+                              for region in request.regions for result in results]
         rows = metrics_rows(measured, str(image_path), comparison.settings)
         return ImageOutcome(image_path, target, rows, written=tuple(written))
     except ParameterError as exc:

@@ -25,6 +25,7 @@ from core.comparison.results import MethodResult
 from core.comparison.settings import ComparisonSettings
 from core.display.colour import colorize_difference
 from core.io.write import save_image, write_text
+from core.methods.naming import method_title
 from core.report.table import metric_values
 
 ImageFormat = Literal["png", "tif"]
@@ -60,7 +61,7 @@ def metrics_rows(
             "image": image,
             **context,
             "method": result.method_id,
-            "label": result.label,
+            "label": method_title(result.method_id, result.params),
             "params": json.loads(_params_text(result.params)),
             "region": result.region_text,
             **metric_values(result),  # the numbers of the metrics table, read one way

@@ -329,6 +329,8 @@ class AnalysisViews(QtCore.QObject):
                     action.setChecked(False)
                     action.blockSignals(False)
             self.compare.mode = "swipe" if mode == "swipe" else "blink"
+            if mode == "swipe":
+                self._divider_into_view()
         elif self.compare.mode == mode:
             self.compare.mode = "off"
         self._show_mode()
@@ -380,7 +382,23 @@ class AnalysisViews(QtCore.QObject):
 
     def _set_horizontal(self, on: bool) -> None:
         self.compare.orientation = "horizontal" if on else "vertical"
+        self._divider_into_view()
         self.view.refresh()
+
+    def _divider_into_view(self) -> None:
+        """Put the divider in the middle of what is in view when it lies outside it
+        (zoomed in, a divider across the whole image is often off screen)."""
+        job = self.shown.job
+        if job is None:
+            return
+        height, width = job.comparison.output_size
+        seen = self.grid.visible_region()
+        if self.compare.orientation == "horizontal":
+            low, high, extent = seen.y, seen.y + seen.height, height
+        else:
+            low, high, extent = seen.x, seen.x + seen.width, width
+        if extent > 0 and not low <= self.compare.divider * extent <= high:
+            self.compare.set_divider((low + high) / 2 / extent)
 
     def set_pair(self, key_a: str, key_b: str) -> None:
         """Compare panels ``key_a`` and ``key_b``."""

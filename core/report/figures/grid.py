@@ -202,7 +202,8 @@ def _colour_bar(draw, layout: GridLayout, comparison: Comparison, options: GridO
     units = image_units(comparison.reference.dtype if comparison.reference is not None else np.dtype(np.uint8))
     squared = " squared" if options.diff_kind == "squared" else ""
     if options.diff_kind in MEASURE_MAP_KINDS:  # measures in their own units
-        lines = (f"{DIFF_FORMULAS[options.diff_kind]}, gain x{options.diff_gain:g}",
+        gain = "" if options.diff_gain == 1 else f", gain x{options.diff_gain:g}"
+        lines = (f"{DIFF_FORMULAS[options.diff_kind]}{gain}",
                  "SSIM, 1 at best" if options.diff_kind == "ssim" else "FLIP, 0 at best")
     else:
         lines = (f"{options.diff_kind} difference, gain x{options.diff_gain:g}", f"in{squared} {units}")
