@@ -105,7 +105,7 @@ class MainWindow(QtWidgets.QMainWindow):
             "radial": self._dock("Radial power", self.radial_profile, QtCore.Qt.DockWidgetArea.RightDockWidgetArea),
         }
         # The radial power dock goes behind the line profile, and the histogram behind the
-        # inspector, when the window is first shown (`tab_side_docks`).
+        # inspector, once the window's size is known (`tab_side_docks`).
         self.progress = QtWidgets.QProgressBar()
         self.progress.setMaximumWidth(200)
         self.progress.setFormat("%v / %m methods")
@@ -132,6 +132,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.analysis = AnalysisViews(self)
         self._connect()
         self._restore()
+        self.tab_side_docks()
 
     # What is on screen (read from `shown`) ------------------------------------------------
 
@@ -298,17 +299,18 @@ class MainWindow(QtWidgets.QMainWindow):
             # The frame (title bar, borders) is known only now: fit it, not just the inside.
             self._shown_once = True
             QtCore.QTimer.singleShot(0, self.fit_to_screen)
-            QtCore.QTimer.singleShot(0, self.tab_side_docks)
             if self._first_run_docks:
                 QtCore.QTimer.singleShot(0, self._first_dock_sizes)
 
     def tab_side_docks(self) -> None:
-        """Tab the side docks once the window is shown: the histogram behind the pixel
-        inspector, the radial power behind the line profile (its profiles are computed
-        only while it is in front) and, on a short screen, the profiles behind the
-        inspector too (stacked, each would get a few rows). Tabbing before the window is
-        shown, or a dock out of one group into another, leaves Qt's old tab bar drawn over
-        the grid. The inspector and the line profile end in front."""
+        """Tab the side docks, once, when the window's size is known and before it is
+        shown: the histogram behind the pixel inspector, the radial power behind the line
+        profile (its profiles are computed only while it is in front) and, on a short
+        window, the profiles behind the inspector too (stacked, each would get a few
+        rows). A dock moved from one tab group into another after the window is shown
+        leaves Qt's old tab bar drawn over the grid, so it is done in one pass. A window
+        restored from saved settings keeps its saved arrangement; docks it did not know
+        join it as above. The inspector and the line profile end in front."""
         inspector, profile = self.docks["inspector"], self.docks["profile"]
         short = self.height() < 900
         pairs = [(inspector, "histogram")] + ([(inspector, "profile"), (inspector, "radial")] if short else [(profile, "radial")])
