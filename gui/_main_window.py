@@ -41,6 +41,9 @@ from .docks import ImageList, LineProfilePlot, MetricsTable, PixelInspector, Rad
 
 log = logging.getLogger(__name__)
 
+#: The smallest height of the contents of a side dock (inspector, histogram, profiles).
+SIDE_DOCK_MIN_HEIGHT = 120
+
 #: Settings changes are applied this long after the last one, so typing "12" in the scale
 #: box starts one comparison, not two.
 RECOMPUTE_DELAY_MS = 250
@@ -305,14 +308,23 @@ class MainWindow(QtWidgets.QMainWindow):
     def tab_side_docks(self) -> None:
         """Tab the side docks, once, when the window's size is known and before it is
         shown: the histogram behind the pixel inspector, the radial power behind the line
-        profile (its profiles are computed only while it is in front) and, on a short
-        window, the profiles behind the inspector too (stacked, each would get a few
+        profile (its profiles are computed only while it is in front) and, on a screen
+        less than 950 pixels high, the profiles behind the inspector too (stacked, each would get a few
         rows). A dock moved from one tab group into another after the window is shown
         leaves Qt's old tab bar drawn over the grid, so it is done in one pass. A window
         restored from saved settings keeps its saved arrangement; docks it did not know
         join it as above. The inspector and the line profile end in front."""
         inspector, profile = self.docks["inspector"], self.docks["profile"]
-        short = self.height() < 900
+        for name in ("inspector", "histogram", "profile", "radial"):
+            dock = self.docks.get(name)
+            if dock is not None and dock.widget() is not None:
+                # Plots and tables ask for more height than they need to be usable; stacked
+                # on a tall screen they would keep the window from shrinking to 1000x640.
+                dock.widget().setMinimumHeight(SIDE_DOCK_MIN_HEIGHT)
+        # Decided by the screen, not the window: the window may still be resized before it
+        # is shown (a restored geometry, a test), and moving docks between groups later
+        # would leave the old tab bar behind.
+        short = self._available_geometry().height() < 950
         pairs = [(inspector, "histogram")] + ([(inspector, "profile"), (inspector, "radial")] if short else [(profile, "radial")])
         for first, name in pairs:
             dock = self.docks.get(name)
