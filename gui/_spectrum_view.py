@@ -90,11 +90,13 @@ class SpectrumView(QtCore.QObject):
         if on == self.analysis.spectrum_shown:
             return
         self.analysis.spectrum_shown = on
+        self.window.grid.hide_regions(on)  # image rectangles mean nothing over frequencies
         if on:
             self._show_all()
         else:
             self.window.presenter.show_panels()
             self.window.analysis.refresh_panels()  # a channel view or exposure in force comes back too
+            self.window.statusBar().clearMessage()  # the last frequency under the cursor
         self.shown_changed.emit(on)
 
     def spectrum(self, key: str) -> core.SpectrumPicture | None:

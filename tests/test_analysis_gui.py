@@ -275,3 +275,19 @@ def test_the_spectrum_view_and_a_channel_view_take_turns(qtbot, window: MainWind
     analysis.exposure.setValue(0.0)
     window.commands.spectrum.trigger()
     qtbot.waitUntil(lambda: all(green(k) for k in keys), timeout=TIMEOUT_MS)
+
+
+def test_region_boxes_hide_over_the_spectra_and_the_frequency_goes_with_them(
+    qtbot, window: MainWindow, tmp_path: Path
+) -> None:
+    open_compared(qtbot, window, photo_file(tmp_path), ("bicubic",))
+    window.grid.set_regions([core.Region(8, 8, 24, 16)])
+    panel = window.grid.panel("bicubic")
+    assert panel.region_items[0].isVisible()
+    window.commands.spectrum.trigger()
+    assert not any(item.isVisible() for item in panel.region_items)
+    window.grid.hovered.emit(10, 10)
+    assert "cycles/pixel" in window.statusBar().currentMessage()
+    window.commands.spectrum.trigger()
+    assert panel.region_items[0].isVisible()
+    assert "cycles/pixel" not in window.statusBar().currentMessage()

@@ -74,6 +74,8 @@ class ComparisonGrid(QtWidgets.QWidget):
         self.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
         self.line_tool = LineTool()
         self.region_tool = RegionTool()
+        #: Whether the region boxes are hidden (the panels show spectra).
+        self.regions_hidden = False
 
     # Panels ---------------------------------------------------------------------------
 
@@ -328,9 +330,15 @@ class ComparisonGrid(QtWidgets.QWidget):
         self.regions_changed.emit(list(self.regions))
 
     def _show_regions(self) -> None:
-        boxes = [(r.x, r.y, r.width, r.height) for r in self.region_tool.shown()]
+        boxes = [] if self.regions_hidden else [(r.x, r.y, r.width, r.height) for r in self.region_tool.shown()]
         for panel in self.panels.values():
             panel.set_regions(boxes)
+
+    def hide_regions(self, hidden: bool) -> None:
+        """Hide the region boxes while the panels show something other than images (their
+        spectra, whose coordinates are frequencies), or show them again."""
+        self.regions_hidden = hidden
+        self._show_regions()
 
     def _on_region_drag(self, stage: str, x: float, y: float) -> None:
         ended = self.region_tool.drag(stage, x, y, self.state.image_width, self.state.image_height)
