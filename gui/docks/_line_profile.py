@@ -36,6 +36,34 @@ def legend_swatch(colour: QtGui.QColor, dashed: bool) -> QtGui.QIcon:
     return QtGui.QIcon(pixmap)
 
 
+def plot_with_legend(
+    owner: QtWidgets.QWidget, plot: pg.PlotWidget, hint: str, legend_tip: str
+) -> tuple[QtWidgets.QLabel, QtWidgets.QListWidget]:
+    """Lay out ``owner`` as a curve dock: a hint line, then ``plot`` over a wrapping list
+    of checkable legend entries (``legend_tip`` its tooltip), split so both stay shown.
+    Returns the hint label and the legend list."""
+    plot.showGrid(x=True, y=True, alpha=0.25)
+    label = QtWidgets.QLabel(hint)
+    label.setWordWrap(True)
+    legend = QtWidgets.QListWidget()
+    legend.setFlow(QtWidgets.QListView.Flow.LeftToRight)
+    legend.setWrapping(True)
+    legend.setResizeMode(QtWidgets.QListView.ResizeMode.Adjust)
+    legend.setSpacing(1)
+    legend.setToolTip(legend_tip)
+    splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
+    splitter.addWidget(plot)
+    splitter.addWidget(legend)
+    splitter.setStretchFactor(0, 4)
+    splitter.setStretchFactor(1, 1)
+    splitter.setChildrenCollapsible(False)
+    layout = QtWidgets.QVBoxLayout(owner)
+    layout.setContentsMargins(2, 2, 2, 2)
+    layout.addWidget(label)
+    layout.addWidget(splitter, 1)
+    return label, legend
+
+
 class LineProfilePlot(QtWidgets.QWidget):
     """A pyqtgraph plot with one curve per image, in the panels' colours, and a legend
     list of checkable entries under it."""
@@ -46,25 +74,10 @@ class LineProfilePlot(QtWidgets.QWidget):
         self.plot.setLabel("bottom", "distance along the line", units="px")
         self.plot.setLabel("left", "intensity")
         self.plot.setMinimumHeight(120)  # shorter, its axis labels would overlap
-        self.plot.showGrid(x=True, y=True, alpha=0.25)
-        self.hint = QtWidgets.QLabel("Turn on the line tool (L) and drag across any panel.")
-        self.hint.setWordWrap(True)
-        self.legend = QtWidgets.QListWidget()
-        self.legend.setFlow(QtWidgets.QListView.Flow.LeftToRight)
-        self.legend.setWrapping(True)
-        self.legend.setResizeMode(QtWidgets.QListView.ResizeMode.Adjust)
-        self.legend.setSpacing(1)
-        self.legend.setToolTip("Untick a curve to hide it; it stays hidden when the line moves.")
-        splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
-        splitter.addWidget(self.plot)
-        splitter.addWidget(self.legend)
-        splitter.setStretchFactor(0, 4)
-        splitter.setStretchFactor(1, 1)
-        splitter.setChildrenCollapsible(False)
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.setContentsMargins(2, 2, 2, 2)
-        layout.addWidget(self.hint)
-        layout.addWidget(splitter, 1)
+        self.hint, self.legend = plot_with_legend(
+            self, self.plot, "Turn on the line tool (L) and drag across any panel.",
+            "Untick a curve to hide it; it stays hidden when the line moves.",
+        )
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.data: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         #: Keys whose curves the user hid; kept across lines and comparisons.

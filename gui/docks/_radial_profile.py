@@ -17,7 +17,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..canvas import REFERENCE_KEY
-from ._line_profile import legend_swatch
+from ._line_profile import legend_swatch, plot_with_legend
 
 _KEY_ROLE = QtCore.Qt.ItemDataRole.UserRole
 
@@ -41,25 +41,10 @@ class RadialProfilePlot(QtWidgets.QWidget):
         self.plot.setXRange(0.0, NYQUIST, padding=0.01)
         self.plot.setLimits(xMin=0.0, xMax=NYQUIST)
         self.plot.setMinimumHeight(120)
-        self.plot.showGrid(x=True, y=True, alpha=0.25)
-        self.hint = QtWidgets.QLabel("The radial power of every image appears here as the comparison runs.")
-        self.hint.setWordWrap(True)
-        self.legend = QtWidgets.QListWidget()
-        self.legend.setFlow(QtWidgets.QListView.Flow.LeftToRight)
-        self.legend.setWrapping(True)
-        self.legend.setResizeMode(QtWidgets.QListView.ResizeMode.Adjust)
-        self.legend.setSpacing(1)
-        self.legend.setToolTip("Untick a curve to hide it.")
-        splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
-        splitter.addWidget(self.plot)
-        splitter.addWidget(self.legend)
-        splitter.setStretchFactor(0, 4)
-        splitter.setStretchFactor(1, 1)
-        splitter.setChildrenCollapsible(False)
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.setContentsMargins(2, 2, 2, 2)
-        layout.addWidget(self.hint)
-        layout.addWidget(splitter, 1)
+        self.hint, self.legend = plot_with_legend(
+            self, self.plot, "The radial power of every image appears here as the comparison runs.",
+            "Untick a curve to hide it.",
+        )
         self.curves: dict[str, pg.PlotDataItem] = {}
         #: What each curve draws: frequency (cycles per pixel) and power, finite and positive.
         self.data: dict[str, tuple[np.ndarray, np.ndarray]] = {}
