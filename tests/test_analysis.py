@@ -4,6 +4,9 @@ against scikit-image's, the FLIP map against flip-evaluator's own API."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import numpy as np
 import pytest
 from skimage import data
@@ -101,6 +104,40 @@ def test_the_flip_map_is_flip_evaluators():
     assert ours.shape == (48, 64) and np.array_equal(ours, theirs) and mean == their_mean
     grey_map, _ = flip_map(reference[:, :, 0], test[:, :, 0])
     assert grey_map.shape == (48, 64)
+
+
+def test_large_flip_maps_are_made_in_a_helper_process_without_stalling_other_threads():
+    """FLIP keeps Python's interpreter lock for its whole run; above 128x128 pixels it runs
+    in a helper process, with the same numbers, while this process's threads run on."""
+    evaluator = pytest.importorskip("flip_evaluator")
+    rng = np.random.default_rng(5)
+    reference = rng.integers(0, 256, (300, 420, 3), dtype=np.uint8)
+    test = np.clip(reference.astype(np.int16) + rng.integers(-30, 31, reference.shape), 0, 255).astype(np.uint8)
+    flip_map(reference, test)  # starts the helpers, outside what is timed
+    gaps: list[float] = []
+    done = threading.Event()
+
+    def tick() -> None:
+        last = time.perf_counter()
+        while not done.is_set():
+            time.sleep(0.002)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+
+    ticker = threading.Thread(target=tick)
+    ticker.start()
+    try:
+        ours, mean = flip_map(reference, test)
+    finally:
+        done.set()
+        ticker.join()
+    theirs, their_mean, _ = evaluator.evaluate(reference.astype(np.float32) / 255, test.astype(np.float32) / 255, "LDR",
+                                               applyMagma=False)
+    theirs = np.asarray(theirs)
+    assert np.array_equal(ours, theirs[:, :, 0] if theirs.ndim == 3 else theirs) and mean == their_mean
+    # In this process FLIP takes about 0.2 s here and the ticker would wait all of it.
+    assert len(gaps) > 10 and max(gaps) < 0.1, f"the other thread waited {max(gaps) * 1000:.0f} ms"
 
 
 def test_a_comparison_analyses_what_is_shown():
