@@ -182,6 +182,25 @@ def test_paper_figure_outlines_the_regions_and_shows_every_crop():
             assert np.array_equal(found, block), region  # the crop appears, pixel for pixel
 
 
+def test_long_titles_wrap_under_their_crops_instead_of_being_cut():
+    from core.report.figures.drawing import _font, wrapped
+
+    font = _font(15)
+    title = core.method_title("transposed-conv", {"kernel": "box", "kernel_size": 3})
+    lines = wrapped(title, font, 180, 3)
+    assert " ".join(lines) == title and len(lines) == 3
+    assert all(font.getlength(line) <= 180 for line in lines)
+    assert wrapped("Nearest", font, 180, 3) == ["Nearest"]
+    # The cells under a region grow by the title's extra lines.
+    image = photo(8, 96)
+    region = core.Region(10, 10, 30, 20)
+    plain = core.paper_figure(*run(image, methods=("bicubic", "transposed-conv")), [region], magnification=4)
+    long = core.paper_figure(*run(image, methods=(core.MethodChoice("bicubic", {"a": -0.5}),
+                                                  core.MethodChoice("transposed-conv", {"kernel": "box", "kernel_size": 3}))),
+                             [region], magnification=4)
+    assert long.shape[0] == plain.shape[0] + 2 * round(15 * 1.35)
+
+
 def test_a_method_that_cannot_run_leaves_an_empty_frame_in_the_paper_figure():
     image = photo(7, 96)
     comparison, results = run(image, scale=2.5, methods=("bicubic", "transposed-conv"))

@@ -75,9 +75,25 @@ def _label(draw, layout: GridLayout, index: int, section: int, tile: Tile, font,
     y, x = layout.cell_origin(index, section)
     y += layout.tile_height + 2
     line = line_height(font.size)
-    _text(draw, (x, y), tile.label, font, theme.text, layout.cell_width, centre=True)
-    for number, text in enumerate(tile.lines[:2], start=1):
+    title = wrapped(tile.label, font, layout.cell_width, 3 - len(tile.lines[:2]))
+    for number, text in enumerate(title):
+        _text(draw, (x, y + number * line), text, font, theme.text, layout.cell_width, centre=True)
+    for number, text in enumerate(tile.lines[:2], start=len(title)):
         _text(draw, (x, y + number * line), text, font, theme.muted, layout.cell_width, centre=True)
+
+
+def wrapped(text: str, font, width: float, max_lines: int) -> list[str]:  # noqa: ANN001
+    """``text`` broken at spaces into at most ``max_lines`` lines of at most ``width``
+    pixels (a title and its parameters, ``Transposed convolution (kernel=box, ...)``); the
+    last line keeps the rest, for `_text` to shorten with an ellipsis."""
+    words = _drawable(text).split(" ")
+    lines = [words[0]]
+    for word in words[1:]:
+        if font.getlength(f"{lines[-1]} {word}") <= width or len(lines) == max(1, max_lines):
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines
 
 
 #: Characters the bundled font has no glyph for, and what is drawn instead.

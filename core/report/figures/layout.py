@@ -4,7 +4,7 @@ cells, label strips), and the check that refuses a figure before any method runs
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -196,11 +196,13 @@ _FRAME = 3  # pixels of the coloured frame around a crop of a paper figure
 
 def _paper_layout(
     shape: Sequence[int], regions: Sequence[Region], count: int, magnification: int | None, columns: int | None,
-    font_size: int,
+    font_size: int, title_lines: Callable[[int], int] = lambda _width: 1,
 ) -> tuple[list[tuple[Region, int, int, int, int, int]], int, int, int, int]:
     """Where a paper figure of ``count`` crops of an image of ``shape`` puts things:
     per region ``(region, magnification, columns, rows, cell width, cell height)``, then
-    the figure's width and height and the overview's width and height. Raises
+    the figure's width and height and the overview's width and height. A cell's label
+    is ``title_lines(cell width)`` lines of titles (the longest title, wrapped) and one
+    of scores. Raises
     `ParameterError` when a region lies outside the image or the figure would be over
     the output limit."""
     line = line_height(font_size)
@@ -215,7 +217,7 @@ def _paper_layout(
         if cols < 1:
             raise ParameterError(f"columns must be at least 1; got {columns!r}")
         cell_w = max(region.width * m + 2 * _FRAME, MIN_CELL_WIDTH)
-        cell_h = region.height * m + 2 * _FRAME + 2 * line + 4
+        cell_h = region.height * m + 2 * _FRAME + (title_lines(cell_w) + 1) * line + 4
         rows = math.ceil(count / cols)
         per_region.append((region, m, cols, rows, cell_w, cell_h))
     crops_width = max(cols * cell_w + (cols + 1) * pad for _, _, cols, _, cell_w, _ in per_region)

@@ -16,7 +16,7 @@ from core.comparison.comparison import Comparison
 from core.comparison.results import MethodResult
 from core.methods.naming import method_title
 from core.metrics.measures import compute_metrics
-from core.report.figures.drawing import Tile, _font, _magnify, _rgb, _text
+from core.report.figures.drawing import Tile, _font, _magnify, _rgb, _text, wrapped
 from core.report.figures.grid import reference_tile
 from core.report.figures.layout import (
     _FRAME,
@@ -58,7 +58,12 @@ def paper_figure(
     pad = max(8, font_size * 3 // 4)
     first = reference_tile(comparison)
     shape = first.pixels.shape
-    layout = _paper_layout(shape, regions, 1 + len(results), magnification, columns, font_size)
+    titles = [method_title(r.method_id, r.params) for r in results]
+
+    def title_lines(cell_width: int) -> int:
+        return max(len(wrapped(title, font, cell_width, 3)) for title in [first.label, *titles])
+
+    layout = _paper_layout(shape, regions, 1 + len(results), magnification, columns, font_size, title_lines)
     per_region, width, height, overview_w, overview_h = layout
     reference_crop = Tile(first.label, first.pixels, ("reference",))
     frame = _FRAME
@@ -96,7 +101,6 @@ def paper_figure(
         y += line + pad
         grid_w = cols * cell_w + (cols + 1) * pad
         scores = [_paper_scores(comparison, r, convention, region) for r in results]
-        titles = [method_title(r.method_id, r.params) for r in results]
         crops = [reference_crop] + [Tile(t, r.image, (s,)) for t, r, s in zip(titles, results, scores)]  # type: ignore[arg-type]
         for index, crop in enumerate(crops):
             row, col = divmod(index, cols)
@@ -113,8 +117,11 @@ def paper_figure(
                 draw.line([inner[0], inner[1], inner[2], inner[3]], fill=theme.rule, width=1)
                 draw.line([inner[0], inner[3], inner[2], inner[1]], fill=theme.rule, width=1)
             label_y = cy + region.height * m + 2 * frame + 2
-            _text(draw, (cx, label_y), crop.label, font, theme.text, cell_w, centre=True)
-            _text(draw, (cx, label_y + line), crop.lines[0] if crop.lines else "", font, theme.muted, cell_w, centre=True)
+            title = wrapped(crop.label, font, cell_w, 3)
+            for number, text in enumerate(title):
+                _text(draw, (cx, label_y + number * line), text, font, theme.text, cell_w, centre=True)
+            _text(draw, (cx, label_y + len(title) * line), crop.lines[0] if crop.lines else "", font, theme.muted,
+                  cell_w, centre=True)
         y += rows * (cell_h + pad)
     return np.array(picture)
 
