@@ -228,3 +228,14 @@ def test_the_figure_gains_a_row_of_spectra():
     y0, x0 = layout.tile_origin(1, 1)
     calm = figure[y0:y0 + 96, x0:x0 + 96].astype(np.float64).sum(axis=2)
     assert tile[48, 0] > calm[48, 0] + 100
+    # The colour scale: a magma bar, dark to bright from left to right, on the third line
+    # under the reference's spectrum.
+    y, x = layout.cell_origin(0, 1)
+    strip = figure[y + layout.tile_height:y + layout.tile_height + layout.label_height, x:x + layout.cell_width]
+    lut = core.colormap_lut("magma").astype(np.int64)
+    codes = {tuple(c) for c in lut[1:-1].tolist()}
+    rows, columns = np.nonzero([[tuple(p) in codes for p in row] for row in strip.tolist()])
+    assert rows.min() > 2 * layout.label_height // 3 - 2 and columns.max() - columns.min() > 40
+    row = strip[int(np.median(rows))]
+    left, right = row[columns.min()].astype(int).sum(), row[columns.max()].astype(int).sum()
+    assert left < right

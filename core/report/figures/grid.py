@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from core.backends.run import upsample
 from core.common.region import Region
@@ -112,7 +112,7 @@ SPECTRUM_DECADES = 5.0
 
 def _spectrum_section(
     picture: Image.Image, draw: ImageDraw.ImageDraw, layout: GridLayout, first: Tile, results: Sequence[MethodResult],
-    region: Region, section: int, font: object, theme: Theme,
+    region: Region, section: int, font: ImageFont.FreeTypeFont, theme: Theme,
 ) -> None:
     """The spectra of the shown region of the reference and of every result, on one
     scale (`SPECTRUM_DECADES` below the brightest of them all), coloured by magma."""
@@ -133,6 +133,34 @@ def _spectrum_section(
         detail = "" if score is None else f"checkerboard {format_metric('checkerboard', score)} %"
         note = "centred; edges 0.5 cycles/pixel" if index == 0 else detail
         _label(draw, layout, index, section, Tile(f"{title}: spectrum", None, (note,)), font, theme)  # type: ignore[arg-type]
+    if any(s is not None for s in spectra):
+        _spectrum_scale(draw, layout, section, (top - SPECTRUM_DECADES, top), font, theme)
+
+
+def _spectrum_scale(
+    draw: ImageDraw.ImageDraw, layout: GridLayout, section: int, span: tuple[float, float], font: ImageFont.FreeTypeFont,
+    theme: Theme,
+) -> None:
+    """The spectra's colour scale, a horizontal magma bar with its ends in log10 |F|,
+    on the third line under the reference's spectrum."""
+    y, x = layout.cell_origin(0, section)
+    line = layout.label_height // 3
+    y += layout.tile_height + 2 + 2 * line
+    low, high = (f"{v:.1f}" for v in span)
+    prefix = "log10 |F|  "
+    left = font.getlength(prefix + low) + 6
+    right = font.getlength(high) + 6
+    bar_w = int(layout.cell_width - left - right)
+    if bar_w < 16:
+        _text(draw, (x, y), f"{prefix}{low} to {high}", font, theme.muted, layout.cell_width, centre=True)
+        return
+    _text(draw, (x, y), prefix + low, font, theme.muted, left)
+    lut = colormap_lut("magma")
+    bar_top, bar_h = y + line // 4, max(4, line // 2)
+    for column in range(bar_w):
+        colour = tuple(int(c) for c in lut[round(255 * column / max(bar_w - 1, 1))])
+        draw.line([(x + left + column, bar_top), (x + left + column, bar_top + bar_h)], fill=colour)
+    _text(draw, (x + left + bar_w + 6, y), high, font, theme.muted, right)
 
 
 def _magnified(rgb: np.ndarray, region: Region, magnification: int) -> np.ndarray:
