@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -41,6 +41,7 @@ class ComparisonExportChoice:
     include_diff: bool = False
     include_metrics: bool = False
     background: Background = "light"
+    include_spectrum: bool = False
 
 
 class ComparisonExportDialog(QtWidgets.QDialog):
@@ -58,6 +59,8 @@ class ComparisonExportDialog(QtWidgets.QDialog):
         self.diff.setChecked(choice.include_diff)
         self.metrics = QtWidgets.QCheckBox("Add the metrics table")
         self.metrics.setChecked(choice.include_metrics)
+        self.spectrum = QtWidgets.QCheckBox("Add the spectra, with their colour scale and checkerboard scores")
+        self.spectrum.setChecked(choice.include_spectrum)
         self.background = QtWidgets.QComboBox()
         self.background.addItem("Light background", "light")
         self.background.addItem("Dark background", "dark")
@@ -68,12 +71,13 @@ class ComparisonExportDialog(QtWidgets.QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QtWidgets.QVBoxLayout(self)
-        for widget in (self.whole, self.view, self.diff, self.metrics, self.background, buttons):
+        for widget in (self.whole, self.view, self.diff, self.metrics, self.spectrum, self.background, buttons):
             layout.addWidget(widget)
 
     def choice(self) -> ComparisonExportChoice:
         return ComparisonExportChoice(
-            self.view.isChecked(), self.diff.isChecked(), self.metrics.isChecked(), self.background.currentData()
+            self.view.isChecked(), self.diff.isChecked(), self.metrics.isChecked(), self.background.currentData(),
+            self.spectrum.isChecked(),
         )
 
 
@@ -179,7 +183,9 @@ class Exporter(QtCore.QObject):
     def export_dialog(self) -> None:
         if self._ready() is None:
             return
-        dialog = ComparisonExportDialog(self.window, self.choice)
+        # The spectra the panels show go into the figure unless the user unticks them.
+        shown = self.window.spectrum_view.shown
+        dialog = ComparisonExportDialog(self.window, replace(self.choice, include_spectrum=self.choice.include_spectrum or shown))
         accepted = dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted
         self.window.grid.setFocus()
         if not accepted:
@@ -203,6 +209,7 @@ class Exporter(QtCore.QObject):
             crop=self.window.grid.visible_region() if choice.current_view else None,
             include_diff=choice.include_diff,
             include_metrics=choice.include_metrics,
+            include_spectrum=choice.include_spectrum,
             background=choice.background,
             diff_kind=style.kind,
             diff_gain=style.gain,

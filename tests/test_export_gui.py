@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6 import QtCore
+from PySide6 import QtCore, QtWidgets
 from test_viewer import TIMEOUT_MS, drop, finish, image_file, photo, screen_point
 
 import core
@@ -80,6 +80,39 @@ def test_the_dialog_returns_what_was_ticked(qtbot) -> None:
     dialog.diff.setChecked(True)
     dialog.background.setCurrentIndex(dialog.background.findData("dark"))
     assert dialog.choice() == ComparisonExportChoice(True, True, True, "dark")
+    dialog.spectrum.setChecked(True)
+    assert dialog.choice().include_spectrum
+
+
+def test_the_spectra_shown_are_offered_and_exported_with_their_scale(
+    qtbot, window: MainWindow, tmp_path: Path, monkeypatch
+) -> None:
+    _, image = opened(qtbot, window, tmp_path)
+    offered: list[ComparisonExportChoice] = []
+
+    def exec_(dialog: ComparisonExportDialog) -> int:
+        offered.append(dialog.choice())
+        return QtWidgets.QDialog.DialogCode.Rejected.value
+
+    monkeypatch.setattr(ComparisonExportDialog, "exec", exec_)
+    window.exporter.export_dialog()
+    window.commands.spectrum.trigger()
+    window.exporter.export_dialog()
+    assert [c.include_spectrum for c in offered] == [False, True]
+    out = tmp_path / "spectra.png"
+    message = wait_for_message(qtbot, window, lambda: window.exporter.export_comparison(out, offered[1]))
+    assert message.startswith(f"Exported {out}")
+    figure = core.load_image(out)
+    order = [c.id for c in window.job.comparison.choices]
+    options = core.GridOptions(include_spectrum=True)
+    layout = core.grid_layout(1 + len(order), image.shape[:2], options)
+    assert figure.shape == (layout.height, layout.width, 3) and layout.sections == 2
+    y, x = layout.tile_origin(0, 1)
+    expected = core.spectrum(image)
+    tile = figure[y:y + image.shape[0] * layout.magnification:layout.magnification,
+                  x:x + image.shape[1] * layout.magnification:layout.magnification].astype(np.int64).sum(axis=2)
+    # The brightest spectrum pixel of the reference is its zero frequency, at the centre.
+    assert np.unravel_index(np.argmax(tile), tile.shape) == np.unravel_index(np.argmax(expected), expected.shape)
 
 
 def test_regions_are_marked_by_dragging_and_drive_the_paper_figure(qtbot, window: MainWindow, tmp_path: Path) -> None:
