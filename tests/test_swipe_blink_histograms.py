@@ -162,6 +162,9 @@ def test_histogram_counts_are_numpys_for_the_hovered_panel_and_for_all(qtbot, wi
         assert np.abs(counts - expected).sum() <= values.shape[0] * values.shape[1] * 0.002  # float32 rounding at bin edges
     drawn = dock.curve_data()
     np.testing.assert_allclose(drawn[0][1], np.log10(analysis.histograms.shown[0][3].of("luma") + 1.0))
+    assert dock.channel.currentText() == "Luma of each"  # what "each channel" means overlaid
+    dock.source.setCurrentIndex(dock.source.findData("cursor"))
+    assert dock.channel.currentText() == "Each channel"
 
 
 def test_channel_view_shows_one_channel_of_every_panel(qtbot, window: MainWindow) -> None:

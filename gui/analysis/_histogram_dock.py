@@ -78,6 +78,9 @@ class HistogramDock(QtWidgets.QWidget):
 
     def _on_choice(self) -> None:
         self.model.source = self.source.currentData() or "cursor"
+        # Overlaid panels draw one curve each: "each channel" of them all is each one's luma.
+        first = "Luma of each" if self.model.source == "all" else _CHANNEL_CHOICES[0][0]
+        self.channel.setItemText(self.channel.findData("all"), first)
         self.model.channel = self.channel.currentData() or "all"
         self.model.log_counts = self.log_counts.isChecked()
         self.changed.emit()
