@@ -106,6 +106,7 @@ from core.methods.downsamplers import (
     get_downsampler,
     list_downsamplers,
 )
+from core.methods.explain import PixelExplanation, Tap, explain_pixel, sampling_grid
 from core.methods.external.adding import (
     add_model,
     add_result,
@@ -119,6 +120,7 @@ from core.methods.external.adding import (
 from core.methods.external.model_files import MODEL_SUFFIXES, ModelFacts, load_model_file
 from core.methods.external.tiles import tiled_forward
 from core.methods.naming import changed_params_text, method_title, param_value_text
+from core.methods.neural import transposed_conv_matrix
 from core.methods.registry import (
     MethodSource,
     MethodSpec,
@@ -188,6 +190,11 @@ from core.report.table import (
 
 __all__ = [
     "checkerboard_score",
+    "explain_pixel",
+    "PixelExplanation",
+    "Tap",
+    "sampling_grid",
+    "transposed_conv_matrix",
     "flip_available",
     "flip_map",
     "power_spectrum",

@@ -11,17 +11,49 @@ import numpy as np
 
 from core.common.arrays import cast_float
 from core.common.cancel import check_cancelled
+from core.methods.explain import (
+    AxisRule,
+    aligned_formula,
+    area_formula,
+    area_source,
+    half_pixel_formula,
+    nearest_exact_formula,
+    nearest_exact_source,
+    nearest_formula,
+    nearest_source,
+    one_tap,
+    separable,
+)
 from core.methods.registry import Param, register_method
 from core.methods.taps import (
     BAND_BYTES,
     OPENCV_CUBIC_A,
+    aligned_coords,
     apply_taps,
+    area_taps,
     cubic_taps,
     half_pixel_coords,
+    lanczos4_taps,
     linear_taps,
+    nearest_exact_index,
+    nearest_index,
     resize_aligned,
     resize_as_defined,
 )
+
+#: How each axis maps output to input, for `core.explain_pixel` and the sampling grid.
+NEAREST_AXIS = AxisRule(lambda n, m: one_tap(nearest_index(n, m)), nearest_source, nearest_formula)
+NEAREST_EXACT_AXIS = AxisRule(lambda n, m: one_tap(nearest_exact_index(n, m)), nearest_exact_source,
+                              nearest_exact_formula)
+LINEAR_AXIS = AxisRule(lambda n, m: linear_taps(half_pixel_coords(n, m), n), half_pixel_coords, half_pixel_formula)
+ALIGNED_AXIS = AxisRule(lambda n, m: linear_taps(aligned_coords(n, m), n), aligned_coords, aligned_formula)
+LANCZOS4_AXIS = AxisRule(lambda n, m: lanczos4_taps(half_pixel_coords(n, m), n), half_pixel_coords, half_pixel_formula)
+AREA_AXIS = AxisRule(area_taps, area_source, area_formula)
+
+
+def _cubic_axis(params: dict) -> AxisRule:
+    a = params["a"]
+    return AxisRule(lambda n, m: cubic_taps(half_pixel_coords(n, m), n, a), half_pixel_coords, half_pixel_formula)
 
 
 @register_method(
@@ -32,6 +64,7 @@ from core.methods.taps import (
     "pixel; blocky, never blurs, aliases at non-integer scales.",
     also_called=("nearest neighbour", "point sampling", "INTER_NEAREST"),
     reference="torch interpolate(mode='nearest'); cv2.INTER_NEAREST",
+    explain=separable(NEAREST_AXIS),
 )
 def nearest(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Nearest neighbour by ``src = min(floor(dst * in/out), in - 1)``, computed exactly
@@ -49,6 +82,7 @@ def nearest(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     "'nearest' only at non-integer scales, where it is better centred.",
     also_called=("nearest-exact", "INTER_NEAREST_EXACT", "Pillow NEAREST"),
     reference="torch interpolate(mode='nearest-exact')",
+    explain=separable(NEAREST_EXACT_AXIS),
 )
 def nearest_exact(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Nearest neighbour by pixel centres, ``src = min(floor((dst + 0.5) * in/out), in - 1)``,
@@ -66,6 +100,7 @@ def nearest_exact(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     "align_corners=False): smooth, slightly blurry, no overshoot.",
     also_called=("linear", "INTER_LINEAR", "align_corners=False"),
     reference="torch interpolate(mode='bilinear', align_corners=False); cv2.INTER_LINEAR",
+    explain=separable(LINEAR_AXIS),
 )
 def bilinear(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Bilinear interpolation with half-pixel centres (docs/METHODS.md#bilinear). OpenCV's
@@ -83,6 +118,7 @@ def bilinear(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     "(PyTorch align_corners=True, nn.UpsamplingBilinear2d); shifts the image slightly.",
     also_called=("align_corners=True", "UpsamplingBilinear2d"),
     reference="torch interpolate(mode='bilinear', align_corners=True)",
+    explain=separable(ALIGNED_AXIS),
 )
 def bilinear_aligned(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Bilinear interpolation with the corners aligned, ``src = dst * (in-1)/(out-1)``
@@ -102,6 +138,7 @@ def bilinear_aligned(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     "in vectorised NumPy, same mapping as 'bilinear'; a teaching twin of the OpenCV kernel.",
     also_called=("bilinear", "four-neighbour interpolation"),
     reference="equals 'bilinear'",
+    explain=separable(LINEAR_AXIS),
 )
 def bilinear_numpy(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """The four-neighbour bilinear formula written out in NumPy, with ``bilinear``'s
@@ -144,6 +181,7 @@ def bilinear_numpy(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     ),
     also_called=("cubic convolution", "INTER_CUBIC", "Catmull-Rom (a=-0.5)"),
     reference="torch interpolate(mode='bicubic', align_corners=False) for a=-0.75; cv2.INTER_CUBIC",
+    explain=separable(_cubic_axis),
 )
 def bicubic(image: np.ndarray, size: tuple[int, int], *, a: float) -> np.ndarray:
     """Keys cubic convolution with parameter ``a`` over 4x4 neighbours, half-pixel
@@ -167,6 +205,7 @@ def bicubic(image: np.ndarray, size: tuple[int, int], *, a: float) -> np.ndarray
     "classic kernel, with visible ringing next to hard edges.",
     also_called=("windowed sinc", "INTER_LANCZOS4"),
     reference="cv2.INTER_LANCZOS4",
+    explain=separable(LANCZOS4_AXIS),
 )
 def lanczos4(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Lanczos windowed sinc over 8x8 neighbours (docs/METHODS.md#lanczos4). OpenCV's
@@ -184,6 +223,7 @@ def lanczos4(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     "mean of the input pixels it overlaps; nearest at integer upscales.",
     also_called=("box filter", "pixel mixing", "INTER_AREA"),
     reference="cv2.INTER_AREA",
+    explain=separable(AREA_AXIS),
 )
 def area(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Pixel-area relation: each output pixel is the overlap-weighted mean of the input

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -18,12 +19,18 @@ from core.common.arrays import cast_float, check_output_size
 from core.common.cancel import check_cancelled
 from core.common.errors import ParameterError
 from core.methods.classic import bilinear
+from core.methods.explain import AxisRule, PixelTaps, Tap, one_tap, repeat_formula, separable
 from core.methods.registry import Param, register_method
 from core.methods.taps import resize_nearest
 
 
 def _factors(image: np.ndarray, size: tuple[int, int]) -> tuple[int, int]:
     return size[0] // image.shape[0], size[1] // image.shape[1]
+
+
+#: Repeat and average unpooling along one axis: output ``o`` copies input ``o // s``.
+REPEAT_AXIS = AxisRule(lambda n, m: one_tap(np.arange(m) // (m // n)),
+                       lambda n, m: (np.arange(m) + 0.5) / (m // n) - 0.5, repeat_formula)
 
 
 @register_method(
@@ -35,6 +42,7 @@ def _factors(image: np.ndarray, size: tuple[int, int]) -> tuple[int, int]:
     "equals nearest at whole-number scales.",
     also_called=("UpSampling2D", "unsampling", "pixel replication", "np.repeat"),
     reference="np.repeat",
+    explain=separable(REPEAT_AXIS),
 )
 def repeat(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Each pixel repeated ``s`` times along each axis, Keras ``UpSampling2D``
@@ -52,6 +60,7 @@ def repeat(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     "as 'repeat', named for the layer it undoes.",
     also_called=("average unpooling", "inverse average pooling"),
     reference="equals 'repeat'",
+    explain=separable(REPEAT_AXIS),
 )
 def avg_unpool(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """The inverse of average pooling: each value fills its ``s x s`` window
@@ -76,6 +85,7 @@ def avg_unpool(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     also_called=("max unpooling", "MaxUnpool2d", "bed of nails", "switch unpooling"),
     reference="torch max_pool2d(return_indices=True) then max_unpool2d",
     size_rule=lambda in_size, size, params: tuple(params["output_size"] or size),
+    explain=lambda in_size, size, y, x, params: _explain_max_unpool(in_size, size, y, x, **params),
 )
 def max_unpool(
     image: np.ndarray,
@@ -105,6 +115,39 @@ def max_unpool(
     for channel in range(c):  # a strided view per channel: no combined index to build
         plane[:, channel][flat_index[:, :, channel].ravel()] = image[:, :, channel].ravel()
     return out
+
+
+def _explain_max_unpool(
+    in_size: tuple[int, int], size: tuple[int, int], y: int, x: int, *,
+    indices: np.ndarray | None, output_size: tuple[int, int] | None,
+) -> PixelTaps:
+    """Which input value max unpooling puts at ``(y, x)``: with recorded positions, the
+    one whose position is this pixel (per channel; the last written when several are);
+    as a bed of nails, the value of window ``(y // s, x // s)`` at its top-left corner."""
+    h, w = in_size
+    sy, sx = size[0] // h, size[1] // w
+    out_h, out_w = output_size if output_size is not None else (h * sy, w * sx)
+    window = f"this pixel lies in window ({y // sy}, {x // sx}) of {sy}x{sx} output pixels"
+    if indices is None:
+        corner = y % sy == 0 and x % sx == 0 and y // sy < h and x // sx < w
+        taps = (Tap(y // sy, x // sx, 1.0),) if corner else ()
+        note = ("bed of nails: each input value goes to its window's top-left corner, the other "
+                f"{sy * sx - 1} pixels stay 0; " + ("this is the corner" if corner else "this pixel is not a corner, so 0"))
+        return PixelTaps(taps, (None, None), (window,), (note,))
+    flat = y * out_w + x
+    index = np.asarray(indices)
+    per_channel = index.ndim == 3 and index.shape[2] > 1
+    planes = [index[:, :, c] for c in range(index.shape[2])] if per_channel else [index.reshape(h, w)]
+    found = []
+    for channel, plane in enumerate(planes):
+        rows, cols = np.nonzero(plane == flat)
+        if rows.size:  # NumPy's assignment writes in order: the last one stays
+            found.append(Tap(int(rows[-1]), int(cols[-1]), 1.0, channel if per_channel else None))
+    text = (f"max pooling recorded position {flat} (row {y}, column {x} of the {out_w}-pixel-wide output) for "
+            + (", ".join(f"input ({t.y}, {t.x})" + ("" if t.channel is None else f" in channel {t.channel}") for t in found)
+               if found else "no input value"))
+    note = "each value goes back to where its window's maximum was; every other pixel is 0"
+    return PixelTaps(tuple(found), (None, None), (window, text), (note,))
 
 
 def _checked_indices(indices: object, shape: tuple[int, int, int], plane: int) -> np.ndarray:
@@ -148,6 +191,8 @@ KERNELS = ("bilinear", "box")
     also_called=("deconvolution", "fractionally strided convolution", "ConvTranspose2d", "Conv2DTranspose"),
     reference="torch conv_transpose2d(stride=s, padding=p, output_padding=op, groups=C)",
     size_rule=lambda in_size, size, params: transposed_conv_plan(in_size, size, **params, check_size=False).out_size,
+    explain=lambda in_size, size, y, x, params: explain_transposed_conv(
+        transposed_conv_plan(in_size, size, **params, check_size=False), in_size, y, x),
 )
 def transposed_conv(
     image: np.ndarray,
@@ -170,6 +215,78 @@ def transposed_conv(
     if whole and _is_default_kernel(plan, np.ones):
         return resize_nearest(image, plan.out_size, cv2.INTER_NEAREST)  # a box of s taps repeats each pixel
     return conv_transpose2d(image, plan.kernel, plan.strides, plan.padding, plan.out_size, dtype=image.dtype)
+
+
+def explain_transposed_conv(plan: TransposedConvPlan, in_size: tuple[int, int], y: int, x: int) -> PixelTaps:
+    """Which input pixels times which kernel taps make output ``(y, x)`` of a transposed
+    convolution: per axis, input ``i`` meets tap ``t`` where ``i * s + t = o + p``. Taps
+    whose input would lie outside the image meet zeros: listed, with the share of the
+    kernel they take away (why the border darkens)."""
+    axes = []
+    for name, o, n, s, p, k in (("y", y, in_size[0], plan.strides[0], plan.padding[0], plan.kernel.shape[0]),
+                                ("x", x, in_size[1], plan.strides[1], plan.padding[1], plan.kernel.shape[1])):
+        meets = [((o + p - t) // s, t) for t in range(k) if (o + p - t) % s == 0]
+        axes.append((name, o, n, s, p, k, meets))
+    (_, _, h, *_, rows), (_, _, w, *_, cols) = axes
+    taps, missing = [], 0.0
+    for iy, ty in rows:
+        for ix, tx in cols:
+            weight = float(plan.kernel[ty, tx])
+            if 0 <= iy < h and 0 <= ix < w:
+                taps.append(Tap(iy, ix, weight, kernel=(ty, tx)))
+            else:
+                missing += weight
+    formulas = []
+    for name, o, _n, s, p, _k, meets in axes:
+        pairs = ", ".join(f"input {i} × tap {t}" for i, t in meets) or "none"
+        formulas.append(f"along {name}: i * {s} + t = {o} + {p}: {pairs}")
+    formulas.append(f"the same as the input with {plan.strides[0] - 1} zeros between pixels, framed by "
+                    f"{plan.kernel.shape[0] - 1 - plan.padding[0]} zeros, correlated with the flipped kernel")
+    notes = []
+    outside = [f"{name} {i}" for name, _o, n, *_rest, meets in axes for i, _t in meets if not 0 <= i < n]
+    if outside:
+        reached = sum(t.weight for t in taps)
+        notes.append(f"taps fall outside the image ({', '.join(outside)}): they meet zeros, so the weights "
+                     f"that reach it sum to {reached:.6g} instead of {reached + missing:.6g} and the border darkens")
+    for name, _o, _n, s, _p, k, _m in axes:
+        if k % s:
+            counts = sorted({len(range(phase, k, s)) for phase in range(s)})
+            notes.append(f"a kernel of {k} taps at stride {s} gives outputs {' or '.join(map(str, counts))} taps along "
+                         f"{name}: uneven overlap, the cause of the checkerboard")
+    sources = tuple((o + p - (k - 1) / 2) / s for _name, o, _n, s, p, k, _m in axes)
+    return PixelTaps(tuple(taps), (sources[0], sources[1]), tuple(formulas), tuple(notes))
+
+
+#: The largest input `transposed_conv_matrix` writes out (its matrix has one row per input
+#: pixel and one column per output pixel).
+MATRIX_INPUT_LIMIT = 8
+
+
+def transposed_conv_matrix(
+    in_size: tuple[int, int], size: tuple[int, int], **params: Any
+) -> tuple[np.ndarray, TransposedConvPlan]:
+    """The matrix ``C`` of the convolution that a transposed convolution transposes, and
+    the plan: ``C`` is ``(H*W, h*w)`` float64, ``C[i, o]`` the kernel tap that joins input
+    pixel ``i`` and output pixel ``o`` (both flattened row by row), so the transposed
+    convolution of ``x`` is ``(C.T @ x.ravel()).reshape(h, w)`` and ``C @ z`` is the strided
+    convolution of an ``(h, w)`` image (docs/METHODS.md#transposed-conv). ``params`` are
+    transposed-conv's (kernel, kernel_size, padding, output_padding); inputs of up to
+    `MATRIX_INPUT_LIMIT` pixels a side."""
+    if max(in_size) > MATRIX_INPUT_LIMIT or min(in_size) < 1:
+        raise ParameterError(f"the matrix is written out for inputs of 1 to {MATRIX_INPUT_LIMIT} pixels a side; "
+                             f"got {in_size[1]}x{in_size[0]}")
+    defaults = {"kernel": "bilinear", "kernel_size": None, "padding": None, "output_padding": None}
+    unknown = sorted(set(params) - set(defaults))
+    if unknown:
+        raise ParameterError(f"transposed-conv: unknown parameter {', '.join(map(repr, unknown))}")
+    plan = transposed_conv_plan(in_size, size, **{**defaults, **params})
+    h, w = in_size
+    matrix = np.zeros((h * w, plan.out_size[0] * plan.out_size[1]))
+    for oy in range(plan.out_size[0]):
+        for ox in range(plan.out_size[1]):
+            for tap in explain_transposed_conv(plan, in_size, oy, ox).taps:
+                matrix[tap.y * w + tap.x, oy * plan.out_size[1] + ox] += tap.weight
+    return matrix, plan
 
 
 def _fcn_bilinear(image: np.ndarray, strides: tuple[int, int]) -> np.ndarray:

@@ -21,6 +21,7 @@ import numpy as np
 
 from core.common.arrays import as_real, number_text
 from core.common.errors import ParameterError, UnsupportedScaleError
+from core.methods.explain import Explainer
 
 Family = Literal["classic", "neural", "learned", "model", "result", "plugin"]
 #: The order families are listed in: Upscope's own methods first, then the user's.
@@ -190,6 +191,9 @@ class MethodSpec:
     )
     #: For methods added while Upscope runs (models, result images, plugins): their origin.
     source: MethodSource | None = None
+    #: For linear methods: which input pixels, with which weights, make an output pixel
+    #: (`core.methods.explain`); None for methods that are not linear.
+    explain: Explainer | None = field(default=None, repr=False)
 
     def result_size(self, in_size: tuple[int, int], size: tuple[int, int], params: dict[str, Any]) -> tuple[int, int]:
         """The ``(h, w)`` this method returns for an ``in_size`` input asked for ``size``
@@ -265,6 +269,7 @@ def register_method(
     reference: str = "",
     trained_scales: tuple[int, ...] = (),
     size_rule: Callable[[tuple[int, int], tuple[int, int], dict[str, Any]], tuple[int, int]] | None = None,
+    explain: Explainer | None = None,
 ) -> Callable[[Callable[..., np.ndarray]], Callable[..., np.ndarray]]:
     """Decorator that registers ``function`` as the method ``id``."""
 
@@ -285,6 +290,7 @@ def register_method(
             reference=reference,
             trained_scales=trained_scales,
             size_rule=size_rule,
+            explain=explain,
         )
         return function
 
