@@ -70,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     comparison.add_argument(
         "--methods",
         metavar="ID,ID",
-        help="method ids in display order, see --list-methods (default: "
+        help="method ids in display order, each with its parameters in brackets if any, as in "
+        "bicubic[a=-0.5] or transposed-conv[kernel=box,kernel_size=3]; see --list-methods (default: "
         + ", ".join(choice.id for choice in core.default_methods())
         + ")",
     )

@@ -62,6 +62,7 @@ def comparison_settings(args: argparse.Namespace, base):  # noqa: ANN001, ANN201
 
 def export_request(args: argparse.Namespace, session=None):  # noqa: ANN001, ANN201
     """The `core.ExportRequest` the options describe, over a session's settings."""
+    from dataclasses import replace
     from pathlib import Path
 
     import core
@@ -72,6 +73,16 @@ def export_request(args: argparse.Namespace, session=None):  # noqa: ANN001, ANN
         if session is None or not session.regions:
             raise core.ParameterError("--paper needs regions: give --region X,Y,W,H, or a --session that has some")
         regions = session.regions
+    if regions:
+        grid_only = [name for name, given in (("--crop", args.crop), ("--diff", args.diff), ("--table", args.table),
+                                              ("--spectrum", args.spectrum)) if given]
+        if grid_only:
+            raise core.ParameterError(
+                f"{', '.join(grid_only)}: options of the comparison grid, which a paper figure (--region, --paper) "
+                "does not draw; leave them out, or the regions"
+            )
+        if not args.convention:  # one convention for every row of the metrics: the paper figure's
+            settings = replace(settings, convention="paper")
     figure = core.GridOptions(
         crop=core.Region.parse(args.crop, "--crop") if args.crop else None,
         magnification=args.magnify,
@@ -92,7 +103,7 @@ def export_request(args: argparse.Namespace, session=None):  # noqa: ANN001, ANN
         settings=settings,
         figure=figure,
         regions=regions,
-        convention=settings.convention if args.convention else "paper",
+        convention=settings.convention if args.convention or regions else "paper",
         results_dir=Path(args.results) if args.results else None,
         force=args.force,
     )
@@ -116,7 +127,8 @@ def parse_methods_text(text: str) -> tuple:
     twice = sorted({key[0] for key in keys if keys.count(key) > 1})
     if twice:
         raise core.ParameterError(
-            f"--methods names {', '.join(twice)} more than once with the same parameters; give each method once"
+            f"--methods names {', '.join(twice)} more than once with the same parameters (a parameter at its "
+            "default counts as not given); give each method once"
         )
     return tuple(choices)
 
@@ -160,6 +172,8 @@ def _method_choice(item: str):
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
             raise core.ParameterError(f"--methods {method_id}: parameters are name=value; got {pair!r}")
+        if name.strip() in params:
+            raise core.ParameterError(f"--methods {method_id}: parameter {name.strip()!r} is given twice; give it once")
         try:
             params[name.strip()] = json.loads(value)
         except ValueError:

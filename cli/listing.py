@@ -18,6 +18,9 @@ def list_methods_text() -> str:
     for spec in core.list_methods():
         lines.append(f"{spec.id:<18} {spec.label} [{spec.family}, {accepted_scales(spec)}]")
         lines.append(f"{'':<18} {spec.description}")
+        for param in (p for p in spec.params if p.user):
+            default = "chosen from the scale" if param.default is None else repr(param.default)
+            lines.append(f"{'':<18} [{param.name}=...] {param.description} (default {default})")
         lines.append(f"{'':<18} {core.backends_sentence(spec.id)}")
     return "\n".join(lines)
 

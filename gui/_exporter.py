@@ -298,11 +298,13 @@ class Exporter(QtCore.QObject):
             return None
         comparison, results = ready
         style, name = self.window.settings_panel.diff_style(), self._image_name()
+        regional = self.window.metrics_table.region_results()  # the rows the table shows
 
         def work() -> int:
             written = core.export_results(
                 folder, comparison, results, image_format=image_format,
                 diff_kind=style.kind, diff_gain=style.gain, overwrite=True, image_name=name,
+                region_results=regional,
             )
             return len(written)
 

@@ -25,6 +25,7 @@ from core import MethodResult
 
 from ._actions import WindowActions
 from ._compute_menu import ComputeMenu
+from ._explain_view import ExplainView
 from ._exporter import Exporter
 from ._help import HelpMenu
 from ._image_sources import ImageSources
@@ -129,6 +130,7 @@ class MainWindow(QtWidgets.QMainWindow):
         # After the presenter: they add to what it shows.
         self.spectrum_view = SpectrumView(self, self.docks["radial"])
         self.table_analysis = TableAnalysis(self)
+        self.explain = ExplainView(self)
         self.exporter = Exporter(self)
         self.own_methods = OwnMethods(self)
         self.commands = WindowActions(self)
@@ -307,15 +309,15 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def tab_side_docks(self) -> None:
         """Tab the side docks, once, when the window's size is known and before it is
-        shown: the histogram behind the pixel inspector, the radial power behind the line
-        profile (its profiles are computed only while it is in front) and, on a screen
-        less than 950 pixels high, the profiles behind the inspector too (stacked, each would get a few
-        rows). A dock moved from one tab group into another after the window is shown
+        shown: the histogram and Explain pixel behind the pixel inspector, the radial power
+        behind the line profile (its profiles are computed only while it is in front) and,
+        on a screen less than 950 pixels high, the profiles behind the inspector too
+        (stacked, each would get a few rows). A dock moved from one tab group into another after the window is shown
         leaves Qt's old tab bar drawn over the grid, so it is done in one pass. A window
         restored from saved settings keeps its saved arrangement; docks it did not know
         join it as above. The inspector and the line profile end in front."""
         inspector, profile = self.docks["inspector"], self.docks["profile"]
-        for name in ("inspector", "histogram", "profile", "radial"):
+        for name in ("inspector", "histogram", "explain", "profile", "radial"):
             dock = self.docks.get(name)
             if dock is not None and dock.widget() is not None:
                 # Plots and tables ask for more height than they need to be usable; stacked
@@ -325,7 +327,8 @@ class MainWindow(QtWidgets.QMainWindow):
         # is shown (a restored geometry, a test), and moving docks between groups later
         # would leave the old tab bar behind.
         short = self._available_geometry().height() < 950
-        pairs = [(inspector, "histogram")] + ([(inspector, "profile"), (inspector, "radial")] if short else [(profile, "radial")])
+        pairs = [(inspector, "histogram"), (inspector, "explain")]
+        pairs += [(inspector, "profile"), (inspector, "radial")] if short else [(profile, "radial")]
         for first, name in pairs:
             dock = self.docks.get(name)
             if dock is not None and not dock.isFloating() and dock not in self.tabifiedDockWidgets(first):

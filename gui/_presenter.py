@@ -134,7 +134,8 @@ class ComparisonPresenter(QtCore.QObject):
         self._on_line_changed(*(self.grid.line or (None, None)))
         view, regions = self.shown.take_pending()
         if regions is not None:
-            self.grid.set_regions(regions)
+            for reason in self.grid.set_regions(regions):
+                self.message_bar.show_message(f"The session's {reason}.")
         if view is not None:  # a session's saved view, once its image is shown
             # A view saved on a larger image is kept on this one, as a pan would keep it.
             self.grid.look_at(min(max(view.cx, 0.0), float(width)), min(max(view.cy, 0.0), float(height)), view.zoom)

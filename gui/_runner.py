@@ -361,20 +361,22 @@ class ComparisonRunner(QtCore.QObject):
         measured = comparison.analyse(measured, flip=options is not None and options.kind == "flip")
         if cancel.is_set():
             return
-        diff = self._difference(comparison, cancel, measured, options) if options is not None else None
+        diff = self._difference(comparison, cancel, measured, options, job_id) if options is not None else None
         self._on_result(ResultPayload(job_id, measured, display, diff, measured=True))
 
-    @staticmethod
     def _difference(
-        comparison: Comparison, cancel: threading.Event, result: MethodResult, options: DiffOptions
+        self, comparison: Comparison, cancel: threading.Event, result: MethodResult, options: DiffOptions,
+        job_id: int,
     ) -> DiffPayload | None:
-        """`make_difference`, or None when the comparison was cancelled meanwhile."""
+        """`make_difference`, or None when the comparison was cancelled meanwhile or the
+        map cannot be made of these images (an SSIM map of images under 11x11 pixels): that
+        reason is reported through `failed`, naming the method, and the panel keeps its image."""
         try:
             return make_difference(comparison, result, options)
-        except UpscopeError:
-            if cancel.is_set():
-                return None
-            raise
+        except UpscopeError as exc:
+            if not cancel.is_set():
+                self._on_failed(job_id, f"{result.label}: no {options.kind} map: {exc}")
+            return None
 
     # Deliveries (main thread) -------------------------------------------------------------
 
@@ -458,7 +460,7 @@ class ComparisonRunner(QtCore.QObject):
         for result in results:
             if result.ok:
                 def work(r: MethodResult = result) -> None:
-                    diff = self._difference(comparison, cancel, r, options)
+                    diff = self._difference(comparison, cancel, r, options, job_id)
                     if diff is not None and not cancel.is_set():
                         self._on_diff(job_id, r.method_id, diff)
 

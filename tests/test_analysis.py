@@ -4,6 +4,7 @@ against scikit-image's, the FLIP map against flip-evaluator's own API."""
 
 from __future__ import annotations
 
+import csv
 import threading
 import time
 
@@ -207,6 +208,42 @@ def test_one_method_twice_with_other_parameters(tmp_path):
     path = core.save_session(tmp_path / "s.json", core.Session(image=None, settings=settings))
     assert [c.params for c in core.load_session(path).settings.method_choices()] == [{}, {"a": -0.5}]
     assert core.changed_params_text("transposed-conv", {"kernel": np.ones((3, 3))}) == "kernel=3x3 array"
+    with pytest.raises(core.ParameterError, match="parameter 'a' is given twice"):
+        parse_methods_text("bicubic[a=-0.5,a=-0.6]")
+    # Each result gets its own files, named by the parameters that differ from the defaults.
+    comparison = core.Comparison(data.camera()[:64, :64], settings)
+    written = core.export_results(tmp_path / "res", comparison, list(comparison))
+    names = sorted(path.name for path in written)
+    assert {"bicubic.png", "bicubic_a=-0.5.png", "bicubic-diff.png", "bicubic_a=-0.5-diff.png"} <= set(names)
+    assert len(names) == len(set(names))
+
+
+def test_results_folders_carry_the_region_rows_in_one_convention(tmp_path):
+    from app import build_parser
+    from cli.export import export_request
+
+    truth = data.astronaut()[:128, :160]
+    core.save_image(tmp_path / "astronaut.png", truth)
+    args = build_parser().parse_args([str(tmp_path / "astronaut.png"), "--scale", "2", "--methods", "nearest,bicubic",
+                                      "--region", "10,20,40,30", "--export", str(tmp_path / "f.png"),
+                                      "--results", str(tmp_path / "res")])
+    request = export_request(args)
+    assert request.settings.convention == request.convention == "paper"
+    report = core.export_images([tmp_path / "astronaut.png"], tmp_path / "f.png", request)
+    assert report.outcomes[0].error is None
+    rows = list(csv.DictReader((tmp_path / "res" / "metrics.csv").read_text().splitlines()))
+    assert [(r["method"], r["region"]) for r in rows] == [
+        ("nearest", ""), ("bicubic", ""), ("nearest", "10,20,40,30"), ("bicubic", "10,20,40,30")]
+    comparison = core.Comparison(truth, request.settings)
+    bicubic = list(comparison)[1]
+    crop = (slice(20, 50), slice(10, 50))
+    luma = core.compute_metrics(comparison.ground_truth[crop], bicubic.image[crop], convention="paper", shave=0)
+    assert float(rows[3]["psnr"]) == pytest.approx(luma.psnr, abs=1e-6)
+    for option in ("--table", "--spectrum", "--diff"):
+        args = build_parser().parse_args([str(tmp_path / "astronaut.png"), "--region", "10,20,40,30", option,
+                                          "--export", str(tmp_path / "g.png")])
+        with pytest.raises(core.ParameterError, match=f"{option}: options of the comparison grid"):
+            export_request(args)
 
 
 def test_the_figure_gains_a_row_of_spectra():

@@ -298,3 +298,13 @@ def test_region_boxes_hide_over_the_spectra_and_the_frequency_goes_with_them(
     window.commands.spectrum.trigger()
     assert panel.region_items[0].isVisible()
     assert "cycles/pixel" not in window.statusBar().currentMessage()
+
+
+def test_an_ssim_map_of_a_tiny_image_says_why_there_is_none(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    open_compared(qtbot, window, photo_file(tmp_path, 8), ("bicubic",))
+    panel = window.settings_panel
+    panel.diff_kind.setCurrentIndex(panel.diff_kind.findData("ssim"))
+    panel.show_diff.setChecked(True)
+    qtbot.waitUntil(lambda: "no ssim map" in window.message_bar.text(), timeout=TIMEOUT_MS)
+    text = window.message_bar.text()
+    assert "Internal error" not in text and "SSIM needs at least 11x11 pixels" in text and "Bicubic" in text

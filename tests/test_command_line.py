@@ -228,8 +228,16 @@ def test_a_reference_that_cannot_take_the_scale_is_a_usage_error(tmp_path: Path,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]  # no figure, no CSV, no results folder
 
 
+def test_upscale_mode_writes_the_checkerboard_scores_it_has(tmp_path: Path, images: Path) -> None:
+    run = upscope("--export", "out.png", "--metrics", "m.csv", "--mode", "upscale", "--scale", "2", "--methods",
+                  "nearest,bicubic", str(images / "a.png"), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    rows = list(csv.DictReader((tmp_path / "m.csv").read_text().splitlines()))
+    assert [r["method"] for r in rows] == ["nearest", "bicubic"]
+    assert all(r["psnr"] == "" and r["checkerboard"] != "" for r in rows)
+
+
 @pytest.mark.parametrize("args, why", [
-    (["--mode", "upscale", "--scale", "2"], "no reference to measure against"),
     (["--scale", "2.5", "--methods", "espcn"], "no method ran"),
 ])
 def test_no_metrics_file_when_nothing_was_measured(tmp_path: Path, images: Path, args, why) -> None:

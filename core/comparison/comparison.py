@@ -41,6 +41,7 @@ from core.comparison.settings import (
     check_settings,
     paper_shave,
 )
+from core.methods.explain import PixelExplanation, explain_pixel
 from core.methods.registry import MethodSpec, get_method
 from core.metrics.difference import difference
 from core.metrics.flip import flip_available, flip_map
@@ -245,6 +246,15 @@ class Comparison:
             if flip and mean_flip is None and same and reference is not None and flip_available():
                 mean_flip = flip_map(reference, result.image)[1]
         return replace(result, checkerboard=score, flip=mean_flip)
+
+    def explain(self, result: MethodResult, y: int, x: int) -> PixelExplanation:
+        """How pixel ``(y, x)`` of ``result`` was made from this comparison's input:
+        `core.explain_pixel` with the output size, parameters and recorded maxima the method
+        ran with (docs/METHODS.md#explain). Raises `ParameterError` for a pixel outside the
+        output and `UnsupportedScaleError` for a method that could not take the scale."""
+        spec = get_method(result.method_id)
+        params = self._params(spec, MethodChoice(result.method_id, result.params))
+        return explain_pixel(self.input, spec.id, y, x, size=self._size_for(spec), **params)
 
     def _reference_grid_share(self) -> float | None:
         """The reference's energy share at the grid's frequencies, made once for every

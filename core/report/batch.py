@@ -367,7 +367,8 @@ def export_images(
     seconds = time.perf_counter() - started
     if metrics_target is None or not rows:
         return BatchReport(outcomes, None, seconds)
-    if not any(row.get("mse") is not None for row in rows):
+    # Without a reference a result still has its checkerboard score (its own share at the grid).
+    if not any(row.get("mse") is not None or row.get("checkerboard") is not None for row in rows):
         why = "no reference to measure against" if any(row.get("width") for row in rows) else "no method ran"
         return BatchReport(outcomes, None, seconds, metrics_unwritten=f"{metrics_target}: not written: "
                            f"no result was measured ({why})")
@@ -477,13 +478,13 @@ def _export_one(
         figure, results = render_figure(comparison, request, title=image_path.name)
         save_image(target, figure, overwrite=request.force)
         written.append(target)
+        # A region's rows in the paper figure's convention, so the file and the figure agree.
+        regional = [comparison.measure_region(result, region, convention=request.convention)
+                    for region in request.regions for result in results]
         if results_dir is not None:
             export_results(results_dir, comparison, results, overwrite=request.force, image_name=str(image_path),
-                           record=written)
-        # A region's rows in the paper figure's convention, so the file and the figure agree.
-        measured = results + [comparison.measure_region(result, region, convention=request.convention)
-                              for region in request.regions for result in results]
-        rows = metrics_rows(measured, str(image_path), comparison.settings)
+                           record=written, region_results=regional)
+        rows = metrics_rows(results + regional, str(image_path), comparison.settings)
         return ImageOutcome(image_path, target, rows, written=tuple(written))
     except ParameterError as exc:
         return failed(str(exc), usage=True)

@@ -11,7 +11,7 @@ import io
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,7 +25,7 @@ from core.comparison.results import MethodResult
 from core.comparison.settings import ComparisonSettings
 from core.display.colour import colorize_difference
 from core.io.write import save_image, write_text
-from core.methods.naming import method_title
+from core.methods.naming import changed_params_text, method_title
 from core.report.table import metric_values
 
 ImageFormat = Literal["png", "tif"]
@@ -108,6 +108,7 @@ def export_results(
     overwrite: bool = False,
     image_name: str = "",
     record: list[Path] | None = None,
+    region_results: Sequence[MethodResult] = (),
 ) -> list[Path]:
     """Write everything of a comparison into ``folder`` (created if needed):
 
@@ -118,10 +119,13 @@ def export_results(
     - ``ground-truth.<fmt>``: in degrade mode with a method as the reference, the ground
       truth as well;
     - ``<method>.<fmt>``: each result, lossless, in its own dtype (16-bit stays 16-bit;
-      float32 is always written as TIFF, which PNG cannot hold);
+      float32 is always written as TIFF, which PNG cannot hold); a method with
+      parameters other than its defaults adds them to the name (`result_stem`), so one
+      method twice gives two files;
     - ``<method>-diff.png``: each difference map, coloured as the viewer shows it
       (``diff_kind`` None writes none);
-    - ``metrics.csv`` and ``metrics.json``.
+    - ``metrics.csv`` and ``metrics.json``, with a row per result and, after them, the
+      rows of ``region_results`` (`Comparison.measure_region`).
 
     Returns the paths written. Raises `ImageError` (naming the file) when one cannot be
     written; with ``overwrite`` False an existing file is an error and is left as it was.
@@ -144,14 +148,14 @@ def export_results(
     for result in results:
         if result.image is None:
             continue
-        stem = safe_stem(result.method_id)
+        stem = result_stem(result.method_id, result.params)
         written.append(save_image(folder / _image_name(stem, result.image, image_format), result.image, overwrite=overwrite))
         if diff_kind is not None and reference is not None and reference.shape == result.image.shape:
             values = comparison.difference(result, kind=diff_kind)
             if values is not None:
                 shown = colorize_difference(values, diff_kind, result.image.dtype, gain=diff_gain)
                 written.append(save_image(folder / f"{stem}-diff.png", shown.rgb, overwrite=overwrite))
-    rows = metrics_rows(results, image_name, comparison.settings)
+    rows = metrics_rows([*results, *region_results], image_name, comparison.settings)
     written.append(write_text(folder / "metrics.csv", metrics_csv(rows), overwrite=overwrite))
     written.append(write_text(folder / "metrics.json", metrics_json(rows), overwrite=overwrite))
     return written[start:]
@@ -173,6 +177,16 @@ def make_folder(folder: str | Path) -> Path:
 def safe_stem(text: str) -> str:
     """``text`` made safe as a file name: letters, digits, ``-``, ``_`` and ``.`` kept."""
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "result"
+
+
+def result_stem(method_id: str, params: Mapping[str, Any]) -> str:
+    """The file name (without suffix) of a result: its method id, and the parameters that
+    differ from the defaults when any (``bicubic_a=-0.5``,
+    ``transposed-conv_kernel=box_kernel_size=3``)."""
+    changed = changed_params_text(method_id, params)
+    if not changed:
+        return safe_stem(method_id)
+    return safe_stem(method_id) + "_" + (re.sub(r"[^A-Za-z0-9.=-]+", "_", changed).strip("._") or "params")
 
 
 def _image_name(stem: str, image: np.ndarray, image_format: ImageFormat) -> str:

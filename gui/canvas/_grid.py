@@ -324,10 +324,20 @@ class ComparisonGrid(QtWidgets.QWidget):
         """The marked regions, oldest first."""
         return self.region_tool.regions
 
-    def set_regions(self, regions: Sequence[core.Region]) -> None:
-        self.region_tool.set(list(regions))
+    def set_regions(self, regions: Sequence[core.Region]) -> list[str]:
+        """Mark ``regions``, each clipped to the image (as a drag is); returns why any was
+        dropped (one lying wholly outside the image), for the caller to say."""
+        kept, dropped = [], []
+        shape = (self.state.image_height, self.state.image_width)
+        for number, region in enumerate(regions, start=1):
+            try:
+                kept.append(region.within(shape, f"region {number}") if min(shape) > 0 else region)
+            except core.ParameterError as exc:
+                dropped.append(f"{exc}; it was left out")
+        self.region_tool.set(kept)
         self._show_regions()
         self.regions_changed.emit(list(self.regions))
+        return dropped
 
     def _show_regions(self) -> None:
         boxes = [] if self.regions_hidden else [(r.x, r.y, r.width, r.height) for r in self.region_tool.shown()]
