@@ -119,7 +119,7 @@ from core.methods.external.adding import (
 )
 from core.methods.external.model_files import MODEL_SUFFIXES, ModelFacts, load_model_file
 from core.methods.external.tiles import tiled_forward
-from core.methods.naming import changed_params_text, method_title, param_value_text
+from core.methods.naming import changed_params_text, choice_key, method_title, param_value_text
 from core.methods.neural import transposed_conv_matrix
 from core.methods.registry import (
     MethodSource,
@@ -190,6 +190,7 @@ from core.report.table import (
 
 __all__ = [
     "checkerboard_score",
+    "choice_key",
     "explain_pixel",
     "PixelExplanation",
     "Tap",

@@ -94,7 +94,7 @@ class ComputeMenu(QtCore.QObject):
             return
         self.state = value
         info = value.current
-        self.label.setText(f"Compute: {info.summary()}")
+        self.label.setText(f"Compute: {info.device_text()}")  # the versions are in the tooltip
         self.label.setToolTip(f"{info.summary()}\nWhere the methods, metrics and difference maps are computed (Compute menu).")
         for name, action in self.actions.items():
             reason = value.unavailable.get(name)

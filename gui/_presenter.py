@@ -84,7 +84,7 @@ class ComparisonPresenter(QtCore.QObject):
     def _on_method_progress(self, method_id: str, done: int, total: int) -> None:
         """A model file runs in tiles: say how far it is, while it runs."""
         if total > 1:
-            panel = self.grid.panel(method_id)
+            panel = self.grid.panel(method_id)  # the run of the method with its default parameters
             label = panel.label if panel is not None else method_id
             self.window.statusBar().showMessage(f"{label}: tile {done} of {total}", 3000)
 
@@ -102,10 +102,10 @@ class ComparisonPresenter(QtCore.QObject):
         """A new comparison is on screen: its panels, its reference, empty tables."""
         self.shown.show_job(job)
         comparison = job.comparison
-        self.metrics_table.clear_results([c.id for c in comparison.choices], comparison.settings.reference)
+        self.metrics_table.clear_results([c.key for c in comparison.choices], comparison.settings.reference)
         height, width = comparison.output_size
         entries = [(REFERENCE_KEY, job.reference_label)]
-        entries += [(c.id, core.method_title(c.id, c.params)) for c in comparison.choices]
+        entries += [(c.key, core.method_title(c.id, c.params)) for c in comparison.choices]
         self.grid.set_panels(entries, (height, width))
         reference_panel = self._show_reference(job)
         if reference_panel is not None:
@@ -117,7 +117,7 @@ class ComparisonPresenter(QtCore.QObject):
         self.grid.request_levels()
         self._refresh_inspector()
         for choice in comparison.choices:
-            panel = self.grid.panel(choice.id)
+            panel = self.grid.panel(choice.key)
             if panel is not None:
                 panel.set_status("Computing...")
         self.progress.setRange(0, self.shown.expected)
@@ -168,7 +168,7 @@ class ComparisonPresenter(QtCore.QObject):
         if result.backend_notice and payload.measured:  # a backend failed: told once, here
             self.message_bar.show_message(result.backend_notice)
             self.compute.refresh()
-        panel = self.grid.panel(result.method_id)
+        panel = self.grid.panel(result.choice_key)
         if panel is not None:
             self._show_result(panel, result)
         self._refresh_inspector()
@@ -193,15 +193,15 @@ class ComparisonPresenter(QtCore.QObject):
             panel.set_status(result.reason)
             return
         panel.set_title(title, self.shown.title_details(result))
-        diff = self.shown.shown_diff(result.method_id)
+        diff = self.shown.shown_diff(result.choice_key)
         if diff is not None:
             panel.set_image(diff.display.rgb, diff.values)
             panel.set_status(None)
         elif self.shown.maps_wanted():
-            panel.set_image(self.shown.displays[result.method_id], result.image)
+            panel.set_image(self.shown.displays[result.choice_key], result.image)
             panel.set_status(result.note or "Difference map: computing...")
         else:
-            panel.set_image(self.shown.displays[result.method_id], result.image)
+            panel.set_image(self.shown.displays[result.choice_key], result.image)
             panel.set_status(None)
         if result.note and diff is None:
             panel.setToolTip(result.note)
@@ -228,9 +228,9 @@ class ComparisonPresenter(QtCore.QObject):
         self._refresh_colour_bar()
         self._refresh_inspector()
 
-    def _on_diff(self, method_id: str, payload: DiffPayload) -> None:
-        self.shown.set_diff(method_id, payload)
-        panel, result = self.grid.panel(method_id), self.shown.results.get(method_id)
+    def _on_diff(self, key: str, payload: DiffPayload) -> None:
+        self.shown.set_diff(key, payload)
+        panel, result = self.grid.panel(key), self.shown.results.get(key)
         if panel is not None and result is not None:
             self._show_result(panel, result)
         self._refresh_inspector()

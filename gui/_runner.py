@@ -143,7 +143,7 @@ class ComparisonRunner(QtCore.QObject):
 
     prepared = QtCore.Signal(object)  # PreparedJob of the current job
     result_ready = QtCore.Signal(object)  # ResultPayload of the current job
-    diff_ready = QtCore.Signal(str, object)  # method id, DiffPayload (current job and display options)
+    diff_ready = QtCore.Signal(str, object)  # panel key (MethodResult.choice_key), DiffPayload (current job and display options)
     failed = QtCore.Signal(int, str)  # job id (the current one), message: the job could not go on
     loaded = QtCore.Signal(object)  # LoadedImage of the latest load request
     level_ready = QtCore.Signal(str, object, object, object)  # panel key, source array, core.DisplayWindow, reduced array
@@ -223,9 +223,9 @@ class ComparisonRunner(QtCore.QObject):
         job_id, cancel = self._new_job(diff, job.image_name)
         old = job.comparison.settings
         remeasure = (old.reference, old.convention) != (settings.reference, settings.convention)
-        self._reusing[job_id] = ({r.method_id: r for r in reused}, dict(displays), remeasure)
+        self._reusing[job_id] = ({r.choice_key: r for r in reused}, dict(displays), remeasure)
         previous = job.comparison
-        reference_result = next((r for r in reused if r.method_id == settings.reference), None)
+        reference_result = next((r for r in reused if r.method_id == settings.reference and not r.params), None)
 
         def prepare() -> None:
             try:
@@ -389,11 +389,11 @@ class ComparisonRunner(QtCore.QObject):
         cancel, name = self._cancel, job.image_name
         reused, displays, remeasure = self._reusing.pop(job.job_id, ({}, {}, False))
         for choice in job.comparison.choices:
-            result = reused.get(choice.id)
+            result = reused.get(choice.key)
             if result is None:
                 self._submit(functools.partial(self._run_method, job.job_id, job.comparison, cancel, choice), what=name)
                 continue
-            display = displays.get(result.method_id)
+            display = displays.get(result.choice_key)
             if not remeasure or not result.ok:
                 # Delivered as a worker's result is: its map is asked for when maps are shown.
                 self._on_result(ResultPayload(job.job_id, replace(result, job_id=job.job_id), display, None))
@@ -421,22 +421,22 @@ class ComparisonRunner(QtCore.QObject):
             if diff is not None and diff.options != wanted:
                 payload = replace(payload, diff=None)
                 if wanted is not None and diff.options.kind == wanted.kind:
-                    self._recolour_one(payload.result.method_id, diff.values, wanted)
+                    self._recolour_one(payload.result.choice_key, diff.values, wanted)
             if wanted is not None and (diff is None or diff.options.kind != wanted.kind):
                 self.make_differences([payload.result], wanted)
         self.result_ready.emit(payload)
 
     @_on_main_thread
-    def _on_diff(self, job_id: int, method_id: str, payload: DiffPayload) -> None:
+    def _on_diff(self, job_id: int, key: str, payload: DiffPayload) -> None:
         """Pass on a map of the current job drawn with the options of now; colour one of
         the right kind but another gain again; drop one of another kind."""
         wanted = self._diff_options
         if job_id != self.job_id or wanted is None or payload.options.kind != wanted.kind:
             return
         if payload.options != wanted:
-            self._recolour_one(method_id, payload.values, wanted)
+            self._recolour_one(key, payload.values, wanted)
             return
-        self.diff_ready.emit(method_id, payload)
+        self.diff_ready.emit(key, payload)
 
     @_on_main_thread
     def _on_failed(self, job_id: int, message: str) -> None:
@@ -462,7 +462,7 @@ class ComparisonRunner(QtCore.QObject):
                 def work(r: MethodResult = result) -> None:
                     diff = self._difference(comparison, cancel, r, options, job_id)
                     if diff is not None and not cancel.is_set():
-                        self._on_diff(job_id, r.method_id, diff)
+                        self._on_diff(job_id, r.choice_key, diff)
 
                 self._submit(work, what=self._job_name)
 
@@ -470,16 +470,16 @@ class ComparisonRunner(QtCore.QObject):
         """Colour the unscaled map values ``maps`` (of the current job's results, by
         method id) with ``options`` again, without computing any difference; each arrives
         through `diff_ready`."""
-        for method_id, values in maps.items():
-            self._recolour_one(method_id, values, options)
+        for key, values in maps.items():
+            self._recolour_one(key, values, options)
 
-    def _recolour_one(self, method_id: str, values: np.ndarray, options: DiffOptions) -> None:
+    def _recolour_one(self, key: str, values: np.ndarray, options: DiffOptions) -> None:
         comparison = self._comparison
         reference = comparison.reference if comparison is not None else None
         if reference is None:
             return
         job_id, dtype = self.job_id, reference.dtype
-        self._submit(lambda: self._on_diff(job_id, method_id, colour_difference(values, dtype, options)),
+        self._submit(lambda: self._on_diff(job_id, key, colour_difference(values, dtype, options)),
                      priority=1, what=self._job_name)
 
     # Analysis of the job on screen (spectra, profiles, region metrics) -------------------

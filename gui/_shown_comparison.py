@@ -140,7 +140,7 @@ class ShownComparison:
     def add_result(self, result: MethodResult, display: np.ndarray | None, diff: DiffPayload | None, measured: bool) -> None:
         """A method's ``result`` arrived with its screen copy ``display`` and, when maps
         are shown, its map ``diff``; ``measured`` when its metrics are final."""
-        key = result.method_id
+        key = result.choice_key  # one method may run twice, with other parameters
         self.results[key] = result
         if display is not None:
             self.displays[key] = display
@@ -149,8 +149,8 @@ class ShownComparison:
         if measured:
             self.measured.add(key)
 
-    def is_measured(self, method_id: str) -> bool:
-        return method_id in self.measured
+    def is_measured(self, key: str) -> bool:
+        return key in self.measured
 
     @property
     def measured_count(self) -> int:
@@ -172,14 +172,14 @@ class ShownComparison:
         images: dict[str, np.ndarray] = {}
         for result in self.results_in_order():
             if result.image is not None:
-                images[result.method_id] = result.image
+                images[result.choice_key] = result.image
         return images
 
     def results_in_order(self) -> list[MethodResult]:
         """The results of the job on screen, in panel order."""
         if self.job is None:
             return []
-        return [self.results[c.id] for c in self.job.comparison.choices if c.id in self.results]
+        return [self.results[c.key] for c in self.job.comparison.choices if c.key in self.results]
 
     def export_problem(self) -> str | None:
         """Why the comparison on screen cannot be exported now (None: it can)."""
@@ -204,8 +204,8 @@ class ShownComparison:
 
         if inputs(old) != inputs(settings):
             return None
-        before = {c.id: dict(c.params) for c in old.method_choices()}
-        kept = [c.id for c in settings.method_choices() if c.id in before and before[c.id] == dict(c.params)]
+        before = {c.key for c in old.method_choices()}
+        kept = [c.key for c in settings.method_choices() if c.key in before]
         return [self.results[key] for key in kept if key in self.results]
 
     def reference_name(self) -> str:
@@ -225,7 +225,7 @@ class ShownComparison:
             details.append((f"PSNR {psnr} dB", f"{psnr} dB"))
             if result.metrics.ssim is not None:
                 details.append(f"SSIM {core.format_metric('ssim', result.metrics.ssim)}")
-        elif result.method_id not in self.measured:
+        elif result.choice_key not in self.measured:
             details.append("measuring...")
         time_text = f"{core.format_metric('time_ms', result.seconds * 1000.0)} ms"
         if self.job is not None and self.job.comparison.backend.name != core.BACKEND_NAMES[0]:
@@ -250,16 +250,16 @@ class ShownComparison:
             return DiffChange.COMPUTE
         return DiffChange.RECOLOUR
 
-    def set_diff(self, method_id: str, diff: DiffPayload) -> None:
-        self.diffs[method_id] = diff
+    def set_diff(self, key: str, diff: DiffPayload) -> None:
+        self.diffs[key] = diff
 
     def diff_values(self) -> dict[str, np.ndarray]:
-        """The unscaled values of each map held, by method id."""
+        """The unscaled values of each map held, by panel key."""
         return {key: diff.values for key, diff in self.diffs.items()}
 
-    def shown_diff(self, method_id: str) -> DiffPayload | None:
+    def shown_diff(self, key: str) -> DiffPayload | None:
         """The map a method's panel shows now (None: maps are off, or it is not there yet)."""
-        return self.diffs.get(method_id) if self.diff_options is not None else None
+        return self.diffs.get(key) if self.diff_options is not None else None
 
     def maps_wanted(self) -> bool:
         """Whether maps are shown and the comparison on screen has a reference to make them."""

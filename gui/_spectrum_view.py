@@ -107,19 +107,19 @@ class SpectrumView(QtCore.QObject):
     # Following the comparison -----------------------------------------------------------
 
     def _on_prepared(self, job: PreparedJob) -> None:
-        self.analysis.new_job([REFERENCE_KEY] + [c.id for c in job.comparison.choices])
+        self.analysis.new_job([REFERENCE_KEY] + [c.key for c in job.comparison.choices])
         self.plot.clear()
         self._show_all()
 
     def _on_result(self, payload: ResultPayload) -> None:
-        key = payload.result.method_id
+        key = payload.result.choice_key
         if payload.result.ok:
             self._show_panel(key)
             self._refresh_profiles()
         self._refresh_colour_bar()
 
-    def _on_diff(self, method_id: str, _payload: DiffPayload) -> None:
-        self._show_panel(method_id)
+    def _on_diff(self, key: str, _payload: DiffPayload) -> None:
+        self._show_panel(key)
         self._refresh_colour_bar()
 
     def _show_all(self) -> None:

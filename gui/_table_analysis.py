@@ -80,7 +80,7 @@ class TableAnalysis(QtCore.QObject):
         self.table.set_regions(regions)
         shown = self.window.shown
         for result in shown.results_in_order():
-            if shown.is_measured(result.method_id):
+            if shown.is_measured(result.choice_key):
                 self._measure_regions(result)
 
     def _on_result(self, payload: ResultPayload) -> None:
@@ -113,20 +113,20 @@ class TableAnalysis(QtCore.QObject):
 
     # FLIP from the FLIP maps ----------------------------------------------------------
 
-    def _on_diff(self, method_id: str, payload: DiffPayload) -> None:
+    def _on_diff(self, key: str, payload: DiffPayload) -> None:
         """A FLIP map arrived: a measured result without its FLIP gets the map's mean."""
         shown = self.window.shown
-        result = shown.results.get(method_id)
+        result = shown.results.get(key)
         if payload.options.kind != "flip" or result is None or result.flip is not None:
             return
-        if not shown.is_measured(method_id):
+        if not shown.is_measured(key):
             return
         values = payload.values
         self.window.runner.run_for_job(functools.partial(_map_mean, values), functools.partial(self._on_flip, result))
 
     def _on_flip(self, result: MethodResult, value: object) -> None:
         shown = self.window.shown
-        if not isinstance(value, float) or shown.results.get(result.method_id) is not result:
+        if not isinstance(value, float) or shown.results.get(result.choice_key) is not result:
             return
         filled = replace(result, flip=value)
         shown.add_result(filled, None, None, measured=True)

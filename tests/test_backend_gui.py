@@ -32,7 +32,8 @@ def test_status_bar_names_the_device_and_the_menu_lists_backends(qtbot, window: 
     qtbot.waitUntil(lambda: window.compute.state is not None, timeout=TIMEOUT_MS)
     state = window.compute.state
     # Once the status bar has laid the label out, the whole line shows.
-    qtbot.waitUntil(lambda: window.compute.label.text() == f"Compute: {state.current.summary()}", timeout=5000)
+    qtbot.waitUntil(lambda: window.compute.label.text() == f"Compute: {state.current.device_text()}", timeout=5000)
+    assert state.current.summary() in window.compute.label.toolTip()
     assert window.compute.actions["cpu"].isEnabled()
     for name, reason in state.unavailable.items():  # what cannot run says why
         assert not window.compute.actions[name].isEnabled()

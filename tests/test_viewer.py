@@ -681,13 +681,14 @@ def test_changing_one_methods_parameter_runs_only_that_method(qtbot, window: Mai
         core.Comparison.run = original_run
     assert ran == ["bicubic"]
     expected = core.upsample(window.job.comparison.input, "bicubic", scale=4, a=-0.5)
-    assert np.array_equal(window.results["bicubic"].image, expected)
+    # Panels, results and rows go by each run's key: the method with its changed parameters.
+    assert np.array_equal(window.results["bicubic[a=-0.5]"].image, expected)
     for key, result in window.results.items():
-        if key != "bicubic":
+        if key != "bicubic[a=-0.5]":
             assert result.image is before[key], key
             assert result.metrics is not None
-    assert "a=-0.5" in window.grid.panel("bicubic").title_text()
-    assert window.metrics_table.method_order() == [c.id for c in window.job.comparison.choices]
+    assert "a=-0.5" in window.grid.panel("bicubic[a=-0.5]").title_text()
+    assert window.metrics_table.method_order() == [c.key for c in window.job.comparison.choices]
 
 
 def test_the_reference_method_is_marked_and_never_best(qtbot, window: MainWindow, tmp_path: Path) -> None:

@@ -46,8 +46,12 @@ class BackendInfo:
 
     def summary(self) -> str:
         """One line such as ``"OpenCL: NVIDIA H100 (80 GiB), OpenCL 3.0 CUDA"``."""
+        return f"{self.device_text()}, {self.platform}"
+
+    def device_text(self) -> str:
+        """The backend and its device, without the platform: ``"OpenCL: NVIDIA H100 (80 GiB)"``."""
         memory = f" ({self.memory_bytes / 2**30:.0f} GiB)" if self.memory_bytes else ""
-        return f"{self.label}: {self.device}{memory}, {self.platform}"
+        return f"{self.label}: {self.device}{memory}"
 
 
 class BackendError(UpscopeError, RuntimeError):

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from core.common.region import Region
+from core.methods.naming import choice_key
 from core.metrics.measures import Metrics
 
 
@@ -53,6 +54,12 @@ class MethodResult:
     def key(self) -> tuple[str, str]:
         """The method and its parameters: what identifies this result in its comparison."""
         return result_key(self.method_id, self.params)
+
+    @property
+    def choice_key(self) -> str:
+        """The name of this run of its method in the comparison (`core.choice_key`):
+        ``"bicubic"``, or ``"bicubic[a=-0.5]"`` beside it; the window's panels and rows go by it."""
+        return choice_key(self.method_id, self.params)
 
     @property
     def region_text(self) -> str:

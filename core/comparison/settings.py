@@ -17,7 +17,7 @@ from core.common.limits import limits
 from core.common.vocabulary import Convention, DiffKind, Mode, check_mode
 from core.comparison import memory as _memory
 from core.methods.downsamplers import get_downsampler
-from core.methods.naming import method_title
+from core.methods.naming import choice_key, method_title
 from core.methods.registry import get_method, is_whole, list_methods
 
 
@@ -27,6 +27,11 @@ class MethodChoice:
 
     id: str
     params: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """This choice's name in its comparison (`core.choice_key`): ``"bicubic[a=-0.5]"``."""
+        return choice_key(self.id, self.params)
 
 
 #: The methods a comparison runs when none are named (the command line, the window on its
@@ -94,8 +99,13 @@ def check_settings(settings: ComparisonSettings, image_shape: tuple[int, ...] | 
     is allocated, that the comparison's results and every method's own result (a
     transposed convolution with its own kernel and padding) fit
     ``core.limits.max_output_pixels`` (see `check_output_sizes`)."""
+    seen: set[str] = set()
     for choice in settings.method_choices():
         get_method(choice.id)
+        if choice.key in seen:
+            raise ParameterError(f"the methods name {choice.key} twice with the same parameters; give each run "
+                                 "of a method other parameters, or leave one out")
+        seen.add(choice.key)
     if settings.reference is not None:
         get_method(settings.reference)
     scale = parse_scale(settings.scale)

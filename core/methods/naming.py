@@ -3,8 +3,11 @@ its defaults ("Bicubic (a=-0.5)"), the one spelling panel titles, tables and fil
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from typing import Any
+
+import numpy as np
 
 from core.common.errors import ParameterError
 from core.methods.registry import get_method
@@ -74,3 +77,19 @@ def _equal(value: Any, default: Any) -> bool:
     if _array_shape(value) is not None:
         return False
     return bool(value == default)
+
+
+def choice_key(method_id: str, params: Mapping[str, Any]) -> str:
+    """What one run of a method is called within a comparison: its id, then the
+    parameters that differ from the defaults in brackets, as ``--methods`` takes them
+    (``"bicubic"``, ``"bicubic[a=-0.5]"``); an array parameter adds a short digest of its
+    values, so two kernels of one shape differ. One method with other parameters is
+    another key; the same parameters are the same key."""
+    changed = changed_params_text(method_id, params)
+    if not changed:
+        return method_id
+    key = f"{method_id}[{changed.replace(', ', ',')}]"
+    arrays = [repr(np.asarray(v).tolist()) for v in params.values() if _array_shape(v) is not None]
+    if arrays:
+        key += "#" + hashlib.sha1("|".join(arrays).encode()).hexdigest()[:8]
+    return key

@@ -169,7 +169,7 @@ class AnalysisViews(QtCore.QObject):
         runner = self.runner
         # Connected after the presenter's slots: the panels hold the new pictures by then.
         runner.prepared.connect(self._on_prepared)
-        runner.result_ready.connect(lambda payload: self._on_panel_changed(payload.result.method_id))
+        runner.result_ready.connect(lambda payload: self._on_panel_changed(payload.result.choice_key))
         runner.diff_ready.connect(lambda key, _payload: self._on_panel_changed(key))
         runner.level_ready.connect(self.view.set_level)
         runner.task_done.connect(self._on_task_done)

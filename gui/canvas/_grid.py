@@ -26,12 +26,18 @@ METHOD_COLOURS = [
 REFERENCE_KEY = "reference"
 
 
-def method_colour(method_id: str) -> QtGui.QColor:
+def method_colour(key: str) -> QtGui.QColor:
     """The colour of a method's swatch and curve: fixed by its place among all registered
-    methods, so a method keeps its colour whichever others are ticked."""
+    methods, so a method keeps its colour whichever others are ticked. Another run of
+    one method (``bicubic[a=-0.5]``, a panel key) takes a lighter or darker shade of it."""
     ids = [spec.id for spec in core.list_methods()]
-    index = ids.index(method_id) if method_id in ids else sum(map(ord, method_id))
-    return QtGui.QColor(METHOD_COLOURS[index % len(METHOD_COLOURS)])
+    base = key.split("[", 1)[0]
+    index = ids.index(base) if base in ids else sum(map(ord, base))
+    colour = QtGui.QColor(METHOD_COLOURS[index % len(METHOD_COLOURS)])
+    if base != key:
+        factor, lighter = ((135, True), (135, False), (170, True), (170, False))[sum(map(ord, key)) % 4]
+        colour = colour.lighter(factor) if lighter else colour.darker(factor)
+    return colour
 
 
 def choose_columns(count: int, width: float, height: float, aspect: float) -> int:

@@ -93,8 +93,8 @@ class MetricsTable(QtWidgets.QTableWidget):
         self._show()
 
     def add_result(self, result: MethodResult) -> None:
-        """Add or replace the row of ``result``'s method."""
-        self._results[result.method_id] = result
+        """Add or replace the row of ``result``'s run of its method (`MethodResult.choice_key`)."""
+        self._results[result.choice_key] = result
         self._show()
 
     def set_regions(self, regions: Sequence[core.Region]) -> None:
@@ -112,8 +112,8 @@ class MetricsTable(QtWidgets.QTableWidget):
         for result in results:
             if result.region not in self.regions:
                 continue
-            held = [r for r in self._region_results.get(result.method_id, []) if r.region != result.region]
-            self._region_results[result.method_id] = sorted(held + [result], key=lambda r: self.regions.index(r.region))
+            held = [r for r in self._region_results.get(result.choice_key, []) if r.region != result.region]
+            self._region_results[result.choice_key] = sorted(held + [result], key=lambda r: self.regions.index(r.region))
         self._show()
 
     def region_results(self) -> list[MethodResult]:
@@ -157,7 +157,7 @@ class MetricsTable(QtWidgets.QTableWidget):
     def _set_method_cell(self, row_index: int, row: core.TableRow, result: MethodResult) -> None:
         item = _SortableItem(row.title)
         item.setData(SORT_ROLE, row.title)
-        item.setData(KEY_ROLE, row.method_id)
+        item.setData(KEY_ROLE, result.choice_key)
         item.setToolTip(self._method_tooltip(result))
         self.setItem(row_index, 0, item)
 
@@ -167,7 +167,7 @@ class MetricsTable(QtWidgets.QTableWidget):
         the best of its column; a "-" says why in its tooltip."""
         item = _SortableItem(table.text(row, key))
         item.setData(SORT_ROLE, table.sort_value(row, key))
-        item.setData(KEY_ROLE, row.method_id)
+        item.setData(KEY_ROLE, result.choice_key)
         item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
         is_best = row.key in table.best(key)
         item.setData(BEST_ROLE, is_best)

@@ -235,7 +235,7 @@ class SettingsPanel(QtWidgets.QWidget):
         self.methods = QtWidgets.QListWidget()
         self.methods.setMouseTracking(True)  # the remove buttons light up under the mouse
         self._method_delegate = RemovableMethodDelegate(self.methods)
-        self._method_delegate.remove_clicked.connect(self.remove_requested)
+        self._method_delegate.remove_clicked.connect(self._on_remove_clicked)
         self.methods.setItemDelegate(self._method_delegate)
         self.reference = QtWidgets.QComboBox()
         self.reference.addItem(NO_METHOD_REFERENCE[MODES[0]], None)
@@ -245,9 +245,18 @@ class SettingsPanel(QtWidgets.QWidget):
         self.param_form = QtWidgets.QFormLayout()
         self.reset_all_button = QtWidgets.QPushButton("Reset all")
         self.reset_all_button.setToolTip("Put every parameter of this method back to its default.")
+        self.another_run_button = QtWidgets.QPushButton("Run it again...")
+        self.another_run_button.setToolTip(
+            "Add another run of this method to the list, to compare it with other parameters "
+            "(bicubic at a = -0.5 beside -0.75, two kernels of a transposed convolution)")
+        self.another_run_button.clicked.connect(lambda: self._shown_method and self.add_run(self._shown_method))
+        buttons = QtWidgets.QHBoxLayout()
+        buttons.addWidget(self.another_run_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.reset_all_button)
         param_layout = QtWidgets.QVBoxLayout(self.param_box)
         param_layout.addLayout(self.param_form)
-        param_layout.addWidget(self.reset_all_button, 0, QtCore.Qt.AlignmentFlag.AlignRight)
+        param_layout.addLayout(buttons)
         self.reference_hint = QtWidgets.QLabel()
         self.reference_hint.setWordWrap(True)
         self.reference_hint.hide()
@@ -311,18 +320,69 @@ class SettingsPanel(QtWidgets.QWidget):
 
     # The method list -------------------------------------------------------------------
 
-    def _list_method(self, spec: core.MethodSpec, ticked: bool) -> None:
+    def _list_method(self, spec: core.MethodSpec, ticked: bool, entry: str | None = None, row: int | None = None) -> None:
         """Add ``spec`` to the method list (ticked or not) and to the Reference list; a
-        method the user added gets a remove button."""
-        item = QtWidgets.QListWidgetItem(self._method_text(spec.id, {}))
-        item.setData(QtCore.Qt.ItemDataRole.UserRole, spec.id)
+        method the user added gets a remove button. ``entry`` names another run of an
+        already listed method (`add_run`): listed at ``row``, with a remove button, and not
+        offered as a reference (a reference runs with its defaults)."""
+        entry = entry or spec.id
+        item = QtWidgets.QListWidgetItem(self._method_text(entry, {}))
+        item.setData(QtCore.Qt.ItemDataRole.UserRole, entry)
         item.setToolTip(method_tooltip(spec))
         item.setFlags(item.flags() | QtCore.Qt.ItemFlag.ItemIsUserCheckable)
         item.setCheckState(QtCore.Qt.CheckState.Checked if ticked else QtCore.Qt.CheckState.Unchecked)
-        self.methods.addItem(item)
-        item.setData(REMOVABLE_ROLE, spec.source is not None)
-        self.reference.addItem(spec.label, spec.id)
-        self.reference.setItemData(self.reference.count() - 1, method_tooltip(spec), QtCore.Qt.ItemDataRole.ToolTipRole)
+        if row is None:
+            self.methods.addItem(item)
+        else:
+            self.methods.insertItem(row, item)
+        item.setData(REMOVABLE_ROLE, spec.source is not None or entry != spec.id)
+        if entry == spec.id:
+            self.reference.addItem(spec.label, spec.id)
+            self.reference.setItemData(self.reference.count() - 1, method_tooltip(spec), QtCore.Qt.ItemDataRole.ToolTipRole)
+
+    def add_run(self, entry: str) -> str:
+        """List another run of ``entry``'s method right after its last one, ticked and
+        selected, with the same parameters to start from (the comparison shows it once
+        they differ). Returns the new entry's name (``bicubic#2``)."""
+        method_id = method_of(entry)
+        entries = [self.methods.item(i).data(QtCore.Qt.ItemDataRole.UserRole) for i in range(self.methods.count())]
+        taken = {e for e in entries if method_of(e) == method_id}
+        number = 2
+        while f"{method_id}#{number}" in taken:
+            number += 1
+        new = f"{method_id}#{number}"
+        last = max(i for i, e in enumerate(entries) if method_of(e) == method_id)
+        self._loading = True
+        try:
+            self._list_method(core.get_method(method_id), True, new, last + 1)
+        finally:
+            self._loading = False
+        if entry in self._params:
+            self._params[new] = dict(self._params[entry])
+        self._show_changed(new)
+        item = self.method_item(new)
+        if item is not None:
+            self.methods.setCurrentItem(item)
+        self._changed()
+        return new
+
+    def _on_remove_clicked(self, entry: str) -> None:
+        """Another run of a method goes from the list; an added method's own entry asks
+        for the method to be removed from Upscope (`remove_requested`)."""
+        if entry == method_of(entry):
+            self.remove_requested.emit(entry)
+            return
+        self._loading = True
+        try:
+            item = self.method_item(entry)
+            if item is not None:
+                self.methods.takeItem(self.methods.row(item))
+            self._params.pop(entry, None)
+        finally:
+            self._loading = False
+        if self._shown_method == entry:
+            self._on_method_selected(self.methods.currentItem())
+        self._changed()
 
     def remove_button_rect(self, method_id: str) -> QtCore.QRect | None:
         """Where the remove button of an added method's entry is, in the method list's
@@ -339,9 +399,9 @@ class SettingsPanel(QtWidgets.QWidget):
         starts the comparison."""
         registered = core.list_methods()
         known = {spec.id for spec in registered}
-        for method_id in [self.methods.item(i).data(QtCore.Qt.ItemDataRole.UserRole) for i in range(self.methods.count())]:
-            if method_id not in known:
-                self.unlist_method(method_id)
+        for entry in [self.methods.item(i).data(QtCore.Qt.ItemDataRole.UserRole) for i in range(self.methods.count())]:
+            if method_of(entry) not in known:
+                self.unlist_method(method_of(entry))
         listed = []
         self._loading = True
         try:
@@ -362,10 +422,11 @@ class SettingsPanel(QtWidgets.QWidget):
         caller starts the comparison."""
         self._loading = True
         try:
-            item = self.method_item(method_id)
-            if item is not None:
-                self.methods.takeItem(self.methods.row(item))
-            self._params.pop(method_id, None)
+            for entry in self._entries_of(method_id):
+                item = self.method_item(entry)
+                if item is not None:
+                    self.methods.takeItem(self.methods.row(item))
+                self._params.pop(entry, None)
             for mode, chosen in self._references.items():
                 if chosen == method_id:
                     self._references[mode] = None
@@ -376,14 +437,24 @@ class SettingsPanel(QtWidgets.QWidget):
             self._show_mode()
         finally:
             self._loading = False
-        if self._shown_method == method_id:
+        if self._shown_method is not None and method_of(self._shown_method) == method_id:
             self._on_method_selected(self.methods.currentItem())
 
-    @staticmethod
-    def _method_text(method_id: str, params: dict[str, Any]) -> str:
+    def _entries_of(self, method_id: str) -> list[str]:
+        """The list's entries of ``method_id``: its own and its other runs."""
+        entries = [self.methods.item(i).data(QtCore.Qt.ItemDataRole.UserRole) for i in range(self.methods.count())]
+        return [e for e in entries if method_of(e) == method_id]
+
+    def _method_text(self, entry: str, params: dict[str, Any]) -> str:
         """A method's entry: its title, and what kind of method it is when the user
-        added it ("My net (tile=0) - model file")."""
+        added it ("My net (tile=0) - model file"); another run with the same parameters
+        as an earlier entry says so."""
+        method_id = method_of(entry)
         title = core.method_title(method_id, params)
+        if entry != method_id and any(
+            e != entry and self._params.get(e, {}) == params for e in self._entries_of(method_id)
+        ):
+            title += " \u2013 another run: change a parameter"
         try:
             family = core.get_method(method_id).family
         except core.UpscopeError:
@@ -421,7 +492,11 @@ class SettingsPanel(QtWidgets.QWidget):
         return self._references.get(mode)
 
     def comparison_settings(self) -> ComparisonSettings:
-        methods = tuple(MethodChoice(m, dict(self._params.get(m, {}))) for m in self.checked_methods())
+        """The settings shown. A run of a method with the same parameters as one before it
+        is left out until its parameters differ."""
+        choices = [MethodChoice(method_of(m), dict(self._params.get(m, {}))) for m in self.checked_methods()]
+        keys = [c.key for c in choices]
+        methods = tuple(c for i, c in enumerate(choices) if c.key not in keys[:i])
         return ComparisonSettings(
             mode=self.mode.currentData(),
             scale=self.scale_value(),
@@ -551,7 +626,7 @@ class SettingsPanel(QtWidgets.QWidget):
         """Set one parameter (None, or its default: back to the default) and ask for a
         recompute. Only what differs from the defaults is kept."""
         params = self._params.setdefault(method_id, {})
-        if value is None or value == self._default_of(method_id, name):
+        if value is None or value == self._default_of(method_of(method_id), name):
             params.pop(name, None)
         else:
             params[name] = value
@@ -589,6 +664,7 @@ class SettingsPanel(QtWidgets.QWidget):
 
     @staticmethod
     def _default_of(method_id: str, name: str) -> Any:
+        method_id = method_of(method_id)
         try:
             spec = core.get_method(method_id)
         except core.UpscopeError:
@@ -598,10 +674,11 @@ class SettingsPanel(QtWidgets.QWidget):
     def _show_changed(self, method_id: str) -> None:
         """The method list names changed parameters ("Bicubic (a=-0.5)"); reset buttons
         are live only for parameters that differ from their defaults."""
-        item = self.method_item(method_id)
-        if item is not None:
-            with QtCore.QSignalBlocker(self.methods):
-                item.setText(self._method_text(method_id, self._params.get(method_id, {})))
+        for entry in self._entries_of(method_of(method_id)):  # another run may name this one's parameters
+            item = self.method_item(entry)
+            if item is not None:
+                with QtCore.QSignalBlocker(self.methods):
+                    item.setText(self._method_text(entry, self._params.get(entry, {})))
         if method_id == self._shown_method:
             changed = self._params.get(method_id, {})
             for name, button in self.param_resets.items():
@@ -618,20 +695,21 @@ class SettingsPanel(QtWidgets.QWidget):
             self.param_box.setTitle("Parameters")
             self.param_form.addRow(QtWidgets.QLabel("Select a method to see its parameters."))
             return
-        spec = core.get_method(item.data(QtCore.Qt.ItemDataRole.UserRole))
-        self._shown_method = spec.id
-        self.param_box.setTitle(f"Parameters of {spec.label}")
+        entry = item.data(QtCore.Qt.ItemDataRole.UserRole)
+        spec = core.get_method(method_of(entry))
+        self._shown_method = entry
+        self.param_box.setTitle(f"Parameters of {spec.label}" + ("" if entry == spec.id else f" (run {entry.split('#')[1]})"))
         editable = [p for p in spec.params if p.user and p.kind in ("float", "int", "choice", "kernel")]
         if not editable:
             self.param_form.addRow(QtWidgets.QLabel("This method has no parameters."))
         for param in editable:
-            editor = self._editor_for(spec.id, param)
+            editor = self._editor_for(entry, param)
             default = _AUTO if param.default is None else core.param_value_text(param.default)
             editor.setToolTip(rich_tooltip(param.description, f"{param.name} (default {default})"))
             reset = QtWidgets.QToolButton()
             reset.setText("Reset")
             reset.setToolTip(f"Back to the default: {default}")
-            reset.clicked.connect(lambda _=False, m=spec.id, n=param.name: self.reset_param(m, n))
+            reset.clicked.connect(lambda _=False, m=entry, n=param.name: self.reset_param(m, n))
             row = QtWidgets.QHBoxLayout()
             row.addWidget(editor, 1)
             row.addWidget(reset)
@@ -639,7 +717,8 @@ class SettingsPanel(QtWidgets.QWidget):
             self.param_editors[param.name] = editor
             self.param_resets[param.name] = reset
         self.reset_all_button.setVisible(bool(editable))
-        self._show_changed(spec.id)
+        self.another_run_button.setVisible(bool(editable))
+        self._show_changed(entry)
 
     def _show_param_value(self, method_id: str, name: str, value: Any) -> None:
         """Show ``value`` (None: the default) in the editor of ``name`` without reporting
@@ -739,13 +818,17 @@ class SettingsPanel(QtWidgets.QWidget):
         scale = settings.scale
         sy, sx = (scale, None) if isinstance(scale, (int, float)) else (scale[0], scale[1] if scale[1] != scale[0] else None)
         choices = settings.method_choices()
+        entries: list[str] = []
+        for choice in choices:  # a method's second run is entry "id#2", and so on
+            runs = sum(1 for e in entries if method_of(e) == choice.id)
+            entries.append(choice.id if runs == 0 else f"{choice.id}#{runs + 1}")
         return {
             "mode": settings.mode,
             "scale": sy,
             "scale_x": sx,
             "downsampler": settings.downsampler,
-            "methods": [c.id for c in choices],
-            "params": {c.id: dict(c.params) for c in choices if c.params},
+            "methods": entries,
+            "params": {e: dict(c.params) for e, c in zip(entries, choices) if c.params},
             "reference": settings.reference,
             "convention": settings.convention,
         }
@@ -770,6 +853,7 @@ class SettingsPanel(QtWidgets.QWidget):
             self._show_scale_fields()
             methods = data.get("methods")
             if isinstance(methods, list):
+                self._list_runs(methods)
                 for i in range(self.methods.count()):
                     item = self.methods.item(i)
                     on = item.data(QtCore.Qt.ItemDataRole.UserRole) in methods
@@ -777,13 +861,35 @@ class SettingsPanel(QtWidgets.QWidget):
             params = data.get("params")
             if isinstance(params, dict):
                 known = {spec.id for spec in core.list_methods()}
-                self._params = {k: dict(v) for k, v in params.items() if k in known and isinstance(v, dict) and v}
+                self._params = {k: dict(v) for k, v in params.items()
+                                if isinstance(k, str) and method_of(k) in known and isinstance(v, dict) and v}
             self.show_diff.setChecked(bool(data.get("show_diff", False)))
         finally:
             self._loading = False
         for spec in core.list_methods():
             self._show_changed(spec.id)
         self._on_method_selected(self.methods.currentItem())
+
+    def _list_runs(self, entries: list[Any]) -> None:
+        """List the other runs (``bicubic#2``) that ``entries`` name and the list lacks;
+        drop those it does not name."""
+        wanted = [e for e in entries if isinstance(e, str) and e != method_of(e)]
+        for i in reversed(range(self.methods.count())):
+            entry = self.methods.item(i).data(QtCore.Qt.ItemDataRole.UserRole)
+            if entry != method_of(entry) and entry not in wanted:
+                self.methods.takeItem(i)
+                self._params.pop(entry, None)
+        for entry in wanted:
+            if self.method_item(entry) is not None:
+                continue
+            try:
+                spec = core.get_method(method_of(entry))
+            except core.UpscopeError:
+                continue
+            rows = [i for i in range(self.methods.count())
+                    if method_of(self.methods.item(i).data(QtCore.Qt.ItemDataRole.UserRole)) == spec.id]
+            if rows:
+                self._list_method(spec, True, entry, max(rows) + 1)
 
     def _restore_references(self, data: dict[str, Any]) -> None:
         known = {spec.id for spec in core.list_methods()}
@@ -796,6 +902,12 @@ class SettingsPanel(QtWidgets.QWidget):
             chosen = data.get("reference")
             self._references[self.mode.currentData()] = chosen if chosen in known else None
         self._show_mode()
+
+
+def method_of(entry: str) -> str:
+    """The method id of a method list entry: ``bicubic`` of ``bicubic`` and of another run
+    of it, ``bicubic#2``."""
+    return entry.split("#", 1)[0]
 
 
 def _add_item(combo: QtWidgets.QComboBox, value: str, text: str, tip: str) -> None:

@@ -67,6 +67,7 @@ def _serve(origin: Origin, module_name: str, connection: Any) -> None:
         failure = None
     except BaseException as exc:  # reported with every request: the plugin cannot run
         failure = f"failed to load again in its process: {type(exc).__name__}: {exc}{where_in(exc, origin)}"
+    connection.send(READY)  # the time limit of a call starts now, not while Python starts
     while True:
         try:
             method_id, image, size, params = connection.recv()
@@ -86,6 +87,12 @@ def _serve(origin: Origin, module_name: str, connection: Any) -> None:
             connection.send((False, f"returned {type(value).__name__}, which cannot be passed back ({exc})"))
 
 
+#: What a plugin process says once it has imported its plugin.
+READY = ("ready", None)
+#: The longest a plugin process may take to start and import its plugin.
+START_SECONDS = 60.0
+
+
 class PluginProcess:
     """The process of one plugin: started on the first call, stopped by `stop`, by a
     call that runs out of time or is cancelled, or when it dies. One call at a time."""
@@ -102,26 +109,37 @@ class PluginProcess:
         with self._lock:
             if self._process is None or not self._process.is_alive():
                 self._start()
+                # Starting Python and importing the plugin is not the method's time.
+                self._wait(who, max(START_SECONDS, limits.plugin_seconds), "start")
+                self._receive(who)
             self._connection.send((method_id, image, tuple(size), dict(params)))
-            deadline = time.monotonic() + limits.plugin_seconds
-            while not self._connection.poll(0.05):
-                try:
-                    check_cancelled()
-                except CancelledError:
-                    self._stop()
-                    raise
-                if not self._process.is_alive():
-                    self._ended(who)
-                if time.monotonic() > deadline:
-                    self._stop()
-                    raise PluginError(f"{who}: did not finish within {limits.plugin_seconds:g} s; it was stopped")
-            try:
-                ok, payload = self._connection.recv()
-            except (EOFError, OSError):  # the pipe closed: the process ended
-                self._ended(who)
+            self._wait(who, limits.plugin_seconds, "finish")
+            ok, payload = self._receive(who)
         if not ok:
             raise PluginError(f"{who}: {payload}")
         return payload
+
+    def _wait(self, who: str, seconds: float, what: str) -> None:
+        """Wait for the process's next message, at most ``seconds``; a cancelled comparison
+        or a process that ended or ran out of time is stopped and raises."""
+        deadline = time.monotonic() + seconds
+        while not self._connection.poll(0.05):
+            try:
+                check_cancelled()
+            except CancelledError:
+                self._stop()
+                raise
+            if not self._process.is_alive():
+                self._ended(who)
+            if time.monotonic() > deadline:
+                self._stop()
+                raise PluginError(f"{who}: did not {what} within {seconds:g} s; it was stopped")
+
+    def _receive(self, who: str) -> Any:
+        try:
+            return self._connection.recv()
+        except (EOFError, OSError):  # the pipe closed: the process ended
+            self._ended(who)
 
     def _ended(self, who: str) -> NoReturn:
         """Raise the `PluginError` of a process that ended during a call."""
