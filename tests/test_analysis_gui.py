@@ -308,3 +308,42 @@ def test_an_ssim_map_of_a_tiny_image_says_why_there_is_none(qtbot, window: MainW
     qtbot.waitUntil(lambda: "no ssim map" in window.message_bar.text(), timeout=TIMEOUT_MS)
     text = window.message_bar.text()
     assert "Internal error" not in text and "SSIM needs at least 11x11 pixels" in text and "Bicubic" in text
+
+
+def test_one_method_runs_twice_in_the_window(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    """Settings > Run it again... lists another run of a method; once its parameters differ,
+    both runs have their panel, their row and their title, and settings keep them."""
+    open_compared(qtbot, window, photo_file(tmp_path, 48), ("bilinear", "bicubic"))
+    panel = window.settings_panel
+    panel.methods.setCurrentItem(panel.method_item("bicubic"))
+    assert panel.another_run_button.isVisible() or not panel.isVisible()
+    with qtbot.waitSignal(window.comparison_finished, timeout=TIMEOUT_MS):
+        qtbot.mouseClick(panel.another_run_button, QtCore.Qt.MouseButton.LeftButton)
+        window.recompute()
+    entry = "bicubic#2"
+    assert "another run: change a parameter" in panel.method_item(entry).text()
+    assert list(window.grid.panels) == [REFERENCE_KEY, "bilinear", "bicubic"]  # the same run is shown once
+    with qtbot.waitSignal(window.comparison_finished, timeout=TIMEOUT_MS):
+        panel.param_editors["a"].setValue(-0.5)
+        window.recompute()
+    assert panel.method_item(entry).text() == "Bicubic (a=-0.5)"
+    assert list(window.grid.panels) == [REFERENCE_KEY, "bilinear", "bicubic", "bicubic[a=-0.5]"]
+    assert window.grid.panel("bicubic[a=-0.5]").label == "Bicubic (a=-0.5)"
+    assert window.metrics_table.column_texts(0) == ["Bilinear", "Bicubic", "Bicubic (a=-0.5)"]
+    low = window.job.comparison.input
+    assert np.array_equal(window.results["bicubic[a=-0.5]"].image, core.upsample(low, "bicubic", scale=2, a=-0.5))
+    assert np.array_equal(window.results["bicubic"].image, core.upsample(low, "bicubic", scale=2))
+    assert method_colour("bicubic[a=-0.5]") != method_colour("bicubic")
+    # Kept as settings and in sessions; the remove button takes the run away.
+    saved = panel.to_dict()
+    assert saved["methods"][-1] == entry and saved["params"][entry] == {"a": -0.5}
+    session = window.exporter.session()
+    assert [c.key for c in session.settings.method_choices()] == ["bilinear", "bicubic", "bicubic[a=-0.5]"]
+    panel.from_dict({**saved, "methods": ["bilinear"], "params": {}})
+    assert panel.method_item(entry) is None
+    panel.apply_session(session)
+    assert panel.method_item(entry) is not None and panel.params_of(entry) == {"a": -0.5}
+    with qtbot.waitSignal(window.comparison_finished, timeout=TIMEOUT_MS):
+        panel._method_delegate.remove_clicked.emit(entry)
+        window.recompute()
+    assert panel.method_item(entry) is None and "bicubic[a=-0.5]" not in window.grid.panels
