@@ -290,3 +290,27 @@ def test_a_swipe_turned_on_zoomed_in_puts_its_divider_in_view(qtbot, window: Mai
     analysis.orientation_action.trigger()  # horizontal: the divider goes into view on that axis too
     assert analysis.compare.orientation == "horizontal"
     assert seen.y <= analysis.compare.divider * height <= seen.y + seen.height
+
+
+def test_swipe_at_fit_zooms_on_from_what_it_shows(qtbot, window: MainWindow) -> None:
+    """At "fit" the large view fits the image; zooming in makes it larger, and the status
+    bar's zoom is what the large view shows."""
+    show(qtbot, window, compare_photo(4))
+    window.commands.fit.trigger()
+    analysis = window.analysis
+    analysis.set_mode("swipe")
+    qtbot.wait(50)
+    panel = analysis.view.panel
+
+    def shown_zoom() -> float:
+        (x0, x1), _ = panel.view_range()
+        return panel.viewport_size()[0] / (x1 - x0)
+
+    fitted = shown_zoom()
+    assert window.grid.zoom() == pytest.approx(fitted, rel=0.02)
+    window.commands.zoom_in.trigger()
+    assert shown_zoom() > fitted * 1.1
+    assert window.grid.zoom() == pytest.approx(shown_zoom(), rel=0.02)
+    assert f"zoom {window.grid.zoom() * 100:.0f}%" == window.zoom_label.text()
+    analysis.set_mode("off")
+    assert window.grid.shown_elsewhere is None

@@ -347,6 +347,8 @@ class AnalysisViews(QtCore.QObject):
         on = self.compare.mode != "off"
         self.grid.setVisible(not on)
         self.view.setVisible(on)
+        # Zoom, fit and the zoom shown are the large view's while it stands in for the grid.
+        self.grid.shown_elsewhere = self.view.viewport if on else None
         if on:
             self.view.refresh()
             self.view.apply_view()

@@ -7,7 +7,7 @@ sets every panel's range from it, so panels cannot drift apart.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
@@ -69,6 +69,8 @@ class ComparisonGrid(QtWidgets.QWidget):
         super().__init__(parent)
         self.state = ViewState()
         self.panels: dict[str, ImagePanel] = {}
+        #: The viewport size of a view showing the images in the grid's place, if any.
+        self.shown_elsewhere: Callable[[], tuple[float, float]] | None = None
         self._order: list[str] = []
         self._maximised: str | None = None
         self._columns = 1
@@ -204,7 +206,10 @@ class ComparisonGrid(QtWidgets.QWidget):
 
     def reference_viewport(self) -> tuple[float, float]:
         """The viewport size the zoom is computed for: the smallest visible panel's, so
-        "fit" shows the whole image in every panel."""
+        "fit" shows the whole image in every panel; while another view shows the images
+        in the grid's place (swipe, blink: `shown_elsewhere`), that view's."""
+        if self.shown_elsewhere is not None:
+            return self.shown_elsewhere()
         sizes = [p.viewport_size() for p in self.visible_panels()] or [(1.0, 1.0)]
         return min(w for w, _ in sizes), min(h for _, h in sizes)
 
@@ -238,8 +243,14 @@ class ComparisonGrid(QtWidgets.QWidget):
 
     def zoom_by(self, factor: float, x: float | None = None, y: float | None = None) -> None:
         if x is None or y is None:
-            (x0, x1), (y0, y1) = self.visible_panels()[0].view_range() if self.panels else ((0, 1), (0, 1))
-            x, y = (x0 + x1) / 2, (y0 + y1) / 2
+            visible = self.visible_panels()
+            if visible and self.shown_elsewhere is None:
+                (x0, x1), (y0, y1) = visible[0].view_range()
+                x, y = (x0 + x1) / 2, (y0 + y1) / 2
+            elif self.state.fit:
+                x, y = self.state.image_width / 2, self.state.image_height / 2
+            else:
+                x, y = self.state.cx, self.state.cy
         self.state.zoom_about(factor, x, y, *self.reference_viewport())
         self.apply_view()
 
