@@ -32,10 +32,15 @@ def test_histogram_counts_equal_numpys(dtype: type, bins: int) -> None:
 
 
 def test_histogram_of_grey_and_of_floats_outside_the_range() -> None:
-    grey = np.array([[0.0, 0.5, 1.0, 1.5], [-0.25, 0.25, 0.75, 1.0]], np.float32)
-    hist = core.histogram(grey, 4)
+    grey = np.array([[0.0, 0.5, 1.0, 1.5], [-0.25, 0.25, 0.75, 0.5]], np.float32)
+    hist = core.histogram(grey, 7)
     assert hist.channels == ("L",)
-    np.testing.assert_array_equal(hist.of("L"), [1, 1, 1, 3])  # 1.5 and -0.25 are not counted
+    # The span widens to the values (-0.25 to 1.5), so each is counted.
+    expected, edges = np.histogram(grey, bins=7, range=(-0.25, 1.5))
+    np.testing.assert_array_equal(hist.of("L"), expected)
+    np.testing.assert_allclose(hist.edges, edges)
+    assert hist.of("L").sum() == 8 and hist.span_text() == "-0.25 to 1.5"
+    assert core.histogram(np.zeros((2, 2), np.uint8)).span_text() == "0 to 255"
     with pytest.raises(core.ParameterError, match="bins"):
         core.histogram(grey, 0)
     with pytest.raises(core.ParameterError, match="channels L"):

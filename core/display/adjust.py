@@ -33,14 +33,23 @@ class Histogram:
 
     ``edges`` is float64 ``(bins + 1,)``, the bin edges in the image's own units from 0
     to the dtype's range (256 for uint8, 65536 for uint16: one past the last value, so
-    every integer value falls in one bin; 1.0 for float32); ``counts`` is int64
-    ``(C, bins)``, one row per channel named in ``channels`` ("R", "G", "B", "A"; "L"
-    for grey), plus a last row "luma" for colour images (see `channel_view`).
+    every integer value falls in one bin); for float32 from 0 to 1, widened to the
+    image's lowest and highest finite values when they lie beyond (HDR and signed data);
+    ``counts`` is int64 ``(C, bins)``, one row per channel named in ``channels`` ("R",
+    "G", "B", "A"; "L" for grey), plus a last row "luma" for colour images (see
+    `channel_view`).
     """
 
     edges: np.ndarray
     counts: np.ndarray
     channels: tuple[str, ...]
+    floating: bool = False
+
+    def span_text(self) -> str:
+        """The values counted, as a person reads them: ``"0 to 255"``, ``"-0.5 to 4"``."""
+        if self.floating:
+            return f"{self.edges[0]:g} to {self.edges[-1]:g}"
+        return f"0 to {int(self.edges[-1]) - 1}"
 
     def of(self, channel: str) -> np.ndarray:
         """The counts of one channel by name (int64 ``(bins,)``)."""
@@ -57,10 +66,10 @@ def histogram_range(dtype: np.dtype) -> tuple[float, float]:
 
 def histogram(image: np.ndarray, bins: int = 256) -> Histogram:
     """Count ``image``'s values per channel in ``bins`` equal bins over the dtype's range
-    (`histogram_range`), as ``numpy.histogram(channel, bins, range)`` counts them: the
-    last bin includes its right edge, and values outside the range (float values below 0
-    or above 1) are not counted. Colour images get one more row, their luma
-    (`channel_view` "luma", in the same units).
+    (`histogram_range`), as ``numpy.histogram(channel, bins, range)`` counts them (the
+    last bin includes its right edge). A float image's span widens to its own lowest and
+    highest values when they lie beyond 0 and 1, so every value is counted. Colour
+    images get one more row, their luma (`channel_view` "luma", in the same units).
 
     ``image`` is ``(H, W)`` or ``(H, W, C)``, uint8, uint16 or float32; ``bins`` from 1 to
     65536. Integer images are counted exactly with one pass per channel.
@@ -70,6 +79,10 @@ def histogram(image: np.ndarray, bins: int = 256) -> Histogram:
     hwc = as_hwc(image)
     names = _channel_names(hwc.shape[2])
     low, high = histogram_range(hwc.dtype)
+    if hwc.dtype.kind == "f":  # as_hwc has refused NaN and infinities
+        for top in range(0, hwc.shape[0], _BAND_ROWS):
+            band = hwc[top : top + _BAND_ROWS]
+            low, high = min(low, float(band.min())), max(high, float(band.max()))
     edges = np.linspace(low, high, bins + 1)
     rows = [hwc[:, :, c] for c in range(hwc.shape[2])]
     if hwc.shape[2] >= 3:
@@ -81,7 +94,7 @@ def histogram(image: np.ndarray, bins: int = 256) -> Histogram:
             check_cancelled()
             band = plane[top : top + _BAND_ROWS]
             counts[index] += _count(band, bins, low, high)
-    return Histogram(edges=edges, counts=counts, channels=names)
+    return Histogram(edges=edges, counts=counts, channels=names, floating=hwc.dtype.kind == "f")
 
 
 def _count(band: np.ndarray, bins: int, low: float, high: float) -> np.ndarray:

@@ -110,7 +110,7 @@ class HistogramDock(QtWidgets.QWidget):
                 self._curves.append(curve)
             else:
                 self._curves[index].setData(hist.edges, counts, stepMode="center", pen=pen)
-            units = "0 to 1" if hist.edges[-1] == 1.0 else f"0 to {int(hist.edges[-1]) - 1}"
+            units = hist.span_text()
         self.plot.setLabel("left", "log10(pixels + 1)" if self.model.log_counts else "pixels")
         if not curves:
             wanted = self.model.keys_wanted(keys)
