@@ -240,7 +240,7 @@ class Exporter(QtCore.QObject):
         dialog.setWindowTitle("Export paper figure")
         dialog.setLabelText("PSNR/SSIM under each crop:")
         dialog.setComboBoxItems(list(offered))
-        dialog.setMinimumWidth(360)  # else the title is cut
+        dialog.setMinimumWidth(440)  # else the window manager cuts the title
         ok = dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted
         convention = offered.get(dialog.textValue(), PAPER)
         self.window.grid.setFocus()

@@ -442,7 +442,8 @@ def render_figure(comparison: Comparison, request: ExportRequest, title: str = "
     ``(figure, results)``. A figure that cannot be drawn is refused before any method
     runs."""
     check_figure(comparison, request.figure, request.regions)
-    flip = request.figure.include_diff and request.figure.diff_kind == "flip"
+    # --diff-kind flip asks for FLIP: its mean is measured for the metrics even without the maps.
+    flip = request.figure.diff_kind == "flip"
     results = [comparison.analyse(result, flip=flip) for result in comparison]
     if request.regions:
         figure = paper_figure(

@@ -58,7 +58,9 @@ def _metric(name: str) -> Callable[[MethodResult], float | None]:
 
 
 COLUMNS: tuple[MetricColumn, ...] = (
-    MetricColumn("time_ms", "Time", False, lambda r: r.seconds * 1000.0 if r.ok and not _given(r) else None,
+    # A region's row measures a crop of the result: the time is the whole result's, on its own row.
+    MetricColumn("time_ms", "Time", False, lambda r: r.seconds * 1000.0 if r.ok and not _given(r) and r.region is None
+                 else None,
                  "Time the method took to compute its result, in milliseconds (metrics not included; none for a "
                  "result image, which another tool made)."),
     MetricColumn("psnr", "PSNR", True, _metric("psnr"),

@@ -50,6 +50,7 @@ class AnalysisViews(QtCore.QObject):
         self._counted: dict[str, np.ndarray] = {}
         #: What the swipe/blink view's readout says: panel key, row, column, its values.
         self.hovered_readout: tuple[str, int, int, tuple[float, ...] | None] | None = None
+        self._last_compare_hover: tuple[float, float] | None = None
 
         self.view = CompareView(self.grid, self.compare)
         self.view.hide()
@@ -368,6 +369,12 @@ class AnalysisViews(QtCore.QObject):
     def _on_blink_tick(self) -> None:
         self.compare.flip()
         self.view.refresh()
+        self._refresh_readout()
+
+    def _refresh_readout(self) -> None:
+        """The readout names the image shown now under the cursor's last place."""
+        if self._last_compare_hover is not None:
+            self._on_compare_hover(*self._last_compare_hover)
 
     def blink_once(self) -> None:
         """Show the other panel now (starting blink mode when it is off)."""
@@ -375,6 +382,7 @@ class AnalysisViews(QtCore.QObject):
             self.set_mode("blink")
         self.compare.flip()
         self.view.refresh()
+        self._refresh_readout()
         if self.blink_timer.isActive():
             self.blink_timer.start()  # the image just shown stays a whole period
 
@@ -416,6 +424,7 @@ class AnalysisViews(QtCore.QObject):
             combo.setCurrentIndex(max(combo.findData(key), 0))
 
     def _on_compare_hover(self, x: float, y: float) -> None:
+        self._last_compare_hover = (x, y)
         state = self.grid.state
         key = self.compare.key_at(x, y, state.image_width, state.image_height)
         self._set_hovered_key(key)

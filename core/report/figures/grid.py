@@ -231,8 +231,7 @@ def _colour_bar(draw, layout: GridLayout, comparison: Comparison, options: GridO
     squared = " squared" if options.diff_kind == "squared" else ""
     if options.diff_kind in MEASURE_MAP_KINDS:  # measures in their own units
         gain = "" if options.diff_gain == 1 else f", gain x{options.diff_gain:g}"
-        lines = (f"{DIFF_FORMULAS[options.diff_kind]}{gain}",
-                 "SSIM, 1 at best" if options.diff_kind == "ssim" else "FLIP, 0 at best")
+        lines: tuple[str, ...] = (f"{DIFF_FORMULAS[options.diff_kind]}{gain}",)
     else:
         lines = (f"{options.diff_kind} difference, gain x{options.diff_gain:g}", f"in{squared} {units}")
     tile = Tile("Colour scale", None, lines)  # type: ignore[arg-type]
