@@ -32,9 +32,11 @@ def test_every_method_of_the_specification_is_registered():
 def test_every_spec_says_what_it_is():
     for spec in core.list_methods():
         assert spec.label and spec.description and spec.reference and spec.also_called
-        assert spec.family in ("classic", "neural", "learned")
+        assert spec.family in ("classic", "neural", "learned", "library")
         # The layers take whole-number scales; resize-convolution resizes first, so takes any.
-        assert spec.scales == ("any" if spec.family == "classic" or spec.id == "resize-conv" else "integer")
+        any_scale = spec.family in ("classic", "library") or spec.id == "resize-conv"
+        assert spec.scales == ("any" if any_scale else "integer")
+        assert (":" in spec.id) == (spec.family == "library")  # LIBRARY:NAME
         assert bool(spec.trained_scales) == (spec.family == "learned")
         for param in spec.params:
             assert param.description

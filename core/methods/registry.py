@@ -23,9 +23,11 @@ from core.common.arrays import as_real, number_text
 from core.common.errors import ParameterError, UnsupportedScaleError
 from core.methods.explain import Explainer
 
-Family = Literal["classic", "neural", "learned", "model", "result", "plugin"]
-#: The order families are listed in: Upscope's own methods first, then the user's.
-FAMILY_ORDER: dict[str, int] = {"classic": 0, "neural": 1, "learned": 2, "model": 3, "result": 4, "plugin": 5}
+Family = Literal["classic", "neural", "learned", "library", "model", "result", "plugin"]
+#: The order families are listed in: Upscope's own methods first (the libraries' own
+#: conventions of them last), then the user's.
+FAMILY_ORDER: dict[str, int] = {"classic": 0, "neural": 1, "learned": 2, "library": 3, "model": 4, "result": 5,
+                                "plugin": 6}
 SourceKind = Literal["model", "result", "plugin"]
 ScaleKind = Literal["any", "integer"]
 ParamKind = Literal["float", "int", "choice", "kernel", "array", "size"]
