@@ -55,6 +55,7 @@ from core.comparison.memory import (
     check_memory,
     estimate_memory,
 )
+from core.comparison.pairs import PairComparison, compare_pair
 from core.comparison.results import MethodResult
 from core.comparison.settings import (
     ComparisonSettings,
@@ -99,6 +100,7 @@ from core.display.spectrum_picture import SPECTRUM_UNITS, SpectrumPicture, spect
 from core.io.charts import ChartSpec, list_charts, make_chart
 from core.io.read import load_image
 from core.io.write import save_image, write_text
+from core.methods.conventions import why_they_differ
 from core.methods.downsamplers import (
     DownsamplerSpec,
     crop_to_multiple,
@@ -120,7 +122,7 @@ from core.methods.external.adding import (
 from core.methods.external.model_files import MODEL_SUFFIXES, ModelFacts, load_model_file
 from core.methods.external.tiles import tiled_forward
 from core.methods.naming import changed_params_text, choice_key, method_title, param_value_text
-from core.methods.neural import transposed_conv_matrix
+from core.methods.neural import TransposedConvPlan, transposed_conv_matrix, transposed_conv_plan, zero_inserted
 from core.methods.registry import (
     MethodSource,
     MethodSpec,
@@ -190,6 +192,12 @@ from core.report.table import (
 
 __all__ = [
     "checkerboard_score",
+    "compare_pair",
+    "PairComparison",
+    "TransposedConvPlan",
+    "transposed_conv_plan",
+    "why_they_differ",
+    "zero_inserted",
     "choice_key",
     "explain_pixel",
     "PixelExplanation",

@@ -159,10 +159,31 @@ def test_a_missing_library_is_named_with_how_to_install_it(monkeypatch) -> None:
 
 
 def test_each_pair_says_why_it_differs() -> None:
-    assert "INTER_AREA averages areas only when shrinking" in why_they_differ("opencv:area", "pillow:box")
+    assert "drops a source pixel now and then" in why_they_differ("opencv:area", "pillow:box")
     assert "4 lobes" in why_they_differ("opencv:lanczos4", "pillow:lanczos")
     assert "align_corners=True" in why_they_differ("torch:bilinear", "torch:bilinear-aligned")
     assert "top-left corner" in why_they_differ("torch:nearest", "torch:nearest-exact")
     assert "B-spline" in why_they_differ("opencv:cubic", "skimage:order3")
     text = why_they_differ("pillow:bilinear", "tf:bilinear-half-pixel")
     assert "Pillow BILINEAR" in text and "TensorFlow bilinear (half-pixel)" in text
+
+
+def test_two_methods_side_by_side_show_where_and_why_they_differ() -> None:
+    image = image_of(np.uint8, (20, 24), 3, 5)
+    pair = core.compare_pair(image, "torch:nearest", "torch:nearest-exact", scale=3.5) if _has_torch() else \
+        core.compare_pair(image, "opencv:nearest", "opencv:nearest-exact", scale=3.5)
+    a = core.upsample(image, pair.first_id, scale=3.5)
+    b = core.upsample(image, pair.second_id, scale=3.5)
+    differs = np.any(a != b, axis=2)
+    assert pair.differing == int(differs.sum()) > 0 and pair.share == pytest.approx(differs.mean())
+    assert pair.difference.shape == a.shape[:2]
+    np.testing.assert_allclose(pair.difference, np.abs(a.astype(float) - b.astype(float)).mean(axis=2), atol=1e-4)
+    assert "top-left corner" in pair.why
+    same = core.compare_pair(image, "opencv:nearest", "nearest", scale=2)
+    assert same.differing == 0 and same.largest == 0.0
+
+
+def _has_torch() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("torch") is not None

@@ -223,3 +223,17 @@ def test_a_method_that_is_not_linear_outlines_its_receptive_field() -> None:
     box = explained.receptive_field
     assert box is not None and box.x <= 30 <= box.x + box.width and box.y <= 20 <= box.y + box.height
     assert 3 <= box.width <= 40
+
+
+@pytest.mark.parametrize("params", [{}, {"kernel": "box", "kernel_size": 3}, {"kernel": "box", "kernel_size": 3, "padding": 0},
+                                    {"kernel": "box", "kernel_size": 2, "padding": 3}])
+def test_zeros_inserted_then_the_flipped_kernel_is_the_transposed_convolution(params) -> None:
+    x = np.random.default_rng(11).random((4, 5))
+    plan = core.transposed_conv_plan((4, 5), (8, 10), **{"kernel": "bilinear", "kernel_size": None, "padding": None,
+                                                         "output_padding": None, **params})
+    spread = core.zero_inserted(x, plan)
+    flipped = plan.kernel[::-1, ::-1]
+    kh, kw = flipped.shape
+    out = np.array([[np.sum(spread[i:i + kh, j:j + kw] * flipped) for j in range(plan.out_size[1])]
+                    for i in range(plan.out_size[0])])
+    np.testing.assert_allclose(out, core.upsample(x.astype(np.float32), "transposed-conv", scale=2, **params), atol=1e-5)

@@ -71,8 +71,8 @@ def opencv_cubic(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return _opencv(image, size, cv2.INTER_CUBIC)
 
 
-@_register("opencv", "area", "INTER_AREA", "cv2.resize(INTER_AREA): pixel-area averaging when shrinking; "
-           "when enlarging OpenCV switches to its own bilinear-like weights, not areas.",
+@_register("opencv", "area", "INTER_AREA", "cv2.resize(INTER_AREA): pixel-area averaging, boundaries found in "
+           "floating point; two-tap weights, not areas, when one axis grows while the other shrinks.",
            "cv2.resize(interpolation=INTER_AREA)")
 def opencv_area(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return _opencv(image, size, cv2.INTER_AREA)
@@ -321,8 +321,10 @@ _TRAPS: dict[frozenset[str], str] = {
         "at non-integer scales they pick different neighbours, and at exact ties the rounding decides"),
     frozenset({"nearest", "nearest-legacy"}): "both floor(dst * in/out): they differ only where a library's "
     "arithmetic (float32 scale, fixed point) rounds a tie the other way",
-    frozenset({"area", "box"}): "OpenCV's INTER_AREA averages areas only when shrinking; when enlarging it "
-    "switches to bilinear-like weights, where Pillow's BOX keeps averaging the covered area",
+    frozenset({"area", "box"}): "both average the input each output pixel covers, but OpenCV's INTER_AREA finds "
+    "the pixel boundaries in floating point and at fractional enlargements drops a source pixel now and then "
+    "(and uses two-tap weights, not areas, when one axis grows while the other shrinks); Pillow's BOX "
+    "averages the covered area",
     frozenset({"cubic", "bicubic"}): "both Keys a = -0.75, but OpenCV's 8-bit path uses fixed-point weights and "
     "may round differently by a level; PyTorch computes in float",
     frozenset({"linear", "bilinear"}): "both half-pixel bilinear; OpenCV's 8-bit path uses 11-bit fixed-point "

@@ -289,6 +289,26 @@ def transposed_conv_matrix(
     return matrix, plan
 
 
+def zero_inserted(image: np.ndarray, plan: TransposedConvPlan) -> np.ndarray:
+    """The input as a transposed convolution sees it in its textbook form: ``s - 1``
+    zeros between pixels, framed by ``k - 1 - p`` zeros (``output_padding`` more at the
+    bottom and right), so that correlating it with the kernel flipped in both axes, at
+    stride 1, gives the transposed convolution (docs/METHODS.md#transposed-conv).
+    ``(H, W)`` float64 in, ``(h + k - 1, w + k - 1)`` float64 out (``h, w`` the output
+    size); a padding larger than ``k - 1`` crops instead of framing."""
+    h, w = image.shape[:2]
+    (sy, sx), (ky, kx) = plan.strides, plan.kernel.shape
+    spread = np.zeros(((h - 1) * sy + 1, (w - 1) * sx + 1))
+    spread[::sy, ::sx] = image
+    frame = [ky - 1 - plan.padding[0], kx - 1 - plan.padding[1]]
+    out_h, out_w = plan.out_size
+    big = np.zeros((spread.shape[0] + 2 * max(frame[0], 0) + sy, spread.shape[1] + 2 * max(frame[1], 0) + sx))
+    top, left = max(frame[0], 0), max(frame[1], 0)
+    big[top:top + spread.shape[0], left:left + spread.shape[1]] = spread
+    first_y, first_x = top - frame[0], left - frame[1]
+    return big[first_y:first_y + out_h + ky - 1, first_x:first_x + out_w + kx - 1]
+
+
 def _fcn_bilinear(image: np.ndarray, strides: tuple[int, int]) -> np.ndarray:
     """Transposed convolution with the FCN kernel at its own padding, which is bilinear
     interpolation of the image framed by one pixel of zeros (docs/METHODS.md#transposed-conv).
