@@ -162,6 +162,7 @@ class WindowActions:
         view.addSeparator()
         for dock in window.docks.values():
             view.addAction(dock.toggleViewAction())
+        menu.addMenu(window.teaching.menu)
         menu.addMenu(window.compute.menu)
         menu.addMenu(window.help.menu)
 

@@ -39,6 +39,7 @@ from ._table_analysis import TableAnalysis
 from .analysis import AnalysisViews
 from .canvas import ComparisonGrid
 from .docks import ImageList, LineProfilePlot, MetricsTable, PixelInspector, RadialProfilePlot, SettingsPanel
+from .teaching import TeachingViews
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +132,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.spectrum_view = SpectrumView(self, self.docks["radial"])
         self.table_analysis = TableAnalysis(self)
         self.explain = ExplainView(self)
+        self.teaching = TeachingViews(self)
         self.exporter = Exporter(self)
         self.own_methods = OwnMethods(self)
         self.commands = WindowActions(self)

@@ -1,0 +1,185 @@
+"""The Sampling grid dock: where a method samples the input for each output pixel
+(`core.sampling_grid`, docs/METHODS.md#explain), drawn over the input's pixel grid.
+
+Input pixels are the squares (their centres dotted, their indices written); output
+pixels are the dashed squares; each output pixel's sampling point is a filled dot,
+joined to the output pixel's centre (a ring) when the two differ, so half-pixel centres,
+corner alignment and nearest's floor mapping can be seen. The coordinates are computed in
+the runner's task pool. Main thread only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+
+import core
+
+from ..docks import guard_wheel
+
+if TYPE_CHECKING:
+    from .._main_window import MainWindow
+
+#: The seed examples of the Teach menu: title, method, input (h, w), output (h, w).
+EXAMPLES = (
+    ("2x2 at x2: half-pixel centres (bilinear)", "bilinear", (2, 2), (4, 4)),
+    ("2x2 at x2: corners aligned (align_corners=True)", "bilinear-aligned", (2, 2), (4, 4)),
+    ("3x3 to 4x4: nearest's floor mapping", "nearest", (3, 3), (4, 4)),
+    ("3x3 to 4x4: nearest by pixel centres", "nearest-exact", (3, 3), (4, 4)),
+)
+#: The largest input side the view draws (each input pixel must stay readable).
+MAX_SIDE = 16
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """What the view draws: the method, the sizes, and the source coordinates of the
+    output rows and columns (None on an axis without them)."""
+
+    method: str
+    in_size: tuple[int, int]
+    out_size: tuple[int, int]
+    rows: np.ndarray | None
+    columns: np.ndarray | None
+
+
+def sampling(method: str, in_size: tuple[int, int], out_size: tuple[int, int]) -> Sampling | str:
+    """`core.sampling_grid` of ``method``, or why there is none. Runs in a worker."""
+    try:
+        rows, columns = core.sampling_grid(method, in_size, size=out_size)
+    except core.UpscopeError as exc:
+        return str(exc)
+    return Sampling(method, in_size, out_size, rows, columns)
+
+
+class SamplingGrid(QtWidgets.QWidget):
+    """Choose a method and sizes; see where its output pixels sample the input."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__()
+        self.main = window
+        self.method = QtWidgets.QComboBox()
+        guard_wheel(self.method)
+        for spec in core.list_methods():
+            if spec.explain is not None:
+                self.method.addItem(spec.label, spec.id)
+        self.sizes = {name: QtWidgets.QSpinBox() for name in ("in_h", "in_w", "out_h", "out_w")}
+        for name, box in self.sizes.items():
+            guard_wheel(box)
+            box.setRange(1, MAX_SIDE if name.startswith("in") else MAX_SIDE * 8)
+            box.setToolTip({"in_h": "input height", "in_w": "input width", "out_h": "output height",
+                            "out_w": "output width"}[name])
+        self.plot = pg.PlotWidget()
+        self.plot.invertY(True)
+        self.plot.setAspectLocked(True)
+        self.plot.setMenuEnabled(False)
+        self.plot.setLabel("bottom", "x (input pixels)")
+        self.plot.setLabel("left", "y (input pixels)")
+        self.caption = QtWidgets.QLabel("")
+        self.caption.setWordWrap(True)
+        sizes = QtWidgets.QHBoxLayout()
+        for text, a, b in (("in", "in_h", "in_w"), ("out", "out_h", "out_w")):
+            sizes.addWidget(QtWidgets.QLabel(text))
+            sizes.addWidget(self.sizes[a])
+            sizes.addWidget(QtWidgets.QLabel("x"))
+            sizes.addWidget(self.sizes[b])
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.method)
+        layout.addLayout(sizes)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.caption)
+        #: What is drawn now, for the window's tests.
+        self.shown: Sampling | None = None
+        self._task: int | None = None
+        self._items: list[QtWidgets.QGraphicsItem] = []
+        self.show_example(0)
+        self.method.currentIndexChanged.connect(lambda _i: self.refresh())
+        for box in self.sizes.values():
+            box.valueChanged.connect(lambda _v: self.refresh())
+        window.runner.task_done.connect(self._on_task_done)
+        window.runner.task_failed.connect(self._on_task_failed)
+
+    def show_example(self, index: int) -> None:
+        """Show seed example ``index`` of `EXAMPLES`."""
+        _title, method, (in_h, in_w), (out_h, out_w) = EXAMPLES[index]
+        widgets = [self.method, *self.sizes.values()]
+        for widget in widgets:
+            widget.blockSignals(True)
+        self.method.setCurrentIndex(max(self.method.findData(method), 0))
+        for name, value in zip(("in_h", "in_w", "out_h", "out_w"), (in_h, in_w, out_h, out_w)):
+            self.sizes[name].setValue(value)
+        for widget in widgets:
+            widget.blockSignals(False)
+        self.refresh()
+
+    def refresh(self) -> None:
+        method = self.method.currentData()
+        in_size = (self.sizes["in_h"].value(), self.sizes["in_w"].value())
+        out_size = (self.sizes["out_h"].value(), self.sizes["out_w"].value())
+        self._task = self.main.runner.run_task(lambda: sampling(method, in_size, out_size))
+
+    def _on_task_done(self, task: int, value: object) -> None:
+        if task != self._task:
+            return
+        if isinstance(value, Sampling):
+            self.draw(value)
+        else:
+            self.caption.setText(str(value))
+
+    def _on_task_failed(self, task: int, message: str) -> None:
+        if task == self._task:
+            self.caption.setText(message)
+
+    def draw(self, sampling: Sampling) -> None:
+        self.shown = sampling
+        for item in self._items:
+            self.plot.removeItem(item)
+        self._items.clear()
+        (in_h, in_w), (out_h, out_w) = sampling.in_size, sampling.out_size
+        grid_pen = pg.mkPen(170, 170, 170, width=1.5)
+        for x in range(in_w + 1):
+            self._add(pg.PlotCurveItem([x, x], [0, in_h], pen=grid_pen))
+        for y in range(in_h + 1):
+            self._add(pg.PlotCurveItem([0, in_w], [y, y], pen=grid_pen))
+        dash = pg.mkPen(90, 160, 255, width=1, style=QtCore.Qt.PenStyle.DashLine)
+        ry, rx = in_h / out_h, in_w / out_w
+        for x in range(out_w + 1):
+            self._add(pg.PlotCurveItem([x * rx, x * rx], [0, in_h], pen=dash))
+        for y in range(out_h + 1):
+            self._add(pg.PlotCurveItem([0, in_w], [y * ry, y * ry], pen=dash))
+        centres = [(i + 0.5, j + 0.5) for j in range(in_h) for i in range(in_w)]
+        self._add(pg.ScatterPlotItem([c[0] for c in centres], [c[1] for c in centres], size=5,
+                                     brush=pg.mkBrush(170, 170, 170), pen=None))
+        if in_w * in_h <= 64:
+            for j in range(in_h):
+                for i in range(in_w):
+                    label = pg.TextItem(f"({j},{i})", color=(150, 150, 150), anchor=(0.5, -0.3))
+                    label.setPos(i + 0.5, j + 0.5)
+                    self._add(label)
+        if sampling.rows is None or sampling.columns is None:
+            self.caption.setText(f"{sampling.method} has no source coordinates to draw.")
+            return
+        sx, sy = np.meshgrid(sampling.columns + 0.5, sampling.rows + 0.5)  # pixel i's centre is drawn at i + 0.5
+        cx, cy = np.meshgrid((np.arange(out_w) + 0.5) * rx, (np.arange(out_h) + 0.5) * ry)
+        moved = (np.abs(sx - cx) > 1e-9) | (np.abs(sy - cy) > 1e-9)
+        for x0, y0, x1, y1 in zip(cx[moved], cy[moved], sx[moved], sy[moved]):
+            self._add(pg.PlotCurveItem([x0, x1], [y0, y1], pen=pg.mkPen(255, 200, 0, width=1)))
+        self._add(pg.ScatterPlotItem(cx.ravel(), cy.ravel(), size=9, brush=None, pen=pg.mkPen(90, 160, 255, width=1.5)))
+        self._add(pg.ScatterPlotItem(sx.ravel(), sy.ravel(), size=8, brush=pg.mkBrush(255, 200, 0), pen=None))
+        self.plot.getViewBox().setRange(QtCore.QRectF(-0.5, -0.5, in_w + 1, in_h + 1), padding=0)
+        spec = core.get_method(sampling.method)
+        first = ", ".join(f"{v:g}" for v in np.round(sampling.columns[: min(out_w, 6)], 4))
+        self.caption.setText(
+            f"{spec.label}, {in_w}x{in_h} to {out_w}x{out_h}: output columns sample input x = {first}"
+            f"{', ...' if out_w > 6 else ''} (pixel centres at 0, 1, ...). Rings: output pixel centres; "
+            "dots: where they sample; dashed: output pixels.")
+
+    def _add(self, item: QtWidgets.QGraphicsItem) -> None:
+        self.plot.addItem(item)
+        self._items.append(item)
+
