@@ -27,6 +27,10 @@ overlaid; files are named after the screen, e.g. ``viewer-swipe-1366x768.png``.
 transposed convolution with a box kernel of size 5 in the spectrum view, with the Radial
 power dock in front (run under a window manager, as ``--only-screen``); the file is named
 after the screen, e.g. ``viewer-spectrum-1366x768.png``.
+
+``--only-teach`` opens the lesson on checkerboards, explains a pixel of the transposed
+convolution and opens the Conventions lab on OpenCV's Lanczos-4 against Pillow's 3-lobed Lanczos (run
+under a window manager); the file is named after the screen, e.g. ``viewer-teach-1366x768.png``.
 """
 
 from __future__ import annotations
@@ -43,12 +47,12 @@ from gui import MainWindow
 
 
 def main(out: Path, only_backend: bool = False, only_learned: bool = False, only_screen: bool = False,
-         only_own: bool = False, only_swipe: bool = False, only_analysis: bool = False) -> int:
+         only_own: bool = False, only_swipe: bool = False, only_analysis: bool = False, only_teach: bool = False) -> int:
     out.mkdir(parents=True, exist_ok=True)
     app = QtWidgets.QApplication(sys.argv[:1])
     store = QtCore.QSettings(str(Path(tempfile.mkdtemp()) / "upscope.ini"), QtCore.QSettings.Format.IniFormat)
     window = MainWindow(store)
-    if not (only_screen or only_swipe or only_analysis):
+    if not (only_screen or only_swipe or only_analysis or only_teach):
         window.setGeometry(0, 0, 1600, 1000)
     window.show()
     screen = app.primaryScreen()
@@ -81,6 +85,8 @@ def main(out: Path, only_backend: bool = False, only_learned: bool = False, only
         return own_methods_shot(window, app, settle, wait_for_results, shoot)
     if only_analysis:
         return analysis_shot(window, app, settle, wait_for_results, shoot)
+    if only_teach:
+        return teach_shot(window, app, settle, wait_for_results, shoot)
     if only_learned:
         return learned_shot(window, settle, wait_for_results, shoot)
     if only_backend:
@@ -342,6 +348,36 @@ def own_methods_shot(window, app, settle, wait_for_results, shoot) -> int:
     return 0
 
 
+def teach_shot(window, app, settle, wait_for_results, shoot) -> int:
+    """The checkerboard lesson with its page, Explain pixel on a transposed-convolution
+    pixel and the Conventions lab, the window maximised on this screen."""
+    screen = app.primaryScreen().geometry()
+    window.showMaximized()
+    settle(800)
+    teaching = window.teaching
+    teaching.open_lesson(next(lesson for lesson in teaching_lessons() if lesson.id == "checkerboard"))
+    wait_for_results()
+    window.commands.spectrum.trigger()  # the lesson's spectra stay a step away: the images first
+    settle(800)
+    teaching.conventions.choose("opencv:lanczos4", "pillow:lanczos")
+    teaching.show("conventions")
+    window.docks["explain"].raise_()
+    key = next(k for k in window.grid.panels if k.startswith("transposed-conv"))
+    window.grid.look_at(300.0, 250.0, 4.0)
+    window.explain.explain_at(key, 251, 300)
+    settle(3000)
+    window.message_bar.hide()
+    shoot(f"viewer-teach-{screen.width()}x{screen.height()}.png")
+    window.close()
+    return 0
+
+
+def teaching_lessons():  # a tuple of gui.teaching.Lesson
+    from gui.teaching import LESSONS
+
+    return LESSONS
+
+
 def analysis_shot(window, app, settle, wait_for_results, shoot) -> int:
     """The spectrum view of a photograph restored at x4 by nearest, bilinear, bicubic and
     a transposed convolution with a box kernel of size 5 (whose uneven overlap leaves the
@@ -396,4 +432,4 @@ if __name__ == "__main__":
     sys.exit(main(Path(arguments[0] if arguments else "docs"), only_backend="--only-backend" in sys.argv,
                   only_learned="--only-learned" in sys.argv, only_screen="--only-screen" in sys.argv,
                   only_own="--only-own" in sys.argv, only_swipe="--only-swipe" in sys.argv,
-                  only_analysis="--only-analysis" in sys.argv))
+                  only_analysis="--only-analysis" in sys.argv, only_teach="--only-teach" in sys.argv))

@@ -41,6 +41,12 @@ class TeachingViews(QtCore.QObject):
             "lesson": self._dock("lesson", "Lesson", self.lesson_text, right),
         }
         self.docks["conventions"].visibilityChanged.connect(self._on_conventions_visible)
+        # The wide views share the bottom with the metrics table, as tabs: stacked there,
+        # each would get a strip too low to show its images.
+        metrics = window.docks.get("metrics")
+        if metrics is not None:
+            for key in ("conventions", "matrix"):
+                window.tabifyDockWidget(metrics, self.docks[key])
         self.menu = QtWidgets.QMenu("&Teach", window)
         self.menu.addAction("Conventions lab: two methods side by side", lambda: self.show("conventions"))
         self.menu.addAction("Transposed convolution as a matrix", lambda: self.show("matrix"))
@@ -89,6 +95,7 @@ class TeachingViews(QtCore.QObject):
         panel.apply_settings(lesson.settings)
         panel.show_diff.setChecked(lesson.difference_maps)
         window.spectrum_view.set_shown(lesson.spectrum)
-        self.lesson_text.setMarkdown(lesson.page())
+        # The page's title as a small heading: a dock is narrow.
+        self.lesson_text.setMarkdown(lesson.page().replace("# ", "### ", 1))
         self.show("lesson")
         window.open_chart(lesson.chart)

@@ -62,7 +62,7 @@ class ConventionsLab(QtWidgets.QWidget):
             combo.setMinimumContentsLength(14)
             combo.setToolTip(f"The {which} method: Upscope's own, or a library's convention (LIBRARY:NAME)")
         self.fill_methods()
-        self.choose("opencv:area", "pillow:box")
+        self.choose("opencv:lanczos4", "pillow:lanczos")  # they differ at every scale
         swap = QtWidgets.QToolButton()
         swap.setText("\u21c4")
         swap.setToolTip("Swap the two methods")

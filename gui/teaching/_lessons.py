@@ -42,7 +42,7 @@ LESSONS = (
            _settings(4, ("bilinear", "bilinear-aligned")), difference_maps=True),
     Lesson("nearest-exact", "Nearest and nearest-exact at x3.5", "test-chart",
            _settings(3.5, ("nearest", "nearest-exact"))),
-    Lesson("checkerboard", "Why transposed convolution makes checkerboards", "zone-plate",
+    Lesson("checkerboard", "Why transposed convolution makes checkerboards", "test-chart",
            _settings(2, (core.MethodChoice("transposed-conv", {"kernel": "box", "kernel_size": 3}), "resize-conv",
                          "bilinear")), spectrum=True),
     Lesson("unpooling", "Unpooling remembers where the maximum was", "test-chart",
