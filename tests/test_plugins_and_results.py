@@ -245,7 +245,8 @@ def test_a_hung_plugin_is_stopped_each_time_and_a_crash_is_named(tmp_path, monke
     for _ in range(3):  # a comparison run again does not pile up hung plugins
         with pytest.raises(core.PluginError, match="did not finish within 0.5 s; it was stopped"):
             core.upsample(image, "hangs", scale=2)
-    assert [p for p in multiprocessing.active_children() if p.is_alive()] == []
+    # (Other helpers may live in this process, FLIP's pool for one: only plugins count.)
+    assert [p for p in multiprocessing.active_children() if p.is_alive() and p.name.startswith("upscope plugin")] == []
     with pytest.raises(core.PluginError, match=r"its process ended \(exit code 3\)"):
         core.upsample(image, "crashes", scale=2)
     with pytest.raises(core.PluginError, match="returned shape"):  # a fresh process serves the next call
