@@ -40,7 +40,8 @@ class TeachingViews(QtCore.QObject):
             "matrix": self._dock("matrix", "Transposed convolution as a matrix", self.matrix, bottom),
             "lesson": self._dock("lesson", "Lesson", self.lesson_text, right),
         }
-        self.docks["conventions"].visibilityChanged.connect(self._on_conventions_visible)
+        for key, view in (("conventions", self.conventions), ("matrix", self.matrix), ("sampling", self.sampling)):
+            self.docks[key].visibilityChanged.connect(functools.partial(self._on_visible, view))
         # The wide views share the bottom with the metrics table, as tabs: stacked there,
         # each would get a strip too low to show its images.
         metrics = window.docks.get("metrics")
@@ -68,9 +69,11 @@ class TeachingViews(QtCore.QObject):
         self.window.docks[key] = dock
         return dock
 
-    def _on_conventions_visible(self, visible: bool) -> None:
+    @staticmethod
+    def _on_visible(view: ConventionsLab | MatrixView | SamplingGrid, visible: bool) -> None:
+        """A view computes only while its dock can be seen: it catches up when shown."""
         if visible:
-            self.conventions.refresh()
+            view.refresh()
 
     def show(self, key: str) -> QtWidgets.QDockWidget:
         """Show dock ``key`` in front of any it is tabbed with."""
@@ -81,6 +84,8 @@ class TeachingViews(QtCore.QObject):
             self.conventions.refresh()
         elif key == "matrix":
             self.matrix.refresh()
+        elif key == "sampling":
+            self.sampling.refresh()
         return dock
 
     def show_example(self, index: int) -> None:

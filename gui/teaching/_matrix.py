@@ -69,7 +69,8 @@ def matrix_lesson(x: np.ndarray, stride: int, params: dict[str, Any]) -> MatrixL
     size = (h * stride, w * stride)
     try:
         matrix, plan = core.transposed_conv_matrix((h, w), size, **params)
-        upscope = core.upsample(x.astype(np.float32), "transposed-conv", size=size, **params).astype(np.float64)
+        upscope = core.upsample(x.astype(np.float32), "transposed-conv", size=size, backend="cpu",
+                                **params).astype(np.float64)
     except core.UpscopeError as exc:
         return str(exc)
     product = (matrix.T @ x.ravel()).reshape(plan.out_size)
@@ -148,6 +149,10 @@ class MatrixView(QtWidgets.QWidget):
                 "padding": None if padding < 0 else padding}
 
     def refresh(self) -> None:
+        """Compute the lesson for the controls and the comparison shown, while the dock can be seen."""
+        dock = self.main.docks.get("matrix")
+        if dock is None or not dock.isVisible():
+            return
         h, w = self.spins["height"].value(), self.spins["width"].value()
         job = self.main.shown.job
         if job is not None:

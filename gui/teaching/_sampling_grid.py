@@ -118,6 +118,10 @@ class SamplingGrid(QtWidgets.QWidget):
         self.refresh()
 
     def refresh(self) -> None:
+        """Compute the grid for the controls, while the dock can be seen."""
+        dock = self.main.docks.get("sampling")
+        if dock is None or not dock.isVisible():
+            return
         method = self.method.currentData()
         in_size = (self.sizes["in_h"].value(), self.sizes["in_w"].value())
         out_size = (self.sizes["out_h"].value(), self.sizes["out_w"].value())

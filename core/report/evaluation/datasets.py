@@ -1,0 +1,141 @@
+"""The images of a dataset evaluation: a folder, a list file, or a built-in set.
+
+A dataset is named on the command line as a folder (its image files, sorted by name), a
+text file listing image paths (one per line, relative to the file; blank lines and lines
+starting with ``#`` skipped), or ``builtin:NAME``. Files that are not images are listed
+with the reason and skipped; each image is identified by its SHA-256, so a changed file
+invalidates only its own rows of a store.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from core.common.errors import ImageError, ParameterError
+from core.io.read import load_image
+
+#: The file suffixes a dataset folder's images have.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
+BUILTIN_PREFIX = "builtin:"
+
+
+@dataclass(frozen=True)
+class DatasetImage:
+    """One image of a dataset: its ``name`` (the file name, or the built-in image's
+    name), where it is (``path``, None for a built-in image) and how to read it."""
+
+    dataset: str
+    name: str
+    path: Path | None
+    read: Callable[[], np.ndarray] = field(repr=False, compare=False)
+
+    def sha256(self) -> str:
+        """The SHA-256 of the file's bytes (of the pixels, for a built-in image)."""
+        if self.path is not None:
+            digest = hashlib.sha256()
+            with self.path.open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+            return digest.hexdigest()
+        pixels = self.read()
+        return hashlib.sha256(repr((pixels.shape, pixels.dtype.str)).encode() + pixels.tobytes()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A dataset's ``name``, its ``images`` in order, and the entries ``skipped`` with why."""
+
+    name: str
+    images: tuple[DatasetImage, ...]
+    skipped: tuple[tuple[str, str], ...] = ()
+
+
+def open_dataset(spec: str | os.PathLike) -> Dataset:
+    """The dataset ``spec`` names: a folder, a list file or ``builtin:NAME``. Raises
+    `ParameterError` naming ``spec`` for one that does not exist, an unknown built-in set
+    or a dataset without a single image."""
+    text = os.fspath(spec)
+    if text.startswith(BUILTIN_PREFIX):
+        return _builtin(text[len(BUILTIN_PREFIX):])
+    path = Path(text)
+    if path.is_dir():
+        entries = sorted(p for p in path.iterdir() if not p.name.startswith("."))
+        name = path.resolve().name
+    elif path.is_file():
+        entries = _listed(path)
+        name = path.stem
+    else:
+        raise ParameterError(f"{text}: no such folder or list file")
+    images, skipped = [], []
+    for entry in entries:
+        reason = _not_an_image(entry)
+        if reason is None:
+            images.append(DatasetImage(name, entry.name, entry, functools.partial(load_image, entry)))
+        else:
+            skipped.append((str(entry), reason))
+    if not images:
+        found = f" ({len(skipped)} entries, none an image)" if skipped else " (it is empty)"
+        raise ParameterError(f"{text}: the dataset holds no image files{found}; images are {', '.join(IMAGE_SUFFIXES)}")
+    return Dataset(name, tuple(images), tuple(skipped))
+
+
+def _listed(path: Path) -> list[Path]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ParameterError(f"{path}: cannot read this list of images ({exc})") from None
+    return [(path.parent / line.strip()) for line in lines if line.strip() and not line.strip().startswith("#")]
+
+
+def _not_an_image(path: Path) -> str | None:
+    if not path.exists():
+        return "no such file"
+    if path.is_dir():
+        return "a folder"
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        return f"not an image file ({path.suffix or 'no suffix'})"
+    return None
+
+
+# Built-in datasets ----------------------------------------------------------------------------
+
+#: scikit-image's sample photographs that the shipped models never saw in training
+#: (training/data.py uses astronaut, chelsea, rocket, camera, moon, stereo_motorcycle).
+BUILTIN_PHOTOS = ("coffee", "coins", "clock", "brick", "grass", "gravel", "text", "page", "horse")
+
+
+def builtin_names() -> tuple[str, ...]:
+    """The built-in datasets, as ``builtin:NAME`` takes them."""
+    return ("photos",)
+
+
+def _builtin(name: str) -> Dataset:
+    if name != "photos":
+        raise ParameterError(f"builtin:{name}: no such built-in dataset; there is builtin:photos")
+    try:
+        import skimage.data as samples
+    except ImportError:
+        raise ParameterError("builtin:photos needs scikit-image's sample images, which are not installed; "
+                             "install them: python3 -m pip install scikit-image") from None
+    images = []
+    for photo in BUILTIN_PHOTOS:
+        loader = getattr(samples, photo)
+        images.append(DatasetImage("photos", photo, None, functools.partial(_sample, loader)))
+    return Dataset("photos", tuple(images))
+
+
+def _sample(loader: Callable[[], np.ndarray]) -> np.ndarray:
+    """A sample as Upscope reads images: uint8 (a boolean sample as 0 and 255)."""
+    pixels = loader()
+    if pixels.dtype == bool:
+        return pixels.astype(np.uint8) * 255
+    if pixels.dtype != np.uint8:
+        raise ImageError(f"a built-in sample has dtype {pixels.dtype}, not uint8")
+    return np.ascontiguousarray(pixels)

@@ -1,0 +1,78 @@
+"""The foundations of dataset evaluation: datasets named as folders, list files and
+built-in sets, and the SQLite store that keeps rows whole, resumable and tied to their
+settings and image versions."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import core
+from core.report.evaluation import Store, open_dataset
+
+
+def test_a_folder_lists_its_images_and_skips_the_rest_with_reasons(tmp_path: Path) -> None:
+    for name in ("b.png", "a.png"):
+        core.save_image(tmp_path / name, np.zeros((8, 8, 3), np.uint8))
+    (tmp_path / "notes.txt").write_text("not an image")
+    (tmp_path / "sub").mkdir()
+    dataset = open_dataset(tmp_path)
+    assert [image.name for image in dataset.images] == ["a.png", "b.png"]
+    assert dict(dataset.skipped) == {str(tmp_path / "notes.txt"): "not an image file (.txt)",
+                                     str(tmp_path / "sub"): "a folder"}
+    listing = tmp_path / "list.txt"
+    listing.write_text("# two images\nb.png\n\nmissing.png\n")
+    listed = open_dataset(listing)
+    assert [image.name for image in listed.images] == ["b.png"] and listed.name == "list"
+    assert dict(listed.skipped) == {str(tmp_path / "missing.png"): "no such file"}
+    assert dataset.images[0].read().shape == (8, 8, 3)
+
+
+def test_bad_datasets_are_named(tmp_path: Path) -> None:
+    with pytest.raises(core.ParameterError, match="no such folder or list file"):
+        open_dataset(tmp_path / "nowhere")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(core.ParameterError, match="holds no image files .it is empty."):
+        open_dataset(tmp_path / "empty")
+    with pytest.raises(core.ParameterError, match="no such built-in dataset"):
+        open_dataset("builtin:nothing")
+
+
+def test_the_builtin_photos_need_nothing_downloaded() -> None:
+    pytest.importorskip("skimage")
+    dataset = open_dataset("builtin:photos")
+    assert len(dataset.images) >= 6
+    training = {"astronaut", "chelsea", "rocket", "camera", "moon", "stereo_motorcycle"}
+    assert not training & {image.name for image in dataset.images}
+    for image in dataset.images:
+        pixels = image.read()
+        assert pixels.dtype == np.uint8 and min(pixels.shape[:2]) >= 128
+    assert len(dataset.images[0].sha256()) == 64
+
+
+def row(image: str, scale: float, method: str, psnr: float, sha: str = "x") -> dict:
+    return {"dataset": "d", "image": image, "scale": scale, "method": method, "image_sha256": sha, "psnr": psnr,
+            "params": {}}
+
+
+def test_the_store_keeps_rows_per_settings_and_image_version(tmp_path: Path) -> None:
+    settings = {"methods": ["bicubic"], "convention": "paper"}
+    with Store(tmp_path, settings) as store:
+        store.add([row("a.png", 2, "bicubic", 30.0), row("b.png", 2, "bicubic", 31.0)])
+        store.add([row("a.png", 2, "bicubic", 32.0)])  # the same key replaces
+        assert [(r["image"], r["psnr"]) for r in store.rows()] == [("a.png", 32.0), ("b.png", 31.0)]
+        assert store.done("d", "a.png", "x") == {(2.0, "bicubic")}
+        assert store.done("d", "a.png", "changed") == set()  # a changed file loses its rows only
+        assert [r["image"] for r in store.rows()] == ["b.png"]
+    # pandas reads it as it is: plain SQL.
+    with sqlite3.connect(tmp_path / "rows.sqlite") as db:
+        assert db.execute("select image, psnr from rows").fetchall() == [("b.png", 31.0)]
+    with Store(tmp_path, settings) as again:  # the same settings resume
+        assert len(again.rows()) == 1
+    with pytest.raises(core.ParameterError, match="holds an evaluation of other settings .1 rows."):
+        Store(tmp_path, {**settings, "convention": "all"})
+    with Store(tmp_path, {**settings, "convention": "all"}, replace=True) as replaced:
+        assert replaced.rows() == []
