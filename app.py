@@ -13,7 +13,8 @@ import sys
 import textwrap
 
 from cli import EXIT_NO_DISPLAY, EXIT_OK, EXIT_USAGE
-from cli.export import export_with_messages
+from cli.evaluate import add_evaluate_options, run_evaluate
+from cli.export import export_with_messages, with_messages
 from cli.listing import list_backends_text, list_methods_text
 from cli.own_methods import add_own_method_options, add_own_methods
 from cli.window import missing_display, window_settings
@@ -149,7 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--jobs", metavar="N", type=int, help="images compared in parallel, from 1 to 4 per core (default: one per core)"
     )
-    export.add_argument("--force", action="store_true", help="overwrite existing figures, metrics and results")
+    export.add_argument("--force", action="store_true", help="overwrite existing figures, metrics and results "
+                        "(with --evaluate: replace a store of other settings)")
+    add_evaluate_options(parser)
     add_own_method_options(parser)
     return parser
 
@@ -177,6 +180,8 @@ def run(argv: list[str] | None) -> int:
     if args.list_backends:
         print(list_backends_text())
         return EXIT_OK
+    if args.evaluate:
+        return with_messages(args, lambda: run_evaluate(args))
     if args.export:
         return export_with_messages(args)
     missing = missing_display()

@@ -10,7 +10,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -312,6 +312,12 @@ def export_with_messages(args: argparse.Namespace) -> int:
     """`run_export` with every failure as one line on stderr and its exit code: usage
     errors 2; unreadable inputs, unwritable outputs and anything unexpected 1; a stop
     signal 128 + its number."""
+    return with_messages(args, lambda: run_export(args))
+
+
+def with_messages(args: argparse.Namespace, work: Callable[[], int]) -> int:
+    """Run ``work`` (after choosing ``args.backend``) with every failure as one line on
+    stderr and its exit code, as `export_with_messages` says."""
     import core
 
     logging.basicConfig(format="upscope: %(message)s", level=logging.WARNING)  # a backend failure is told
@@ -319,7 +325,7 @@ def export_with_messages(args: argparse.Namespace) -> int:
         try:
             if args.backend:
                 core.set_backend(args.backend)
-            return run_export(args)
+            return work()
         except KeyboardInterrupt:
             signum = received[0] if received else signal.SIGINT
             said = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"

@@ -1,0 +1,91 @@
+"""``--evaluate``: every method over datasets, the tables papers print (no window).
+
+The work itself is `core.evaluate`; this reads the options, shows progress on the terminal
+(units and rows done, the time left), and says what was written, what was skipped and
+what failed, on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import TextIO
+
+EXIT_OK, EXIT_INPUT = 0, 1
+
+
+def add_evaluate_options(parser: argparse.ArgumentParser) -> None:
+    """The options of ``--evaluate`` (the methods, downsampler, convention, jobs and force
+    options of the comparison and the export are shared)."""
+    group = parser.add_argument_group("dataset evaluation (no window)")
+    group.add_argument("--evaluate", metavar="DATASET", nargs="+",
+                       help="evaluate the methods over each dataset: a folder of images, a text file listing image "
+                       "paths, or builtin:photos (scikit-image's sample photographs); writes a store of rows and "
+                       "the summary tables into --out")
+    group.add_argument("--scales", metavar="S,S", default="2,3,4", help="the scales to evaluate (default 2,3,4)")
+    group.add_argument("--out", metavar="DIR", default="evaluation",
+                       help="the evaluation's folder: rows.sqlite, rows.csv, summary.md/.tex/.csv (default ./evaluation); "
+                       "running again computes only the rows it lacks")
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    """Evaluate as the options say; 0 when every unit ran, 1 when some failed."""
+    import core
+    from core.report.evaluation.run import EvaluationSettings, evaluate
+
+    from .export import parse_methods_text
+
+    scales = tuple(_scale(text) for text in str(args.scales).split(",") if text.strip())
+    defaults = EvaluationSettings()
+    settings = EvaluationSettings(
+        scales=scales,
+        methods=tuple(parse_methods_text(args.methods)) if args.methods else defaults.methods,
+        downsampler=args.downsample or defaults.downsampler,
+        convention=args.convention or defaults.convention,
+    )
+    if args.jobs is not None and args.jobs < 1:
+        raise core.ParameterError(f"--jobs must be at least 1; got {args.jobs}")
+    progress = EvaluationProgress(sys.stderr)
+    report = evaluate(args.evaluate, settings, args.out, jobs=args.jobs, force=args.force, progress=progress)
+    for entry, why in report.skipped:
+        print(f"upscope: skipped {entry}: {why}", file=sys.stderr)
+    for unit, why in report.failed:
+        print(f"upscope: {unit}: {why}", file=sys.stderr)
+    names = ", ".join(path.name for path in report.written)
+    print(f"upscope: {report.computed} rows computed, {report.stored} already stored, in {report.seconds:.1f} s; "
+          f"wrote {names} into {args.out}", file=sys.stderr)
+    return EXIT_INPUT if report.failed else EXIT_OK
+
+
+def _scale(text: str) -> float:
+    import core
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise core.ParameterError(f"--scales: {text.strip()!r} is not a number") from None
+    return value
+
+
+class EvaluationProgress:
+    """Units and rows done and the time left: one redrawn line on a terminal, a line per
+    unit otherwise."""
+
+    def __init__(self, stream: TextIO, width: int = 30) -> None:
+        self.stream, self.width = stream, width
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self.started = time.perf_counter()
+
+    def __call__(self, done: int, total: int, rows: int) -> None:
+        elapsed = time.perf_counter() - self.started
+        left = elapsed / done * (total - done) if done else 0.0
+        text = f"{done}/{total} images x scales, {rows} rows, about {left:.0f} s left"
+        if self.tty:
+            filled = round(self.width * done / max(total, 1))
+            self.stream.write(f"\r[{'#' * filled}{'-' * (self.width - filled)}] {text}   ")
+            if done == total:
+                self.stream.write("\n")
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()

@@ -1,0 +1,197 @@
+"""Evaluating methods over datasets, locally: every image of each dataset, every scale,
+every method, degraded then restored and measured, the rows stored as each image's
+scale finishes (docs/METHODS.md#evaluation).
+
+A unit of work is one image at one scale (all its missing methods): the image is read
+once, degraded once, and the methods share it. Units run in worker processes
+(`core.report.workers.run_in_processes`: spawned, OpenCV at one thread each, a killed
+worker costs only its unit); the rows come back to this process, which alone writes the
+store. Running the same evaluation again computes only what the store lacks.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.common.errors import ParameterError, UpscopeError
+from core.common.vocabulary import Convention
+from core.comparison.comparison import Comparison
+from core.comparison.settings import ComparisonSettings, MethodChoice, default_methods
+from core.methods.naming import method_title
+from core.report.evaluation.datasets import Dataset, DatasetImage, open_dataset
+from core.report.evaluation.store import Store
+from core.report.evaluation.summary import write_tables
+from core.report.table import metric_values
+from core.report.workers import run_in_processes
+
+
+@dataclass(frozen=True)
+class EvaluationSettings:
+    """What an evaluation measures: the ``scales``, the ``methods`` (ids or
+    `MethodChoice`), the ``downsampler`` that degrades each image, and the metric
+    ``convention`` ("paper": luma, a border of the scale shaved, as super-resolution papers
+    report; "all": every channel)."""
+
+    scales: tuple[float, ...] = (2.0, 3.0, 4.0)
+    methods: tuple[str | MethodChoice, ...] = field(default_factory=lambda: tuple(c.id for c in default_methods()))
+    downsampler: str = "bicubic-aa"
+    convention: Convention = "paper"
+
+    def choices(self) -> tuple[MethodChoice, ...]:
+        return tuple(m if isinstance(m, MethodChoice) else MethodChoice(m) for m in self.methods)
+
+    def fingerprint(self) -> dict[str, Any]:
+        """What fixes every number of a row (the store refuses rows of other settings)."""
+        return {"methods": [c.key for c in self.choices()], "downsampler": self.downsampler,
+                "convention": self.convention, "upscope": upscope_version()}
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One unit of work: an image at a scale, and the methods it still lacks."""
+
+    image: DatasetImage
+    sha256: str
+    scale: float
+    methods: tuple[MethodChoice, ...]
+    settings: EvaluationSettings
+
+
+@dataclass
+class EvaluationReport:
+    """What a run did: rows computed now and found stored, units that failed (with why),
+    entries skipped (not images), and the seconds it took."""
+
+    computed: int = 0
+    stored: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+    written: list[Path] = field(default_factory=list)
+
+
+Progress = Callable[[int, int, int], None]  # units done, units in all, rows done
+
+
+def plan_units(datasets: Sequence[Dataset], settings: EvaluationSettings, store: Store) -> tuple[list[Unit], int]:
+    """The units the store lacks, and how many rows it holds already for these datasets."""
+    units, stored = [], 0
+    choices = settings.choices()
+    for dataset in datasets:
+        for image in dataset.images:
+            sha = image.sha256()
+            done = store.done(dataset.name, image.name, sha)
+            for scale in settings.scales:
+                missing = tuple(c for c in choices if (float(scale), c.key) not in done)
+                stored += len(choices) - len(missing)
+                if missing:
+                    units.append(Unit(image, sha, float(scale), missing, settings))
+    return units, stored
+
+
+def evaluate_unit(unit: Unit) -> list[dict[str, Any]]:
+    """The rows of one unit: each method's metrics (or why it has none) and time. Runs in
+    a worker process."""
+    image = unit.image
+    base = {"dataset": image.dataset, "image": image.name, "scale": unit.scale, "image_sha256": unit.sha256}
+    settings = ComparisonSettings(mode="degrade", scale=unit.scale, methods=unit.methods,
+                                  downsampler=unit.settings.downsampler, convention=unit.settings.convention)
+    try:
+        comparison = Comparison(image.read(), settings, workers=1)
+    except UpscopeError as exc:  # an image too small for this scale, say: a row per method with why
+        return [{**base, "method": c.key, "label": method_title(c.id, c.params), "params": dict(c.params),
+                 "reason": str(exc)} for c in unit.methods]
+    rows = []
+    for result in comparison:
+        values = metric_values(comparison.analyse(result))
+        height, width = (None, None) if result.image is None else result.image.shape[:2]
+        rows.append({**base, "method": result.choice_key, "label": method_title(result.method_id, result.params),
+                     "params": dict(result.params), **{k: values.get(k) for k in
+                                                       ("psnr", "ssim", "mae", "max_error", "checkerboard", "time_ms")},
+                     "width": width, "height": height, "reason": result.reason})
+    return rows
+
+
+def upscope_version() -> str:
+    """The installed Upscope's version ("unknown" when it runs from a checkout without one)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("upscope")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _quiet_worker() -> None:
+    import cv2
+
+    cv2.setNumThreads(1)
+
+
+def evaluate(
+    datasets: Sequence[str | os.PathLike | Dataset],
+    settings: EvaluationSettings | None = None,
+    out: str | os.PathLike = "evaluation",
+    *,
+    jobs: int | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> EvaluationReport:
+    """Evaluate ``settings``' methods over ``datasets`` (folders, list files,
+    ``builtin:photos`` or `Dataset` objects) into the store in folder ``out``, computing
+    only the rows it lacks, in ``jobs`` worker processes (default: one per core; 1 runs
+    here, in this process). ``progress(units done, units, rows done)`` is called as units
+    finish. Raises `ParameterError` for a bad dataset or settings, or a store of other
+    settings in ``out`` (unless ``force``, which replaces it)."""
+    started = time.perf_counter()
+    settings = settings or EvaluationSettings()
+    _check(settings)
+    opened = [d if isinstance(d, Dataset) else open_dataset(d) for d in datasets]
+    names = [d.name for d in opened]
+    if len(set(names)) != len(names):
+        raise ParameterError(f"two datasets share the name {next(n for n in names if names.count(n) > 1)!r}; "
+                             "give them folders or list files of different names")
+    report = EvaluationReport(skipped=[entry for d in opened for entry in d.skipped])
+    with Store(os.fspath(out), settings.fingerprint(), replace=force) as store:
+        units, report.stored = plan_units(opened, settings, store)
+        done_units = 0
+
+        def on_result(index: int, rows: list[dict[str, Any]] | None, why: str | None) -> None:
+            nonlocal done_units
+            done_units += 1
+            unit = units[index]
+            if rows is None:
+                report.failed.append((f"{unit.image.dataset}/{unit.image.name} at x{unit.scale:g}", why or "failed"))
+            else:
+                report.computed += store.add(rows)
+            if progress is not None:
+                progress(done_units, len(units), report.computed + report.stored)
+
+        workers = jobs if jobs is not None else (os.cpu_count() or 1)
+        if workers <= 1 or len(units) <= 1:
+            for index, unit in enumerate(units):
+                try:
+                    on_result(index, evaluate_unit(unit), None)
+                except UpscopeError as exc:
+                    on_result(index, None, str(exc))
+        else:
+            run_in_processes(evaluate_unit, units, workers, on_result, initializer=_quiet_worker)
+        report.written = write_tables(os.fspath(out), store.rows(), settings.fingerprint())
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _check(settings: EvaluationSettings) -> None:
+    from core.comparison.settings import check_settings
+
+    if not settings.scales:
+        raise ParameterError("no scale to evaluate: give at least one, e.g. 2,3,4")
+    for scale in settings.scales:
+        check_settings(ComparisonSettings(mode="degrade", scale=scale, methods=settings.methods,
+                                          downsampler=settings.downsampler, convention=settings.convention))
+

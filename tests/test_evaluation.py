@@ -1,0 +1,151 @@
+"""Evaluating methods over datasets (docs/METHODS.md#evaluation): per-image rows equal
+`core.Comparison` on the same image, the summary equals means computed here from the rows,
+a run stopped midway and run again ends with the rows of an uninterrupted run, a changed
+image recomputes only its own rows, and bad datasets and stores are refused by name."""
+
+from __future__ import annotations
+
+import csv
+import math
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import core
+from core.report.evaluation.run import EvaluationSettings, evaluate
+
+ROOT = Path(__file__).resolve().parents[1]
+SETTINGS = EvaluationSettings(scales=(2.0, 3.0), methods=("nearest", "bicubic", core.MethodChoice("bicubic", {"a": -0.5})))
+
+
+def photos(folder: Path, count: int = 3, size: int = 60) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(1)
+    for index in range(count):
+        small = rng.integers(0, 256, (size // 6, size // 6, 3)).astype(np.float32)
+        image = np.kron(small, np.ones((6, 6, 1), np.float32)) + rng.normal(0, 8, (size, size, 3))
+        core.save_image(folder / f"photo{index}.png", np.clip(image, 0, 255).astype(np.uint8))
+    return folder
+
+
+def table(path: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(path.read_text().splitlines()))
+
+
+def numbers(rows: list[dict]) -> dict[tuple, tuple]:
+    """Each row's metrics by its key (time left out: it differs run to run)."""
+    return {(r["dataset"], r["image"], float(r["scale"]), r["method"]): (r["psnr"], r["ssim"], r["mae"], r["reason"])
+            for r in rows}
+
+
+def test_rows_are_the_comparisons_numbers_and_the_summary_their_means(tmp_path: Path) -> None:
+    data = photos(tmp_path / "set")
+    report = evaluate([data], SETTINGS, tmp_path / "out", jobs=1)
+    assert report.computed == 3 * 2 * 3 and not report.failed
+    rows = table(tmp_path / "out" / "rows.csv")
+    assert len(rows) == 18 and {r["method"] for r in rows} == {"nearest", "bicubic", "bicubic[a=-0.5]"}
+    image = core.load_image(data / "photo1.png")
+    settings = core.ComparisonSettings(mode="degrade", scale=3.0, methods=SETTINGS.methods, convention="paper")
+    for result in core.compare(image, settings):
+        row = next(r for r in rows if (r["image"], float(r["scale"]), r["method"]) == ("photo1.png", 3.0, result.choice_key))
+        assert float(row["psnr"]) == pytest.approx(result.metrics.psnr, abs=1e-9)
+        assert float(row["ssim"]) == pytest.approx(result.metrics.ssim, abs=1e-9)
+    summary = table(tmp_path / "out" / "summary.csv")
+    for line in summary:
+        members = [r for r in rows if (r["dataset"], r["scale"], r["method"]) == (line["dataset"], line["scale"], line["method"])]
+        assert int(line["images"]) == len(members) == 3
+        assert float(line["psnr"]) == pytest.approx(math.fsum(float(r["psnr"]) for r in members) / 3, abs=1e-9)
+        assert float(line["ssim"]) == pytest.approx(math.fsum(float(r["ssim"]) for r in members) / 3, abs=1e-9)
+    for scale in ("2.0", "3.0"):  # the best PSNR of each block is marked, and it is the largest
+        block = [line for line in summary if line["scale"] == scale]
+        marked = [line for line in block if "psnr" in line["best"].split()]
+        assert marked and float(marked[0]["psnr"]) == max(float(line["psnr"]) for line in block)
+    text = (tmp_path / "out" / "summary.md").read_text()
+    assert "Y = (16 + 65.481 R" in text and "bicubic-aa" in text and "| x3 | Bicubic (a=-0.5) |" in text
+    latex = (tmp_path / "out" / "summary.tex").read_text()
+    assert r"\toprule" in latex and r"\bottomrule" in latex and r"\textbf{" in latex
+    with sqlite3.connect(tmp_path / "out" / "rows.sqlite") as db:  # what pandas.read_sql reads
+        assert db.execute("select count(*) from rows").fetchone()[0] == 18
+
+
+def test_a_run_stopped_midway_and_run_again_ends_as_an_uninterrupted_one(tmp_path: Path) -> None:
+    data = photos(tmp_path / "set", count=4)
+    evaluate([data], SETTINGS, tmp_path / "whole", jobs=1)
+
+    def stop_after_three(done: int, _total: int, _rows: int) -> None:
+        if done == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        evaluate([data], SETTINGS, tmp_path / "stopped", jobs=1, progress=stop_after_three)
+    with sqlite3.connect(tmp_path / "stopped" / "rows.sqlite") as db:
+        assert db.execute("select count(*) from rows").fetchone()[0] == 3 * 3  # three units kept, whole
+    again = evaluate([data], SETTINGS, tmp_path / "stopped", jobs=1)
+    assert again.stored == 9 and again.computed == 4 * 2 * 3 - 9
+    assert numbers(table(tmp_path / "stopped" / "rows.csv")) == numbers(table(tmp_path / "whole" / "rows.csv"))
+
+
+def test_a_killed_command_keeps_its_rows_and_the_next_run_completes_them(tmp_path: Path) -> None:
+    data = photos(tmp_path / "set", count=8, size=240)
+    out = tmp_path / "killed"
+    command = [sys.executable, str(ROOT / "app.py"), "--evaluate", str(data), "--scales", "2,3,4",
+               "--methods", "nearest,bicubic,lanczos4", "--out", str(out), "--jobs", "2"]
+    process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    stored = 0
+    while time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.2)
+        if (out / "rows.sqlite").exists():
+            with sqlite3.connect(out / "rows.sqlite") as db:
+                try:
+                    stored = db.execute("select count(*) from rows").fetchone()[0]
+                except sqlite3.OperationalError:
+                    continue
+            if stored >= 6:
+                break
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    assert 0 < stored < 8 * 3 * 3, stored  # killed midway, with rows stored
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    reference = tmp_path / "whole"
+    subprocess.run([*command[:-4], "--out", str(reference), "--jobs", "1"], cwd=tmp_path, check=True, capture_output=True,
+                   timeout=300)
+    assert numbers(table(out / "rows.csv")) == numbers(table(reference / "rows.csv"))
+    assert len(table(out / "rows.csv")) == 8 * 3 * 3
+
+
+def test_a_changed_image_recomputes_only_its_own_rows(tmp_path: Path) -> None:
+    data = photos(tmp_path / "set")
+    evaluate([data], SETTINGS, tmp_path / "out", jobs=1)
+    image = core.load_image(data / "photo2.png")
+    core.save_image(data / "photo2.png", 255 - image)
+    report = evaluate([data], SETTINGS, tmp_path / "out", jobs=1)
+    assert report.computed == 2 * 3 and report.stored == 2 * 2 * 3
+
+
+def test_bad_datasets_and_stores_are_named(tmp_path: Path) -> None:
+    data = photos(tmp_path / "set", count=1, size=12)
+    (data / "readme.txt").write_text("not an image")
+    settings = EvaluationSettings(scales=(2.0, 16.0), methods=("bicubic",))
+    report = evaluate([data], settings, tmp_path / "out", jobs=1)
+    assert report.skipped == [(str(data / "readme.txt"), "not an image file (.txt)")]
+    rows = table(tmp_path / "out" / "rows.csv")
+    small = next(r for r in rows if r["scale"] == "16.0")
+    assert small["psnr"] == "" and "12x12 image is too small to shrink by 16" in small["reason"], small
+    with pytest.raises(core.ParameterError, match="holds an evaluation of other settings"):
+        evaluate([data], EvaluationSettings(scales=(2.0,), methods=("nearest",)), tmp_path / "out", jobs=1)
+    (tmp_path / "empty").mkdir()
+    run = subprocess.run([sys.executable, str(ROOT / "app.py"), "--evaluate", str(tmp_path / "empty"), "--out",
+                          str(tmp_path / "nothing")], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and "holds no image files" in run.stderr and "Traceback" not in run.stderr
+    assert not (tmp_path / "nothing").exists()
+    run = subprocess.run([sys.executable, str(ROOT / "app.py"), "--evaluate", str(data), "--methods", "nearest",
+                          "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and "use another folder, or --force" in run.stderr
