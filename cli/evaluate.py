@@ -8,6 +8,7 @@ what failed, on stderr.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from typing import TextIO
@@ -24,6 +25,15 @@ def add_evaluate_options(parser: argparse.ArgumentParser) -> None:
                        "paths, or builtin:photos (scikit-image's sample photographs); writes a store of rows and "
                        "the summary tables into --out")
     group.add_argument("--scales", metavar="S,S", default="2,3,4", help="the scales to evaluate (default 2,3,4)")
+    group.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run on this dask.distributed scheduler (tcp://host:8786; default: the "
+                       "DASK_SCHEDULER_ADDRESS variable, else local worker processes); needs the dask extra")
+    group.add_argument("--send-images", action="store_true",
+                       help="with --scheduler: send each image's bytes to the workers instead of its path "
+                       "(for workers that do not share this machine's files)")
+    group.add_argument("--gpu-resource", metavar="NAME",
+                       help="with --scheduler: each unit asks its worker for one of this resource (e.g. GPU, as "
+                       "dask-worker --resources GPU=1 declares it)")
     group.add_argument("--out", metavar="DIR", default="evaluation",
                        help="the evaluation's folder: rows.sqlite, rows.csv, summary.md/.tex/.csv (default ./evaluation); "
                        "running again computes only the rows it lacks")
@@ -47,7 +57,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if args.jobs is not None and args.jobs < 1:
         raise core.ParameterError(f"--jobs must be at least 1; got {args.jobs}")
     progress = EvaluationProgress(sys.stderr)
-    report = evaluate(args.evaluate, settings, args.out, jobs=args.jobs, force=args.force, progress=progress)
+    scheduler = args.scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
+    report = evaluate(args.evaluate, settings, args.out, jobs=args.jobs, force=args.force, progress=progress,
+                      scheduler=scheduler, send_images=args.send_images, gpu_resource=args.gpu_resource)
     for entry, why in report.skipped:
         print(f"upscope: skipped {entry}: {why}", file=sys.stderr)
     for unit, why in report.failed:

@@ -149,3 +149,26 @@ def test_bad_datasets_and_stores_are_named(tmp_path: Path) -> None:
     run = subprocess.run([sys.executable, str(ROOT / "app.py"), "--evaluate", str(data), "--methods", "nearest",
                           "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and "use another folder, or --force" in run.stderr
+
+
+def test_a_dask_cluster_gives_the_same_rows_as_local_processes(tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    data = photos(tmp_path / "set", count=3)
+    evaluate([data], SETTINGS, tmp_path / "local", jobs=2)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        report = evaluate([data], SETTINGS, tmp_path / "cluster", scheduler=cluster.scheduler_address)
+        assert report.computed == 18 and not report.failed
+        sent = evaluate([data], SETTINGS, tmp_path / "sent", scheduler=cluster.scheduler_address, send_images=True)
+        assert sent.computed == 18 and not sent.failed
+    local = numbers(table(tmp_path / "local" / "rows.csv"))
+    assert numbers(table(tmp_path / "cluster" / "rows.csv")) == local
+    assert numbers(table(tmp_path / "sent" / "rows.csv")) == local
+
+
+def test_an_unreachable_scheduler_is_named_and_nothing_is_written(tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    data = photos(tmp_path / "set", count=1)
+    run = subprocess.run([sys.executable, str(ROOT / "app.py"), "--evaluate", str(data), "--scheduler",
+                          "tcp://127.0.0.1:9", "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in run.stderr
+    assert "Traceback" not in run.stderr and not (tmp_path / "out").exists()

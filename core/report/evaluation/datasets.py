@@ -139,3 +139,22 @@ def _sample(loader: Callable[[], np.ndarray]) -> np.ndarray:
     if pixels.dtype != np.uint8:
         raise ImageError(f"a built-in sample has dtype {pixels.dtype}, not uint8")
     return np.ascontiguousarray(pixels)
+
+
+def with_bytes(image: DatasetImage) -> DatasetImage:
+    """``image`` carrying its file's bytes, for workers that cannot read the path (a
+    cluster without a shared file system); a built-in image is returned as it is."""
+    if image.path is None:
+        return image
+    data = image.path.read_bytes()
+    return DatasetImage(image.dataset, image.name, None, functools.partial(_decoded, image.path.suffix, data))
+
+
+def _decoded(suffix: str, data: bytes) -> np.ndarray:
+    """An image file's bytes read as `core.load_image` reads the file (every check kept)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="upscope-") as folder:
+        path = Path(folder) / f"image{suffix}"
+        path.write_bytes(data)
+        return load_image(path)

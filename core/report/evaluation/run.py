@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from core.common.vocabulary import Convention
 from core.comparison.comparison import Comparison
 from core.comparison.settings import ComparisonSettings, MethodChoice, default_methods
 from core.methods.naming import method_title
-from core.report.evaluation.datasets import Dataset, DatasetImage, open_dataset
+from core.report.evaluation.datasets import Dataset, DatasetImage, open_dataset, with_bytes
 from core.report.evaluation.store import Store
 from core.report.evaluation.summary import write_tables
 from core.report.table import metric_values
@@ -141,13 +141,23 @@ def evaluate(
     jobs: int | None = None,
     force: bool = False,
     progress: Progress | None = None,
+    scheduler: str | None = None,
+    send_images: bool = False,
+    gpu_resource: str | None = None,
 ) -> EvaluationReport:
     """Evaluate ``settings``' methods over ``datasets`` (folders, list files,
     ``builtin:photos`` or `Dataset` objects) into the store in folder ``out``, computing
     only the rows it lacks, in ``jobs`` worker processes (default: one per core; 1 runs
     here, in this process). ``progress(units done, units, rows done)`` is called as units
     finish. Raises `ParameterError` for a bad dataset or settings, or a store of other
-    settings in ``out`` (unless ``force``, which replaces it)."""
+    settings in ``out`` (unless ``force``, which replaces it).
+
+    With ``scheduler`` (a ``dask.distributed`` address, ``tcp://host:8786``) the units run
+    on that cluster's workers instead: they read each image from its path (a file system
+    every worker shares), or with ``send_images`` from the bytes sent with the unit; a unit
+    whose worker is lost is run again by Dask, and its rows are stored once.
+    ``gpu_resource`` names a worker resource (``GPU``) each unit asks one of. An
+    unreachable scheduler raises `UpscopeError` before anything is written."""
     started = time.perf_counter()
     settings = settings or EvaluationSettings()
     _check(settings)
@@ -157,40 +167,100 @@ def evaluate(
         raise ParameterError(f"two datasets share the name {next(n for n in names if names.count(n) > 1)!r}; "
                              "give them folders or list files of different names")
     report = EvaluationReport(skipped=[entry for d in opened for entry in d.skipped])
-    with Store(os.fspath(out), settings.fingerprint(), replace=force) as store:
-        units, report.stored = plan_units(opened, settings, store)
-        done_units = 0
-
-        def on_result(index: int, rows: list[dict[str, Any]] | None, why: str | None) -> None:
-            nonlocal done_units
-            done_units += 1
-            unit = units[index]
-            if rows is None:
-                report.failed.append((f"{unit.image.dataset}/{unit.image.name} at x{unit.scale:g}", why or "failed"))
-            else:
-                report.computed += store.add(rows)
-            if progress is not None:
-                progress(done_units, len(units), report.computed + report.stored)
-
-        workers = jobs if jobs is not None else (os.cpu_count() or 1)
-        if workers <= 1 or len(units) <= 1:
-            for index, unit in enumerate(units):
-                try:
-                    on_result(index, evaluate_unit(unit), None)
-                except UpscopeError as exc:
-                    on_result(index, None, str(exc))
-        else:
-            run_in_processes(evaluate_unit, units, workers, on_result, initializer=_quiet_worker)
-        report.written = write_tables(os.fspath(out), store.rows(), settings.fingerprint())
+    client = connect(scheduler) if scheduler else None  # before the store: an unreachable one writes nothing
+    try:
+        with Store(os.fspath(out), settings.fingerprint(), replace=force) as store:
+            _run(store, opened, settings, report, client, jobs, progress, send_images, gpu_resource)
+            report.written = write_tables(os.fspath(out), store.rows(), settings.fingerprint())
+    finally:
+        if client is not None:
+            client.close()
     report.seconds = time.perf_counter() - started
     return report
 
 
+def _run(store: Store, opened: Sequence[Dataset], settings: EvaluationSettings, report: EvaluationReport,
+         client: Any, jobs: int | None, progress: Progress | None, send_images: bool, gpu_resource: str | None) -> None:
+    """Plan the units the store lacks and run them here, in processes or on the cluster."""
+    units, report.stored = plan_units(opened, settings, store)
+    done_units = 0
+
+    def on_result(index: int, rows: list[dict[str, Any]] | None, why: str | None) -> None:
+        nonlocal done_units
+        done_units += 1
+        unit = units[index]
+        if rows is None:
+            report.failed.append((f"{unit.image.dataset}/{unit.image.name} at x{unit.scale:g}", why or "failed"))
+        else:
+            report.computed += store.add(rows)
+        if progress is not None:
+            progress(done_units, len(units), report.computed + report.stored)
+
+    workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    if client is not None:
+        if send_images:
+            units = [replace(u, image=with_bytes(u.image)) for u in units]
+        run_on_cluster(client, units, on_result, gpu_resource)
+    elif workers <= 1 or len(units) <= 1:
+        for index, unit in enumerate(units):
+            try:
+                on_result(index, evaluate_unit(unit), None)
+            except UpscopeError as exc:
+                on_result(index, None, str(exc))
+    else:
+        run_in_processes(evaluate_unit, units, workers, on_result, initializer=_quiet_worker)
+
+
+def connect(address: str) -> Any:
+    """A ``dask.distributed`` client of the scheduler at ``address``; `ParameterError`
+    when Dask is not installed, `UpscopeError` naming the address when it cannot be reached."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ParameterError('--scheduler needs dask.distributed, which is not installed; install it: '
+                             'python3 -m pip install -e ".[dask]"') from None
+    try:
+        return Client(address, timeout="10s", set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise UpscopeError(f"cannot reach the Dask scheduler at {address} ({type(exc).__name__}: {exc}); "
+                           "nothing was written") from None
+
+
+def run_on_cluster(client: Any, units: Sequence[Unit], on_result: Callable[[int, Any, str | None], None],
+                   gpu_resource: str | None) -> None:
+    """Run ``units`` on the cluster of ``client``; each result (or why there is none) comes
+    to ``on_result`` in this process as it finishes. Dask runs a lost worker's units again
+    (three times at most)."""
+    from distributed import as_completed
+
+    resources = {gpu_resource: 1} if gpu_resource else None
+    with client.as_current():  # as_completed looks for the client it runs under
+        futures = client.map(evaluate_unit, list(units), pure=False, retries=3, resources=resources)
+        index = {future.key: i for i, future in enumerate(futures)}
+        try:
+            for future in as_completed(futures):
+                try:
+                    rows = future.result()
+                except Exception as exc:  # the unit's own error, or a worker lost more often than retried
+                    on_result(index[future.key], None, f"{type(exc).__name__}: {exc}")
+                else:
+                    on_result(index[future.key], rows, None)
+        finally:
+            client.cancel(futures)  # stopped midway: the cluster drops what is left
+
+
 def _check(settings: EvaluationSettings) -> None:
     from core.comparison.settings import check_settings
+    from core.methods.registry import get_method
 
     if not settings.scales:
         raise ParameterError("no scale to evaluate: give at least one, e.g. 2,3,4")
+    for choice in settings.choices():
+        spec = get_method(choice.id)
+        if spec.source is not None:  # its worker processes would not know it
+            raise ParameterError(f"{spec.label} ({choice.id}) was added from a file; methods added from files "
+                                 "(model files, result images, plugins) cannot be evaluated over datasets yet, "
+                                 "leave it out of --methods")
     for scale in settings.scales:
         check_settings(ComparisonSettings(mode="degrade", scale=scale, methods=settings.methods,
                                           downsampler=settings.downsampler, convention=settings.convention))
