@@ -158,6 +158,7 @@ from core.report.batch import (
     image_files,
     render_figure,
 )
+from core.report.evaluation import EvaluationSettings, evaluate, open_dataset
 from core.report.figures import (
     REGION_COLOURS,
     GridLayout,
@@ -192,6 +193,9 @@ from core.report.table import (
 
 __all__ = [
     "checkerboard_score",
+    "evaluate",
+    "EvaluationSettings",
+    "open_dataset",
     "compare_pair",
     "PairComparison",
     "TransposedConvPlan",

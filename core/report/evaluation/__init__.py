@@ -1,7 +1,10 @@
-"""Evaluating methods over datasets (issue 20, in progress): the datasets and the store
-of rows. The run itself, the summary tables and the command line come next."""
+"""Evaluating methods over datasets (docs/METHODS.md#evaluation): the datasets
+(`datasets`), the store of rows (`store`), the run, locally or on a Dask cluster
+(`run`), and the tables it writes (`summary`)."""
 
 from core.report.evaluation.datasets import Dataset, DatasetImage, open_dataset
+from core.report.evaluation.run import EvaluationReport, EvaluationSettings, evaluate
 from core.report.evaluation.store import COLUMNS, Store
 
-__all__ = ["COLUMNS", "Dataset", "DatasetImage", "Store", "open_dataset"]
+__all__ = ["COLUMNS", "Dataset", "DatasetImage", "EvaluationReport", "EvaluationSettings", "Store", "evaluate",
+           "open_dataset"]
