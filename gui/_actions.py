@@ -86,6 +86,8 @@ class WindowActions:
         self.export_comparison = make_action(window, "&Export comparison PNG...", exporter.export_dialog, ["Ctrl+E"])
         self.export_paper = make_action(window, "Export &paper figure...", exporter.paper_dialog, ["Ctrl+Shift+E"])
         self.export_results = make_action(window, "Export results, maps and me&trics...", exporter.results_dialog)
+        self.open_evaluation = make_action(window, "Open e&valuation...", window.evaluation.open_dialog)
+        self.open_evaluation.setToolTip("Show the summary and rows of an evaluation made with --evaluate")
         self.quit = make_action(window, "&Quit", window.close, [standard.Quit])
         self.samples = [self._sample(window, chart) for chart in core.list_charts()]
 
@@ -141,6 +143,7 @@ class WindowActions:
             files.addAction(action)
         files.addSeparator()
         files.addAction(self.input_limit)
+        files.addAction(self.open_evaluation)
         files.addSeparator()
         for action in (self.export_comparison, self.export_paper, self.export_results):
             files.addAction(action)

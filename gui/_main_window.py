@@ -25,6 +25,7 @@ from core import MethodResult
 
 from ._actions import WindowActions
 from ._compute_menu import ComputeMenu
+from ._evaluation_view import EvaluationView
 from ._explain_view import ExplainView
 from ._exporter import Exporter
 from ._help import HelpMenu
@@ -133,6 +134,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.table_analysis = TableAnalysis(self)
         self.explain = ExplainView(self)
         self.teaching = TeachingViews(self)
+        self.evaluation = EvaluationView(self)
         self.exporter = Exporter(self)
         self.own_methods = OwnMethods(self)
         self.commands = WindowActions(self)

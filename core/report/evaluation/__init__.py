@@ -4,7 +4,7 @@
 
 from core.report.evaluation.datasets import Dataset, DatasetImage, open_dataset
 from core.report.evaluation.run import EvaluationReport, EvaluationSettings, evaluate
-from core.report.evaluation.store import COLUMNS, Store
+from core.report.evaluation.store import COLUMNS, Store, read_store
 
 __all__ = ["COLUMNS", "Dataset", "DatasetImage", "EvaluationReport", "EvaluationSettings", "Store", "evaluate",
-           "open_dataset"]
+           "open_dataset", "read_store"]

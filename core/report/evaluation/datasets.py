@@ -35,6 +35,16 @@ class DatasetImage:
     name: str
     path: Path | None
     read: Callable[[], np.ndarray] = field(repr=False, compare=False)
+    #: Where the image can be found again (`source`), when it is not its path.
+    origin: str | None = None
+
+    @property
+    def source(self) -> str:
+        """Where the image can be found again: its file's absolute path, or
+        ``builtin:photos/NAME``."""
+        if self.origin is not None:
+            return self.origin
+        return str(self.path.resolve()) if self.path is not None else f"{BUILTIN_PREFIX}{self.dataset}/{self.name}"
 
     def sha256(self) -> str:
         """The SHA-256 of the file's bytes (of the pixels, for a built-in image)."""
@@ -147,7 +157,8 @@ def with_bytes(image: DatasetImage) -> DatasetImage:
     if image.path is None:
         return image
     data = image.path.read_bytes()
-    return DatasetImage(image.dataset, image.name, None, functools.partial(_decoded, image.path.suffix, data))
+    return DatasetImage(image.dataset, image.name, None, functools.partial(_decoded, image.path.suffix, data),
+                        str(image.path.resolve()))
 
 
 def _decoded(suffix: str, data: bytes) -> np.ndarray:
@@ -158,3 +169,14 @@ def _decoded(suffix: str, data: bytes) -> np.ndarray:
         path = Path(folder) / f"image{suffix}"
         path.write_bytes(data)
         return load_image(path)
+
+
+def read_source(source: str) -> np.ndarray:
+    """The image a row's ``source`` names (`DatasetImage.source`)."""
+    if source.startswith(BUILTIN_PREFIX):
+        dataset, _, name = source[len(BUILTIN_PREFIX):].partition("/")
+        image = next((i for i in _builtin(dataset).images if i.name == name), None)
+        if image is None:
+            raise ParameterError(f"{source}: no such built-in image")
+        return image.read()
+    return load_image(source)

@@ -98,7 +98,8 @@ def evaluate_unit(unit: Unit) -> list[dict[str, Any]]:
     """The rows of one unit: each method's metrics (or why it has none) and time. Runs in
     a worker process."""
     image = unit.image
-    base = {"dataset": image.dataset, "image": image.name, "scale": unit.scale, "image_sha256": unit.sha256}
+    base = {"dataset": image.dataset, "image": image.name, "scale": unit.scale, "image_sha256": unit.sha256,
+            "source": image.source}
     settings = ComparisonSettings(mode="degrade", scale=unit.scale, methods=unit.methods,
                                   downsampler=unit.settings.downsampler, convention=unit.settings.convention)
     try:

@@ -21,15 +21,15 @@ from core.common.errors import ImageError, ParameterError
 
 #: The columns of a row, in order: what identifies it, then its numbers.
 KEY_COLUMNS = ("dataset", "image", "scale", "method")
-COLUMNS = (*KEY_COLUMNS, "image_sha256", "label", "params", "psnr", "ssim", "mae", "max_error", "checkerboard",
-           "time_ms", "width", "height", "reason")
+COLUMNS = (*KEY_COLUMNS, "image_sha256", "source", "label", "params", "psnr", "ssim", "mae", "max_error",
+           "checkerboard", "time_ms", "width", "height", "reason")
 STORE_NAME = "rows.sqlite"
 
 _SCHEMA = f"""
 create table if not exists meta (key text primary key, value text not null);
 create table if not exists rows (
     dataset text not null, image text not null, scale real not null, method text not null,
-    image_sha256 text not null, label text, params text, psnr real, ssim real, mae real, max_error real,
+    image_sha256 text not null, source text, label text, params text, psnr real, ssim real, mae real, max_error real,
     checkerboard real, time_ms real, width integer, height integer, reason text,
     primary key ({', '.join(KEY_COLUMNS)})
 );
@@ -135,3 +135,20 @@ class _Transaction:
             self.db.execute("commit" if kind is None else "rollback")
         finally:
             self.lock.release()
+
+
+def read_store(folder: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The settings and every row of the evaluation in ``folder``, read only (nothing
+    is changed; a run may be writing it meanwhile). Raises `ParameterError` naming the
+    folder when it holds no evaluation."""
+    path = Path(folder) / STORE_NAME
+    if not path.is_file():
+        raise ParameterError(f"{folder}: holds no evaluation ({STORE_NAME} is missing); make one with --evaluate")
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            held = db.execute("select value from meta where key = 'settings'").fetchone()
+            cursor = db.execute(f"select {', '.join(COLUMNS)} from rows order by {', '.join(KEY_COLUMNS)}")
+            rows = [dict(zip(COLUMNS, values)) for values in cursor.fetchall()]
+    except sqlite3.Error as exc:
+        raise ParameterError(f"{path}: not an evaluation's store ({exc})") from None
+    return (json.loads(held[0]) if held else {}), rows
