@@ -172,3 +172,14 @@ def test_an_unreachable_scheduler_is_named_and_nothing_is_written(tmp_path: Path
                           "tcp://127.0.0.1:9", "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
     assert run.returncode == 1 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in run.stderr
     assert "Traceback" not in run.stderr and not (tmp_path / "out").exists()
+
+
+def test_the_plot_puts_each_method_at_its_time_and_psnr(tmp_path: Path) -> None:
+    data = photos(tmp_path / "set", count=2)
+    report = evaluate([data], SETTINGS, tmp_path / "out", jobs=1)
+    plot = tmp_path / "out" / "psnr-time-set.png"
+    assert plot in report.written
+    picture = core.load_image(plot)
+    assert picture.shape == (600, 900, 3)
+    coloured = np.any(np.abs(picture.astype(int) - picture.mean(axis=2, keepdims=True)) > 40, axis=2)
+    assert coloured.sum() > 200  # the points and their labels, in the methods' colours

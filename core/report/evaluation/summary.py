@@ -184,14 +184,18 @@ def rows_csv(rows: Iterable[Mapping[str, Any]]) -> str:
 
 
 def write_tables(folder: str | Path, rows: Sequence[Mapping[str, Any]], settings: Mapping[str, Any]) -> list[Path]:
-    """Write ``rows.csv``, ``summary.md``, ``summary.tex`` and ``summary.csv`` into
-    ``folder``, each atomically (complete or absent); returns their paths."""
+    """Write ``rows.csv``, ``summary.md``, ``summary.tex``, ``summary.csv`` and a PSNR
+    against time plot per dataset (``psnr-time-DATASET.png``) into ``folder``, each
+    atomically (complete or absent); returns their paths."""
     folder = Path(folder)
     summary = summarise(rows, settings.get("methods", ()))
     protocol = protocol_lines(settings)
+    from core.report.evaluation.plot import write_plots
+
     return [
         write_text(folder / "rows.csv", rows_csv(rows)),
         write_text(folder / "summary.md", summary_markdown(summary, protocol)),
         write_text(folder / "summary.tex", summary_latex(summary, protocol)),
         write_text(folder / "summary.csv", summary_csv(summary)),
+        *write_plots(folder, summary),
     ]
