@@ -183,3 +183,32 @@ def test_the_plot_puts_each_method_at_its_time_and_psnr(tmp_path: Path) -> None:
     assert picture.shape == (600, 900, 3)
     coloured = np.any(np.abs(picture.astype(int) - picture.mean(axis=2, keepdims=True)) > 40, axis=2)
     assert coloured.sum() > 200  # the points and their labels, in the methods' colours
+
+
+def crash_once(marker: str, path: str) -> np.ndarray:
+    """Read ``path``, but end the worker process the first time (a worker lost midway)."""
+    import os
+
+    if not Path(marker).exists():
+        Path(marker).touch()
+        os._exit(1)
+    return core.load_image(path)
+
+
+def test_a_lost_dask_worker_is_replaced_and_its_rows_stored_once(tmp_path: Path) -> None:
+    import functools
+
+    from core.report.evaluation.datasets import Dataset, DatasetImage
+
+    distributed = pytest.importorskip("distributed")
+    data = photos(tmp_path / "set", count=2)
+    files = sorted(data.iterdir())
+    marker = str(tmp_path / "crashed")
+    images = (DatasetImage("set", files[0].name, files[0], functools.partial(core.load_image, files[0])),
+              DatasetImage("set", files[1].name, files[1], functools.partial(crash_once, marker, str(files[1]))))
+    evaluate([data], SETTINGS, tmp_path / "local", jobs=1)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        report = evaluate([Dataset("set", images)], SETTINGS, tmp_path / "cluster", scheduler=cluster.scheduler_address)
+    assert Path(marker).exists() and not report.failed and report.computed == 2 * 2 * 3
+    rows = table(tmp_path / "cluster" / "rows.csv")
+    assert len(rows) == 12 and numbers(rows) == numbers(table(tmp_path / "local" / "rows.csv"))
