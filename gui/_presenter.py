@@ -217,7 +217,8 @@ class ComparisonPresenter(QtCore.QObject):
             self.runner.make_differences(list(self.shown.results.values()), options)
         elif options is not None and change is DiffChange.RECOLOUR:
             self.runner.recolour(self.shown.diff_values(), options)
-        if options is not None and (self.shown.job is None or self.shown.job.comparison.reference is None):
+        # Said of a comparison on screen only: with none yet, the next one may well have a reference.
+        if options is not None and self.shown.job is not None and self.shown.job.comparison.reference is None:
             self.message_bar.show_message(
                 "Difference maps need a reference: use degrade mode, or pick a method as the reference.", error=False
             )

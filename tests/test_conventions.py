@@ -187,3 +187,9 @@ def _has_torch() -> bool:
     import importlib.util
 
     return importlib.util.find_spec("torch") is not None
+
+
+def test_one_name_two_rules_is_said_as_two_rules() -> None:
+    text = why_they_differ("opencv:nearest", "pillow:nearest")
+    assert "same named" not in text and "pixel centres" in text and "floor(dst * in/out)" in text
+    assert "(s - 1)/2 output pixels" in why_they_differ("tf:bilinear-half-pixel", "tf:bilinear-legacy")

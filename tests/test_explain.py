@@ -237,3 +237,19 @@ def test_zeros_inserted_then_the_flipped_kernel_is_the_transposed_convolution(pa
     out = np.array([[np.sum(spread[i:i + kh, j:j + kw] * flipped) for j in range(plan.out_size[1])]
                     for i in range(plan.out_size[0])])
     np.testing.assert_allclose(out, core.upsample(x.astype(np.float32), "transposed-conv", scale=2, **params), atol=1e-5)
+
+
+def test_library_conventions_area_edges_and_sampling_grid_refusals() -> None:
+    image = np.arange(64, dtype=np.uint8).reshape(8, 8)
+    library = core.explain_pixel(image, "torch:nearest" if core.get_method("torch:nearest") else "opencv:nearest", 3, 3,
+                                 scale=2)
+    assert not library.linear and "is computed by the library itself" in library.notes[0]
+    assert "not linear" not in library.notes[0]
+    area = core.explain_pixel(np.zeros((64, 64), np.uint8), "area", 0, 127, scale=2)
+    assert not any("clamped" in note for note in area.notes)
+    with pytest.raises(core.UnsupportedScaleError):
+        core.sampling_grid("repeat", (3, 3), size=(4, 4))
+    with pytest.raises(core.UnsupportedScaleError):
+        core.sampling_grid("transposed-conv", (3, 3), size=(4, 4))
+    with pytest.raises(core.UpscopeError):
+        core.sampling_grid("repeat", (4, 4), size=(2, 2))

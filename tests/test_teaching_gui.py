@@ -97,3 +97,38 @@ def test_each_lesson_opens_what_its_page_names(qtbot, window: MainWindow, lesson
     assert window.settings_panel.show_diff.isChecked() == lesson.difference_maps
     assert window.spectrum_view.shown == lesson.spectrum
     assert window.image_name == next(c.label for c in core.list_charts() if c.id == lesson.chart)
+
+
+def test_a_large_sampling_grid_draws_in_a_moment(qtbot, window: MainWindow) -> None:
+    import time
+
+    view = window.teaching.sampling
+    window.teaching.show_example(2)
+    qtbot.waitUntil(lambda: view.shown is not None, timeout=TIMEOUT_MS)
+    view.sizes["in_h"].setValue(16)
+    view.sizes["in_w"].setValue(16)
+    view.sizes["out_h"].setValue(128)
+    start = time.perf_counter()
+    view.sizes["out_w"].setValue(128)
+    qtbot.waitUntil(lambda: view.shown.out_size == (128, 128), timeout=TIMEOUT_MS)
+    assert time.perf_counter() - start < 3.0
+    assert len(view._items) < 20  # lines drawn in a few items, not one per sample
+
+
+def test_a_failed_pair_clears_the_lab_and_lessons_open_without_a_false_banner(
+    qtbot, window: MainWindow, tmp_path: Path, monkeypatch
+) -> None:
+    with qtbot.waitSignal(window.comparison_finished, timeout=60_000):
+        window.teaching.open_lesson(LESSONS[0])  # difference maps on, from a fresh window
+    assert "need a reference" not in window.message_bar.text()
+    lab = window.teaching.conventions
+    window.teaching.show("conventions")
+    qtbot.waitUntil(lambda: lab.shown is not None, timeout=TIMEOUT_MS)
+
+    def fails(*_args, **_kwargs):
+        raise core.ParameterError("this convention needs PyTorch, which is not installed")
+
+    monkeypatch.setattr(core, "compare_pair", fails)
+    lab.choose("torch:bicubic", "opencv:cubic")
+    qtbot.waitUntil(lambda: "Cannot compare these two here" in lab.why.text(), timeout=TIMEOUT_MS)
+    assert lab.shown is None and list(lab.grid.panels) == []

@@ -48,7 +48,7 @@ NEAREST_EXACT_AXIS = AxisRule(lambda n, m: one_tap(nearest_exact_index(n, m)), n
 LINEAR_AXIS = AxisRule(lambda n, m: linear_taps(half_pixel_coords(n, m), n), half_pixel_coords, half_pixel_formula)
 ALIGNED_AXIS = AxisRule(lambda n, m: linear_taps(aligned_coords(n, m), n), aligned_coords, aligned_formula)
 LANCZOS4_AXIS = AxisRule(lambda n, m: lanczos4_taps(half_pixel_coords(n, m), n), half_pixel_coords, half_pixel_formula)
-AREA_AXIS = AxisRule(area_taps, area_source, area_formula)
+AREA_AXIS = AxisRule(area_taps, area_source, area_formula, holds_edge=False)
 
 
 def _cubic_axis(params: dict) -> AxisRule:

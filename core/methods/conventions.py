@@ -177,7 +177,8 @@ def pillow_bilinear(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 @_register("pillow", "bicubic", "BICUBIC", "Image.resize(BICUBIC): Keys a = -0.5 (Catmull-Rom), stretched when "
-           "shrinking; 8-bit results clipped once, at the end.", "PIL.Image.resize(resample=Image.BICUBIC)")
+           "shrinking; taps beyond the edge dropped and the rest renormalised; 8-bit images rounded and clipped "
+           "between the horizontal and vertical passes.", "PIL.Image.resize(resample=Image.BICUBIC)")
 def pillow_bicubic(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return _pillow(image, size, Image.Resampling.BICUBIC)
 
@@ -258,8 +259,9 @@ def tf_bilinear_half_pixel(image: np.ndarray, size: tuple[int, int]) -> np.ndarr
 
 
 @_register("tf", "bilinear-legacy", "bilinear (legacy)", "tf.compat.v1.image.resize_bilinear with "
-           "align_corners=False, half_pixel_centers=False: src = dst * in/out, so the image shifts by half "
-           "an output pixel toward the top left (written out from TensorFlow's kernel).",
+           "align_corners=False, half_pixel_centers=False: src = dst * in/out, each output pixel's top-left corner, "
+           "so the image moves (s - 1)/2 output pixels toward the top left (half a pixel at x2; written out from "
+           "TensorFlow's kernel).",
            "tf.compat.v1.image.resize_bilinear(align_corners=False, half_pixel_centers=False)")
 def tf_bilinear_legacy(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     rows = _tf_bilinear_taps(np.arange(size[0]) * (image.shape[0] / size[0]), image.shape[0])
@@ -313,20 +315,26 @@ def matlab_bicubic(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 # Why two conventions differ ------------------------------------------------------------------
 
+_LEGACY_SHIFT = ("the legacy rule samples at dst * in/out, each output pixel's top-left corner, without the "
+                 "half-pixel shift: its image moves (s - 1)/2 output pixels toward the top left (half a pixel at x2)")
+
 #: The traps of docs/METHODS.md#conventions: a sentence for each pair of conventions known
 #: to differ, keyed by the pair's names (without the library) in either order.
 _TRAPS: dict[frozenset[str], str] = {
     frozenset({"nearest", "nearest-exact"}): (
-        "floor(dst * in/out) samples at each output pixel's top-left corner, the centred rule at its centre: "
-        "at non-integer scales they pick different neighbours, and at exact ties the rounding decides"),
+        "floor(dst * in/out) samples at each output pixel's top-left corner, the centred rule at its centre, so "
+        "the floor rule's image lies half an output pixel toward the bottom right; at non-integer scales they pick "
+        "different neighbours"),
     frozenset({"nearest", "nearest-legacy"}): "both floor(dst * in/out): they differ only where a library's "
     "arithmetic (float32 scale, fixed point) rounds a tie the other way",
     frozenset({"area", "box"}): "both average the input each output pixel covers, but OpenCV's INTER_AREA finds "
     "the pixel boundaries in floating point and at fractional enlargements drops a source pixel now and then "
     "(and uses two-tap weights, not areas, when one axis grows while the other shrinks); Pillow's BOX "
     "averages the covered area",
-    frozenset({"cubic", "bicubic"}): "both Keys a = -0.75, but OpenCV's 8-bit path uses fixed-point weights and "
-    "may round differently by a level; PyTorch computes in float",
+    frozenset({"cubic", "bicubic"}): "both Keys cubic convolution with half-pixel centres; they differ where the "
+    "parameter a differs (OpenCV and PyTorch -0.75, Pillow and MATLAB -0.5), at the border (edge pixels "
+    "repeated, or taps dropped, or the image mirrored) and in 8-bit arithmetic (OpenCV's fixed-point weights, "
+    "Pillow's rounding between passes)",
     frozenset({"linear", "bilinear"}): "both half-pixel bilinear; OpenCV's 8-bit path uses 11-bit fixed-point "
     "weights where the others compute in float: at most a level apart",
     frozenset({"lanczos4", "lanczos"}): "OpenCV's Lanczos has 4 lobes (8 taps), Pillow's 3 lobes (6 taps): "
@@ -334,13 +342,11 @@ _TRAPS: dict[frozenset[str], str] = {
     frozenset({"bicubic", "bicubic-aa"}): "PyTorch's antialiased bicubic is Pillow's filter, a = -0.5, not -0.75: "
     "softer edges even when enlarging",
     frozenset({"bilinear", "bilinear-aligned"}): "align_corners=True maps corner to corner, src = dst (in-1)/(out-1); "
-    "the half-pixel rule maps centre to centre: the images shift against each other by up to half a pixel",
-    frozenset({"bilinear-half-pixel", "bilinear-legacy"}): "the legacy rule samples at dst * in/out, without the "
-    "half-pixel shift: the image moves half an output pixel toward the top left",
-    frozenset({"linear", "bilinear-legacy"}): "the legacy rule samples at dst * in/out, without the half-pixel "
-    "shift: the image moves half an output pixel toward the top left",
-    frozenset({"bilinear", "bilinear-legacy"}): "the legacy rule samples at dst * in/out, without the half-pixel "
-    "shift: the image moves half an output pixel toward the top left",
+    "the half-pixel rule maps centre to centre: they agree at the centre and part toward every edge, by up to "
+    "(1 - 1/s)/2 input pixels (0.375 at x4), a slight stretch",
+    frozenset({"bilinear-half-pixel", "bilinear-legacy"}): _LEGACY_SHIFT,
+    frozenset({"linear", "bilinear-legacy"}): _LEGACY_SHIFT,
+    frozenset({"bilinear", "bilinear-legacy"}): _LEGACY_SHIFT,
     frozenset({"bicubic", "order3"}): "scikit-image's order 3 is a cubic B-spline fitted through the pixels, "
     "smoother and without overshoot; bicubic is Keys' cubic convolution",
     frozenset({"cubic", "order3"}): "scikit-image's order 3 is a cubic B-spline fitted through the pixels, "
@@ -359,7 +365,5 @@ def why_they_differ(first: str, second: str) -> str:
     trap = _TRAPS.get(names)
     if trap is not None and len(names) == 2:
         return f"{a.label} and {b.label}: {trap}."
-    if a.family == "library" and b.family == "library" and first.split(":")[-1] == second.split(":")[-1]:
-        return (f"{a.label} and {b.label} are the same named method; where they differ, it is in arithmetic: "
-                f"{a.description} / {b.description}")
+    # One name, two rules (Pillow's NEAREST is centred, OpenCV's is not): each says its own.
     return f"{a.label}: {a.description} {b.label}: {b.description}"

@@ -71,6 +71,9 @@ class AxisRule:
     taps: Callable[[int, int], Taps]
     source: Callable[[int, int], np.ndarray] | None
     formula: Callable[[str, int, int, int], str]
+    #: Whether a source coordinate beyond the edge's centre holds the edge value (the
+    #: interpolators); area averages what each output pixel covers and never reads beyond.
+    holds_edge: bool = True
 
 
 def separable(rule: AxisRule | Callable[[dict[str, Any]], AxisRule]) -> Explainer:
@@ -110,11 +113,11 @@ def _axis_part(rule: AxisRule, axis: str, o: int, n_in: int, n_out: int) -> tupl
     listed = ", ".join(f"{line} {i} \u00d7 {_number(w)}" for i, w in merged.items())
     texts = (rule.formula(axis, o, n_in, n_out), f"weights along {axis}: {listed}")
     notes = tuple(
-        f"{count - 1} of the taps along {axis} lie beyond the image and read its edge {line} {i} instead "
-        "(indices clamped)"
+        f"{count - 1} {'tap' if count == 2 else 'taps'} along {axis} {'lies' if count == 2 else 'lie'} beyond the "
+        f"image and {'reads' if count == 2 else 'read'} its edge {line} {i} instead (indices clamped)"
         for i, count in reads.items() if count > 1 and i in (0, n_in - 1)
     )
-    if not notes and source is not None and index.size > 1 and not 0 <= source <= n_in - 1:
+    if not notes and rule.holds_edge and source is not None and index.size > 1 and not 0 <= source <= n_in - 1:
         edge = 0 if source < 0 else n_in - 1
         notes = (f"src_{axis} = {_number(source)} lies beyond the centre of the edge {line} {edge}: "
                  "the edge value is held (clamped)",)
@@ -250,9 +253,15 @@ def explain_pixel(
     y, x = _checked_pixel(y, x, out_size)
     if spec.explain is None:
         field_box = receptive_field(method, in_size, out_size, y, x, resolved)
-        note = (f"{spec.label} is not linear: no fixed weights make this pixel. It depends on the input pixels in "
-                f"the outlined box (x {field_box.x}-{field_box.x + field_box.width - 1}, "
-                f"y {field_box.y}-{field_box.y + field_box.height - 1}), found by changing one pixel of a probe.")
+        where = (f"the input pixels in the outlined box (x {field_box.x}-{field_box.x + field_box.width - 1}, "
+                 f"y {field_box.y}-{field_box.y + field_box.height - 1}), found by changing one pixel of a probe")
+        if spec.family == "library":
+            twin = method.split(":", 1)[1]
+            note = (f"{spec.label} is computed by the library itself, whose arithmetic Upscope does not take apart: "
+                    f"this pixel depends on {where}. Explain Upscope's own method of the same rule (such as "
+                    f"'{twin}') to see the weights.")
+        else:
+            note = f"{spec.label} is not linear: no fixed weights make this pixel. It depends on {where}."
         return PixelExplanation(method, resolved, y, x, in_size, out_size, False, (), (None, None), (), (note,), (),
                                 None, None, field_box)
     explained = spec.explain(in_size, wanted, y, x, resolved)
@@ -286,7 +295,9 @@ def _sum_text(taps: list[Tap], pixels: list[float], total: float, dtype: np.dtyp
     text = f"{name}{terms} = {_number(total)}"
     if np.dtype(dtype).kind in "iu":
         shown = cast_float(np.array([total], np.float32), dtype)[0]
-        text += f" \u2192 {int(shown)}"
+        info = np.iinfo(dtype)
+        clipped = " (clipped to the dtype's range)" if not info.min - 0.5 <= total <= info.max + 0.5 else ""
+        text += f" \u2192 {int(shown)}{clipped}"
     return text
 
 
@@ -362,7 +373,16 @@ def sampling_grid(
     from core.methods.registry import get_method
 
     spec = get_method(method)
-    wanted, _ = resolve_size(in_size, scale, size)
+    wanted, factors = resolve_size(in_size, scale, size)
+    if size is None:
+        reason = spec.refusal(factors)
+        if reason:
+            raise UnsupportedScaleError(reason)
+    else:
+        spec.check_size(in_size, wanted)
+    if min(wanted[0] // in_size[0], wanted[1] // in_size[1]) < 1 and spec.scales == "integer":
+        raise UnsupportedScaleError(f"{spec.label} enlarges by whole numbers; {wanted[1]}x{wanted[0]} is smaller "
+                                    f"than the {in_size[1]}x{in_size[0]} input")
     resolved = spec.resolve_params(params)
     if max(wanted) > GRID_LIMIT:
         raise ParameterError(f"the sampling grid is drawn for outputs of up to {GRID_LIMIT} pixels a side; "

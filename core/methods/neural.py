@@ -239,9 +239,12 @@ def explain_transposed_conv(plan: TransposedConvPlan, in_size: tuple[int, int], 
     formulas = []
     for name, o, _n, s, p, _k, meets in axes:
         pairs = ", ".join(f"input {i} × tap {t}" for i, t in meets) or "none"
-        formulas.append(f"along {name}: i * {s} + t = {o} + {p}: {pairs}")
-    formulas.append(f"the same as the input with {plan.strides[0] - 1} zeros between pixels, framed by "
-                    f"{plan.kernel.shape[0] - 1 - plan.padding[0]} zeros, correlated with the flipped kernel")
+        formulas.append(f"along {name}: input i meets kernel tap t where i * {s} + t = {o} + {p} (output + padding): "
+                        f"{pairs}")
+    zeros = plan.strides[0] - 1
+    frame = plan.kernel.shape[0] - 1 - plan.padding[0]
+    formulas.append(f"the same as the input with {zeros} {'zero' if zeros == 1 else 'zeros'} between pixels, framed "
+                    f"by {frame} {'zero' if frame == 1 else 'zeros'}, correlated with the flipped kernel")
     notes = []
     outside = [f"{name} {i}" for name, _o, n, *_rest, meets in axes for i, _t in meets if not 0 <= i < n]
     if outside:

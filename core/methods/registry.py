@@ -9,6 +9,7 @@ in floating point (the caller rounds, clips and casts).
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import math
 import re
@@ -372,8 +373,14 @@ def get_method(method_id: str) -> MethodSpec:
     try:
         return _REGISTRY[method_id]
     except (KeyError, TypeError):
-        known = ", ".join(_REGISTRY)
-        raise ParameterError(f"unknown method {method_id!r}; known methods: {known}") from None
+        # Upscope's own methods by name (the libraries' conventions are many: pointed to).
+        own = [key for key, spec in _REGISTRY.items() if spec.family != "library"]
+        close = difflib.get_close_matches(str(method_id), list(_REGISTRY), n=3, cutoff=0.6)
+        hint = f"did you mean {', '.join(close)}? " if close else ""
+        raise ParameterError(
+            f"unknown method {method_id!r}; {hint}known methods: {', '.join(own)}, and the libraries' "
+            "conventions LIBRARY:NAME (--list-methods lists them all)"
+        ) from None
 
 
 def _load_methods() -> None:

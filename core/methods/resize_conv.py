@@ -67,7 +67,7 @@ def _explain(in_size: tuple[int, int], size: tuple[int, int], y: int, x: int, pa
                 for ix, wx in zip(cols[0][px].tolist(), cols[1][px].tolist()):
                     weights[(iy, ix)] = weights.get((iy, ix), 0.0) + taps[a, b] * wy * wx
     formulas = (
-        f"out({y}, {x}) = sum over the {taps.shape[0]}x{taps.shape[1]} kernel K[a, b] of "
+        f"out({y}, {x}) = sum over the {taps.shape[0]}x{taps.shape[1]} kernel of K[a, b] \u00d7 "
         f"{params['resize']}({y} + a - {ry}, {x} + b - {rx})",
         f"each {params['resize']} pixel is itself a weighted sum of input pixels (see '{params['resize']}')",
     )
@@ -75,7 +75,7 @@ def _explain(in_size: tuple[int, int], size: tuple[int, int], y: int, x: int, pa
     if outside:
         held = "repeat the edge pixel" if params["border"] == "edge" else "read zeros, so the border darkens"
         notes = (f"{outside} kernel taps fall beyond the upsampled image and {held}",)
-    taps_list = tuple(Tap(iy, ix, w) for (iy, ix), w in weights.items() if w != 0.0)
+    taps_list = tuple(Tap(iy, ix, float(w)) for (iy, ix), w in weights.items() if w != 0.0)
     if rule.source is None:
         return PixelTaps(taps_list, (None, None), formulas, notes)
     source = (float(rule.source(in_size[0], size[0])[y]), float(rule.source(in_size[1], size[1])[x]))

@@ -348,8 +348,10 @@ class AnalysisViews(QtCore.QObject):
         on = self.compare.mode != "off"
         self.grid.setVisible(not on)
         self.view.setVisible(on)
-        # Zoom, fit and the zoom shown are the large view's while it stands in for the grid.
+        # Zoom, fit and the zoom shown are the large view's while it stands in for the grid;
+        # once the view is laid out, the zoom shown is worked out again from it.
         self.grid.shown_elsewhere = self.view.viewport if on else None
+        QtCore.QTimer.singleShot(0, self.grid.view_changed.emit)
         if on:
             self.view.refresh()
             self.view.apply_view()

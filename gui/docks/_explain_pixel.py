@@ -115,15 +115,20 @@ class ExplainPixel(QtWidgets.QWidget):
 
     def _draw_taps(self, e: core.PixelExplanation) -> None:
         merged: dict[tuple[int, int], float] = {}
-        for tap in e.taps_of(0):
+        channels: dict[tuple[int, int], list[str]] = {}
+        for tap in e.taps:  # max unpooling's taps are per channel: each is drawn, named by its channel
             merged[(tap.y, tap.x)] = merged.get((tap.y, tap.x), 0.0) + tap.weight
+            if tap.channel is not None:
+                channels.setdefault((tap.y, tap.x), []).append("RGBA"[tap.channel] if tap.channel < 4 else str(tap.channel))
         largest = max((abs(w) for w in merged.values()), default=1.0) or 1.0
         for index, ((y, x), weight) in enumerate(merged.items()):
             colour = QtGui.QColor(_POSITIVE if weight >= 0 else _NEGATIVE)
-            colour.setAlphaF(0.15 + 0.55 * abs(weight) / largest)
+            colour.setAlphaF(0.15 + 0.55 * min(1.0, abs(weight) / largest))
             self._add(self._rect(x, y, 1, 1, QtGui.QColor(_POSITIVE if weight >= 0 else _NEGATIVE), colour))
             if index < MAX_LABELS:
-                label = pg.TextItem(f"{weight:.3g}", color=(255, 255, 255), anchor=(0.5, 0.5), fill=(0, 0, 0, 140))
+                named = channels.get((y, x))
+                text = f"{''.join(named)} 1" if named else f"{weight:.3g}"
+                label = pg.TextItem(text, color=(255, 255, 255), anchor=(0.5, 0.5), fill=(0, 0, 0, 140))
                 label.setPos(x + 0.5, y + 0.5)
                 self._add(label)
 
@@ -159,7 +164,7 @@ def explanation_html(pixel: ExplainedPixel) -> str:
     if e.formulas:
         parts.append("<br>".join(f"<code>{html.escape(line)}</code>" for line in e.formulas))
     if e.linear:
-        parts.append(f"{len(e.taps)} input pixel{'s' if len(e.taps) != 1 else ''} contribute "
+        parts.append(f"{len(e.taps)} input {'pixels contribute' if len(e.taps) != 1 else 'pixel contributes'} "
                      "(shaded by weight in the plot; the cross marks the source coordinate):")
         parts.append("<br>".join(f"<code>{html.escape(line)}</code>" for line in e.sums))
         if pixel.shown is not None and e.rounded is not None:

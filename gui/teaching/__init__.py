@@ -80,6 +80,8 @@ class TeachingViews(QtCore.QObject):
         dock = self.docks[key]
         dock.show()
         dock.raise_()
+        if key in ("conventions", "matrix"):  # images and heat maps need room: half the window's height
+            self.window.resizeDocks([dock], [int(self.window.height() * 0.45)], QtCore.Qt.Orientation.Vertical)
         if key == "conventions":
             self.conventions.refresh()
         elif key == "matrix":

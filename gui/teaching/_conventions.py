@@ -128,6 +128,7 @@ class ConventionsLab(QtWidgets.QWidget):
             return
         if not isinstance(value, PairPictures):
             self.shown = None
+            self.grid.set_panels([], (1, 1))  # the pair before must not stand for this one
             self.why.setText(f"Cannot compare these two here: {value}")
             return
         self.shown = value

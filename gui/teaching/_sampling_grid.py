@@ -65,7 +65,7 @@ class SamplingGrid(QtWidgets.QWidget):
         self.method = QtWidgets.QComboBox()
         guard_wheel(self.method)
         for spec in core.list_methods():
-            if spec.explain is not None:
+            if spec.explain is not None and spec.id != "max-unpool":  # max unpooling has no source coordinate
                 self.method.addItem(spec.label, spec.id)
         self.sizes = {name: QtWidgets.QSpinBox() for name in ("in_h", "in_w", "out_h", "out_w")}
         for name, box in self.sizes.items():
@@ -140,48 +140,52 @@ class SamplingGrid(QtWidgets.QWidget):
             self.caption.setText(message)
 
     def draw(self, sampling: Sampling) -> None:
+        """Input pixels as squares around their centres (pixel i's centre at i, as the source
+        coordinates count), output pixels dashed, each output centre a ring and where it
+        samples a dot. Lines go in a few batched items, whatever the sizes."""
         self.shown = sampling
         for item in self._items:
             self.plot.removeItem(item)
         self._items.clear()
         (in_h, in_w), (out_h, out_w) = sampling.in_size, sampling.out_size
-        grid_pen = pg.mkPen(170, 170, 170, width=1.5)
-        for x in range(in_w + 1):
-            self._add(pg.PlotCurveItem([x, x], [0, in_h], pen=grid_pen))
-        for y in range(in_h + 1):
-            self._add(pg.PlotCurveItem([0, in_w], [y, y], pen=grid_pen))
-        dash = pg.mkPen(90, 160, 255, width=1, style=QtCore.Qt.PenStyle.DashLine)
         ry, rx = in_h / out_h, in_w / out_w
-        for x in range(out_w + 1):
-            self._add(pg.PlotCurveItem([x * rx, x * rx], [0, in_h], pen=dash))
-        for y in range(out_h + 1):
-            self._add(pg.PlotCurveItem([0, in_w], [y * ry, y * ry], pen=dash))
-        centres = [(i + 0.5, j + 0.5) for j in range(in_h) for i in range(in_w)]
-        self._add(pg.ScatterPlotItem([c[0] for c in centres], [c[1] for c in centres], size=5,
-                                     brush=pg.mkBrush(170, 170, 170), pen=None))
-        if in_w * in_h <= 64:
+        self._lines([(x - 0.5, -0.5, x - 0.5, in_h - 0.5) for x in range(in_w + 1)]
+                    + [(-0.5, y - 0.5, in_w - 0.5, y - 0.5) for y in range(in_h + 1)], pg.mkPen(170, 170, 170, width=1.5))
+        self._lines([(x * rx - 0.5, -0.5, x * rx - 0.5, in_h - 0.5) for x in range(out_w + 1)]
+                    + [(-0.5, y * ry - 0.5, in_w - 0.5, y * ry - 0.5) for y in range(out_h + 1)],
+                    pg.mkPen(90, 160, 255, width=1, style=QtCore.Qt.PenStyle.DashLine))
+        cx_in, cy_in = np.meshgrid(np.arange(in_w), np.arange(in_h))
+        self._add(pg.ScatterPlotItem(cx_in.ravel(), cy_in.ravel(), size=5, brush=pg.mkBrush(170, 170, 170), pen=None))
+        if in_w * in_h <= 36:
             for j in range(in_h):
                 for i in range(in_w):
                     label = pg.TextItem(f"({j},{i})", color=(150, 150, 150), anchor=(0.5, -0.3))
-                    label.setPos(i + 0.5, j + 0.5)
+                    label.setPos(i, j)
                     self._add(label)
+        label = core.get_method(sampling.method).label
         if sampling.rows is None or sampling.columns is None:
-            self.caption.setText(f"{sampling.method} has no source coordinates to draw.")
+            self.caption.setText(f"{label} has no source coordinates to draw.")
             return
-        sx, sy = np.meshgrid(sampling.columns + 0.5, sampling.rows + 0.5)  # pixel i's centre is drawn at i + 0.5
-        cx, cy = np.meshgrid((np.arange(out_w) + 0.5) * rx, (np.arange(out_h) + 0.5) * ry)
+        sx, sy = np.meshgrid(sampling.columns, sampling.rows)
+        cx, cy = np.meshgrid((np.arange(out_w) + 0.5) * rx - 0.5, (np.arange(out_h) + 0.5) * ry - 0.5)
         moved = (np.abs(sx - cx) > 1e-9) | (np.abs(sy - cy) > 1e-9)
-        for x0, y0, x1, y1 in zip(cx[moved], cy[moved], sx[moved], sy[moved]):
-            self._add(pg.PlotCurveItem([x0, x1], [y0, y1], pen=pg.mkPen(255, 200, 0, width=1)))
+        self._lines(list(zip(cx[moved], cy[moved], sx[moved], sy[moved])), pg.mkPen(255, 200, 0, width=1))
         self._add(pg.ScatterPlotItem(cx.ravel(), cy.ravel(), size=9, brush=None, pen=pg.mkPen(90, 160, 255, width=1.5)))
         self._add(pg.ScatterPlotItem(sx.ravel(), sy.ravel(), size=8, brush=pg.mkBrush(255, 200, 0), pen=None))
-        self.plot.getViewBox().setRange(QtCore.QRectF(-0.5, -0.5, in_w + 1, in_h + 1), padding=0)
-        spec = core.get_method(sampling.method)
+        self.plot.getViewBox().setRange(QtCore.QRectF(-1.0, -1.0, in_w + 1, in_h + 1), padding=0)
         first = ", ".join(f"{v:g}" for v in np.round(sampling.columns[: min(out_w, 6)], 4))
         self.caption.setText(
-            f"{spec.label}, {in_w}x{in_h} to {out_w}x{out_h}: output columns sample input x = {first}"
-            f"{', ...' if out_w > 6 else ''} (pixel centres at 0, 1, ...). Rings: output pixel centres; "
+            f"{label}, {in_w}x{in_h} to {out_w}x{out_h}: output columns sample input x = {first}"
+            f"{', ...' if out_w > 6 else ''} (input pixel centres at 0, 1, ...). Rings: output pixel centres; "
             "dots: where they sample; dashed: output pixels.")
+
+    def _lines(self, segments: list[tuple[float, float, float, float]], pen: object) -> None:
+        """Draw ``segments`` ``(x0, y0, x1, y1)`` as one item."""
+        if not segments:
+            return
+        xs = np.array([[a, c] for a, _b, c, _d in segments], np.float64).ravel()
+        ys = np.array([[b, d] for _a, b, _c, d in segments], np.float64).ravel()
+        self._add(pg.PlotCurveItem(xs, ys, pen=pen, connect="pairs"))
 
     def _add(self, item: QtWidgets.QGraphicsItem) -> None:
         self.plot.addItem(item)
