@@ -168,7 +168,10 @@ class EvaluationView(QtWidgets.QWidget):
         self.shown = shown
         settings = shown.settings
         lines = protocol_lines(settings) if settings else []
-        self.protocol.setText(f"<b>{shown.folder}</b>: {len(shown.rows)} rows. " + " ".join(lines[:2]))
+        self.protocol.setText(f"<b>{shown.folder}</b>: {len(shown.rows)} rows, degraded with "
+                              f"{settings.get('downsampler', '?')}, {settings.get('convention', '?')} convention "
+                              "(the whole protocol in this line's tooltip)")
+        self.protocol.setToolTip("\n".join(lines))
         for key, combo in self.filters.items():
             with QtCore.QSignalBlocker(combo):
                 combo.clear()
@@ -176,6 +179,7 @@ class EvaluationView(QtWidgets.QWidget):
         self._fill()
         self.dock.show()
         self.dock.raise_()
+        self.main.resizeDocks([self.dock], [int(self.main.height() * 0.45)], QtCore.Qt.Orientation.Vertical)
 
     def _on_filter(self, key: str) -> None:
         if self.shown is None:

@@ -28,6 +28,10 @@ transposed convolution with a box kernel of size 5 in the spectrum view, with th
 power dock in front (run under a window manager, as ``--only-screen``); the file is named
 after the screen, e.g. ``viewer-spectrum-1366x768.png``.
 
+``--only-evaluation`` evaluates builtin:photos at x2 and x4 with five methods and opens it
+with File > Open evaluation... (run under a window manager); the file is named after the
+screen, e.g. ``viewer-evaluation-1366x768.png``.
+
 ``--only-teach`` opens the lesson on checkerboards, explains a pixel of the transposed
 convolution and opens the Conventions lab on OpenCV's Lanczos-4 against Pillow's 3-lobed Lanczos (run
 under a window manager); the file is named after the screen, e.g. ``viewer-teach-1366x768.png``.
@@ -47,12 +51,13 @@ from gui import MainWindow
 
 
 def main(out: Path, only_backend: bool = False, only_learned: bool = False, only_screen: bool = False,
-         only_own: bool = False, only_swipe: bool = False, only_analysis: bool = False, only_teach: bool = False) -> int:
+         only_own: bool = False, only_swipe: bool = False, only_analysis: bool = False, only_teach: bool = False,
+         only_evaluation: bool = False) -> int:
     out.mkdir(parents=True, exist_ok=True)
     app = QtWidgets.QApplication(sys.argv[:1])
     store = QtCore.QSettings(str(Path(tempfile.mkdtemp()) / "upscope.ini"), QtCore.QSettings.Format.IniFormat)
     window = MainWindow(store)
-    if not (only_screen or only_swipe or only_analysis or only_teach):
+    if not (only_screen or only_swipe or only_analysis or only_teach or only_evaluation):
         window.setGeometry(0, 0, 1600, 1000)
     window.show()
     screen = app.primaryScreen()
@@ -87,6 +92,8 @@ def main(out: Path, only_backend: bool = False, only_learned: bool = False, only
         return analysis_shot(window, app, settle, wait_for_results, shoot)
     if only_teach:
         return teach_shot(window, app, settle, wait_for_results, shoot)
+    if only_evaluation:
+        return evaluation_shot(window, app, settle, wait_for_results, shoot)
     if only_learned:
         return learned_shot(window, settle, wait_for_results, shoot)
     if only_backend:
@@ -372,6 +379,25 @@ def teach_shot(window, app, settle, wait_for_results, shoot) -> int:
     return 0
 
 
+def evaluation_shot(window, app, settle, wait_for_results, shoot) -> int:
+    """The Evaluation dock on an evaluation of builtin:photos, the window maximised."""
+    import core
+
+    folder = Path(tempfile.mkdtemp()) / "evaluation"
+    settings = core.EvaluationSettings(scales=(2.0, 4.0), methods=("nearest", "bilinear", "bicubic", "lanczos4", "espcn"))
+    core.evaluate(["builtin:photos"], settings, folder, jobs=1)
+    screen = app.primaryScreen().geometry()
+    window.showMaximized()
+    window.open_chart("test-chart")
+    wait_for_results()
+    window.evaluation.open_folder(folder)
+    settle(2000)
+    window.message_bar.hide()
+    shoot(f"viewer-evaluation-{screen.width()}x{screen.height()}.png")
+    window.close()
+    return 0
+
+
 def teaching_lessons():  # a tuple of gui.teaching.Lesson
     from gui.teaching import LESSONS
 
@@ -432,4 +458,5 @@ if __name__ == "__main__":
     sys.exit(main(Path(arguments[0] if arguments else "docs"), only_backend="--only-backend" in sys.argv,
                   only_learned="--only-learned" in sys.argv, only_screen="--only-screen" in sys.argv,
                   only_own="--only-own" in sys.argv, only_swipe="--only-swipe" in sys.argv,
-                  only_analysis="--only-analysis" in sys.argv, only_teach="--only-teach" in sys.argv))
+                  only_analysis="--only-analysis" in sys.argv, only_teach="--only-teach" in sys.argv,
+                  only_evaluation="--only-evaluation" in sys.argv))
