@@ -54,7 +54,8 @@ def test_swipe_shows_a_before_the_divider_and_b_after_it(qtbot, window: MainWind
     assert (analysis.compare.key_a, analysis.compare.key_b) == (REFERENCE_KEY, "nearest")  # the defaults
     analysis.set_pair(REFERENCE_KEY, "bicubic")
     analysis.set_mode("swipe")
-    assert not window.grid.isVisible() and analysis.view.isVisible()
+    # The view lies over the grid, in its place.
+    assert analysis.view.isVisible() and analysis.view.geometry() == window.grid.geometry()
     window.grid.look_at(48, 48, 6.0)  # the grid's one view state drives the swipe view too
     view = analysis.view
     view.divider.setValue(40.0)  # what a drag of the divider does

@@ -54,11 +54,21 @@ class AnalysisViews(QtCore.QObject):
 
         self.view = CompareView(self.grid, self.compare)
         self.view.hide()
-        # In the grid's place while it is on (the grid hides meanwhile).
+        # Over the grid while it is on: the two share one place, the view on top and opaque,
+        # so the grid keeps its layout and coming back to it costs no re-layout of its panels.
+        self.view.setAutoFillBackground(True)
         holder = self.grid.parentWidget()
         layout = holder.layout() if holder is not None else None
         if isinstance(layout, QtWidgets.QBoxLayout):
-            layout.insertWidget(layout.indexOf(self.grid) + 1, self.view, 1)
+            place = QtWidgets.QWidget(holder)
+            stack = QtWidgets.QStackedLayout(place)
+            stack.setStackingMode(QtWidgets.QStackedLayout.StackingMode.StackAll)
+            stack.setContentsMargins(0, 0, 0, 0)
+            layout.insertWidget(layout.indexOf(self.grid), place, 1)
+            layout.removeWidget(self.grid)
+            stack.addWidget(self.grid)
+            stack.addWidget(self.view)
+            self.view.hide()
         self.histogram_dock_widget = HistogramDock(self.histograms)
         dock = QtWidgets.QDockWidget("Histogram", window)
         dock.setObjectName("dock-histogram")
@@ -346,8 +356,9 @@ class AnalysisViews(QtCore.QObject):
 
     def _show_mode(self) -> None:
         on = self.compare.mode != "off"
-        self.grid.setVisible(not on)
         self.view.setVisible(on)
+        if on:
+            self.view.raise_()
         # Zoom, fit and the zoom shown are the large view's while it stands in for the grid;
         # once the view is laid out, the zoom shown is worked out again from it.
         self.grid.shown_elsewhere = self.view.viewport if on else None
