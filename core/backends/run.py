@@ -10,8 +10,8 @@ from core.backends.base import Backend
 from core.backends.choice import resolve_backend
 from core.backends.cpu import cpu_backend
 from core.backends.fallback import place
-from core.common.arrays import ScaleArg, SizeArg, as_hwc, check_finite_result, like_input, resolve_size
-from core.common.errors import ParameterError, UnsupportedScaleError
+from core.common.arrays import ScaleArg, SizeArg, as_hwc, check_finite_result, like_input
+from core.common.errors import ParameterError
 from core.methods.registry import get_method
 
 
@@ -65,13 +65,7 @@ def upsample(
     """
     spec = get_method(method)
     hwc = as_hwc(image)
-    out_size, factors = resolve_size(hwc.shape[:2], scale, size)
-    if size is None:
-        reason = spec.refusal(factors)
-        if reason:
-            raise UnsupportedScaleError(reason)
-    else:
-        spec.check_size(hwc.shape[:2], out_size)
+    out_size = spec.output_size((hwc.shape[0], hwc.shape[1]), scale, size)
     resolved = spec.resolve_params(params)
     chosen = resolve_backend(backend)
     placed = place(

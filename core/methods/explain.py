@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from core.common.arrays import ScaleArg, SizeArg, as_hwc, cast_float, resolve_size
+from core.common.arrays import ScaleArg, SizeArg, as_hwc, cast_float
 from core.common.errors import ParameterError, UnsupportedScaleError
 from core.common.region import Region
 
@@ -241,13 +241,7 @@ def explain_pixel(
     spec = get_method(method)
     hwc = as_hwc(image)
     in_size = (hwc.shape[0], hwc.shape[1])
-    wanted, factors = resolve_size(in_size, scale, size)
-    if size is None:
-        reason = spec.refusal(factors)
-        if reason:
-            raise UnsupportedScaleError(reason)
-    else:
-        spec.check_size(in_size, wanted)
+    wanted = spec.output_size(in_size, scale, size)
     resolved = spec.resolve_params(params)
     out_size = spec.result_size(in_size, wanted, resolved)
     y, x = _checked_pixel(y, x, out_size)
@@ -373,13 +367,7 @@ def sampling_grid(
     from core.methods.registry import get_method
 
     spec = get_method(method)
-    wanted, factors = resolve_size(in_size, scale, size)
-    if size is None:
-        reason = spec.refusal(factors)
-        if reason:
-            raise UnsupportedScaleError(reason)
-    else:
-        spec.check_size(in_size, wanted)
+    wanted = spec.output_size(in_size, scale, size)
     if min(wanted[0] // in_size[0], wanted[1] // in_size[1]) < 1 and spec.scales == "integer":
         raise UnsupportedScaleError(f"{spec.label} enlarges by whole numbers; {wanted[1]}x{wanted[0]} is smaller "
                                     f"than the {in_size[1]}x{in_size[0]} input")

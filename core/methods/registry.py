@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from core.common.arrays import as_real, number_text
+from core.common.arrays import as_real, number_text, resolve_size
 from core.common.errors import ParameterError, UnsupportedScaleError
 from core.methods.explain import Explainer
 
@@ -240,6 +240,19 @@ class MethodSpec:
         if not is_whole(scale[0]) or round(scale[0]) not in self.trained_scales:
             return f"{self.label} has trained models for {offered} only, not x{_fmt(scale[0])}"
         return None
+
+    def output_size(self, in_size: tuple[int, int], scale: Any, size: Any) -> tuple[int, int]:
+        """The ``(h, w)`` asked for by ``scale`` or ``size`` (as `core.upsample` takes them)
+        for an ``in_size`` input, once this method is known to take it: `ParameterError`
+        for a bad scale or size, `UnsupportedScaleError` for one it cannot take."""
+        wanted, factors = resolve_size(in_size, scale, size)
+        if size is None:
+            reason = self.refusal(factors)
+            if reason:
+                raise UnsupportedScaleError(reason)
+        else:
+            self.check_size(in_size, wanted)
+        return wanted
 
     def check_size(self, in_size: tuple[int, int], out_size: tuple[int, int]) -> None:
         """Raise `UnsupportedScaleError` if an explicit output size is unreachable."""
