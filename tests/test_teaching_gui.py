@@ -132,3 +132,14 @@ def test_a_failed_pair_clears_the_lab_and_lessons_open_without_a_false_banner(
     lab.choose("torch:bicubic", "opencv:cubic")
     qtbot.waitUntil(lambda: "Cannot compare these two here" in lab.why.text(), timeout=TIMEOUT_MS)
     assert lab.shown is None and list(lab.grid.panels) == []
+
+
+def test_the_sampling_grid_follows_the_selected_method_and_scale(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    open_compared(qtbot, window, photo_file(tmp_path, 48), ("bilinear", "bicubic"), scale=3)
+    panel = window.settings_panel
+    panel.methods.setCurrentItem(panel.method_item("bicubic"))
+    view = window.teaching.sampling
+    window.teaching.show_current_grid()
+    qtbot.waitUntil(lambda: view.shown is not None and view.shown.method == "bicubic", timeout=TIMEOUT_MS)
+    assert view.shown.in_size == (8, 8) and view.shown.out_size == (24, 24)
+    np.testing.assert_allclose(view.shown.columns, (np.arange(24) + 0.5) / 3 - 0.5)

@@ -652,6 +652,10 @@ class SettingsPanel(QtWidgets.QWidget):
         if self._shown_method is not None:
             self.reset_params(self._shown_method)
 
+    def selected_method(self) -> str | None:
+        """The method id of the entry selected in the method list (None: none)."""
+        return None if self._shown_method is None else method_of(self._shown_method)
+
     def params_of(self, method_id: str) -> dict[str, Any]:
         return dict(self._params.get(method_id, {}))
 

@@ -52,6 +52,8 @@ class TeachingViews(QtCore.QObject):
         self.menu.addAction("Conventions lab: two methods side by side", lambda: self.show("conventions"))
         self.menu.addAction("Transposed convolution as a matrix", lambda: self.show("matrix"))
         grid_menu = self.menu.addMenu("Sampling grid")
+        grid_menu.addAction("The selected method at the comparison's scale", self.show_current_grid)
+        grid_menu.addSeparator()
         for index, (title, *_rest) in enumerate(EXAMPLES):
             grid_menu.addAction(title, functools.partial(self.show_example, index))
         self.menu.addSeparator()
@@ -89,6 +91,11 @@ class TeachingViews(QtCore.QObject):
         elif key == "sampling":
             self.sampling.refresh()
         return dock
+
+    def show_current_grid(self) -> None:
+        """Open the Sampling grid on the selected method at the comparison's scale."""
+        self.show("sampling")
+        self.sampling.show_current()
 
     def show_example(self, index: int) -> None:
         """Open the Sampling grid on seed example ``index``."""

@@ -117,6 +117,27 @@ class SamplingGrid(QtWidgets.QWidget):
             widget.blockSignals(False)
         self.refresh()
 
+    def show_current(self) -> None:
+        """The comparison's method and scale: the method selected in Settings (else the
+        first ticked one this view can draw) on the top-left corner of the comparison's
+        input, up to 8x8 pixels, at the comparison's scale."""
+        panel = self.main.settings_panel
+        wanted = [panel.selected_method(), *panel.comparison_settings().method_choices()]
+        ids = [c if isinstance(c, str) else c.id for c in wanted if c]
+        method = next((i for i in ids if self.method.findData(i) >= 0), self.method.currentData())
+        job = self.main.shown.job
+        in_h, in_w = (8, 8) if job is None else (min(8, job.comparison.input.shape[0]), min(8, job.comparison.input.shape[1]))
+        sy, sx = (4.0, 4.0) if job is None else job.comparison.scale
+        widgets = [self.method, *self.sizes.values()]
+        for widget in widgets:
+            widget.blockSignals(True)
+        self.method.setCurrentIndex(max(self.method.findData(method), 0))
+        for name, value in (("in_h", in_h), ("in_w", in_w), ("out_h", round(in_h * sy)), ("out_w", round(in_w * sx))):
+            self.sizes[name].setValue(value)
+        for widget in widgets:
+            widget.blockSignals(False)
+        self.refresh()
+
     def refresh(self) -> None:
         """Compute the grid for the controls, while the dock can be seen."""
         dock = self.main.docks.get("sampling")
