@@ -210,7 +210,7 @@ def test_bad_requests_name_the_value() -> None:
     image = np.zeros((4, 4), np.uint8)
     with pytest.raises(core.ParameterError, match=r"pixel \(8, 0\) lies outside the 8x8 output"):
         core.explain_pixel(image, "bilinear", 8, 0, scale=2)
-    with pytest.raises(core.ParameterError, match="kernel_size must be odd"):
+    with pytest.raises(core.ParameterError, match="kernel_size. must be odd, so the kernel has a centre; got 4"):
         core.upsample(image, "resize-conv", scale=2, kernel_size=4)
     with pytest.raises(core.UnsupportedScaleError):
         core.explain_pixel(image, "repeat", 0, 0, scale=2.5)

@@ -57,6 +57,8 @@ class Param:
     maximum: float | None = None
     choices: tuple[str, ...] = ()
     user: bool = True
+    #: For an "int": only odd values (a kernel's side that must have a centre).
+    odd: bool = False
 
     def validate(self, method_id: str, value: Any) -> Any:
         """Return ``value`` converted to this parameter's type, or raise `ParameterError`."""
@@ -74,6 +76,8 @@ class Param:
             if number != int(number):
                 raise ParameterError(f"{where} must be a whole number, got {_short_repr(value)}")
             self._check_range(where, number)
+            if self.odd and int(number) % 2 == 0:
+                raise ParameterError(f"{where} must be odd, so the kernel has a centre; got {int(number)}")
             return int(number)
         if self.kind == "choice":
             if value not in self.choices:

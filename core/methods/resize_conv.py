@@ -93,7 +93,7 @@ def _explain(in_size: tuple[int, int], size: tuple[int, int], y: int, x: int, pa
         Param("resize", "choice", "nearest", "the upsampling before the convolution", choices=tuple(RESIZES)),
         Param("kernel", "kernel", "box", "'box' (mean), 'bilinear' (tent), or a 2-D array of odd sides "
               "(correlation, as PyTorch's Conv2d)", choices=("box", "bilinear")),
-        Param("kernel_size", "int", 3, "taps per axis of 'box' and 'bilinear' (odd)", minimum=1, maximum=63),
+        Param("kernel_size", "int", 3, "taps per axis of 'box' and 'bilinear' (odd)", minimum=1, maximum=63, odd=True),
         Param("border", "choice", "edge", "beyond the edge the convolution reads the edge pixel ('edge') "
               "or zeros ('zeros', PyTorch's padding)", choices=tuple(BORDERS)),
     ),
