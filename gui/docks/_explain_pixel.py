@@ -24,8 +24,9 @@ import core
 
 from ..canvas._pixel_items import qimage_view
 
-#: Weights written on the taps at most (Lanczos has 64; more would be unreadable).
-MAX_LABELS = 100
+#: Weights written on the taps at most: beyond (Lanczos has 64) they would cover each
+#: other at a dock's size; the shading and the list below the plot still give them all.
+MAX_LABELS = 25
 _POSITIVE, _NEGATIVE = QtGui.QColor(40, 110, 230), QtGui.QColor(220, 50, 40)
 
 
@@ -121,11 +122,11 @@ class ExplainPixel(QtWidgets.QWidget):
             if tap.channel is not None:
                 channels.setdefault((tap.y, tap.x), []).append("RGBA"[tap.channel] if tap.channel < 4 else str(tap.channel))
         largest = max((abs(w) for w in merged.values()), default=1.0) or 1.0
-        for index, ((y, x), weight) in enumerate(merged.items()):
+        for (y, x), weight in merged.items():
             colour = QtGui.QColor(_POSITIVE if weight >= 0 else _NEGATIVE)
             colour.setAlphaF(0.15 + 0.55 * min(1.0, abs(weight) / largest))
             self._add(self._rect(x, y, 1, 1, QtGui.QColor(_POSITIVE if weight >= 0 else _NEGATIVE), colour))
-            if index < MAX_LABELS:
+            if len(merged) <= MAX_LABELS:
                 named = channels.get((y, x))
                 text = f"{''.join(named)} 1" if named else f"{weight:.3g}"
                 label = pg.TextItem(text, color=(255, 255, 255), anchor=(0.5, 0.5), fill=(0, 0, 0, 140))
