@@ -48,9 +48,12 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
     scales = tuple(_scale(text) for text in str(args.scales).split(",") if text.strip())
     defaults = EvaluationSettings()
+    named = tuple(parse_methods_text(args.methods)) if args.methods else defaults.methods
+    ids = {m if isinstance(m, str) else m.id for m in named}
+    added = tuple(m for m in getattr(args, "added_methods", []) if m not in ids)  # --model files join the methods
     settings = EvaluationSettings(
         scales=scales,
-        methods=tuple(parse_methods_text(args.methods)) if args.methods else defaults.methods,
+        methods=named + added,
         downsampler=args.downsample or defaults.downsampler,
         convention=args.convention or defaults.convention,
     )

@@ -212,3 +212,32 @@ def test_a_lost_dask_worker_is_replaced_and_its_rows_stored_once(tmp_path: Path)
     assert Path(marker).exists() and not report.failed and report.computed == 2 * 2 * 3
     rows = table(tmp_path / "cluster" / "rows.csv")
     assert len(rows) == 12 and numbers(rows) == numbers(table(tmp_path / "local" / "rows.csv"))
+
+
+def test_a_model_file_is_evaluated_by_workers_that_load_it_themselves(tmp_path: Path) -> None:
+    pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    import tiny_models
+
+    path = tiny_models.export_onnx(tiny_models.espcn_like(scale=2), tmp_path / "espcn_x2.onnx")
+    model = core.add_model(path, "my net")
+    try:
+        data = photos(tmp_path / "set", count=2, size=48)
+        settings = EvaluationSettings(scales=(2.0,), methods=("bicubic", model))
+        report = evaluate([data], settings, tmp_path / "out", jobs=2)  # spawned workers: the model is not theirs
+        assert not report.failed and report.computed == 2 * 2
+        rows = table(tmp_path / "out" / "rows.csv")
+        image = core.load_image(data / "photo0.png")
+        result = next(r for r in core.compare(image, core.ComparisonSettings(mode="degrade", scale=2.0, methods=(model,),
+                                                                            convention="paper")))
+        row = next(r for r in rows if (r["image"], r["method"]) == ("photo0.png", model))
+        assert float(row["psnr"]) == pytest.approx(result.metrics.psnr, abs=1e-6)
+        # A result image is of one image: refused by name.
+        other = core.add_result("theirs", np.zeros((96, 96, 3), np.uint8))
+        try:
+            with pytest.raises(core.ParameterError, match="theirs .* is a result image"):
+                evaluate([data], EvaluationSettings(scales=(2.0,), methods=(other,)), tmp_path / "refused", jobs=1)
+        finally:
+            core.forget_method(other)
+    finally:
+        core.forget_method(model)

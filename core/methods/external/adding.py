@@ -90,11 +90,13 @@ def split_label(text: str) -> tuple[str | None, str]:
 
 # Model files ---------------------------------------------------------------------------
 
-def add_model(path: str | Path, label: str | None = None, *, value_range: str = "0-1") -> str:
+def add_model(path: str | Path, label: str | None = None, *, value_range: str = "0-1",
+              method_id: str | None = None) -> str:
     """Load the model file at ``path`` and register it as a method; returns its id
-    (from ``label``, else the file's name; made unique). The same file added again with
-    the same options returns the id it already has. `ModelError` names the file and
-    the reason when it cannot be loaded (see `load_model_file`)."""
+    (from ``label``, else the file's name; made unique), or ``method_id`` when given and
+    free (a worker process registering the model its parent named). The same file added
+    again with the same options returns the id it already has. `ModelError` names the file
+    and the reason when it cannot be loaded (see `load_model_file`)."""
     model = load_model_file(path, value_range=value_range)
     facts = model.facts
     options = (("value_range", value_range),)
@@ -104,7 +106,7 @@ def add_model(path: str | Path, label: str | None = None, *, value_range: str = 
                 and source.path == facts.path and source.options == options and (label is None or label == spec.label):
             return spec.id
     shown = label or Path(path).stem
-    method_id = free_method_id(shown)
+    method_id = method_id if method_id is not None and free_method_id(method_id) == method_id else free_method_id(shown)
     reach = (
         f"tiles overlap by {facts.halo} pixels, its reach"
         if facts.reach_bounded

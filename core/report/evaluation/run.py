@@ -23,6 +23,7 @@ from core.common.vocabulary import Convention
 from core.comparison.comparison import Comparison
 from core.comparison.settings import ComparisonSettings, MethodChoice, default_methods
 from core.methods.naming import method_title
+from core.methods.registry import MethodSource
 from core.report.evaluation.datasets import Dataset, DatasetImage, open_dataset, with_bytes
 from core.report.evaluation.store import Store
 from core.report.evaluation.summary import write_tables
@@ -46,9 +47,17 @@ class EvaluationSettings:
         return tuple(m if isinstance(m, MethodChoice) else MethodChoice(m) for m in self.methods)
 
     def fingerprint(self) -> dict[str, Any]:
-        """What fixes every number of a row (the store refuses rows of other settings)."""
+        """What fixes every number of a row (the store refuses rows of other settings); a
+        model file counts by its SHA-256."""
+        from core.methods.registry import get_method
+
+        files = {}
+        for choice in self.choices():
+            source = get_method(choice.id).source
+            if source is not None:
+                files[choice.key] = source.sha256
         return {"methods": [c.key for c in self.choices()], "downsampler": self.downsampler,
-                "convention": self.convention, "upscope": upscope_version()}
+                "convention": self.convention, "upscope": upscope_version(), "files": files}
 
 
 @dataclass(frozen=True)
@@ -60,6 +69,8 @@ class Unit:
     scale: float
     methods: tuple[MethodChoice, ...]
     settings: EvaluationSettings
+    #: The model files among the methods: (id, label, source), for a worker to load them.
+    models: tuple[tuple[str, str, MethodSource], ...] = ()
 
 
 @dataclass
@@ -82,6 +93,7 @@ def plan_units(datasets: Sequence[Dataset], settings: EvaluationSettings, store:
     """The units the store lacks, and how many rows it holds already for these datasets."""
     units, stored = [], 0
     choices = settings.choices()
+    models = model_sources(choices)
     for dataset in datasets:
         for image in dataset.images:
             sha = image.sha256()
@@ -90,13 +102,14 @@ def plan_units(datasets: Sequence[Dataset], settings: EvaluationSettings, store:
                 missing = tuple(c for c in choices if (float(scale), c.key) not in done)
                 stored += len(choices) - len(missing)
                 if missing:
-                    units.append(Unit(image, sha, float(scale), missing, settings))
+                    units.append(Unit(image, sha, float(scale), missing, settings, models))
     return units, stored
 
 
 def evaluate_unit(unit: Unit) -> list[dict[str, Any]]:
     """The rows of one unit: each method's metrics (or why it has none) and time. Runs in
     a worker process."""
+    register_models(unit.models)
     image = unit.image
     base = {"dataset": image.dataset, "image": image.name, "scale": unit.scale, "image_sha256": unit.sha256,
             "source": image.source}
@@ -116,6 +129,34 @@ def evaluate_unit(unit: Unit) -> list[dict[str, Any]]:
                                                        ("psnr", "ssim", "mae", "max_error", "checkerboard", "time_ms")},
                      "width": width, "height": height, "reason": result.reason})
     return rows
+
+
+def model_sources(choices: Sequence[MethodChoice]) -> tuple[tuple[str, str, MethodSource], ...]:
+    """The model files among ``choices``: what a worker needs to load each under its id."""
+    from core.methods.registry import get_method
+
+    found = []
+    for choice in choices:
+        spec = get_method(choice.id)
+        if spec.source is not None and spec.source.kind == "model":
+            found.append((spec.id, spec.label, spec.source))
+    return tuple(dict.fromkeys(found))
+
+
+def register_models(models: Sequence[tuple[str, str, MethodSource]]) -> None:
+    """Load each model file this process lacks under the id its parent gave it, once: a
+    worker keeps it for every later unit (on a GPU when PyTorch has one). A file that
+    changed since the parent loaded it (its SHA-256) is refused by name."""
+    from core.methods.external.adding import add_model, file_sha256
+    from core.methods.registry import registered_ids
+
+    present = set(registered_ids())
+    for method_id, label, source in models:
+        if method_id in present or source.path is None:
+            continue
+        if source.sha256 is not None and file_sha256(source.path) != source.sha256:
+            raise UpscopeError(f"{source.path}: the model file changed since the evaluation started")
+        add_model(source.path, label, value_range=source.option("value_range", "0-1"), method_id=method_id)
 
 
 def upscope_version() -> str:
@@ -258,10 +299,10 @@ def _check(settings: EvaluationSettings) -> None:
         raise ParameterError("no scale to evaluate: give at least one, e.g. 2,3,4")
     for choice in settings.choices():
         spec = get_method(choice.id)
-        if spec.source is not None:  # its worker processes would not know it
-            raise ParameterError(f"{spec.label} ({choice.id}) was added from a file; methods added from files "
-                                 "(model files, result images, plugins) cannot be evaluated over datasets yet, "
-                                 "leave it out of --methods")
+        if spec.source is not None and spec.source.kind != "model":  # a model file each worker loads itself
+            raise ParameterError(f"{spec.label} ({choice.id}) is a {spec.source.kind.replace('result', 'result image')}; "
+                                 "result images and plugins cannot be evaluated over datasets (a result image is "
+                                 "of one image), leave it out of --methods")
     for scale in settings.scales:
         check_settings(ComparisonSettings(mode="degrade", scale=scale, methods=settings.methods,
                                           downsampler=settings.downsampler, convention=settings.convention))
