@@ -84,10 +84,10 @@ class ExplainView(QtCore.QObject):
         window.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, dock)
         window.docks["explain"] = dock
         self.dock = dock
-        self._hooked: set[int] = set()
         self._wanted: Request | None = None
         self._running: Request | None = None
         window.runner.prepared.connect(self._on_prepared)
+        window.grid.panel_hovered.connect(self._on_panel_hover)
         dock.visibilityChanged.connect(self._on_visibility)
 
     def _on_visibility(self, visible: bool) -> None:
@@ -97,10 +97,6 @@ class ExplainView(QtCore.QObject):
     def _on_prepared(self, _job: PreparedJob) -> None:
         self._wanted = self._running = None
         self.widget.clear(HINT)
-        for key, panel in self.window.grid.panels.items():
-            if id(panel) not in self._hooked:
-                self._hooked.add(id(panel))
-                panel.hovered.connect(lambda x, y, k=key: self._on_panel_hover(k, x, y))
 
     def _on_panel_hover(self, key: str, x: float, y: float) -> None:
         job = self.window.shown.job

@@ -46,7 +46,6 @@ class AnalysisViews(QtCore.QObject):
         self._adjusted: dict[str, tuple[np.ndarray, DisplayAdjustment, np.ndarray]] = {}
         self._adjusting: set[tuple[str, int, DisplayAdjustment]] = set()
         self._counting: set[tuple[str, int]] = set()
-        self._hooked: set[int] = set()
         self._counted: dict[str, np.ndarray] = {}
         #: What the swipe/blink view's readout says: panel key, row, column, its values.
         self.hovered_readout: tuple[str, int, int, tuple[float, ...] | None] | None = None
@@ -180,6 +179,7 @@ class AnalysisViews(QtCore.QObject):
         runner = self.runner
         # Connected after the presenter's slots: the panels hold the new pictures by then.
         runner.prepared.connect(self._on_prepared)
+        self.grid.panel_hovered.connect(lambda key, _x, _y: self._set_hovered_key(key))
         runner.result_ready.connect(lambda payload: self._on_panel_changed(payload.result.choice_key))
         runner.diff_ready.connect(lambda key, _payload: self._on_panel_changed(key))
         runner.level_ready.connect(self.view.set_level)
@@ -237,10 +237,6 @@ class AnalysisViews(QtCore.QObject):
         self.histograms.histograms = {}
         keys = self.panel_keys()
         labels = self._labels()
-        for key, panel in self.grid.panels.items():
-            if id(panel) not in self._hooked:
-                self._hooked.add(id(panel))
-                panel.hovered.connect(lambda _x, _y, k=key: self._set_hovered_key(k))
         self.compare.choose(keys, REFERENCE_KEY)
         for combo in (self.pick_a, self.pick_b):
             combo.clear()

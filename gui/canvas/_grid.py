@@ -59,6 +59,7 @@ class ComparisonGrid(QtWidgets.QWidget):
     the tools that draw on every panel at once: the profile line and the regions."""
 
     hovered = QtCore.Signal(int, int)  # image row, column under the cursor (-1, -1: none)
+    panel_hovered = QtCore.Signal(str, float, float)  # the panel's key, image x, y under the cursor
     line_changed = QtCore.Signal(object, object)  # start (x, y), end (x, y), or None, None
     regions_changed = QtCore.Signal(object)  # list of core.Region (at most two)
     view_changed = QtCore.Signal()  # zoom or centre changed
@@ -134,6 +135,7 @@ class ComparisonGrid(QtWidgets.QWidget):
         panel.view_box.sigResized.connect(lambda _vb, p=panel: self._apply_view_to(p))
         panel.image_item.level_wanted.connect(lambda source, window, k=key: self.level_needed.emit(k, source, window))
         panel.hovered.connect(self._on_hover)
+        panel.hovered.connect(lambda x, y, k=key: self.panel_hovered.emit(k, x, y))
         panel.maximise_requested.connect(lambda k=key: self.maximise_requested.emit(k))
         panel.title_lines_wanted_changed.connect(self._sync_title_lines)
         return panel
