@@ -22,10 +22,14 @@ from core.report.evaluation import read_store
 from core.report.evaluation.datasets import BUILTIN_PREFIX, read_source
 from core.report.evaluation.summary import SUMMARY_COLUMNS, SummaryRow, best_keys, protocol_lines, summarise
 
+from .docks import SORT_ROLE, SortableItem
+
 if TYPE_CHECKING:
     from ._main_window import MainWindow
 
 ALL = "(all)"
+#: The rows' columns of words, sorted by their text (the others by their numbers).
+WORD_COLUMNS = ("dataset", "image", "label", "reason")
 ROW_COLUMNS = (("dataset", "Dataset"), ("image", "Image"), ("scale", "Scale"), ("label", "Method"),
                ("psnr", "PSNR (dB)"), ("ssim", "SSIM"), ("mae", "MAE"), ("checkerboard", "Checkerboard (%)"),
                ("time_ms", "Time (ms)"), ("reason", "Why not measured"))
@@ -79,17 +83,12 @@ def _cell(key: str, value: Any) -> str:
     return str(value)
 
 
-class _Item(QtWidgets.QTableWidgetItem):
-    """A cell that sorts by its number where it has one."""
-
-    def __init__(self, text: str, number: float | None) -> None:
-        super().__init__(text)
-        self.number = number
-
-    def __lt__(self, other: QtWidgets.QTableWidgetItem) -> bool:
-        if isinstance(other, _Item) and self.number is not None and other.number is not None:
-            return self.number < other.number
-        return self.text() < other.text()
+def _item(text: str, sort: str | float | None) -> SortableItem:
+    """A cell showing ``text`` that sorts by ``sort``: its number (missing ones last), or
+    its words."""
+    item = SortableItem(text)
+    item.setData(SORT_ROLE, sort)
+    return item
 
 
 class EvaluationView(QtWidgets.QWidget):
@@ -203,11 +202,12 @@ class EvaluationView(QtWidgets.QWidget):
         table.setHorizontalHeaderLabels(headers)
         table.setRowCount(len(summary))
         for r, line in enumerate(summary):
-            cells = [(line.dataset, None), (f"x{line.scale:g}", line.scale), (line.label, None)]
+            cells: list[tuple[str, str | float | None]] = [(line.dataset, line.dataset), (f"x{line.scale:g}", line.scale),
+                                                           (line.label, line.label)]
             cells += [(_cell(k, line.means[k]), line.means[k]) for k, _t, _b in SUMMARY_COLUMNS]
             cells.append((str(line.images), float(line.images)))
             for c, (text, number) in enumerate(cells):
-                item = _Item(text, number)
+                item = _item(text, number)
                 if 3 <= c < 3 + len(SUMMARY_COLUMNS) and (line.dataset, line.scale, line.method,
                                                           SUMMARY_COLUMNS[c - 3][0]) in best:
                     font = item.font()
@@ -227,7 +227,7 @@ class EvaluationView(QtWidgets.QWidget):
             for c, (key, _title) in enumerate(ROW_COLUMNS):
                 value = entry.get(key)
                 text = _text(key, value) if key == "scale" else _cell(key, value)
-                item = _Item(text, float(value) if isinstance(value, (int, float)) else None)
+                item = _item(text, text if key in WORD_COLUMNS else (float(value) if value is not None else None))
                 item.setData(QtCore.Qt.ItemDataRole.UserRole, entry)
                 table.setItem(r, c, item)
         table.setSortingEnabled(True)

@@ -5,7 +5,7 @@ and says what the user did through its signals; none computes pixels. Main threa
 
 from ._image_list import ImageList
 from ._line_profile import LineProfilePlot
-from ._metrics_table import MetricsTable
+from ._metrics_table import SORT_ROLE, MetricsTable, SortableItem
 from ._pixel_inspector import PixelInspector
 from ._radial_profile import RadialProfilePlot
 from ._settings_panel import CONVENTION_TEXT, DEFAULT_METHODS, MODE_TEXT, SettingsPanel, method_tooltip
@@ -23,4 +23,6 @@ __all__ = [
     "PixelInspector",
     "RadialProfilePlot",
     "SettingsPanel",
+    "SORT_ROLE",
+    "SortableItem",
 ]

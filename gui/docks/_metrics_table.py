@@ -33,7 +33,7 @@ NO_REFERENCE_NOTE = (
 SSIM_TOO_SMALL_NOTE = "SSIM needs at least 11x11 pixels."
 
 
-class _SortableItem(QtWidgets.QTableWidgetItem):
+class SortableItem(QtWidgets.QTableWidgetItem):
     """Sorts by the number in `SORT_ROLE` (missing values last), not by its text."""
 
     def __lt__(self, other: QtWidgets.QTableWidgetItem) -> bool:
@@ -155,17 +155,17 @@ class MetricsTable(QtWidgets.QTableWidget):
             self.setHorizontalHeaderItem(column, item)
 
     def _set_method_cell(self, row_index: int, row: core.TableRow, result: MethodResult) -> None:
-        item = _SortableItem(row.title)
+        item = SortableItem(row.title)
         item.setData(SORT_ROLE, row.title)
         item.setData(KEY_ROLE, result.choice_key)
         item.setToolTip(self._method_tooltip(result))
         self.setItem(row_index, 0, item)
 
     @staticmethod
-    def _metric_cell(table: core.ResultTable, row: core.TableRow, result: MethodResult, key: str) -> _SortableItem:
+    def _metric_cell(table: core.ResultTable, row: core.TableRow, result: MethodResult, key: str) -> SortableItem:
         """One number: its text and sort value from the model, bold and tinted when it is
         the best of its column; a "-" says why in its tooltip."""
-        item = _SortableItem(table.text(row, key))
+        item = SortableItem(table.text(row, key))
         item.setData(SORT_ROLE, table.sort_value(row, key))
         item.setData(KEY_ROLE, result.choice_key)
         item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
