@@ -134,9 +134,6 @@ class EvaluationView(QtWidgets.QWidget):
         window.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, dock)
         dock.hide()
         window.docks["evaluation"] = dock
-        metrics = window.docks.get("metrics")
-        if metrics is not None:
-            window.tabifyDockWidget(metrics, dock)
         self.dock = dock
 
     # Opening --------------------------------------------------------------------------------

@@ -331,14 +331,19 @@ class MainWindow(QtWidgets.QMainWindow):
         # is shown (a restored geometry, a test), and moving docks between groups later
         # would leave the old tab bar behind.
         short = self._available_geometry().height() < 950
-        pairs = [(inspector, "histogram"), (inspector, "explain")]
+        pairs = [(inspector, "explain"), (inspector, "histogram")]
         pairs += [(inspector, "profile"), (inspector, "radial")] if short else [(profile, "radial")]
+        # The wide views (hidden until opened) share the bottom with the metrics table: in this
+        # same pass, as a tab group formed earlier leaves its old tab bar over the grid.
+        metrics = self.docks["metrics"]
+        pairs += [(metrics, name) for name in ("conventions", "matrix", "evaluation")]
         for first, name in pairs:
             dock = self.docks.get(name)
             if dock is not None and not dock.isFloating() and dock not in self.tabifiedDockWidgets(first):
                 self.tabifyDockWidget(first, dock)
         profile.raise_()
         inspector.raise_()
+        metrics.raise_()
 
     def _first_dock_sizes(self) -> None:
         """Dock sizes of a first run, in proportion to the window: the grid gets about

@@ -285,3 +285,17 @@ def test_a_session_view_off_its_image_is_kept_on_it(qtbot, tmp_path: Path) -> No
     assert (state.cx, state.cy, state.zoom) == (64.0, 3.0, 4.0)
     assert np.isfinite(win.grid.panel("reference").view_range()).all()
     win.close()
+
+
+def test_no_tab_bar_of_the_docks_lies_over_the_grid(qtbot, window) -> None:
+    """Every dock tab group is formed in one pass before the window is shown: a group
+    formed earlier leaves its old tab bar drawn over the grid."""
+    from PySide6 import QtWidgets
+
+    window.resize(1300, 700)
+    window.show()
+    qtbot.wait(100)
+    central = window.centralWidget().geometry()
+    stray = [[bar.tabText(i) for i in range(bar.count())] for bar in window.findChildren(QtWidgets.QTabBar)
+             if bar.isVisible() and bar.geometry().intersects(central)]
+    assert stray == []

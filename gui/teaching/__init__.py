@@ -42,12 +42,7 @@ class TeachingViews(QtCore.QObject):
         }
         for key, view in (("conventions", self.conventions), ("matrix", self.matrix), ("sampling", self.sampling)):
             self.docks[key].visibilityChanged.connect(functools.partial(self._on_visible, view))
-        # The wide views share the bottom with the metrics table, as tabs: stacked there,
-        # each would get a strip too low to show its images.
-        metrics = window.docks.get("metrics")
-        if metrics is not None:
-            for key in ("conventions", "matrix"):
-                window.tabifyDockWidget(metrics, self.docks[key])
+        # The wide views share the bottom with the metrics table, as tabs (`tab_side_docks`).
         self.menu = QtWidgets.QMenu("&Teach", window)
         self.menu.addAction("Conventions lab: two methods side by side", lambda: self.show("conventions"))
         self.menu.addAction("Transposed convolution as a matrix", lambda: self.show("matrix"))
