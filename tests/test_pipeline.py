@@ -19,7 +19,7 @@ def photo() -> np.ndarray:
 
 
 #: Every method that takes any whole-number scale (the learned ones take x2-x4 only).
-CLASSIC_AND_NEURAL = tuple(spec.id for spec in core.list_methods() if spec.family != "learned")
+CLASSIC_AND_NEURAL = tuple(spec.id for spec in core.list_methods() if spec.family != "learned" and not spec.unavailable())
 
 
 def test_degrade_mode_restores_and_measures_every_method(photo):

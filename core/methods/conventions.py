@@ -26,6 +26,10 @@ LIBRARIES = {"opencv": "OpenCV", "torch": "PyTorch", "pillow": "Pillow", "skimag
              "tf": "TensorFlow", "matlab": "MATLAB"}
 
 
+#: The module each library's own code comes from, where it may be missing.
+_MODULES = {"torch": ("torch",), "skimage": ("skimage",)}
+
+
 def _register(library: str, name: str, label: str, description: str, reference: str,
               also_called: tuple[str, ...] = ()) -> Callable[[Callable[..., np.ndarray]], Callable[..., np.ndarray]]:
     return register_method(
@@ -35,6 +39,7 @@ def _register(library: str, name: str, label: str, description: str, reference: 
         description=description,
         also_called=also_called or (f"{LIBRARIES[library]} {name}",),
         reference=reference,
+        requires=_MODULES.get(library, ()),
     )
 
 

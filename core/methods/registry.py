@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import importlib.util
 import math
 import re
 import threading
@@ -198,6 +199,9 @@ class MethodSpec:
     )
     #: For methods added while Upscope runs (models, result images, plugins): their origin.
     source: MethodSource | None = None
+    #: Modules the method needs that may not be installed (a library's convention run by
+    #: that library: ``("torch",)``); see `unavailable`.
+    requires: tuple[str, ...] = ()
     #: For linear methods: which input pixels, with which weights, make an output pixel
     #: (`core.methods.explain`); None for methods that are not linear.
     explain: Explainer | None = field(default=None, repr=False)
@@ -206,6 +210,11 @@ class MethodSpec:
         """The ``(h, w)`` this method returns for an ``in_size`` input asked for ``size``
         with validated ``params`` (``size`` itself unless the method has a `size_rule`)."""
         return size if self.size_rule is None else self.size_rule(in_size, size, params)
+
+    def unavailable(self) -> str | None:
+        """Why this method cannot run here (a module it needs is not installed), or None."""
+        missing = [name for name in self.requires if importlib.util.find_spec(name) is None]
+        return f"{self.label} needs {', '.join(missing)}, which is not installed" if missing else None
 
     def defaults(self) -> dict[str, Any]:
         """Default value of every user parameter."""
@@ -290,6 +299,7 @@ def register_method(
     trained_scales: tuple[int, ...] = (),
     size_rule: Callable[[tuple[int, int], tuple[int, int], dict[str, Any]], tuple[int, int]] | None = None,
     explain: Explainer | None = None,
+    requires: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., np.ndarray]], Callable[..., np.ndarray]]:
     """Decorator that registers ``function`` as the method ``id``."""
 
@@ -311,6 +321,7 @@ def register_method(
             trained_scales=trained_scales,
             size_rule=size_rule,
             explain=explain,
+            requires=requires,
         )
         return function
 
