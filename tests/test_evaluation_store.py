@@ -5,6 +5,7 @@ settings and image versions."""
 from __future__ import annotations
 
 import sqlite3
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 
 import core
 from core.report.evaluation import Store, open_dataset
+from core.report.evaluation.datasets import read_source, with_bytes
 
 
 def test_a_folder_lists_its_images_and_skips_the_rest_with_reasons(tmp_path: Path) -> None:
@@ -41,16 +43,35 @@ def test_bad_datasets_are_named(tmp_path: Path) -> None:
         open_dataset("builtin:nothing")
 
 
-def test_the_builtin_photos_need_nothing_downloaded() -> None:
-    pytest.importorskip("skimage")
+def test_the_builtin_photos_need_nothing_downloaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """They ship with Upscope: reading them works with scikit-image unimportable."""
+    monkeypatch.setitem(sys.modules, "skimage", None)
     dataset = open_dataset("builtin:photos")
-    assert len(dataset.images) >= 6
+    assert len(dataset.images) == 9
     training = {"astronaut", "chelsea", "rocket", "camera", "moon", "stereo_motorcycle"}
     assert not training & {image.name for image in dataset.images}
     for image in dataset.images:
         pixels = image.read()
         assert pixels.dtype == np.uint8 and min(pixels.shape[:2]) >= 128
+        assert image.source == f"builtin:photos/{image.name}"
     assert len(dataset.images[0].sha256()) == 64
+
+
+def test_the_builtin_photos_are_scikit_images_samples() -> None:
+    samples = pytest.importorskip("skimage.data")
+    for image in open_dataset("builtin:photos").images:
+        expected = getattr(samples, image.name)()
+        if expected.dtype == bool:
+            expected = expected.astype(np.uint8) * 255
+        np.testing.assert_array_equal(image.read(), expected, err_msg=image.name)
+
+
+def test_a_builtin_photo_sent_as_bytes_keeps_its_source() -> None:
+    image = open_dataset("builtin:photos").images[0]
+    sent = with_bytes(image)
+    assert sent.path is None and sent.source == image.source
+    np.testing.assert_array_equal(sent.read(), image.read())
+    np.testing.assert_array_equal(read_source(image.source), image.read())
 
 
 def row(image: str, scale: float, method: str, psnr: float, sha: str = "x") -> dict:

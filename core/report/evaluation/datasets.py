@@ -14,11 +14,12 @@ import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
-from core.common.errors import ImageError, ParameterError
+from core.common.errors import ParameterError
 from core.io.read import load_image
 
 #: The file suffixes a dataset folder's images have.
@@ -47,7 +48,7 @@ class DatasetImage:
         return str(self.path.resolve()) if self.path is not None else f"{BUILTIN_PREFIX}{self.dataset}/{self.name}"
 
     def sha256(self) -> str:
-        """The SHA-256 of the file's bytes (of the pixels, for a built-in image)."""
+        """The SHA-256 of the file's bytes (of the pixels, for an image without a file)."""
         if self.path is not None:
             digest = hashlib.sha256()
             with self.path.open("rb") as handle:
@@ -116,9 +117,10 @@ def _not_an_image(path: Path) -> str | None:
 
 # Built-in datasets ----------------------------------------------------------------------------
 
-#: scikit-image's sample photographs that the shipped models never saw in training
-#: (training/data.py uses astronaut, chelsea, rocket, camera, moon, stereo_motorcycle).
-BUILTIN_PHOTOS = ("coffee", "coins", "clock", "brick", "grass", "gravel", "text", "page", "horse")
+#: scikit-image's sample images that the shipped models never saw in training
+#: (training/data.py trains on astronaut, chelsea, rocket, camera, moon, stereo_motorcycle),
+#: shipped as PNG in resources/datasets/photos with their licences beside them.
+BUILTIN_PHOTOS = ("coffee", "coins", "clock", "brick", "grass", "gravel", "text", "cell", "horse")
 
 
 def builtin_names() -> tuple[str, ...]:
@@ -129,36 +131,25 @@ def builtin_names() -> tuple[str, ...]:
 def _builtin(name: str) -> Dataset:
     if name != "photos":
         raise ParameterError(f"builtin:{name}: no such built-in dataset; there is builtin:photos")
-    try:
-        import skimage.data as samples
-    except ImportError:
-        raise ParameterError("builtin:photos needs scikit-image's sample images, which are not installed; "
-                             "install them: python3 -m pip install scikit-image") from None
+    folder = Path(str(resources.files("resources") / "datasets" / "photos"))
     images = []
     for photo in BUILTIN_PHOTOS:
-        loader = getattr(samples, photo)
-        images.append(DatasetImage("photos", photo, None, functools.partial(_sample, loader)))
+        path = folder / f"{photo}.png"
+        if not path.is_file():
+            raise ParameterError(f"builtin:photos: {path} is missing from this installation; reinstall Upscope")
+        images.append(DatasetImage("photos", photo, path, functools.partial(load_image, path),
+                                   f"{BUILTIN_PREFIX}photos/{photo}"))
     return Dataset("photos", tuple(images))
-
-
-def _sample(loader: Callable[[], np.ndarray]) -> np.ndarray:
-    """A sample as Upscope reads images: uint8 (a boolean sample as 0 and 255)."""
-    pixels = loader()
-    if pixels.dtype == bool:
-        return pixels.astype(np.uint8) * 255
-    if pixels.dtype != np.uint8:
-        raise ImageError(f"a built-in sample has dtype {pixels.dtype}, not uint8")
-    return np.ascontiguousarray(pixels)
 
 
 def with_bytes(image: DatasetImage) -> DatasetImage:
     """``image`` carrying its file's bytes, for workers that cannot read the path (a
-    cluster without a shared file system); a built-in image is returned as it is."""
+    cluster without a shared file system); an image without a file is returned as it is."""
     if image.path is None:
         return image
     data = image.path.read_bytes()
     return DatasetImage(image.dataset, image.name, None, functools.partial(_decoded, image.path.suffix, data),
-                        str(image.path.resolve()))
+                        image.source)
 
 
 def _decoded(suffix: str, data: bytes) -> np.ndarray:
