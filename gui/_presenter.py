@@ -115,7 +115,7 @@ class ComparisonPresenter(QtCore.QObject):
                 details.append(f"shown on the {core.size_text(height, width)} output grid")
             reference_panel.set_title(job.reference_label, details)
         self.grid.request_levels()
-        self._refresh_inspector()
+        self.refresh_inspector()
         for choice in comparison.choices:
             panel = self.grid.panel(choice.key)
             if panel is not None:
@@ -171,7 +171,7 @@ class ComparisonPresenter(QtCore.QObject):
         panel = self.grid.panel(result.choice_key)
         if panel is not None:
             self._show_result(panel, result)
-        self._refresh_inspector()
+        self.refresh_inspector()
         if not payload.measured:
             return
         self.metrics_table.add_result(result)
@@ -227,14 +227,14 @@ class ComparisonPresenter(QtCore.QObject):
             if panel is not None:
                 self._show_result(panel, result)
         self._refresh_colour_bar()
-        self._refresh_inspector()
+        self.refresh_inspector()
 
     def _on_diff(self, key: str, payload: DiffPayload) -> None:
         self.shown.set_diff(key, payload)
         panel, result = self.grid.panel(key), self.shown.results.get(key)
         if panel is not None and result is not None:
             self._show_result(panel, result)
-        self._refresh_inspector()
+        self.refresh_inspector()
         self._refresh_colour_bar()
 
     def _refresh_colour_bar(self) -> None:
@@ -265,17 +265,21 @@ class ComparisonPresenter(QtCore.QObject):
 
     def _on_hover(self, row: int, column: int) -> None:
         self._hovered = (row, column)
-        self._refresh_inspector()
+        self.refresh_inspector()
         if row >= 0:
             self.window.statusBar().showMessage(f"x={column}, y={row}")
 
-    def _refresh_inspector(self) -> None:
+    def refresh_inspector(self) -> None:
         """Describe the hovered pixel with every result shown now. Called on each move
         and whenever a result or a difference map arrives, so no row ever describes
-        another pixel or misses a method that came in under a resting cursor."""
+        another pixel or misses a method that came in under a resting cursor. In the
+        spectrum view, each spectrum's value at the frequency under the cursor instead."""
         row, column = self._hovered
         job = self.shown.job
         if job is None:
+            return
+        if self.window.spectrum_view.shown:
+            self.window.spectrum_view.inspect(row, column)
             return
         comparison = job.comparison
         self.inspector.show_pixel(

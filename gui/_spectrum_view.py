@@ -91,6 +91,7 @@ class SpectrumView(QtCore.QObject):
             return
         self.analysis.spectrum_shown = on
         self.window.grid.hide_regions(on)  # image rectangles mean nothing over frequencies
+        self.window.presenter.refresh_inspector()
         if on:
             self._show_all()
         else:
@@ -157,6 +158,7 @@ class SpectrumView(QtCore.QObject):
             if self._images().get(key) is source:
                 self._show_panel(key)
                 self._refresh_colour_bar()
+                self.window.presenter.refresh_inspector()
 
     def _refresh_colour_bar(self) -> None:
         """While the view is on, the colour bar gives the span of the spectra shown (the
@@ -179,14 +181,34 @@ class SpectrumView(QtCore.QObject):
         window.colour_bar.axis.setLabel(SPECTRUM_BAR_LABEL)
         window.colour_bar_view.show()
 
+    def _frequency(self, row: int, column: int) -> tuple[float, float]:
+        """The ``(fx, fy)`` in cycles per pixel at ``(row, column)`` of the centred spectra."""
+        job = self.window.shown.job
+        height, width = job.comparison.output_size if job is not None else (1, 1)
+        return (column - width // 2) / width, (row - height // 2) / height
+
     def _on_hover(self, row: int, column: int) -> None:
         """In the spectrum view the status bar reads the frequency under the cursor."""
-        job = self.window.shown.job
-        if not self.analysis.spectrum_shown or job is None or row < 0:
+        if not self.analysis.spectrum_shown or self.window.shown.job is None or row < 0:
             return
-        height, width = job.comparison.output_size
-        fx, fy = (column - width // 2) / width, (row - height // 2) / height
+        fx, fy = self._frequency(row, column)
         self.window.statusBar().showMessage(f"x={column}, y={row}: frequency fx={fx:+.4f}, fy={fy:+.4f} cycles/pixel")
+
+    def inspect(self, row: int, column: int) -> None:
+        """Fill the pixel inspector with each panel's log10 |F| at the frequency under
+        the cursor, and its difference from the reference's."""
+        job = self.window.shown.job
+        if job is None:
+            return
+        spectra = {key: picture.values for key in self._images() if (picture := self.spectrum(key)) is not None}
+        reference = spectra.pop(REFERENCE_KEY, None)
+        if reference is not None and reference.shape[:2] != job.comparison.output_size:
+            reference = None  # upscale mode: the original's spectrum has other frequencies
+        self.window.inspector.show_spectrum(
+            row, column, frequency=self._frequency(row, column),
+            labels={key: panel.label for key, panel in self.window.grid.panels.items()},
+            spectra=spectra, reference=reference, reference_name=self.window.shown.reference_name(),
+        )
 
     # The radial power profile -------------------------------------------------------------
 

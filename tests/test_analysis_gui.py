@@ -122,9 +122,23 @@ def test_the_spectrum_view_shows_a_gratings_peak_in_every_panel(qtbot, window: M
     # Hovering reads the frequency in cycles per pixel.
     window.grid.hovered.emit(64, 80)
     assert "fx=+0.1250, fy=+0.0000 cycles/pixel" in window.statusBar().currentMessage()
+    # The inspector reads each spectrum there, and its difference from the reference's.
+    inspector = window.inspector
+    assert inspector.header(1) == "log10 |F|" and inspector.header(2) == "Difference (log10 |F|)"
+    assert "fx=+0.1250, fy=+0.0000" in inspector.position_label.text()
+    reference_value = float(window.spectrum_view.spectrum(REFERENCE_KEY).values[64, 80])
+    assert f"{reference_value:.3f} log10 |F|" in inspector.reference_label.text()
+    assert [inspector.cell(i, 0) for i in range(3)] == [window.grid.panel(k).label for k in methods]
+    for index, key in enumerate(methods):
+        value = float(window.spectrum_view.spectrum(key).values[64, 80])
+        assert inspector.cell(index, 1) == f"{value:.3f}", key
+        assert float(inspector.cell(index, 2)) == pytest.approx(value - reference_value, abs=1e-3), key
+    window.grid.hovered.emit(64, 70)  # off the peak: far weaker
+    assert float(inspector.cell(0, 1)) < float(window.spectrum_view.spectrum(methods[0]).values[64, 80]) - 1
     # Switching back shows the images again.
     window.commands.spectrum.trigger()
     assert not window.commands.spectrum.isChecked()
+    assert inspector.header(1) == "Value (grey)" and inspector.cell(0, 1).isdigit()  # image values again
     assert window.grid.panel(REFERENCE_KEY).shown_array is window.job.reference_display
     for key in methods:
         assert window.grid.panel(key).shown_array is window.displays[key], key
@@ -347,3 +361,22 @@ def test_one_method_runs_twice_in_the_window(qtbot, window: MainWindow, tmp_path
         panel._method_delegate.remove_clicked.emit(entry)
         window.recompute()
     assert panel.method_item(entry) is None and "bicubic[a=-0.5]" not in window.grid.panels
+
+
+def test_in_upscale_mode_the_inspector_reads_spectra_without_differences(qtbot, window: MainWindow,
+                                                                          tmp_path: Path) -> None:
+    """The original is smaller than the results: its spectrum has other frequencies, so
+    no difference is made up."""
+    methods = ("nearest", "bicubic")
+    settings = core.ComparisonSettings(mode="upscale", scale=2, methods=methods)
+    with qtbot.waitSignal(window.comparison_finished, timeout=TIMEOUT_MS):
+        window.open_at_start([str(grating_file(tmp_path, size=64))], None, settings)
+    window.commands.spectrum.trigger()
+    qtbot.waitUntil(lambda: all(window.spectrum_view.spectrum(k) is not None for k in methods), timeout=TIMEOUT_MS)
+    window.grid.hovered.emit(64, 80)
+    inspector = window.inspector
+    assert "No reference spectrum on this grid" in inspector.reference_label.text()
+    assert inspector.table.rowCount() == 2
+    for index, key in enumerate(methods):
+        assert inspector.cell(index, 1) == f"{float(window.spectrum_view.spectrum(key).values[64, 80]):.3f}"
+        assert inspector.cell(index, 2) == "-"

@@ -67,7 +67,7 @@ class PixelInspector(QtWidgets.QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setWordWrap(False)
-        self._headers_for: tuple[int | None, np.dtype | None, bool] | None = None
+        self._headers_for: tuple[str, str, str] | None = None
         self._set_headers(None, None, False)
         layout = QtWidgets.QVBoxLayout(self)
         layout.addWidget(self.position_label)
@@ -77,9 +77,6 @@ class PixelInspector(QtWidgets.QWidget):
 
     def _set_headers(self, channels: int | None, dtype: np.dtype | None, differences: bool) -> None:
         """Name the channels listed and the unit of the errors in the column headers."""
-        if (channels, dtype, differences) == self._headers_for:
-            return
-        self._headers_for = (channels, dtype, differences)
         titles = (_COLUMNS[0], value_header(channels) if channels else _COLUMNS[1], error_header(dtype, differences))
         tips = (
             "The reference and each method's result",
@@ -87,6 +84,12 @@ class PixelInspector(QtWidgets.QWidget):
             "The difference map's value at this pixel, before the gain, in image units" if differences
             else "Method value minus reference value, per channel, in the image's own units",
         )
+        self._set_header_items(titles, tips)
+
+    def _set_header_items(self, titles: tuple[str, str, str], tips: tuple[str, str, str]) -> None:
+        if titles == self._headers_for:
+            return
+        self._headers_for = titles
         for column, (title, tip) in enumerate(zip(titles, tips, strict=True)):
             item = QtWidgets.QTableWidgetItem(title)
             item.setToolTip(tip)
@@ -155,6 +158,56 @@ class PixelInspector(QtWidgets.QWidget):
                 item.setData(QtCore.Qt.ItemDataRole.UserRole, key)
                 self.table.setItem(index, col, item)
 
+    def show_spectrum(
+        self,
+        row: int,
+        column: int,
+        *,
+        frequency: tuple[float, float],
+        labels: Mapping[str, str],
+        spectra: Mapping[str, np.ndarray],
+        reference: np.ndarray | None,
+        reference_name: str,
+    ) -> None:
+        """Fill the inspector, in the spectrum view, for the frequency at ``(row,
+        column)`` of the centred spectra: ``frequency`` is its ``(fx, fy)`` in cycles per
+        pixel, ``spectra`` maps method ids to their ``(H, W)`` log10 magnitudes and
+        ``reference`` is the reference's (None when it has no spectrum on this grid)."""
+        if row < 0 or column < 0:
+            self.clear()
+            return
+        fx, fy = frequency
+        self.position_label.setText(f"Frequency fx={fx:+.4f}, fy={fy:+.4f} cycles/pixel (x={column}, y={row})")
+        self.source_label.setText("")
+        reference_value = _spectrum_value(reference, row, column)
+        if reference_value is not None:
+            self.reference_label.setText(f"{reference_name}: {reference_value:.3f} {core.SPECTRUM_UNITS}")
+        else:
+            self.reference_label.setText("No reference spectrum on this grid: differences are not measured.")
+        self._set_header_items(
+            ("Image", core.SPECTRUM_UNITS, f"Difference ({core.SPECTRUM_UNITS})"),
+            ("The reference and each method's result",
+             "The magnitude of the luma spectrum at this frequency, as log10 |F|",
+             "Method minus reference, in log10 |F|: +1 is ten times the reference's magnitude"),
+        )
+        self.table.setRowCount(len(spectra))
+        for index, (key, values) in enumerate(spectra.items()):
+            value = _spectrum_value(values, row, column)
+            difference = None if value is None or reference_value is None else value - reference_value
+            cells = (labels.get(key, key), "-" if value is None else f"{value:.3f}",
+                     "-" if difference is None else f"{difference:+.3f}")
+            for col, text in enumerate(cells):
+                item = QtWidgets.QTableWidgetItem(text)
+                item.setData(QtCore.Qt.ItemDataRole.UserRole, key)
+                self.table.setItem(index, col, item)
+
     def cell(self, row: int, column: int) -> str:
         item = self.table.item(row, column)
         return item.text() if item is not None else ""
+
+
+def _spectrum_value(values: np.ndarray | None, row: int, column: int) -> float | None:
+    """``values[row, column]`` as a float, None outside the array or without one."""
+    if values is None or not (0 <= row < values.shape[0] and 0 <= column < values.shape[1]):
+        return None
+    return float(values[row, column])
