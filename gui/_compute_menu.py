@@ -15,7 +15,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 import core
 
-from ._runner import ComparisonRunner
+from ._runner import ComparisonRunner, LatestTask
 from .canvas import ElidedLabel
 
 #: The automatic choice, then every backend by its name for people (`core.BACKEND_LABELS`).
@@ -66,13 +66,11 @@ class ComputeMenu(QtCore.QObject):
         self.actions[CPU].setToolTip("NumPy and OpenCV on the processor: runs every method.")
         self.label = ElidedLabel("Compute: checking...")
         self.state: BackendState | None = None
-        self._task: int | None = None
+        self._probe = LatestTask(runner, self._on_done, self._on_failed, self)
         # The UPSCOPE_BACKEND variable (or --backend) rules this session over the saved choice.
         saved = os.environ.get(core.ENVIRONMENT_VARIABLE) or str(self.store.value("backend", AUTOMATIC) or AUTOMATIC)
         self.actions.get(saved, self.actions[AUTOMATIC]).setChecked(True)
         self.group.triggered.connect(lambda action: self.choose(action.data()))
-        runner.task_done.connect(self._on_done)
-        runner.task_failed.connect(self._on_failed)
         self.refresh(saved)
 
     def choose(self, name: str) -> None:
@@ -83,14 +81,13 @@ class ComputeMenu(QtCore.QObject):
     def refresh(self, choice: str | None = None) -> None:
         """Probe again (after a choice, or after a backend failed)."""
         self.label.setText("Compute: checking...")
-        self._task = self.runner.run_task(lambda: probe(choice))
+        self._probe.run(lambda: probe(choice))
 
-    def _on_failed(self, task_id: int, message: str) -> None:
-        if task_id == self._task:
-            self.label.setText(f"Compute: cannot tell ({message})")
+    def _on_failed(self, message: str) -> None:
+        self.label.setText(f"Compute: cannot tell ({message})")
 
-    def _on_done(self, task_id: int, value: object) -> None:
-        if task_id != self._task or not isinstance(value, BackendState):
+    def _on_done(self, value: object) -> None:
+        if not isinstance(value, BackendState):
             return
         self.state = value
         info = value.current

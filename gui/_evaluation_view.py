@@ -22,6 +22,7 @@ from core.report.evaluation import read_store
 from core.report.evaluation.datasets import BUILTIN_PREFIX, read_source
 from core.report.evaluation.summary import SUMMARY_COLUMNS, SummaryRow, best_keys, protocol_lines, summarise
 
+from ._runner import LatestTask
 from .docks import SORT_ROLE, SortableItem
 
 if TYPE_CHECKING:
@@ -124,10 +125,8 @@ class EvaluationView(QtWidgets.QWidget):
         layout.addWidget(self.protocol)
         layout.addLayout(row)
         layout.addWidget(tabs, 1)
-        self._task: int | None = None
-        self._opening: int | None = None
-        window.runner.task_done.connect(self._on_task_done)
-        window.runner.task_failed.connect(self._on_task_failed)
+        self._loading = LatestTask(window.runner, self._on_loaded, window.message_bar.show_message, self)
+        self._opening = LatestTask(window.runner, self._on_opened, window.message_bar.show_message, self)
         dock = QtWidgets.QDockWidget("Evaluation", window)
         dock.setObjectName("dock-evaluation")
         dock.setWidget(self)
@@ -146,19 +145,16 @@ class EvaluationView(QtWidgets.QWidget):
     def open_folder(self, folder: str | Path) -> int:
         """Read the evaluation in ``folder`` in the background; returns the task id."""
         text = str(folder)
-        self._task = self.main.runner.run_task(lambda: load_evaluation(text))
-        return self._task
+        return self._loading.run(lambda: load_evaluation(text))
 
-    def _on_task_done(self, task: int, value: object) -> None:
-        if task == self._task and isinstance(value, ShownEvaluation):
+    def _on_loaded(self, value: object) -> None:
+        if isinstance(value, ShownEvaluation):
             self.show_evaluation(value)
-        elif task == self._opening and isinstance(value, tuple):
+
+    def _on_opened(self, value: object) -> None:
+        if isinstance(value, tuple):
             image, name = value
             self.main.set_image(image, name)
-
-    def _on_task_failed(self, task: int, message: str) -> None:
-        if task in (self._task, self._opening):
-            self.main.message_bar.show_message(message)
 
     def show_evaluation(self, shown: ShownEvaluation) -> None:
         self.shown = shown
@@ -253,6 +249,6 @@ class EvaluationView(QtWidgets.QWidget):
         source = str(line.get("source") or "")
         if source.startswith(BUILTIN_PREFIX):
             name = f"{line['dataset']}/{line['image']}"
-            self._opening = self.main.runner.run_task(lambda: (read_source(source), name))
+            self._opening.run(lambda: (read_source(source), name))
         else:
             self.main.open_paths([source])

@@ -655,3 +655,38 @@ def _about(name: str, message: str) -> str:
     """``message`` about the image called ``name``: ``"name: message"`` (just
     ``message`` without a name)."""
     return f"{name}: {message}" if name else message
+
+
+class LatestTask(QtCore.QObject):
+    """One kind of one-off work whose latest request alone counts (a dock's drawing, a
+    probe): `run` sends ``work`` to ``runner``'s task pool, and only the latest run's
+    value reaches ``on_done`` (or its one-line reason ``on_failed``), on the main thread;
+    a run overtaken by a newer one is dropped when it ends."""
+
+    def __init__(
+        self,
+        runner: ComparisonRunner,
+        on_done: Callable[[object], None],
+        on_failed: Callable[[str], None],
+        parent: QtCore.QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.runner = runner
+        self._on_done, self._on_failed = on_done, on_failed
+        #: The task id of the latest run (None before the first).
+        self.task_id: int | None = None
+        runner.task_done.connect(self._done)
+        runner.task_failed.connect(self._failed)
+
+    def run(self, work: Callable[[], object]) -> int:
+        """Run ``work`` in the task pool, overtaking any run before; returns its task id."""
+        self.task_id = self.runner.run_task(work)
+        return self.task_id
+
+    def _done(self, task_id: int, value: object) -> None:
+        if task_id == self.task_id:
+            self._on_done(value)
+
+    def _failed(self, task_id: int, message: str) -> None:
+        if task_id == self.task_id:
+            self._on_failed(message)

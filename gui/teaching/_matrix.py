@@ -21,6 +21,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 import core
 
+from .._runner import LatestTask
 from ..docks import guard_wheel
 
 if TYPE_CHECKING:
@@ -137,9 +138,7 @@ class MatrixView(QtWidgets.QWidget):
         self.images["product"].hovered.connect(self.show_output_pixel)
         #: What is drawn now, for the window's tests.
         self.shown: MatrixLesson | None = None
-        self._task: int | None = None
-        window.runner.task_done.connect(self._on_task_done)
-        window.runner.task_failed.connect(self._on_task_failed)
+        self._task = LatestTask(window.runner, self._on_task_done, self.caption.setText, self)
         window.runner.prepared.connect(lambda _job: self.refresh())
 
     def params(self) -> dict[str, Any]:
@@ -164,20 +163,14 @@ class MatrixView(QtWidgets.QWidget):
         if x.shape != (h, w):  # an input smaller than asked: a ramp of the size asked
             x = np.arange(h * w, dtype=np.float64).reshape(h, w) + 1
         stride, params = self.spins["stride"].value(), self.params()
-        self._task = self.main.runner.run_task(lambda: matrix_lesson(x, stride, params))
+        self._task.run(lambda: matrix_lesson(x, stride, params))
 
-    def _on_task_done(self, task: int, value: object) -> None:
-        if task != self._task:
-            return
+    def _on_task_done(self, value: object) -> None:
         if isinstance(value, MatrixLesson):
             self.draw(value)
         else:
             self.shown = None
             self.caption.setText(str(value))
-
-    def _on_task_failed(self, task: int, message: str) -> None:
-        if task == self._task:
-            self.caption.setText(message)
 
     def draw(self, lesson: MatrixLesson) -> None:
         self.shown = lesson

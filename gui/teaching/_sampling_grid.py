@@ -19,6 +19,7 @@ from PySide6 import QtCore, QtWidgets
 
 import core
 
+from .._runner import LatestTask
 from ..docks import guard_wheel
 
 if TYPE_CHECKING:
@@ -95,14 +96,12 @@ class SamplingGrid(QtWidgets.QWidget):
         layout.addWidget(self.caption)
         #: What is drawn now, for the window's tests.
         self.shown: Sampling | None = None
-        self._task: int | None = None
+        self._task = LatestTask(window.runner, self._on_task_done, self._on_task_failed, self)
         self._items: list[QtWidgets.QGraphicsItem] = []
         self.show_example(0)
         self.method.currentIndexChanged.connect(lambda _i: self.refresh())
         for box in self.sizes.values():
             box.valueChanged.connect(lambda _v: self.refresh())
-        window.runner.task_done.connect(self._on_task_done)
-        window.runner.task_failed.connect(self._on_task_failed)
 
     def show_example(self, index: int) -> None:
         """Show seed example ``index`` of `EXAMPLES`."""
@@ -146,19 +145,16 @@ class SamplingGrid(QtWidgets.QWidget):
         method = self.method.currentData()
         in_size = (self.sizes["in_h"].value(), self.sizes["in_w"].value())
         out_size = (self.sizes["out_h"].value(), self.sizes["out_w"].value())
-        self._task = self.main.runner.run_task(lambda: sampling(method, in_size, out_size))
+        self._task.run(lambda: sampling(method, in_size, out_size))
 
-    def _on_task_done(self, task: int, value: object) -> None:
-        if task != self._task:
-            return
+    def _on_task_done(self, value: object) -> None:
         if isinstance(value, Sampling):
             self.draw(value)
         else:
             self.caption.setText(str(value))
 
-    def _on_task_failed(self, task: int, message: str) -> None:
-        if task == self._task:
-            self.caption.setText(message)
+    def _on_task_failed(self, message: str) -> None:
+        self.caption.setText(message)
 
     def draw(self, sampling: Sampling) -> None:
         """Input pixels as squares around their centres (pixel i's centre at i, as the source
