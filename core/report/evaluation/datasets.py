@@ -120,7 +120,7 @@ def _not_an_image(path: Path) -> str | None:
 #: scikit-image's sample images that the shipped models never saw in training
 #: (training/data.py trains on astronaut, chelsea, rocket, camera, moon, stereo_motorcycle),
 #: shipped as PNG in resources/datasets/photos with their licences beside them.
-BUILTIN_PHOTOS = ("coffee", "coins", "clock", "brick", "grass", "gravel", "text", "cell", "horse")
+BUILTIN_PHOTOS = ("coffee", "coins", "clock", "brick", "grass", "gravel", "text", "immunohistochemistry", "horse")
 
 
 def builtin_names() -> tuple[str, ...]:
