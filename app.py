@@ -96,7 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     comparison.add_argument(
         "--convention",
         choices=("all", "paper"),
-        help="metrics on all channels, or on luma with a border of the scale shaved (default: all; paper for a paper figure)",
+        help="metrics on all channels, or on luma with a border of the scale shaved (default: all; paper for a "
+        "paper figure and for --evaluate)",
     )
     export = parser.add_argument_group("export (no window)")
     export.add_argument(

@@ -22,8 +22,8 @@ def add_evaluate_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("dataset evaluation (no window)")
     group.add_argument("--evaluate", metavar="DATASET", nargs="+",
                        help="evaluate the methods over each dataset: a folder of images, a text file listing image "
-                       "paths, or builtin:photos (scikit-image's sample photographs); writes a store of rows and "
-                       "the summary tables into --out")
+                       "paths, or builtin:photos (nine sample photographs shipped with Upscope); writes a store of "
+                       "rows, the summary tables and a PSNR-against-time plot per dataset into --out")
     group.add_argument("--scales", metavar="S,S", default="2,3,4", help="the scales to evaluate (default 2,3,4)")
     group.add_argument("--scheduler", metavar="ADDRESS",
                        help="run on this dask.distributed scheduler (tcp://host:8786; default: the "
@@ -35,7 +35,8 @@ def add_evaluate_options(parser: argparse.ArgumentParser) -> None:
                        help="with --scheduler: each unit asks its worker for one of this resource (e.g. GPU, as "
                        "dask-worker --resources GPU=1 declares it)")
     group.add_argument("--out", metavar="DIR", default="evaluation",
-                       help="the evaluation's folder: rows.sqlite, rows.csv, summary.md/.tex/.csv (default ./evaluation); "
+                       help="the evaluation's folder: rows.sqlite, rows.csv, summary.md/.tex/.csv, psnr-time-DATASET.png "
+                       "(default ./evaluation); "
                        "running again computes only the rows it lacks")
 
 
@@ -46,6 +47,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
     from .export import parse_methods_text
 
+    _refuse_unused(args)
     scales = tuple(_scale(text) for text in str(args.scales).split(",") if text.strip())
     defaults = EvaluationSettings()
     named = tuple(parse_methods_text(args.methods)) if args.methods else defaults.methods
@@ -65,12 +67,39 @@ def run_evaluate(args: argparse.Namespace) -> int:
                       scheduler=scheduler, send_images=args.send_images, gpu_resource=args.gpu_resource)
     for entry, why in report.skipped:
         print(f"upscope: skipped {entry}: {why}", file=sys.stderr)
+    for what, why in report.not_measured:
+        print(f"upscope: not measured: {what}: {why}", file=sys.stderr)
     for unit, why in report.failed:
         print(f"upscope: {unit}: {why}", file=sys.stderr)
     names = ", ".join(path.name for path in report.written)
     print(f"upscope: {report.computed} rows computed, {report.stored} already stored, in {report.seconds:.1f} s; "
           f"wrote {names} into {args.out}", file=sys.stderr)
     return EXIT_INPUT if report.failed else EXIT_OK
+
+
+#: Options of the comparison and its export that an evaluation has no use for, by name.
+UNUSED_OPTIONS = (("image paths", "images"), ("--scale", "scale"), ("--mode", "mode"), ("--reference", "reference"),
+                  ("--session", "session"), ("--export", "export"), ("--crop", "crop"), ("--magnify", "magnify"),
+                  ("--columns", "columns"), ("--diff", "diff"), ("--table", "table"), ("--spectrum", "spectrum"),
+                  ("--region", "region"), ("--paper", "paper"), ("--metrics", "metrics"), ("--results", "results"))
+
+
+def _refuse_unused(args: argparse.Namespace) -> None:
+    """Refuse options that would be silently ignored: an evaluation reads its images from
+    its datasets, its scales from --scales, and always degrades then restores."""
+    import core
+
+    unused = [name for name, attribute in UNUSED_OPTIONS if getattr(args, attribute, None)]
+    if unused:
+        raise core.ParameterError(
+            f"{', '.join(unused)}: not used by --evaluate, which takes its images from the datasets, its scales "
+            "from --scales and always degrades then restores; leave them out")
+    scheduler = args.scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS")
+    alone = [name for name, given in (("--send-images", args.send_images), ("--gpu-resource", args.gpu_resource))
+             if given]
+    if alone and not scheduler:
+        raise core.ParameterError(f"{', '.join(alone)}: only with --scheduler (a Dask cluster); local worker "
+                                  "processes read the images themselves and use this machine's GPU when they can")
 
 
 def _scale(text: str) -> float:

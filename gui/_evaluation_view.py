@@ -75,12 +75,14 @@ def load_evaluation(folder: str) -> ShownEvaluation:
 
 
 def _cell(key: str, value: Any) -> str:
+    """A cell's text: a metric as the metrics table writes it (`core.format_metric`); an
+    error in the image's units (8 or 16 bits, or float) with two decimals."""
     if value is None:
         return "-"
     if isinstance(value, float):
-        if math.isinf(value):
-            return "inf"
-        return f"{value:.4f}" if key == "ssim" else f"{value:.2f}"
+        if key in ("psnr", "ssim", "checkerboard", "time_ms"):
+            return core.format_metric(key, value)
+        return "inf" if math.isinf(value) else f"{value:.2f}"
     return str(value)
 
 
@@ -157,6 +159,7 @@ class EvaluationView(QtWidgets.QWidget):
             self.main.set_image(image, name)
 
     def show_evaluation(self, shown: ShownEvaluation) -> None:
+        self.main.message_bar.clear_error()  # an earlier failure to open one is out of date
         self.shown = shown
         settings = shown.settings
         lines = protocol_lines(settings) if settings else []

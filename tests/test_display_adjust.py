@@ -60,7 +60,7 @@ def test_channel_views_pick_the_channel_and_keep_alpha() -> None:
     opaque = core.channel_view(image[:, :, :3], "A")
     assert opaque.dtype == np.uint16 and (opaque == 65535).all()
     with pytest.raises(core.ParameterError, match="channel view"):
-        core.channel_view(image, "Z")  # type: ignore[arg-type]
+        core.channel_view(image, "Z")
 
 
 def test_adjusted_display_without_adjustment_is_the_plain_display() -> None:

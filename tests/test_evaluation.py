@@ -160,6 +160,10 @@ def test_a_dask_cluster_gives_the_same_rows_as_local_processes(tmp_path: Path) -
         assert report.computed == 18 and not report.failed
         sent = evaluate([data], SETTINGS, tmp_path / "sent", scheduler=cluster.scheduler_address, send_images=True)
         assert sent.computed == 18 and not sent.failed
+        # A resource no worker offers would leave every unit waiting: refused by name.
+        with pytest.raises(core.ParameterError, match="--gpu-resource GPU: none of the 2 workers"):
+            evaluate([data], SETTINGS, tmp_path / "gpu", scheduler=cluster.scheduler_address, gpu_resource="GPU")
+        assert not (tmp_path / "gpu").exists()
     local = numbers(table(tmp_path / "local" / "rows.csv"))
     assert numbers(table(tmp_path / "cluster" / "rows.csv")) == local
     assert numbers(table(tmp_path / "sent" / "rows.csv")) == local
@@ -180,9 +184,15 @@ def test_the_plot_puts_each_method_at_its_time_and_psnr(tmp_path: Path) -> None:
     plot = tmp_path / "out" / "psnr-time-set.png"
     assert plot in report.written
     picture = core.load_image(plot)
-    assert picture.shape == (600, 900, 3)
+    assert picture.shape == (600, 1000, 3)
     coloured = np.any(np.abs(picture.astype(int) - picture.mean(axis=2, keepdims=True)) > 40, axis=2)
-    assert coloured.sum() > 200  # the points and their labels, in the methods' colours
+    assert coloured[:, :720].sum() > 200  # the points, their lines and scales, in the methods' colours
+    # The legend beside the plot names each method with a dot of its colour.
+    from core.report.evaluation.plot import COLOURS, PLOT_RIGHT
+
+    legend = picture[:, PLOT_RIGHT + 15:PLOT_RIGHT + 32].reshape(-1, 3)
+    for colour in COLOURS[:len(SETTINGS.methods)]:
+        assert (legend == colour).all(axis=1).any(), colour
 
 
 def crash_once(marker: str, path: str) -> np.ndarray:
@@ -241,3 +251,113 @@ def test_a_model_file_is_evaluated_by_workers_that_load_it_themselves(tmp_path: 
             core.forget_method(other)
     finally:
         core.forget_method(model)
+
+
+def test_what_cannot_be_measured_is_stored_with_why_listed_and_left_out_of_the_means(tmp_path: Path) -> None:
+    data = photos(tmp_path / "set", count=1)
+    core.save_image(data / "tiny.png", np.full((3, 3), 100, np.uint8))
+    (data / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n not a png at all")
+    (data / "empty.png").write_bytes(b"")
+    settings = EvaluationSettings(scales=(2.0, 4.0), methods=("bicubic",))
+    report = evaluate([data], settings, tmp_path / "out", jobs=1)
+    assert not report.failed and report.computed == 4 * 2
+    listed = dict(report.not_measured)
+    assert set(listed) == {"set/corrupt.png at x2, x4", "set/empty.png at x2, x4", "set/tiny.png at x2",
+                           "set/tiny.png at x4"}, listed
+    # A 3x3 image at x2 is cropped to 2x2: the paper convention cannot shave 2 pixels off it.
+    assert "cannot shave 2 pixels from each side of a 2x2 image" in listed["set/tiny.png at x2"]
+    assert "too small to shrink by 4" in listed["set/tiny.png at x4"]
+    rows = table(tmp_path / "out" / "rows.csv")
+    assert all(r["reason"] and not r["psnr"] for r in rows if r["image"] != "photo0.png")
+    summary = (tmp_path / "out" / "summary.md").read_text()
+    assert summary.count("| 1 of 4 |") == 2  # each scale's mean is over photo0 alone, and says so
+    assert "% 1 of 4 images measured" in (tmp_path / "out" / "summary.tex").read_text()
+    again = evaluate([data], settings, tmp_path / "out", jobs=1)
+    assert again.computed == 0 and again.stored == 8  # stored with its reason, not tried again
+    run = subprocess.run([sys.executable, str(ROOT / "app.py"), "--evaluate", str(data), "--scales", "2,4",
+                          "--methods", "bicubic", "--out", str(tmp_path / "out")], capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0 and "Traceback" not in run.stderr
+    assert "upscope: not measured: set/corrupt.png at x2, x4: " in run.stderr
+    assert "upscope: not measured: set/tiny.png at x2: " in run.stderr
+
+
+def test_the_tables_are_of_the_images_and_scales_asked_for(tmp_path: Path) -> None:
+    data, other = photos(tmp_path / "set"), photos(tmp_path / "other", count=1)
+    settings = EvaluationSettings(scales=(2.0, 3.0), methods=("bicubic",))
+    evaluate([data, other], settings, tmp_path / "out", jobs=1)
+    assert (tmp_path / "out" / "psnr-time-other.png").exists()
+    only_x2 = evaluate([data], EvaluationSettings(scales=(2.0,), methods=("bicubic",)), tmp_path / "out", jobs=1)
+    assert only_x2.computed == 0 and only_x2.stored == 3
+    summary = table(tmp_path / "out" / "summary.csv")
+    assert [(r["dataset"], r["scale"], r["images"]) for r in summary] == [("set", "2.0", "3")]
+    assert {(r["image"], r["scale"]) for r in table(tmp_path / "out" / "rows.csv")} == {
+        (f"photo{i}.png", "2.0") for i in range(3)}
+    assert not (tmp_path / "out" / "psnr-time-other.png").exists()  # a plot of a dataset not asked for now
+    (data / "photo2.png").unlink()
+    evaluate([data], settings, tmp_path / "out", jobs=1)
+    assert {r["images"] for r in table(tmp_path / "out" / "summary.csv")} == {"2"}
+    with sqlite3.connect(tmp_path / "out" / "rows.sqlite") as db:  # the store keeps every row for later runs
+        assert db.execute("select count(*) from rows").fetchone()[0] == 3 * 2 + 2
+
+
+def test_settings_are_checked_before_anything_runs(tmp_path: Path) -> None:
+    data = photos(tmp_path / "set", count=1)
+    for settings, message in (
+        (EvaluationSettings(scales=(2.0,), methods=(core.MethodChoice("bicubic", {"zz": 1}),)),
+         "unknown parameter 'zz'"),
+        (EvaluationSettings(scales=(1.0,)), "must be above 1"),
+        (EvaluationSettings(scales=(math.nan,)), "must be above 1"),
+        (EvaluationSettings(scales=(2.0, 2.0)), "scale 2 is given twice"),
+        (EvaluationSettings(scales=(2.0,), convention="luma"), "convention"),
+    ):
+        with pytest.raises(core.ParameterError, match=message):
+            evaluate([data], settings, tmp_path / "out", jobs=1)
+    assert not (tmp_path / "out").exists()
+    one = EvaluationSettings(scales=2, methods="bicubic")
+    assert one.scales == (2.0,) and one.methods == ("bicubic",)
+    # The order of the methods only orders the tables: the store takes it as the same settings.
+    evaluate([data], EvaluationSettings(scales=(2.0,), methods=("nearest", "bicubic")), tmp_path / "out", jobs=1)
+    turned = evaluate([data], EvaluationSettings(scales=(2.0,), methods=("bicubic", "nearest")), tmp_path / "out",
+                      jobs=1)
+    assert turned.computed == 0 and turned.stored == 2
+    assert [r["method"] for r in table(tmp_path / "out" / "summary.csv")] == ["bicubic", "nearest"]
+    with pytest.raises(core.ParameterError, match="downsampler: area, not bicubic-aa"):
+        evaluate([data], EvaluationSettings(scales=(2.0,), methods=("nearest", "bicubic"), downsampler="area"),
+                 tmp_path / "out", jobs=1)
+
+
+def test_options_an_evaluation_would_ignore_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import app
+
+    data = photos(tmp_path / "set", count=1)
+    for extra, message in ((["--scale", "3"], "--scale: not used by --evaluate"),
+                           (["--mode", "upscale", "--export", "x.png"], "--mode, --export: not used by --evaluate"),
+                           ([str(data)], "image paths: not used by --evaluate"),
+                           (["--send-images"], "--send-images: only with --scheduler"),
+                           (["--methods", "bicubic[zz=1]"], "bicubic: unknown parameter 'zz' (accepted: a)")):
+        assert app.main(["--evaluate", str(data), "--out", str(tmp_path / "out"), *extra]) == 2
+        error = capsys.readouterr().err
+        assert message in error and "Traceback" not in error
+    assert app.main(["--evaluate", str(tmp_path / "set" / "photo0.png"), "--out", str(tmp_path / "out")]) == 2
+    assert "an image, not a dataset" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_port_that_is_not_a_dask_scheduler_is_named_in_seconds(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A listener that never answers the handshake (a web server, the dashboard's port)."""
+    import socket
+
+    from core.report.evaluation import run
+
+    pytest.importorskip("distributed")
+    monkeypatch.setattr(run, "CONNECT_SECONDS", 1)
+    data = photos(tmp_path / "set", count=1)
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+        started = time.perf_counter()
+        with pytest.raises(core.UpscopeError, match=f"{address} did not answer as a Dask scheduler"):
+            evaluate([data], SETTINGS, tmp_path / "out", scheduler=address)
+        assert time.perf_counter() - started < 30
+    assert not (tmp_path / "out").exists()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PySide6 import QtCore
 from test_analysis_gui import TIMEOUT_MS
 from test_evaluation import SETTINGS, photos
 
@@ -47,3 +48,19 @@ def test_a_folder_without_an_evaluation_is_named(qtbot, window: MainWindow, tmp_
     window.evaluation.open_folder(tmp_path)
     qtbot.waitUntil(lambda: "holds no evaluation" in window.message_bar.text(), timeout=TIMEOUT_MS)
     assert window.evaluation.shown is None
+    # An evaluation opened afterwards takes the out-of-date message away.
+    data = photos(tmp_path / "set", count=1)
+    core.evaluate([data], core.EvaluationSettings(scales=(2.0,), methods=("bilinear", "transposed-conv")),
+                  tmp_path / "out", jobs=1)
+    window.evaluation.open_folder(tmp_path / "out")
+    qtbot.waitUntil(lambda: window.evaluation.shown is not None, timeout=TIMEOUT_MS)
+    assert window.message_bar.text() == ""
+    # Checkerboard scores are written as the metrics table writes them, not rounded to -0.00.
+    view = window.evaluation
+    headers = [view.rows_table.horizontalHeaderItem(c).text() for c in range(view.rows_table.columnCount())]
+    column = headers.index("Checkerboard (%)")
+    assert view.rows_table.rowCount() == 2
+    for row in range(view.rows_table.rowCount()):
+        entry = view.rows_table.item(row, 0).data(QtCore.Qt.ItemDataRole.UserRole)
+        assert view.rows_table.item(row, column).text() == core.format_metric("checkerboard", entry["checkerboard"])
+        assert view.rows_table.item(row, column).text() != "-0.00"

@@ -33,6 +33,20 @@ def test_a_folder_lists_its_images_and_skips_the_rest_with_reasons(tmp_path: Pat
     assert dataset.images[0].read().shape == (8, 8, 3)
 
 
+def test_a_list_file_keeps_two_images_of_one_name_apart(tmp_path: Path) -> None:
+    for folder, value in (("a", 10), ("b", 200)):
+        (tmp_path / folder).mkdir()
+        core.save_image(tmp_path / folder / "photo.png", np.full((8, 8), value, np.uint8))
+    listing = tmp_path / "pairs.txt"
+    listing.write_text("a/photo.png\nb/photo.png\n./a/photo.png\n")
+    dataset = open_dataset(listing)
+    assert [image.name for image in dataset.images] == ["a/photo.png", "b/photo.png"]
+    assert [image.read()[0, 0] for image in dataset.images] == [10, 200]
+    assert dataset.skipped == ((str(tmp_path / "a" / "photo.png"), "listed twice"),)
+    with pytest.raises(core.ParameterError, match="an image, not a dataset"):
+        open_dataset(tmp_path / "a" / "photo.png")
+
+
 def test_bad_datasets_are_named(tmp_path: Path) -> None:
     with pytest.raises(core.ParameterError, match="no such folder or list file"):
         open_dataset(tmp_path / "nowhere")
@@ -93,7 +107,7 @@ def test_the_store_keeps_rows_per_settings_and_image_version(tmp_path: Path) -> 
         assert db.execute("select image, psnr from rows").fetchall() == [("b.png", 31.0)]
     with Store(tmp_path, settings) as again:  # the same settings resume
         assert len(again.rows()) == 1
-    with pytest.raises(core.ParameterError, match="holds an evaluation of other settings .1 rows."):
+    with pytest.raises(core.ParameterError, match="other settings .1 rows; convention: all, not paper."):
         Store(tmp_path, {**settings, "convention": "all"})
     with Store(tmp_path, {**settings, "convention": "all"}, replace=True) as replaced:
         assert replaced.rows() == []

@@ -45,7 +45,7 @@ def screen_rgb(picture: QtGui.QImage, point: QtCore.QPoint) -> tuple[int, int, i
 
 def as_rgb(display: np.ndarray, row: int, column: int) -> tuple[int, int, int]:
     value = display[row, column]
-    return (int(value),) * 3 if display.ndim == 2 else tuple(int(v) for v in value[:3])  # type: ignore[return-value]
+    return (int(value),) * 3 if display.ndim == 2 else tuple(int(v) for v in value[:3])
 
 
 def test_swipe_shows_a_before_the_divider_and_b_after_it(qtbot, window: MainWindow) -> None:

@@ -491,6 +491,8 @@ class Comparison:
             placed = place(backend, "metrics", measure, lambda: measure(cpu_backend()))
         except CancelledError:
             return result
+        except ParameterError as exc:  # too small for the convention's border: the image stands, unmeasured
+            return replace(result, note=_join(result.note, f"No metrics: {exc}."))
         notice = result.backend_notice or placed.notice
         return replace(result, metrics=placed.value, backend_notice=notice)
 

@@ -2,7 +2,8 @@
 
 A dataset is named on the command line as a folder (its image files, sorted by name), a
 text file listing image paths (one per line, relative to the file; blank lines and lines
-starting with ``#`` skipped), or ``builtin:NAME``. Files that are not images are listed
+starting with ``#`` skipped; each image named by its line, so two files of one name in
+different folders stay apart), or ``builtin:NAME``. Files that are not images are listed
 with the reason and skipped; each image is identified by its SHA-256, so a changed file
 invalidates only its own rows of a store.
 """
@@ -29,8 +30,9 @@ BUILTIN_PREFIX = "builtin:"
 
 @dataclass(frozen=True)
 class DatasetImage:
-    """One image of a dataset: its ``name`` (the file name, or the built-in image's
-    name), where it is (``path``, None for a built-in image) and how to read it."""
+    """One image of a dataset: its ``name`` (the file name in a folder, the path as a list
+    file gives it, or the built-in image's name), where it is (``path``, None for an image
+    sent as bytes) and how to read it."""
 
     dataset: str
     name: str
@@ -77,18 +79,26 @@ def open_dataset(spec: str | os.PathLike) -> Dataset:
         return _builtin(text[len(BUILTIN_PREFIX):])
     path = Path(text)
     if path.is_dir():
-        entries = sorted(p for p in path.iterdir() if not p.name.startswith("."))
+        entries = [(p, p.name) for p in sorted(path.iterdir()) if not p.name.startswith(".")]
         name = path.resolve().name
     elif path.is_file():
+        if path.suffix.lower() in IMAGE_SUFFIXES:
+            raise ParameterError(f"{text}: an image, not a dataset; give the folder it is in, or a text file "
+                                 "listing the images to evaluate")
         entries = _listed(path)
         name = path.stem
     else:
         raise ParameterError(f"{text}: no such folder or list file")
-    images, skipped = [], []
-    for entry in entries:
+    images: list[DatasetImage] = []
+    skipped: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for entry, image_name in entries:
         reason = _not_an_image(entry)
+        if reason is None and image_name in seen:
+            reason = "listed twice"
         if reason is None:
-            images.append(DatasetImage(name, entry.name, entry, functools.partial(load_image, entry)))
+            seen.add(image_name)
+            images.append(DatasetImage(name, image_name, entry, functools.partial(load_image, entry)))
         else:
             skipped.append((str(entry), reason))
     if not images:
@@ -97,12 +107,19 @@ def open_dataset(spec: str | os.PathLike) -> Dataset:
     return Dataset(name, tuple(images), tuple(skipped))
 
 
-def _listed(path: Path) -> list[Path]:
+def _listed(path: Path) -> list[tuple[Path, str]]:
+    """The images a list file names, each with its name in the dataset: the path as the
+    line gives it (two files of one name in different folders stay two images)."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise ParameterError(f"{path}: cannot read this list of images ({exc})") from None
-    return [(path.parent / line.strip()) for line in lines if line.strip() and not line.strip().startswith("#")]
+    entries = []
+    for line in lines:
+        line = line.strip()
+        if line and not line.startswith("#"):
+            entries.append((path.parent / line, Path(line).as_posix()))
+    return entries
 
 
 def _not_an_image(path: Path) -> str | None:

@@ -11,9 +11,13 @@ store. Running the same evaluation again computes only what the store lacks.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
+import sys
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -26,7 +30,7 @@ from core.methods.naming import method_title
 from core.methods.registry import MethodSource
 from core.report.evaluation.datasets import Dataset, DatasetImage, open_dataset, with_bytes
 from core.report.evaluation.store import Store
-from core.report.evaluation.summary import write_tables
+from core.report.evaluation.summary import not_measured, write_tables
 from core.report.table import metric_values
 from core.report.workers import run_in_processes
 
@@ -42,6 +46,16 @@ class EvaluationSettings:
     methods: tuple[str | MethodChoice, ...] = field(default_factory=lambda: tuple(c.id for c in default_methods()))
     downsampler: str = "bicubic-aa"
     convention: Convention = "paper"
+
+    def __post_init__(self) -> None:
+        # A notebook's EvaluationSettings(scales=2, methods="bicubic") means one of each.
+        scales = (self.scales,) if isinstance(self.scales, (int, float)) else self.scales
+        methods = (self.methods,) if isinstance(self.methods, (str, MethodChoice)) else self.methods
+        try:
+            object.__setattr__(self, "scales", tuple(float(s) for s in scales))
+        except (TypeError, ValueError):
+            raise ParameterError(f"scales: {self.scales!r} is not a list of numbers") from None
+        object.__setattr__(self, "methods", tuple(methods))
 
     def choices(self) -> tuple[MethodChoice, ...]:
         return tuple(m if isinstance(m, MethodChoice) else MethodChoice(m) for m in self.methods)
@@ -76,12 +90,15 @@ class Unit:
 @dataclass
 class EvaluationReport:
     """What a run did: rows computed now and found stored, units that failed (with why),
-    entries skipped (not images), and the seconds it took."""
+    entries skipped (not images), what could not be measured (with why), the files
+    written and the seconds it took."""
 
     computed: int = 0
     stored: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    #: What the tables have no numbers for, and why (`summary.not_measured`): rows with a reason.
+    not_measured: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
     written: list[Path] = field(default_factory=list)
 
@@ -122,12 +139,18 @@ def evaluate_unit(unit: Unit) -> list[dict[str, Any]]:
                  "reason": str(exc)} for c in unit.methods]
     rows = []
     for result in comparison:
-        values = metric_values(comparison.analyse(result))
+        reason = result.reason
+        if reason is None and result.ok and result.metrics is None:  # made, but not measurable (a note says why)
+            reason = result.note or "not measured"
+        try:
+            values = metric_values(comparison.analyse(result))
+        except UpscopeError as exc:  # too small to measure: 2 pixels cannot lose a border of 2
+            values, reason = {"time_ms": result.seconds * 1000.0 if result.ok else None}, str(exc)
         height, width = (None, None) if result.image is None else result.image.shape[:2]
         rows.append({**base, "method": result.choice_key, "label": method_title(result.method_id, result.params),
                      "params": dict(result.params), **{k: values.get(k) for k in
                                                        ("psnr", "ssim", "mae", "max_error", "checkerboard", "time_ms")},
-                     "width": width, "height": height, "reason": result.reason})
+                     "width": width, "height": height, "reason": reason})
     return rows
 
 
@@ -211,14 +234,28 @@ def evaluate(
     report = EvaluationReport(skipped=[entry for d in opened for entry in d.skipped])
     client = connect(scheduler) if scheduler else None  # before the store: an unreachable one writes nothing
     try:
+        if client is not None and gpu_resource:
+            check_resource(client, gpu_resource, str(scheduler))
         with Store(os.fspath(out), settings.fingerprint(), replace=force) as store:
             _run(store, opened, settings, report, client, jobs, progress, send_images, gpu_resource)
-            report.written = write_tables(os.fspath(out), store.rows(), settings.fingerprint())
+            rows = asked_rows(store.rows(), opened, settings)
+            report.not_measured = not_measured(rows)
+            report.written = write_tables(os.fspath(out), rows, settings.fingerprint())
     finally:
         if client is not None:
             client.close()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def asked_rows(rows: Sequence[dict[str, Any]], datasets: Sequence[Dataset],
+               settings: EvaluationSettings) -> list[dict[str, Any]]:
+    """The rows of ``datasets``' images at ``settings``' scales: what the tables of this
+    evaluation are made of. The store may hold more (another run's scales, an image since
+    removed from its folder), kept for a later run."""
+    images = {(dataset.name, image.name) for dataset in datasets for image in dataset.images}
+    scales = set(settings.scales)
+    return [row for row in rows if (row["dataset"], row["image"]) in images and float(row["scale"]) in scales]
 
 
 def _run(store: Store, opened: Sequence[Dataset], settings: EvaluationSettings, report: EvaluationReport,
@@ -253,19 +290,62 @@ def _run(store: Store, opened: Sequence[Dataset], settings: EvaluationSettings, 
         run_in_processes(evaluate_unit, units, workers, on_result, initializer=_quiet_worker)
 
 
+#: How long connecting to a Dask scheduler may take, in seconds, before it is given up.
+CONNECT_SECONDS = 10
+
+
 def connect(address: str) -> Any:
     """A ``dask.distributed`` client of the scheduler at ``address``; `ParameterError`
-    when Dask is not installed, `UpscopeError` naming the address when it cannot be reached."""
+    when Dask is not installed, `UpscopeError` naming the address when it cannot be
+    reached, or does not answer as a Dask scheduler, within `CONNECT_SECONDS` (the
+    handshake with a port that is not a scheduler's can otherwise wait forever)."""
     try:
         from distributed import Client
     except ImportError:
         raise ParameterError('--scheduler needs dask.distributed, which is not installed; install it: '
                              'python3 -m pip install -e ".[dask]"') from None
+    outcome: dict[str, Any] = {}
+
+    def attempt() -> None:
+        try:
+            outcome["client"] = Client(address, timeout=f"{CONNECT_SECONDS}s", set_as_default=False)
+        except BaseException as exc:  # handed to the caller's thread below
+            outcome["error"] = f"{type(exc).__name__}: {exc}" if not isinstance(exc, MemoryError) else None
+            outcome["failed"] = True
+
+    thread = threading.Thread(target=attempt, name="dask-connect", daemon=True)
+    thread.start()
+    thread.join(CONNECT_SECONDS + 5)
+    if "client" in outcome:
+        return outcome["client"]
+    with _unraisable_quiet():  # the half-made Client complains from __del__ as it goes
+        gc.collect()
+    if thread.is_alive() or outcome.get("error") is None:
+        raise UpscopeError(f"{address} did not answer as a Dask scheduler (is it the scheduler's address, "
+                           "tcp://host:8786, and not its dashboard's?); nothing was written")
+    raise UpscopeError(f"cannot reach the Dask scheduler at {address} ({outcome['error']}); nothing was written")
+
+
+@contextlib.contextmanager
+def _unraisable_quiet() -> Iterator[None]:
+    """Drop the errors Python would print from finalizers meanwhile (``Exception ignored
+    in: ...``): a client that never connected has nothing to say worth a traceback."""
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda _unraisable: None
     try:
-        return Client(address, timeout="10s", set_as_default=False)
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise UpscopeError(f"cannot reach the Dask scheduler at {address} ({type(exc).__name__}: {exc}); "
-                           "nothing was written") from None
+        yield
+    finally:
+        sys.unraisablehook = hook
+
+
+def check_resource(client: Any, resource: str, address: str) -> None:
+    """Refuse ``resource`` when the cluster has workers and none of them offers it (each
+    unit would wait for one forever); a cluster still without workers (one that scales up
+    on demand) is let through."""
+    workers = client.scheduler_info().get("workers", {})
+    if workers and not any((info.get("resources") or {}).get(resource) for info in workers.values()):
+        raise ParameterError(f"--gpu-resource {resource}: none of the {len(workers)} workers of {address} offers it; "
+                             f"start them with --resources {resource}=1, or leave the option out")
 
 
 def run_on_cluster(client: Any, units: Sequence[Unit], on_result: Callable[[int, Any, str | None], None],
@@ -292,13 +372,23 @@ def run_on_cluster(client: Any, units: Sequence[Unit], on_result: Callable[[int,
 
 
 def _check(settings: EvaluationSettings) -> None:
+    from core.common.vocabulary import check_convention
     from core.comparison.settings import check_settings
     from core.methods.registry import get_method
 
     if not settings.scales:
         raise ParameterError("no scale to evaluate: give at least one, e.g. 2,3,4")
+    for scale in settings.scales:
+        if not scale > 1:  # NaN too
+            raise ParameterError(f"scale {scale:g}: an evaluation restores a reduced image, so each scale must be "
+                                 "above 1 (x1 would compare the image with itself)")
+    if len(set(settings.scales)) != len(settings.scales):
+        twice = next(s for s in settings.scales if settings.scales.count(s) > 1)
+        raise ParameterError(f"scale {twice:g} is given twice; give each scale once")
+    check_convention(settings.convention)
     for choice in settings.choices():
         spec = get_method(choice.id)
+        spec.resolve_params(dict(choice.params))  # an unknown or bad parameter is refused up front
         if spec.source is not None and spec.source.kind != "model":  # a model file each worker loads itself
             raise ParameterError(f"{spec.label} ({choice.id}) is a {spec.source.kind.replace('result', 'result image')}; "
                                  "result images and plugins cannot be evaluated over datasets (a result image is "

@@ -56,10 +56,11 @@ class Store:
             raise ImageError(f"{self.path}: cannot open the evaluation's store ({exc})") from None
         held = self._db.execute("select value from meta where key = 'settings'").fetchone()
         count = self._db.execute("select count(*) from rows").fetchone()[0]
-        if held is not None and held[0] != self.settings_text and count:
+        differences = _differences(json.loads(held[0]), dict(settings)) if held is not None else ""
+        if differences and count:
             if not replace:
                 raise ParameterError(
-                    f"{self.path.parent}: holds an evaluation of other settings ({count} rows); "
+                    f"{self.path.parent}: holds an evaluation of other settings ({count} rows; {differences}); "
                     "use another folder, or --force to replace it"
                 )
             with self._transaction():
@@ -111,6 +112,25 @@ class Store:
         except sqlite3.OperationalError as exc:  # a full disk, a read-only folder
             raise ImageError(f"{self.path}: cannot write the rows ({exc}); the rows stored before are kept") from None
         return len(values)
+
+
+def _differences(held: Mapping[str, Any], given: Mapping[str, Any]) -> str:
+    """How ``given`` settings differ from ``held`` ones (``"downsampler: area, not
+    bicubic-aa"``), or "" when they fix the same numbers: the order of the methods only
+    orders the tables."""
+    found = []
+    for key in sorted(set(held) | set(given)):
+        old, new = held.get(key), given.get(key)
+        if key == "methods" and isinstance(old, list) and isinstance(new, list):
+            if sorted(map(str, old)) != sorted(map(str, new)):
+                found.append(f"methods: {', '.join(map(str, new))}, not {', '.join(map(str, old))}")
+        elif old != new:
+            found.append(f"{key}: {_setting_text(new)}, not {_setting_text(old)}")
+    return "; ".join(found)
+
+
+def _setting_text(value: Any) -> str:
+    return "none" if value in (None, {}, []) else value if isinstance(value, str) else json.dumps(value, sort_keys=True)
 
 
 def _cell(value: Any) -> Any:

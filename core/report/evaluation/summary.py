@@ -62,6 +62,39 @@ def summarise(rows: Iterable[Mapping[str, Any]], methods: Sequence[str] = ()) ->
                                           rank.get(r.method, len(rank) + seen.index(r.method))))
 
 
+def not_measured(rows: Iterable[Mapping[str, Any]]) -> list[tuple[str, str]]:
+    """What ``rows`` could not measure, and why, for a person to read: an image none of
+    whose methods ran (unreadable, too small for a scale) as ``("photos/x.png at x2, x4",
+    why)``; a method that could not run on some images (a model at a scale it was not
+    trained for) as ``("ESPCN (learned) at x3 on 9 images", why)``."""
+    units: dict[tuple[str, str, float], list[Mapping[str, Any]]] = {}
+    for row in rows:
+        units.setdefault((row["dataset"], row["image"], float(row["scale"])), []).append(row)
+    images: dict[tuple[str, str], list[float]] = {}
+    methods: dict[tuple[str, str], tuple[set[str], list[float]]] = {}
+    for (dataset, image, scale), members in units.items():
+        reasons = {row.get("reason") for row in members}
+        if len(reasons) == 1 and None not in reasons and all(row.get("psnr") is None for row in members):
+            images.setdefault((f"{dataset}/{image}", str(reasons.pop())), []).append(scale)
+            continue
+        for row in members:
+            if row.get("reason") and row.get("psnr") is None:
+                names, scales = methods.setdefault((str(row.get("label") or row["method"]), str(row["reason"])),
+                                                   (set(), []))
+                names.add(f"{dataset}/{image}")
+                if scale not in scales:
+                    scales.append(scale)
+    found = [(f"{name} at {_scales_text(scales)}", why) for (name, why), scales in images.items()]
+    for (label, why), (names, scales) in methods.items():
+        where = next(iter(names)) if len(names) == 1 else f"{len(names)} images"
+        found.append((f"{label} at {_scales_text(scales)} on {where}", why))
+    return found
+
+
+def _scales_text(scales: Iterable[float]) -> str:
+    return ", ".join(f"x{scale:g}" for scale in sorted(scales))
+
+
 def best_keys(summary: Sequence[SummaryRow]) -> set[tuple[str, float, str, str]]:
     """``(dataset, scale, method, column)`` of each best value, per dataset and scale (ties all)."""
     best = set()
@@ -81,16 +114,20 @@ def protocol_lines(settings: Mapping[str, Any], versions: Mapping[str, str] | No
     convention = settings.get("convention", "paper")
     if convention == "paper":
         measured = ("luma only: Y = (16 + 65.481 R + 128.553 G + 24.966 B) / 255 from RGB in [0, 1] (BT.601 studio "
-                    "range, as MATLAB's rgb2ycbcr), a border of ceil(scale) pixels shaved from each side, PSNR with peak 1")
+                    "range, as MATLAB's rgb2ycbcr) of colour images, the one channel in [0, 1] of grey ones, alpha "
+                    "ignored; a border of ceil(scale) pixels shaved from each side, PSNR with peak 1")
     else:
-        measured = "every channel in the image's own units, nothing shaved, PSNR with the dtype's peak (255 for 8 bits)"
+        measured = ("every channel (alpha too) in the image's own units, nothing shaved, PSNR with the dtype's peak "
+                    "(255 for 8 bits, 65535 for 16)")
     versions = versions or software_versions()
     return [
         f"Degradation: each image cropped to a multiple of the scale, then reduced by `{settings.get('downsampler')}`.",
         f"Metrics: {measured}; SSIM with an 11x11 Gaussian window (sigma 1.5), K1 0.01, K2 0.03.",
-        "Dtype path: the image read as stored (8 bits for these files), methods computed in float32 or float64 "
-        "and rounded half to even to the image's dtype before they are measured; metrics in float64.",
-        "Time: the method's own run, in milliseconds, one worker process per core, OpenCV at one thread.",
+        "Dtype path: each image read as stored (8 or 16 bits, or float), methods computed in float32 or float64 "
+        "and rounded half to even to the image's own dtype before they are measured; metrics in float64.",
+        "Time: the method's own run, in milliseconds, on the CPU of the process that ran it (a local worker "
+        "process or a Dask worker, each running one image at a time, OpenCV at one thread), unless a model "
+        "method ran on a GPU.",
         "Software: " + ", ".join(f"{name} {version}" for name, version in versions.items()) + ".",
     ]
 
@@ -125,9 +162,14 @@ def summary_markdown(summary: Sequence[SummaryRow], protocol: Sequence[str]) -> 
             for key, _title, _best in SUMMARY_COLUMNS:
                 text = _number(key, row.means[key])
                 cells.append(f"**{text}**" if (row.dataset, row.scale, row.method, key) in best else text)
-            lines.append(f"| x{row.scale:g} | {row.label} | " + " | ".join(cells) + f" | {row.images} |")
+            lines.append(f"| x{row.scale:g} | {row.label} | " + " | ".join(cells) + f" | {_images_text(row)} |")
         lines.append("")
     return "\n".join(lines)
+
+
+def _images_text(row: SummaryRow) -> str:
+    """How many images a mean is over: ``"9"``, or ``"8 of 9"`` when some were not measured."""
+    return f"{row.images} of {row.images + row.missing}" if row.missing else str(row.images)
 
 
 def _latex(text: str) -> str:
@@ -151,7 +193,8 @@ def summary_latex(summary: Sequence[SummaryRow], protocol: Sequence[str]) -> str
             for key, _title, _best in SUMMARY_COLUMNS:
                 text = _latex(_number(key, row.means[key]))
                 cells.append(rf"\textbf{{{text}}}" if (row.dataset, row.scale, row.method, key) in best else text)
-            out.append(rf"$\times${row.scale:g} & {_latex(row.label)} & " + " & ".join(cells) + r" \\")
+            missing = f" % {_images_text(row)} images measured" if row.missing else ""
+            out.append(rf"$\times${row.scale:g} & {_latex(row.label)} & " + " & ".join(cells) + r" \\" + missing)
     out += [r"\bottomrule", r"\end{tabular}", ""]
     return "\n".join(out)
 
