@@ -21,7 +21,8 @@ def add_evaluate_options(parser: argparse.ArgumentParser) -> None:
     options of the comparison and the export are shared)."""
     group = parser.add_argument_group("dataset evaluation (no window)")
     group.add_argument("--evaluate", metavar="DATASET", nargs="+",
-                       help="evaluate the methods over each dataset: a folder of images, a text file listing image "
+                       help="evaluate the methods (default: nearest, bilinear, bicubic, lanczos4, area, espcn, fsrcnn) "
+                       "over each dataset: a folder of images, a text file listing image "
                        "paths, or builtin:photos (nine sample photographs shipped with Upscope); writes a store of "
                        "rows, the summary tables and a PSNR-against-time plot per dataset into --out")
     group.add_argument("--scales", metavar="S,S", default="2,3,4", help="the scales to evaluate (default 2,3,4)")

@@ -25,7 +25,7 @@ from typing import Any
 from core.common.errors import ParameterError, UpscopeError
 from core.common.vocabulary import Convention
 from core.comparison.comparison import Comparison
-from core.comparison.settings import ComparisonSettings, MethodChoice, default_methods
+from core.comparison.settings import ComparisonSettings, MethodChoice
 from core.methods.naming import method_title
 from core.methods.registry import MethodSource
 from core.report.evaluation.datasets import Dataset, DatasetImage, open_dataset, with_bytes
@@ -34,16 +34,20 @@ from core.report.evaluation.summary import not_measured, write_tables
 from core.report.table import metric_values
 from core.report.workers import run_in_processes
 
+#: The methods an evaluation compares unless told: the interpolation baselines papers print
+#: and the shipped learned upsamplers (x2, x3 and x4 only).
+EVALUATION_METHODS = ("nearest", "bilinear", "bicubic", "lanczos4", "area", "espcn", "fsrcnn")
+
 
 @dataclass(frozen=True)
 class EvaluationSettings:
     """What an evaluation measures: the ``scales``, the ``methods`` (ids or
-    `MethodChoice`), the ``downsampler`` that degrades each image, and the metric
+    `MethodChoice`; default `EVALUATION_METHODS`), the ``downsampler`` that degrades each image, and the metric
     ``convention`` ("paper": luma, a border of the scale shaved, as super-resolution papers
     report; "all": every channel)."""
 
     scales: tuple[float, ...] = (2.0, 3.0, 4.0)
-    methods: tuple[str | MethodChoice, ...] = field(default_factory=lambda: tuple(c.id for c in default_methods()))
+    methods: tuple[str | MethodChoice, ...] = EVALUATION_METHODS
     downsampler: str = "bicubic-aa"
     convention: Convention = "paper"
 
