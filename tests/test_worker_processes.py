@@ -91,3 +91,16 @@ def test_a_worker_stopped_while_it_writes_removes_its_temporary_file(tmp_path: P
     killer.join()
     assert seen == {0: (None, "the process comparing it ended before it finished (stopped by SIGTERM)")}
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("writing-")) == []
+
+
+def thread_variables(_item: int) -> tuple[str | None, str | None]:
+    return os.environ.get("OPENBLAS_NUM_THREADS"), os.environ.get("OMP_NUM_THREADS")
+
+
+def test_workers_start_their_numeric_libraries_with_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers fill the cores already: OpenBLAS threads spinning in one took the other's
+    core (two workers on two cores were no faster than one). A number the user set stands."""
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert collect(thread_variables, [0, 1], 2) == {0: (("1", "3"), None), 1: (("1", "3"), None)}
+    assert "OPENBLAS_NUM_THREADS" not in os.environ  # this process is left as it was

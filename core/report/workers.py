@@ -19,6 +19,7 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -104,7 +105,7 @@ class _Worker:
     def __init__(self, context: Any, function: Callable[[Any], Any], initializer: Callable[[], None] | None) -> None:
         self.connection, child_end = context.Pipe()
         self.process = context.Process(target=_serve, args=(child_end, function, initializer), daemon=True)
-        with _stop_signals_held():
+        with _stop_signals_held(), _one_thread_libraries():
             self.process.start()
         child_end.close()
         self.task: int | None = None
@@ -160,6 +161,29 @@ def _stop(running: list[_Worker]) -> None:
             worker.process.kill()
             worker.process.join()
         worker.connection.close()
+
+
+#: The variables that set how many threads the numeric libraries a worker imports start
+#: (OpenBLAS under NumPy, OpenMP, MKL). Read once, as the library loads.
+THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+_ENVIRONMENT_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _one_thread_libraries() -> Iterator[None]:
+    """Start a worker with one thread per numeric library (unless the user set their
+    number): workers already fill every core, and OpenBLAS threads left spinning by one
+    worker took the cores from the other (two workers on two cores ran no faster than
+    one). A spawned process takes this environment as it starts; ours is put back."""
+    with _ENVIRONMENT_LOCK:
+        added = [name for name in THREAD_VARIABLES if name not in os.environ]
+        for name in added:
+            os.environ[name] = "1"
+        try:
+            yield
+        finally:
+            for name in added:
+                os.environ.pop(name, None)
 
 
 @contextlib.contextmanager
