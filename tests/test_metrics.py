@@ -322,3 +322,23 @@ def test_bad_data_ranges_are_named(given):
     for measure in (core.psnr, core.ssim):
         with pytest.raises(core.ParameterError, match="data_range must be a positive finite number; got "):
             measure(reference, test, data_range=given)
+
+
+def test_paper_metrics_do_not_depend_on_the_number_of_blas_threads() -> None:
+    """Evaluation workers run NumPy's BLAS at one thread and this process at several: a
+    row must come out the same to the last digit either way."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import numpy as np, core\n"
+            "rng = np.random.default_rng(5)\n"
+            "a = rng.integers(0, 256, (1500, 1500)).astype(np.uint8)\n"
+            "b = np.clip(a.astype(int) + rng.integers(-9, 10, a.shape), 0, 255).astype(np.uint8)\n"
+            "print(repr(core.compute_metrics(a, b, convention='paper', shave=4).psnr))\n")
+    runs = []
+    for threads in ("1", "2"):
+        environment = {**os.environ, "OPENBLAS_NUM_THREADS": threads}
+        runs.append(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                                   env=environment, timeout=120).stdout)
+    assert runs[0] == runs[1]

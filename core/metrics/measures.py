@@ -238,7 +238,9 @@ def _scan(rows: _Rows, *, errors: bool = True) -> _Scan:
         error = tst.astype(np.float64)
         error -= ref
         flat = error.reshape(-1)
-        squares += float(flat @ flat)
+        # Not flat @ flat: BLAS splits a dot product by its thread count, so the last digits
+        # would differ between a worker (one thread) and this process.
+        squares += cv2.norm(error.reshape(error.shape[0], -1), cv2.NORM_L2SQR)
         np.abs(flat, out=flat)
         absolute += float(flat.sum())
         largest_error = max(largest_error, float(flat.max()))
