@@ -49,9 +49,14 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from .export import parse_methods_text
 
     _refuse_unused(args)
+    if getattr(args, "own_methods_status", EXIT_OK) != EXIT_OK:
+        # A model file that did not load was named above: an evaluation without it would
+        # print a table that silently lacks the method asked for.
+        print("upscope: nothing evaluated: a method asked for could not be added", file=sys.stderr)
+        return int(args.own_methods_status)
     scales = tuple(_scale(text) for text in str(args.scales).split(",") if text.strip())
     defaults = EvaluationSettings()
-    named = tuple(parse_methods_text(args.methods)) if args.methods else defaults.methods
+    named = tuple(parse_methods_text(args.methods)) if args.methods is not None else defaults.methods
     ids = {m if isinstance(m, str) else m.id for m in named}
     added = tuple(m for m in getattr(args, "added_methods", []) if m not in ids)  # --model files join the methods
     settings = EvaluationSettings(

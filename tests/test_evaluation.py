@@ -316,13 +316,15 @@ def test_settings_are_checked_before_anything_runs(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
     one = EvaluationSettings(scales=2, methods="bicubic")
     assert one.scales == (2.0,) and one.methods == ("bicubic",)
+    single = evaluate(str(data), one, tmp_path / "single", jobs=1)  # one dataset named alone, not a list
+    assert single.computed == 1 and not single.failed
     # The order of the methods only orders the tables: the store takes it as the same settings.
     evaluate([data], EvaluationSettings(scales=(2.0,), methods=("nearest", "bicubic")), tmp_path / "out", jobs=1)
     turned = evaluate([data], EvaluationSettings(scales=(2.0,), methods=("bicubic", "nearest")), tmp_path / "out",
                       jobs=1)
     assert turned.computed == 0 and turned.stored == 2
     assert [r["method"] for r in table(tmp_path / "out" / "summary.csv")] == ["bicubic", "nearest"]
-    with pytest.raises(core.ParameterError, match="downsampler: area, not bicubic-aa"):
+    with pytest.raises(core.ParameterError, match="downsampler asked for: area, stored: bicubic-aa"):
         evaluate([data], EvaluationSettings(scales=(2.0,), methods=("nearest", "bicubic"), downsampler="area"),
                  tmp_path / "out", jobs=1)
 
@@ -341,6 +343,14 @@ def test_options_an_evaluation_would_ignore_are_refused(tmp_path: Path, capsys: 
         assert message in error and "Traceback" not in error
     assert app.main(["--evaluate", str(tmp_path / "set" / "photo0.png"), "--out", str(tmp_path / "out")]) == 2
     assert "an image, not a dataset" in capsys.readouterr().err
+    assert app.main(["--evaluate", str(data), "--methods", "", "--out", str(tmp_path / "out")]) == 2
+    assert "--methods needs at least one method id" in capsys.readouterr().err
+    # A model file that does not load stops the evaluation: its table would lack the model.
+    missing = tmp_path / "nofile.onnx"
+    assert app.main(["--evaluate", str(data), "--methods", "bicubic", "--model", str(missing),
+                     "--out", str(tmp_path / "out")]) == 1
+    error = capsys.readouterr().err
+    assert str(missing) in error and "nothing evaluated" in error
     assert not (tmp_path / "out").exists()
 
 
@@ -361,3 +371,18 @@ def test_a_port_that_is_not_a_dask_scheduler_is_named_in_seconds(tmp_path: Path,
             evaluate([data], SETTINGS, tmp_path / "out", scheduler=address)
         assert time.perf_counter() - started < 30
     assert not (tmp_path / "out").exists()
+
+
+def test_each_method_runs_once_untimed_before_its_first_image() -> None:
+    """A first call pays for lazy set-up (a model's loading): it must not land in the
+    first image's time."""
+    from core.report.evaluation import run
+    from core.report.evaluation.datasets import open_dataset
+
+    image = open_dataset("builtin:photos").images[0]
+    settings = EvaluationSettings(scales=(2.0,), methods=("bicubic", "espcn"))
+    run._WARMED.discard("espcn")
+    unit = run.Unit(image, image.sha256(), 2.0, settings.choices(), settings)
+    rows = run.evaluate_unit(unit)
+    assert {"bicubic", "espcn"} <= run._WARMED
+    assert all(row["psnr"] is not None for row in rows)

@@ -107,7 +107,7 @@ def test_the_store_keeps_rows_per_settings_and_image_version(tmp_path: Path) -> 
         assert db.execute("select image, psnr from rows").fetchall() == [("b.png", 31.0)]
     with Store(tmp_path, settings) as again:  # the same settings resume
         assert len(again.rows()) == 1
-    with pytest.raises(core.ParameterError, match="other settings .1 rows; convention: all, not paper."):
+    with pytest.raises(core.ParameterError, match="other settings .1 rows; convention asked for: all, stored: paper."):
         Store(tmp_path, {**settings, "convention": "all"})
     with Store(tmp_path, {**settings, "convention": "all"}, replace=True) as replaced:
         assert replaced.rows() == []

@@ -115,17 +115,17 @@ class Store:
 
 
 def _differences(held: Mapping[str, Any], given: Mapping[str, Any]) -> str:
-    """How ``given`` settings differ from ``held`` ones (``"downsampler: area, not
-    bicubic-aa"``), or "" when they fix the same numbers: the order of the methods only
+    """How ``given`` settings differ from ``held`` ones (``"downsampler asked for:
+    area, stored: bicubic-aa"``), or "" when they fix the same numbers: the order of the methods only
     orders the tables."""
     found = []
     for key in sorted(set(held) | set(given)):
         old, new = held.get(key), given.get(key)
         if key == "methods" and isinstance(old, list) and isinstance(new, list):
             if sorted(map(str, old)) != sorted(map(str, new)):
-                found.append(f"methods: {', '.join(map(str, new))}, not {', '.join(map(str, old))}")
+                found.append(f"methods asked for: {' '.join(map(str, new))}, stored: {' '.join(map(str, old))}")
         elif old != new:
-            found.append(f"{key}: {_setting_text(new)}, not {_setting_text(old)}")
+            found.append(f"{key} asked for: {_setting_text(new)}, stored: {_setting_text(old)}")
     return "; ".join(found)
 
 
