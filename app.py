@@ -45,7 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes of --export: 0 success; 1 an input that cannot be read or an output that cannot be "
         "written; 2 a usage error (a bad option or value, an output that exists without --force). Without "
         "--export the window opens; with no display it exits with 1. Stopped by Ctrl+C, SIGTERM or SIGHUP: "
-        "128 + the signal's number (130, 143, 129), files already complete are kept and no partial file is left.",
+        "128 + the signal's number (130, 143, 129), files already complete are kept and no partial file is left. "
+        "Exit codes of --evaluate: 0 when every image at every scale ran (what could not be measured is listed); 1 a "
+        "unit that failed, a model file that did not load, or a cluster that cannot be reached; 2 a usage error.",
         allow_abbrev=False,  # a mistyped option is an error, not a guess (--result is not --results)
     )
     parser.add_argument("images", nargs="*", help="image files, or folders (the images directly inside them)")

@@ -55,6 +55,12 @@ def test_bad_datasets_are_named(tmp_path: Path) -> None:
         open_dataset(tmp_path / "empty")
     with pytest.raises(core.ParameterError, match="no such built-in dataset"):
         open_dataset("builtin:nothing")
+    listing = tmp_path / "elsewhere.txt"
+    listing.write_text("a/x.png\nb/x.png\nnotes.txt\n")  # paths relative to another folder
+    with pytest.raises(core.ParameterError, match=r"no image files \(3 entries: 3 no such file\)"):
+        open_dataset(listing)
+    with pytest.raises(core.ParameterError, match="a file, not a folder"):
+        Store(listing, {"methods": []})
 
 
 def test_the_builtin_photos_need_nothing_downloaded(monkeypatch: pytest.MonkeyPatch) -> None:

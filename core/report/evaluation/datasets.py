@@ -10,6 +10,7 @@ invalidates only its own rows of a store.
 
 from __future__ import annotations
 
+import collections
 import functools
 import hashlib
 import os
@@ -102,7 +103,9 @@ def open_dataset(spec: str | os.PathLike) -> Dataset:
         else:
             skipped.append((str(entry), reason))
     if not images:
-        found = f" ({len(skipped)} entries, none an image)" if skipped else " (it is empty)"
+        reasons = collections.Counter(why for _entry, why in skipped)
+        found = (f" ({len(skipped)} entries: " + ", ".join(f"{count} {why}" for why, count in reasons.items()) + ")"
+                 if skipped else " (it is empty)")
         raise ParameterError(f"{text}: the dataset holds no image files{found}; images are {', '.join(IMAGE_SUFFIXES)}")
     return Dataset(name, tuple(images), tuple(skipped))
 

@@ -47,6 +47,8 @@ class Store:
         self.path = Path(folder) / STORE_NAME
         self.settings_text = json.dumps(settings, sort_keys=True)
         self._lock = threading.Lock()
+        if self.path.parent.exists() and not self.path.parent.is_dir():
+            raise ParameterError(f"{self.path.parent}: a file, not a folder; give --out a folder for the evaluation")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
