@@ -152,11 +152,7 @@ class PixelInspector(QtWidgets.QWidget):
                 error_text = format_errors(diff_value, False)
             else:
                 error_text = format_errors(report.errors[key], integer)
-            cells = (labels.get(key, key), format_values(report.values[key], integer), error_text)
-            for col, text in enumerate(cells):
-                item = QtWidgets.QTableWidgetItem(text)
-                item.setData(QtCore.Qt.ItemDataRole.UserRole, key)
-                self.table.setItem(index, col, item)
+            self._set_row(index, key, (labels.get(key, key), format_values(report.values[key], integer), error_text))
 
     def show_spectrum(
         self,
@@ -194,12 +190,15 @@ class PixelInspector(QtWidgets.QWidget):
         for index, (key, values) in enumerate(spectra.items()):
             value = _spectrum_value(values, row, column)
             difference = None if value is None or reference_value is None else value - reference_value
-            cells = (labels.get(key, key), "-" if value is None else f"{value:.3f}",
-                     "-" if difference is None else f"{difference:+.3f}")
-            for col, text in enumerate(cells):
-                item = QtWidgets.QTableWidgetItem(text)
-                item.setData(QtCore.Qt.ItemDataRole.UserRole, key)
-                self.table.setItem(index, col, item)
+            self._set_row(index, key, (labels.get(key, key), "-" if value is None else f"{value:.3f}",
+                                       "-" if difference is None else f"{difference:+.3f}"))
+
+    def _set_row(self, index: int, key: str, cells: tuple[str, str, str]) -> None:
+        """Row ``index`` of the table: the image's name, value and error, tagged with its key."""
+        for column, text in enumerate(cells):
+            item = QtWidgets.QTableWidgetItem(text)
+            item.setData(QtCore.Qt.ItemDataRole.UserRole, key)
+            self.table.setItem(index, column, item)
 
     def cell(self, row: int, column: int) -> str:
         item = self.table.item(row, column)
