@@ -167,10 +167,7 @@ def evaluate_unit(unit: Unit) -> list[dict[str, Any]]:
         reason = result.reason
         if reason is None and result.ok and result.metrics is None:  # made, but not measurable (a note says why)
             reason = result.note or "not measured"
-        try:
-            values = metric_values(comparison.analyse(result))
-        except UpscopeError as exc:  # too small to measure: 2 pixels cannot lose a border of 2
-            values, reason = {"time_ms": result.seconds * 1000.0 if result.ok else None}, str(exc)
+        values = metric_values(comparison.analyse(result))
         height, width = (None, None) if result.image is None else result.image.shape[:2]
         rows.append({**base, "method": result.choice_key, "label": method_title(result.method_id, result.params),
                      "params": dict(result.params), **{k: values.get(k) for k in
@@ -338,7 +335,6 @@ def connect(address: str) -> Any:
             outcome["client"] = Client(address, timeout=f"{CONNECT_SECONDS}s", set_as_default=False)
         except BaseException as exc:  # handed to the caller's thread below
             outcome["error"] = f"{type(exc).__name__}: {exc}" if not isinstance(exc, MemoryError) else None
-            outcome["failed"] = True
 
     thread = threading.Thread(target=attempt, name="dask-connect", daemon=True)
     thread.start()
